@@ -15,6 +15,7 @@ mod frame_assembler;
 pub mod g711;
 pub mod level;
 pub mod resample;
+pub mod wav;
 
 pub use frame::{
     FRAME_MS, FRAME_SAMPLES, Frame, FrameLengthError, SAMPLE_RATE, frames_needed, join_frames,
