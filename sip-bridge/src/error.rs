@@ -1,0 +1,69 @@
+//! Precise error types of the bridge: each says what went wrong and what to do about it.
+
+use std::net::SocketAddr;
+
+/// Why an SDP offer could not be used.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SdpError {
+    #[error("SDP body is not UTF-8 text; the peer must send application/sdp as text")]
+    NotUtf8,
+    #[error("SDP has no audio m-line; offer an m=audio stream with PCMU or PCMA")]
+    NoAudio,
+    #[error("SDP m=audio line is malformed; expected `m=audio <port> RTP/AVP <payload types>`")]
+    BadMediaLine,
+    #[error("SDP audio uses profile {0}; only plain RTP/AVP is supported (disable SRTP on the trunk)")]
+    UnsupportedProfile(String),
+    #[error("SDP has no usable c= line; add `c=IN IP4 <address>` at session or media level")]
+    NoConnectionAddress,
+    #[error("SDP c= line `{0}` is malformed; expected `IN IP4|IP6 <address>`")]
+    BadConnectionLine(String),
+    #[error("SDP offers the audio stream with port 0 (stream disabled); nothing to answer")]
+    AudioRejectedByOfferer,
+    #[error("no common codec: the offer has [{offered}]; enable PCMU or PCMA (G.711) on the trunk")]
+    NoCommonCodec { offered: String },
+}
+
+/// Why an RTP (or telephone-event) payload was dropped.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum RtpError {
+    #[error("RTP datagram of {0} bytes is shorter than its header; dropped")]
+    TooShort(usize),
+    #[error("RTP version {0} is not 2; dropped (is this RTCP or STUN on the RTP port?)")]
+    BadVersion(u8),
+    #[error("RTP header fields (CSRC, extension or padding) run past the datagram; dropped")]
+    Truncated,
+}
+
+/// Configuration that cannot work.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("RTP port range {min}-{max} is empty or too small; give at least 2 ports, min < max")]
+    EmptyRtpPortRange { min: u16, max: u16 },
+    #[error("no SIP listener configured; set a UDP and/or TCP listen address")]
+    NoListener,
+    #[error(
+        "trunk allowlist is empty: every call would be rejected; add the trunk/PBX source addresses"
+    )]
+    EmptyAllowlist,
+}
+
+/// Failures of the running bridge.
+#[derive(Debug, thiserror::Error)]
+pub enum BridgeError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("cannot bind SIP {transport} listener on {addr}: {source}; is the port free and allowed?")]
+    BindSip {
+        transport: &'static str,
+        addr: SocketAddr,
+        source: rsipstack::Error,
+    },
+    #[error("no free RTP port pair in {min}-{max}; widen the range or lower concurrent calls")]
+    RtpPortsExhausted { min: u16, max: u16 },
+    #[error("SIP stack refused the operation: {0}")]
+    Sip(#[from] rsipstack::Error),
+    #[error("the caller hung up (or cancelled) before the call was answered")]
+    CallerGone,
+    #[error("the bridge has shut down; create a new SipBridge")]
+    BridgeStopped,
+}

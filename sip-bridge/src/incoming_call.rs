@@ -1,0 +1,192 @@
+//! A ringing call offered to the engine, which answers (getting a [`Call`]) or rejects it.
+//!
+//! Dropping an `IncomingCall` without a decision rejects it with 480, so a call can never be
+//! left ringing forever by an engine that lost track of it.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use rsipstack::dialog::invite_dialog::InviteDialog;
+use rsipstack::sip::{Header, StatusCode};
+use tokio::sync::{mpsc, watch};
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+use crate::call::{Call, CallControl, CallEvent, CallInfo, HangUpReason};
+use crate::error::BridgeError;
+use crate::media_session::MediaSession;
+use crate::outbound_queue::OutboundQueue;
+use crate::sdp::{NegotiatedMedia, render_answer};
+use crate::sip_bridge::BridgeShared;
+
+/// Standard reasons to turn a call away.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RejectReason {
+    /// 486 Busy Here: no capacity now.
+    Busy,
+    /// 480 Temporarily Unavailable: closed / not staffed.
+    Unavailable,
+    /// 603 Decline.
+    Decline,
+    /// 404 Not Found: the dialled number is not ours.
+    UnknownNumber,
+}
+
+impl RejectReason {
+    fn status(self) -> StatusCode {
+        match self {
+            RejectReason::Busy => StatusCode::BusyHere,
+            RejectReason::Unavailable => StatusCode::TemporarilyUnavailable,
+            RejectReason::Decline => StatusCode::Decline,
+            RejectReason::UnknownNumber => StatusCode::NotFound,
+        }
+    }
+}
+
+/// A call that is ringing (180 sent), waiting for the engine's decision.
+pub struct IncomingCall {
+    pub(crate) call_id: String,
+    pub(crate) caller: String,
+    pub(crate) callee: String,
+    pub(crate) remote_signaling: SocketAddr,
+    pub(crate) media: NegotiatedMedia,
+    pub(crate) dialog: Option<InviteDialog>,
+    pub(crate) ended: watch::Receiver<Option<HangUpReason>>,
+    pub(crate) shared: Arc<BridgeShared>,
+}
+
+impl IncomingCall {
+    pub fn call_id(&self) -> &str {
+        &self.call_id
+    }
+
+    /// The From URI.
+    pub fn caller(&self) -> &str {
+        &self.caller
+    }
+
+    /// The Request-URI (the number dialled).
+    pub fn callee(&self) -> &str {
+        &self.callee
+    }
+
+    /// Source address of the INVITE.
+    pub fn remote_addr(&self) -> SocketAddr {
+        self.remote_signaling
+    }
+
+    /// Whether the caller has already given up (CANCEL).
+    pub fn is_cancelled(&self) -> bool {
+        self.ended.borrow().is_some()
+    }
+
+    /// Answers with 200 OK and our SDP, and starts media.
+    pub async fn answer(mut self) -> Result<Call, BridgeError> {
+        let Some(dialog) = self.dialog.take() else {
+            return Err(BridgeError::CallerGone);
+        };
+        if self.is_cancelled() {
+            return Err(BridgeError::CallerGone);
+        }
+        let shared = self.shared.clone();
+        let sockets = match shared.ports.allocate().await {
+            Ok(sockets) => sockets,
+            Err(error) => {
+                warn!(call_id = %self.call_id, %error, "rejecting call: no RTP ports");
+                dialog
+                    .reject(Some(StatusCode::ServiceUnavailable), None)
+                    .ok();
+                return Err(error);
+            }
+        };
+        let answer = render_answer(
+            &self.media,
+            shared.advertised_ip,
+            sockets.rtp_port,
+            rand::random::<u32>().into(),
+            1,
+        );
+        dialog.accept(
+            Some(vec![Header::ContentType("application/sdp".into())]),
+            Some(answer.clone().into_bytes()),
+        )?;
+        shared.remember_answer(&dialog, answer);
+
+        let (events_tx, events_rx) = mpsc::channel(shared.config.inbound_event_capacity.max(8));
+        let outbound = Arc::new(OutboundQueue::new());
+        let media_stop = CancellationToken::new();
+        let info = CallInfo {
+            call_id: self.call_id.clone(),
+            caller: self.caller.clone(),
+            callee: self.callee.clone(),
+            remote_signaling: self.remote_signaling,
+            codec: self.media.codec,
+            local_rtp_port: sockets.rtp_port,
+        };
+        info!(call_id = %info.call_id, caller = %info.caller, callee = %info.callee,
+              codec = ?info.codec, rtp_port = info.local_rtp_port, "call answered");
+        let session = MediaSession {
+            sockets,
+            media: self.media,
+            outbound: outbound.clone(),
+            events: events_tx.clone(),
+            stop: media_stop.clone(),
+            jitter_max_held: shared.config.jitter_max_held,
+            jitter_max_wait: shared.config.jitter_max_wait,
+            call_id: self.call_id.clone(),
+        };
+        let media_task = tokio::spawn(session.run());
+
+        // Supervisor: when the dialog ends (or we stop), stop media, then say HangUp last.
+        let mut ended = self.ended.clone();
+        let stop = media_stop.clone();
+        let bridge_stop = shared.stop.clone();
+        let call_id = self.call_id.clone();
+        tokio::spawn(async move {
+            let reason = tokio::select! {
+                r = ended.wait_for(Option::is_some) => match r {
+                    Ok(reason) => reason.unwrap_or(HangUpReason::RemoteBye),
+                    Err(_) => HangUpReason::BridgeStopped,
+                },
+                () = stop.cancelled() => HangUpReason::LocalHangUp,
+                () = bridge_stop.cancelled() => HangUpReason::BridgeStopped,
+            };
+            stop.cancel();
+            let stats = media_task.await.unwrap_or_default();
+            info!(%call_id, ?reason, sent = stats.packets_sent, received = stats.packets_received,
+                  lost = stats.jitter.lost, "call ended");
+            events_tx.send(CallEvent::HangUp(reason)).await.ok();
+        });
+
+        Ok(Call {
+            info,
+            events: events_rx,
+            control: CallControl {
+                outbound,
+                dialog,
+                media_stop,
+                local_hang_up: Arc::new(AtomicBool::new(false)),
+            },
+        })
+    }
+
+    /// Turns the call away with a final response.
+    pub fn reject(mut self, reason: RejectReason) {
+        if let Some(dialog) = self.dialog.take() {
+            info!(call_id = %self.call_id, ?reason, "call rejected");
+            dialog.reject(Some(reason.status()), None).ok();
+        }
+    }
+}
+
+impl Drop for IncomingCall {
+    fn drop(&mut self) {
+        if let Some(dialog) = self.dialog.take() {
+            warn!(call_id = %self.call_id, "IncomingCall dropped unanswered; rejecting with 480");
+            dialog
+                .reject(Some(StatusCode::TemporarilyUnavailable), None)
+                .ok();
+        }
+    }
+}
