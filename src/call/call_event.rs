@@ -1,0 +1,123 @@
+//! `CallEvent`: what happened in a call, for logs, metrics, the store and the review UI.
+
+use serde::{Deserialize, Serialize};
+
+use super::clock::Millis;
+use super::end_of_turn::EndOfTurnCue;
+use super::ids::{SentenceId, TurnId};
+use super::turn_record::TurnRecord;
+use crate::dialogue::TransferReason;
+use crate::lang::Lang;
+
+/// One thing that happened in a call, stamped with call time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum CallEvent {
+    /// The greeting was sent to TTS.
+    GreetingStarted { at: Millis, lang: Lang },
+    /// The caller started speaking (first speech frame that is not our echo).
+    CallerSpeechStarted { at: Millis },
+    /// The caller stopped speaking; `at` is the last speech frame.
+    CallerSpeechEnded { at: Millis },
+    /// The session decided the caller finished their turn.
+    EndOfTurn {
+        at: Millis,
+        speech_end: Millis,
+        cue: EndOfTurnCue,
+    },
+    /// The transcript that goes to the dialogue engine. `speculative`: decoded at the first
+    /// silence frame, before the end of turn was decided.
+    TranscriptFinal {
+        at: Millis,
+        text: String,
+        lang: Lang,
+        speculative: bool,
+    },
+    /// A caller utterance was dropped: too short, or nothing recognised in it.
+    UtteranceDropped { at: Millis, reason: DropReason },
+    /// The first frame of a bot sentence was played.
+    BotSentenceStarted {
+        at: Millis,
+        turn_id: TurnId,
+        sentence_id: SentenceId,
+    },
+    /// The last frame of a bot sentence finished playing.
+    BotSentenceFinished {
+        at: Millis,
+        turn_id: TurnId,
+        sentence_id: SentenceId,
+    },
+    /// Playback paused while a possible interruption is checked (first silent frame at `at`).
+    PlaybackPaused { at: Millis, onset: Millis },
+    /// Playback continued after a false interruption.
+    PlaybackResumed { at: Millis },
+    /// The caller really interrupted the bot: playback stopped at `playback_stopped` (the first
+    /// frame no longer played), `onset` is the caller's first counted speech frame.
+    BargeIn {
+        turn_id: TurnId,
+        onset: Millis,
+        decided_at: Millis,
+        playback_stopped: Millis,
+    },
+    /// Caller sound while the bot spoke or thought that did not interrupt it.
+    FalseBargeIn {
+        at: Millis,
+        onset: Millis,
+        reason: FalseBargeInReason,
+    },
+    /// The bot asked again after the caller stayed silent.
+    RePrompt { at: Millis, count: u32 },
+    /// A DTMF digit arrived.
+    Dtmf { at: Millis, digit: char },
+    /// A transfer to a human began (the notice, if any, is being spoken).
+    TransferStarted { at: Millis, reason: TransferReason },
+    /// The transfer went through; the bot has left the call.
+    TransferCompleted { at: Millis },
+    /// The transfer failed; the bot keeps the call.
+    TransferFailed { at: Millis },
+    /// The bot is ending the call (after a goodbye, if any).
+    HangingUp { at: Millis, reason: HangUpReason },
+    /// The caller hung up.
+    CallerHungUp { at: Millis },
+    /// A caller turn and the bot's answer to it are over: one record per caller turn.
+    TurnCompleted(Box<TurnRecord>),
+}
+
+/// Why caller sound did not interrupt the bot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "text", rename_all = "snake_case")]
+pub enum FalseBargeInReason {
+    /// The bot's own voice coming back on the line.
+    Echo,
+    /// Shorter than the minimum speech (a cough, a click).
+    TooShort,
+    /// Inside the protection window after the bot started speaking.
+    ProtectionWindow,
+    /// Only backchannels ("嗯", "係", "mm-hmm"): the caller is listening.
+    Backchannel(String),
+    /// The transcriber heard no words in it.
+    NothingRecognised,
+    /// The bot was saying something that cannot be interrupted (the AI disclosure, a transfer
+    /// notice).
+    NotInterruptible,
+}
+
+/// Why an utterance was dropped without reaching the dialogue engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DropReason {
+    TooShort,
+    NothingRecognised,
+}
+
+/// Why the bot hangs up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HangUpReason {
+    /// The caller stayed silent through every re-prompt.
+    NoResponse,
+    /// The dialogue engine ended the call.
+    Dialogue,
+    /// The caller pressed the hang-up key.
+    Dtmf,
+}

@@ -1,0 +1,543 @@
+//! Listening to the caller: VAD frames become utterances, utterances get partial and
+//! speculative transcripts, the end of turn is decided from the silence and the words, and an
+//! utterance over the bot's voice is checked layer by layer before it counts as a barge-in.
+//!
+//! Barge-in layers, in order: VAD onset → not our echo (per frame) → past the protection window
+//! → enough speech (pause playback early, decide at the minimum) → long enough to be words, or
+//! transcribed and not only backchannels.
+
+use hotline_audio::{FRAME_MS, Frame};
+
+use super::bot_reply::ReplyPurpose;
+use super::call_event::{CallEvent, DropReason, FalseBargeInReason};
+use super::clock::Millis;
+use super::end_of_turn::{EndOfTurnCue, end_of_turn_cue, hangover_ms};
+use super::ids::RequestId;
+use super::output::SessionOutput;
+use super::session::{PendingStop, Phase, Session};
+use super::turn_record::{TurnOutcome, TurnRecord};
+use super::utterance::{BotActivity, Candidate, Decode, DecodeResult, Utterance};
+use crate::dialogue::{DialogueRequest, Speaker, Turn};
+use crate::lang::Lang;
+
+const FRAME: u64 = FRAME_MS as u64;
+
+impl Session {
+    /// One 20 ms caller frame.
+    ///
+    /// The VAD (with hysteresis) segments an utterance once it has started; only frames that
+    /// are not our echo can start one, and only those count towards a barge-in.
+    pub(super) fn on_caller_audio(&mut self, frame: &Frame, speech_prob: f32, now: Millis) {
+        self.echo.record_caller(now, frame.rms());
+        let vad_speech = self.vad.update(speech_prob);
+        if self.phase != Phase::Active {
+            self.pre_roll.push(frame);
+            return;
+        }
+        if self.ignore_until_silence {
+            if vad_speech {
+                return;
+            }
+            self.ignore_until_silence = false;
+        }
+        let echo = vad_speech && self.echo.explains_caller_frame(now);
+        let caller_speech = vad_speech && !echo;
+        if caller_speech {
+            self.last_activity = now;
+        }
+        if self.utterance.is_some() {
+            self.continue_utterance(frame, vad_speech, caller_speech, now);
+        } else if caller_speech {
+            self.echo_segment = None;
+            self.start_utterance(frame, now);
+        } else {
+            self.pre_roll.push(frame);
+            if echo {
+                self.echo_segment.get_or_insert(now);
+            }
+        }
+        if !vad_speech && let Some(onset) = self.echo_segment.take() {
+            self.event(CallEvent::FalseBargeIn {
+                at: now,
+                onset,
+                reason: FalseBargeInReason::Echo,
+            });
+        }
+        self.check_utterance(now);
+    }
+
+    /// What the bot is doing, as far as an interruption is concerned.
+    fn bot_activity(&self) -> BotActivity {
+        match &self.reply {
+            None => BotActivity::Idle,
+            Some(reply) if reply.started_at.is_some() => BotActivity::Speaking,
+            Some(_) => BotActivity::Thinking,
+        }
+    }
+
+    fn start_utterance(&mut self, frame: &Frame, now: Millis) {
+        let activity = self.bot_activity();
+        let interruptible = self.config.barge_in.enabled
+            && self.reply.as_ref().is_none_or(|reply| reply.interruptible);
+        if !interruptible {
+            self.ignore_until_silence = true;
+            self.pre_roll.push(frame);
+            self.event(CallEvent::FalseBargeIn {
+                at: now,
+                onset: now,
+                reason: FalseBargeInReason::NotInterruptible,
+            });
+            return;
+        }
+        let candidate = (activity != BotActivity::Idle).then_some(Candidate {
+            activity,
+            onset: None,
+            counted_ms: 0,
+            protected_ms: 0,
+            last_evidence: now,
+        });
+        let mut audio = std::mem::take(&mut self.spare_audio);
+        self.pre_roll.drain_into(&mut audio);
+        self.event(CallEvent::CallerSpeechStarted { at: now });
+        self.utterance = Some(Utterance::start(
+            audio,
+            frame,
+            now,
+            self.config.turn.max_utterance_ms,
+            candidate,
+        ));
+        self.count_candidate_speech(now);
+    }
+
+    fn continue_utterance(
+        &mut self,
+        frame: &Frame,
+        speech: bool,
+        caller_speech: bool,
+        now: Millis,
+    ) {
+        let Some(utterance) = self.utterance.as_mut() else {
+            return;
+        };
+        if speech && matches!(utterance.end_of_turn, Some((_, EndOfTurnCue::MaxLength))) {
+            return; // a forced end of turn stands; this speech waits for the next turn
+        }
+        let was_in_speech = utterance.in_speech;
+        utterance.push(frame, speech, now);
+        if speech && !was_in_speech {
+            // The caller resumed: whatever was decided at the pause no longer holds.
+            utterance.end_of_turn = None;
+            let stale = utterance
+                .final_decode
+                .take()
+                .filter(|decode| decode.result.is_none());
+            self.event(CallEvent::CallerSpeechStarted { at: now });
+            if let Some(decode) = stale {
+                self.emit(SessionOutput::CancelTranscribe {
+                    request_id: decode.request_id,
+                });
+            }
+        }
+        if speech {
+            if caller_speech {
+                self.count_candidate_speech(now);
+            }
+            self.maybe_request_partial(now);
+        } else if was_in_speech {
+            self.on_first_silence(now);
+        }
+    }
+
+    /// Count a speech frame towards an interruption; pause playback or confirm when enough.
+    fn count_candidate_speech(&mut self, now: Millis) {
+        let barge_in = &self.config.barge_in;
+        let protected_until = self
+            .reply
+            .as_ref()
+            .and_then(|reply| reply.started_at)
+            .map(|start| start.plus(barge_in.protection_ms));
+        let Some(candidate) = self.utterance.as_mut().and_then(|u| u.candidate.as_mut()) else {
+            return;
+        };
+        candidate.last_evidence = now;
+        if protected_until.is_some_and(|until| now < until) {
+            candidate.protected_ms += FRAME;
+            return;
+        }
+        candidate.counted_ms += FRAME;
+        let onset = *candidate.onset.get_or_insert(now);
+        let counted = candidate.counted_ms;
+        if counted >= barge_in.pause_after_ms
+            && let Some(reply) = self.reply.as_mut().filter(|r| r.started_at.is_some())
+        {
+            reply.paused.get_or_insert(onset);
+        }
+        if counted >= self.config.barge_in.backchannel_max_ms {
+            self.confirm_candidate(now);
+        }
+    }
+
+    /// The first silence frame after speech: ask for the final transcript right away.
+    fn on_first_silence(&mut self, now: Millis) {
+        let min_utterance = self.config.turn.min_utterance_ms;
+        let min_speech = |activity| match activity {
+            BotActivity::Speaking => self.config.barge_in.min_speech_speaking_ms,
+            _ => self.config.barge_in.min_speech_thinking_ms,
+        };
+        let Some(utterance) = self.utterance.as_ref() else {
+            return;
+        };
+        let speech_end = utterance.speech_end;
+        let worth_decoding = utterance.speech_ms >= min_utterance
+            && utterance
+                .candidate
+                .as_ref()
+                .is_none_or(|c| c.counted_ms >= min_speech(c.activity));
+        let decided = utterance.end_of_turn.is_some();
+        self.event(CallEvent::CallerSpeechEnded { at: speech_end });
+        if worth_decoding && !decided {
+            self.request_final(true, now);
+        }
+    }
+
+    /// Ask for the transcript of everything collected (cancelling a partial in flight).
+    fn request_final(&mut self, speculative: bool, _now: Millis) {
+        let request_id = self.ids.request();
+        let lang_hint = self.lang;
+        let Some(utterance) = self.utterance.as_mut() else {
+            return;
+        };
+        let partial = utterance.partial.take();
+        let audio = utterance.audio_snapshot();
+        utterance.final_decode = Some(Decode {
+            request_id,
+            speculative,
+            result: None,
+        });
+        if let Some(partial) = partial {
+            self.emit(SessionOutput::CancelTranscribe {
+                request_id: partial,
+            });
+        }
+        self.emit(SessionOutput::Transcribe {
+            request_id,
+            audio,
+            lang_hint,
+            partial: false,
+        });
+    }
+
+    /// During a caller turn, look at the growing audio when the last look is done and old enough.
+    fn maybe_request_partial(&mut self, now: Millis) {
+        let turn = &self.config.turn;
+        let Some(utterance) = self.utterance.as_mut() else {
+            return;
+        };
+        let due = utterance.candidate.is_none()
+            && utterance.partial.is_none()
+            && utterance.audio_ms() >= turn.partial_min_audio_ms
+            && utterance
+                .last_partial_request
+                .is_none_or(|last| now.since(last) >= turn.partial_interval_ms);
+        if !due {
+            return;
+        }
+        let request_id = self.ids.request();
+        utterance.partial = Some(request_id);
+        utterance.last_partial_request = Some(now);
+        let audio = utterance.audio_snapshot();
+        let lang_hint = self.lang;
+        self.emit(SessionOutput::Transcribe {
+            request_id,
+            audio,
+            lang_hint,
+            partial: true,
+        });
+    }
+
+    /// Time-driven decisions on the current utterance (every caller frame and every tick).
+    pub(super) fn check_utterance(&mut self, now: Millis) {
+        let Some(utterance) = self.utterance.as_ref() else {
+            return;
+        };
+        if utterance.end_of_turn.is_some() {
+            return;
+        }
+        let turn = &self.config.turn;
+        if let Some(candidate) = &utterance.candidate {
+            let min_speech = match candidate.activity {
+                BotActivity::Speaking => self.config.barge_in.min_speech_speaking_ms,
+                _ => self.config.barge_in.min_speech_thinking_ms,
+            };
+            // No caller speech for a while (silence, or only our echo): it was too short.
+            let quiet = now.since(candidate.last_evidence);
+            if candidate.counted_ms < min_speech && quiet >= self.config.barge_in.short_gap_ms {
+                let reason = if candidate.counted_ms == 0 && candidate.protected_ms > 0 {
+                    FalseBargeInReason::ProtectionWindow
+                } else {
+                    FalseBargeInReason::TooShort
+                };
+                self.drop_candidate(reason, now);
+            }
+            // Otherwise: still speaking, or waiting for the transcript that decides.
+            return;
+        }
+        if utterance.in_speech {
+            if now.since(utterance.speech_start) >= turn.max_utterance_ms {
+                self.ignore_until_silence = true;
+                self.decide_end_of_turn(EndOfTurnCue::MaxLength, now);
+            }
+            return;
+        }
+        let silence = now.since(utterance.speech_end);
+        if utterance.speech_ms < turn.min_utterance_ms {
+            if silence >= turn.base_hangover_ms {
+                self.drop_utterance(DropReason::TooShort, now);
+            }
+            return;
+        }
+        let cue = utterance
+            .latest_text()
+            .map_or(EndOfTurnCue::Plain, |text| end_of_turn_cue(text, turn));
+        if silence >= hangover_ms(cue, turn) {
+            self.decide_end_of_turn(cue, now);
+        }
+    }
+
+    fn decide_end_of_turn(&mut self, cue: EndOfTurnCue, now: Millis) {
+        let Some(utterance) = self.utterance.as_mut() else {
+            return;
+        };
+        utterance.end_of_turn = Some((now, cue));
+        let speech_end = utterance.speech_end;
+        let decode_state = utterance.final_decode.as_ref().map(|d| d.result.is_some());
+        self.event(CallEvent::EndOfTurn {
+            at: now,
+            speech_end,
+            cue,
+        });
+        match decode_state {
+            Some(true) => self.finalize_turn(now),
+            Some(false) => {} // the speculative decode is still running: use it when it lands
+            None => self.request_final(false, now),
+        }
+    }
+
+    /// A transcript came back.
+    pub(super) fn on_transcript(
+        &mut self,
+        request_id: RequestId,
+        text: String,
+        lang: Lang,
+        now: Millis,
+    ) {
+        let Some(utterance) = self.utterance.as_mut() else {
+            return;
+        };
+        if utterance.partial == Some(request_id) {
+            utterance.partial = None;
+            utterance.partial_text = Some(text);
+            return;
+        }
+        let Some(decode) = utterance
+            .final_decode
+            .as_mut()
+            .filter(|d| d.request_id == request_id && d.result.is_none())
+        else {
+            return; // cancelled or superseded: drop it
+        };
+        decode.result = Some(DecodeResult {
+            text: text.trim().to_string(),
+            lang,
+            at: now,
+        });
+        if utterance.candidate.is_some() {
+            let text = text.trim();
+            if text.is_empty() {
+                self.drop_candidate(FalseBargeInReason::NothingRecognised, now);
+            } else if self.backchannels.is_backchannel(text) {
+                self.drop_candidate(FalseBargeInReason::Backchannel(text.to_string()), now);
+            } else {
+                self.confirm_candidate(now);
+                self.check_utterance(now);
+            }
+        } else if utterance.end_of_turn.is_some() {
+            self.finalize_turn(now);
+        } else {
+            // A question reads as finished sooner: the end of turn may be due already.
+            self.check_utterance(now);
+        }
+    }
+
+    /// The candidate is a real interruption: stop the bot and make it a caller turn.
+    fn confirm_candidate(&mut self, now: Millis) {
+        let Some(candidate) = self.utterance.as_mut().and_then(|u| u.candidate.take()) else {
+            return;
+        };
+        let onset = candidate.onset.unwrap_or(now);
+        let Some(reply) = self.reply.take() else {
+            return; // the bot finished meanwhile: nothing to stop
+        };
+        if reply.started_at.is_some() {
+            let turn_id = reply.turn_id;
+            let paused_at = reply.paused_at;
+            let record = self.cut_reply(reply, now);
+            let stop = PendingStop {
+                turn_id,
+                onset,
+                decided_at: now,
+                record,
+            };
+            match paused_at {
+                Some(stopped) => self.report_barge_in(stop, stopped),
+                None => self.pending_stop = Some(stop),
+            }
+        } else {
+            // The caller went on before the answer started: fold the last turn into this one.
+            let is_answer = reply.purpose == ReplyPurpose::Answer;
+            let record = self.cut_reply(reply, now);
+            if is_answer
+                && self
+                    .history
+                    .last()
+                    .is_some_and(|t| t.speaker == Speaker::Caller)
+            {
+                self.carry_over = self.history.pop().map(|turn| turn.text);
+            }
+            if let Some(record) = record {
+                let outcome = TurnOutcome::Superseded;
+                self.event(CallEvent::TurnCompleted(Box::new(TurnRecord {
+                    outcome,
+                    ..record
+                })));
+            }
+        }
+    }
+
+    fn drop_candidate(&mut self, reason: FalseBargeInReason, now: Millis) {
+        let Some(utterance) = self.utterance.take() else {
+            return;
+        };
+        let onset = utterance
+            .candidate
+            .as_ref()
+            .and_then(|c| c.onset)
+            .unwrap_or(utterance.speech_start);
+        self.release_utterance(utterance);
+        self.event(CallEvent::FalseBargeIn {
+            at: now,
+            onset,
+            reason,
+        });
+        if let Some(reply) = self.reply.as_mut()
+            && reply.paused.take().is_some()
+        {
+            reply.paused_at = None;
+            self.event(CallEvent::PlaybackResumed { at: now });
+        }
+    }
+
+    fn drop_utterance(&mut self, reason: DropReason, now: Millis) {
+        if let Some(utterance) = self.utterance.take() {
+            self.release_utterance(utterance);
+            self.event(CallEvent::UtteranceDropped { at: now, reason });
+        }
+    }
+
+    /// Cancel an utterance's decodes and keep its buffer for the next one.
+    pub(super) fn release_utterance(&mut self, utterance: Utterance) {
+        let in_flight: Vec<RequestId> = utterance.requests_in_flight().collect();
+        for request_id in in_flight {
+            self.emit(SessionOutput::CancelTranscribe { request_id });
+        }
+        self.spare_audio = utterance.into_audio();
+    }
+
+    /// End of turn decided and its transcript in hand: ask the dialogue engine.
+    fn finalize_turn(&mut self, now: Millis) {
+        let Some(utterance) = self.utterance.take() else {
+            return;
+        };
+        let (Some((end_of_turn, cue)), Some(decode)) =
+            (utterance.end_of_turn, utterance.final_decode.clone())
+        else {
+            self.utterance = Some(utterance);
+            return;
+        };
+        let Some(result) = decode.result else {
+            self.utterance = Some(utterance);
+            return;
+        };
+        let (speech_start, speech_end) = (utterance.speech_start, utterance.speech_end);
+        self.release_utterance(utterance);
+        let separator = if result.lang.is_chinese() { "" } else { " " };
+        let text = match self.carry_over.take() {
+            Some(before) if !result.text.is_empty() => {
+                format!("{before}{separator}{}", result.text)
+            }
+            Some(before) => before,
+            None => result.text,
+        };
+        if text.is_empty() {
+            self.event(CallEvent::UtteranceDropped {
+                at: now,
+                reason: DropReason::NothingRecognised,
+            });
+            return;
+        }
+        self.lang = result.lang;
+        self.event(CallEvent::TranscriptFinal {
+            at: now,
+            text: text.clone(),
+            lang: result.lang,
+            speculative: decode.speculative,
+        });
+        if let Some(old) = self.reply.take()
+            && let Some(record) = self.cut_reply(old, now)
+        {
+            let outcome = TurnOutcome::Superseded;
+            self.event(CallEvent::TurnCompleted(Box::new(TurnRecord {
+                outcome,
+                ..record
+            })));
+        }
+        let turn_id = self.ids.turn();
+        let request =
+            DialogueRequest::new(text.clone(), result.lang).with_history(self.history.clone());
+        self.history.push(Turn::caller(text.clone(), result.lang));
+        self.emit(SessionOutput::AskDialogue { turn_id, request });
+        let mut reply = super::bot_reply::BotReply::new(
+            turn_id,
+            ReplyPurpose::Answer,
+            result.lang,
+            self.config.barge_in.enabled,
+        );
+        reply.dialogue_open = true;
+        reply.record = Some(TurnRecord {
+            turn_id,
+            caller_text: text,
+            lang: result.lang,
+            speech_start,
+            speech_end,
+            end_of_turn,
+            end_of_turn_cue: cue,
+            asr_final: result.at,
+            used_speculative: decode.speculative,
+            dialogue_asked: now,
+            first_sentence: None,
+            first_audio_out: None,
+            bot_audio_start: None,
+            bot_audio_end: None,
+            bot_text: String::new(),
+            bot_text_heard: String::new(),
+            matched_faq: None,
+            match_score: None,
+            barge_in_onset: None,
+            playback_stopped: None,
+            outcome: TurnOutcome::Answered,
+        });
+        self.reply = Some(reply);
+        self.reprompts_in_row = 0;
+        self.last_activity = now;
+    }
+}

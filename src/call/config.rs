@@ -1,0 +1,387 @@
+//! `SessionConfig`: every threshold and every sentence of the conversation state machine, with
+//! defaults a call can run on. Nested in the engine's config file as plain serde structs.
+
+use serde::{Deserialize, Serialize};
+
+use crate::lang::Lang;
+
+/// Everything a [`Session`](super::Session) needs to decide when to listen, answer, stop and hand over.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SessionConfig {
+    /// The language of the greeting and of the first transcription hint.
+    pub default_lang: Lang,
+    pub vad: VadConfig,
+    pub turn: TurnTakingConfig,
+    pub barge_in: BargeInConfig,
+    pub echo: EchoConfig,
+    pub flow: CallFlowConfig,
+    /// A played frame at or above this level counts as audible (for "first audio out").
+    pub audible_dbfs: f32,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self {
+            default_lang: Lang::Zh,
+            vad: VadConfig::default(),
+            turn: TurnTakingConfig::default(),
+            barge_in: BargeInConfig::default(),
+            echo: EchoConfig::default(),
+            flow: CallFlowConfig::default(),
+            audible_dbfs: -60.0,
+        }
+    }
+}
+
+/// Turning per-frame speech probabilities (Silero) into speech and silence, with hysteresis.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VadConfig {
+    /// A frame at or above this probability starts speech.
+    pub start_threshold: f32,
+    /// Once in speech, frames stay speech until the probability drops below this.
+    pub stop_threshold: f32,
+    /// Audio kept before the first speech frame, so the first syllable is not clipped.
+    pub pre_roll_ms: u64,
+}
+
+impl Default for VadConfig {
+    fn default() -> Self {
+        Self {
+            start_threshold: 0.5,
+            stop_threshold: 0.35,
+            pre_roll_ms: 300,
+        }
+    }
+}
+
+/// When the caller has finished speaking, and how often partial transcripts are asked for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TurnTakingConfig {
+    /// Silence that ends a turn when the words give no cue.
+    pub base_hangover_ms: u64,
+    /// Silence that ends a turn after something that reads as a complete question.
+    pub question_hangover_ms: u64,
+    /// Silence that ends a turn after a hesitation filler (嗯, 那个, um ...).
+    pub hesitation_hangover_ms: u64,
+    /// Silence that ends a turn while digits are being dictated (phone and order numbers).
+    pub digits_hangover_ms: u64,
+    /// A turn this long is ended even if the caller is still speaking.
+    pub max_utterance_ms: u64,
+    /// Speech shorter than this (in total) is dropped without transcription (clicks, coughs).
+    pub min_utterance_ms: u64,
+    /// At most one partial transcript request per this many ms.
+    pub partial_interval_ms: u64,
+    /// No partial before the utterance has this much audio.
+    pub partial_min_audio_ms: u64,
+    /// Endings that make a transcript read as a complete question.
+    pub question_endings: Vec<String>,
+    /// Question words; a transcript with one followed by more words reads as a question.
+    pub question_words: Vec<String>,
+    /// Endings that mean the caller is still thinking.
+    pub hesitation_endings: Vec<String>,
+    /// Sentence-final particles looked through before the question test (啊, 呀 ...).
+    pub soft_particles: Vec<String>,
+}
+
+impl Default for TurnTakingConfig {
+    fn default() -> Self {
+        Self {
+            base_hangover_ms: 500,
+            question_hangover_ms: 300,
+            hesitation_hangover_ms: 1200,
+            digits_hangover_ms: 2000,
+            max_utterance_ms: 15_000,
+            min_utterance_ms: 120,
+            partial_interval_ms: 300,
+            partial_min_audio_ms: 300,
+            question_endings: strings(&[
+                "吗",
+                "嗎",
+                "呢",
+                "未",
+                "冇",
+                "咩",
+                "?",
+                "？",
+                "係咪",
+                "是不是",
+                "对不对",
+                "對不對",
+                "可唔可以",
+                "可不可以",
+                "有冇",
+                "有没有",
+                "有沒有",
+            ]),
+            question_words: strings(&[
+                "什么",
+                "甚么",
+                "什麼",
+                "甚麼",
+                "怎么",
+                "怎麼",
+                "怎样",
+                "怎樣",
+                "为什么",
+                "為什麼",
+                "哪",
+                "几",
+                "幾",
+                "多少",
+                "谁",
+                "誰",
+                "点样",
+                "點樣",
+                "点解",
+                "點解",
+                "边度",
+                "邊度",
+                "边个",
+                "邊個",
+                "乜嘢",
+                "乜",
+                "有冇",
+                "有没有",
+                "有沒有",
+                "可唔可以",
+                "可不可以",
+                "能不能",
+                "会不会",
+                "會不會",
+                "是不是",
+                "係咪",
+                "how",
+                "what",
+                "when",
+                "where",
+                "why",
+                "which",
+                "who",
+                "can you",
+                "could you",
+                "do you",
+                "is it",
+                "are you",
+            ]),
+            hesitation_endings: strings(&[
+                "嗯", "呃", "啊", "额", "額", "那个", "那個", "就是", "然后", "然後", "即係", "um",
+                "uh", "er", "erm", "hmm", "and",
+            ]),
+            soft_particles: strings(&["啊", "呀", "啦", "吖", "喎", "嘛", "呢"]),
+        }
+    }
+}
+
+/// When the caller's speech over the bot's is a real interruption.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BargeInConfig {
+    /// Off: the bot always finishes what it says.
+    pub enabled: bool,
+    /// After the bot starts a reply, caller speech in this window does not count.
+    pub protection_ms: u64,
+    /// Caller speech (not echo, past the protection window) after which the bot's playback is
+    /// paused while the session decides; resumed if it was not a real interruption.
+    pub pause_after_ms: u64,
+    /// Caller speech needed before an interruption of a speaking bot can be real.
+    pub min_speech_speaking_ms: u64,
+    /// Caller speech needed before an interruption of a thinking bot can be real.
+    pub min_speech_thinking_ms: u64,
+    /// An interruption at least this long is real without looking at its words; a shorter one
+    /// is transcribed and ignored when it is only backchannels.
+    pub backchannel_max_ms: u64,
+    /// A too-short burst is dropped once the caller has been silent this long after it.
+    pub short_gap_ms: u64,
+    /// Whether the greeting (which says the caller talks to an AI) can be interrupted.
+    pub greeting_interruptible: bool,
+    /// Backchannel tokens per language (嗯, 係, mm-hmm ...); matched after dropping spaces and
+    /// punctuation, the whole transcript must be made of them. All lists apply to every call.
+    /// (唔 is left out of the defaults: "唔係" is "no", not a listening noise.)
+    pub backchannels: PerLang<Vec<String>>,
+    /// A transcript with more characters than this (after dropping spaces and punctuation)
+    /// is never a backchannel.
+    pub max_backchannel_chars: usize,
+}
+
+impl Default for BargeInConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            protection_ms: 300,
+            pause_after_ms: 100,
+            min_speech_speaking_ms: 200,
+            min_speech_thinking_ms: 200,
+            backchannel_max_ms: 700,
+            short_gap_ms: 200,
+            greeting_interruptible: false,
+            backchannels: PerLang {
+                zh: strings(&[
+                    "嗯", "恩", "是", "是的", "好", "好的", "对", "对对", "对的", "啊", "哦", "噢",
+                    "喔", "行", "明白", "知道", "嗯哼",
+                ]),
+                yue: strings(&[
+                    "嗯", "係", "系", "係呀", "係啊", "好", "好呀", "啱", "啱啱", "對", "哦", "噢",
+                    "喔", "啊", "明", "明白", "知道",
+                ]),
+                en: strings(&[
+                    "mm", "mmm", "hmm", "mhm", "mm-hmm", "uh-huh", "yeah", "yep", "yes", "ok",
+                    "okay", "right", "sure", "i see", "got it", "alright",
+                ]),
+            },
+            max_backchannel_chars: 8,
+        }
+    }
+}
+
+/// Recognising the bot's own voice coming back on the caller's line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EchoConfig {
+    /// Longest echo path delay searched.
+    pub max_delay_ms: u64,
+    /// A caller frame this many dB (or more) below the loudest played frame within the delay
+    /// range is taken as echo.
+    pub level_margin_db: f32,
+    /// A louder caller frame is still echo when it is no louder than the played audio and its
+    /// level envelope follows the played envelope (normalised correlation at the best delay) at
+    /// least this closely over the last `correlation_frames` frames.
+    pub min_correlation: f32,
+    /// A caller frame `level_margin_db` below the played audio is echo unless its envelope
+    /// correlates with the played one less than this (then it is quiet caller speech).
+    pub quiet_min_correlation: f32,
+    pub correlation_frames: usize,
+    /// Played audio quieter than this cannot explain anything.
+    pub reference_floor_dbfs: f32,
+}
+
+impl Default for EchoConfig {
+    fn default() -> Self {
+        Self {
+            max_delay_ms: 300,
+            level_margin_db: 10.0,
+            min_correlation: 0.9,
+            quiet_min_correlation: 0.5,
+            correlation_frames: 16,
+            reference_floor_dbfs: -55.0,
+        }
+    }
+}
+
+/// What a DTMF digit does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DtmfAction {
+    /// Hand the caller to a human.
+    Transfer,
+    /// End the call.
+    HangUp,
+}
+
+/// A DTMF digit bound to an action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DtmfBinding {
+    pub digit: char,
+    pub action: DtmfAction,
+}
+
+/// Greeting, re-prompts, hang-up on silence, DTMF and transfer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CallFlowConfig {
+    /// Said first; must tell the caller they are talking to an AI.
+    pub greeting: PerLang<String>,
+    /// Caller silence (bot idle) after which the bot re-prompts.
+    pub reprompt_after_ms: u64,
+    pub reprompt: PerLang<String>,
+    /// After this many re-prompts in a row without an answer the bot says goodbye and hangs up.
+    pub max_reprompts: u32,
+    pub goodbye: PerLang<String>,
+    /// Said before a transfer the caller asked for with DTMF (a dialogue-initiated transfer
+    /// that already said something skips it). Empty: say nothing.
+    pub transfer_notice: PerLang<String>,
+    /// Said when the transfer failed and the bot keeps the call.
+    pub transfer_failed: PerLang<String>,
+    pub dtmf: Vec<DtmfBinding>,
+    /// Longest transfer summary built from the conversation, in characters.
+    pub summary_max_chars: usize,
+}
+
+impl Default for CallFlowConfig {
+    fn default() -> Self {
+        Self {
+            greeting: PerLang::texts(
+                "您好，我是智能语音客服，由人工智能为您服务。请问有什么可以帮您？",
+                "你好，我係智能語音客服，由人工智能為你服務。請問有咩可以幫到你？",
+                "Hello, you are speaking with an AI assistant. How can I help you?",
+            ),
+            reprompt_after_ms: 8000,
+            reprompt: PerLang::texts(
+                "您还在吗？请问有什么可以帮您？",
+                "你仲喺度嗎？請問有咩可以幫到你？",
+                "Are you still there? How can I help you?",
+            ),
+            max_reprompts: 2,
+            goodbye: PerLang::texts(
+                "我们暂时听不到您的声音，先挂断了，再见。",
+                "我哋暫時聽唔到你嘅聲音，而家會掛線，再見。",
+                "I can't hear you, so I'll end the call now. Goodbye.",
+            ),
+            transfer_notice: PerLang::texts(
+                "正在为您转接人工客服，请稍候。",
+                "而家幫你轉駁人工客服，請稍等。",
+                "I'm transferring you to a human agent, please hold.",
+            ),
+            transfer_failed: PerLang::texts(
+                "抱歉，人工客服暂时无法接通，我继续为您服务。",
+                "唔好意思，暫時未能接通人工客服，我繼續幫你。",
+                "Sorry, no agent is available right now. I'm still here to help.",
+            ),
+            dtmf: vec![DtmfBinding {
+                digit: '0',
+                action: DtmfAction::Transfer,
+            }],
+            summary_max_chars: 400,
+        }
+    }
+}
+
+/// One value per language.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct PerLang<T> {
+    pub zh: T,
+    pub yue: T,
+    pub en: T,
+}
+
+impl<T> PerLang<T> {
+    /// The value for `lang`.
+    pub fn get(&self, lang: Lang) -> &T {
+        match lang {
+            Lang::Zh => &self.zh,
+            Lang::Yue => &self.yue,
+            Lang::En => &self.en,
+        }
+    }
+
+    /// All three values.
+    pub fn iter(&self) -> impl Iterator<Item = &T> {
+        [&self.zh, &self.yue, &self.en].into_iter()
+    }
+}
+
+impl PerLang<String> {
+    fn texts(zh: &str, yue: &str, en: &str) -> Self {
+        Self {
+            zh: zh.to_string(),
+            yue: yue.to_string(),
+            en: en.to_string(),
+        }
+    }
+}
+
+fn strings(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}

@@ -1,0 +1,185 @@
+//! End of turn: how much silence ends the caller's turn, read from the words heard so far.
+//!
+//! A complete question can be answered quickly; a trailing "嗯"/"那个"/"um" means the caller is
+//! still thinking; a trailing digit run means a phone or order number is being dictated and
+//! must not be cut between digit groups.
+
+use serde::{Deserialize, Serialize};
+
+use super::config::TurnTakingConfig;
+
+/// What the latest transcript suggests about the caller's turn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EndOfTurnCue {
+    /// No cue (or no transcript yet): the base hangover.
+    Plain,
+    /// Reads as a complete question: the short hangover.
+    Question,
+    /// Ends with a hesitation filler: the long hangover.
+    Hesitation,
+    /// Ends with digits: the longest hangover.
+    Digits,
+    /// The utterance reached the maximum length.
+    MaxLength,
+}
+
+/// The cue in `text` (a partial or speculative transcript).
+pub fn end_of_turn_cue(text: &str, config: &TurnTakingConfig) -> EndOfTurnCue {
+    let lower = text.trim().to_lowercase();
+    // Trailing separators say nothing (Whisper adds a full stop); a question mark is kept.
+    let core = lower.trim_end_matches(|c: char| {
+        c.is_whitespace() || matches!(c, '.' | '。' | ',' | '，' | '、' | '-' | '…' | '!' | '！')
+    });
+    if core.is_empty() {
+        return EndOfTurnCue::Plain;
+    }
+    if ends_with_hesitation(core, config) {
+        return EndOfTurnCue::Hesitation;
+    }
+    if core.chars().next_back().is_some_and(is_digit) {
+        return EndOfTurnCue::Digits;
+    }
+    let mut unparticled = core;
+    while let Some(rest) = config
+        .soft_particles
+        .iter()
+        .find_map(|p| unparticled.strip_suffix(p.as_str()))
+    {
+        unparticled = rest;
+    }
+    if config
+        .question_endings
+        .iter()
+        .any(|e| core.ends_with(e.as_str()) || unparticled.ends_with(e.as_str()))
+    {
+        return EndOfTurnCue::Question;
+    }
+    let has_question_word = config.question_words.iter().any(|word| {
+        unparticled
+            .match_indices(word.as_str())
+            .any(|(at, w)| followed_by_more_words(&unparticled[at + w.len()..], w))
+    });
+    if has_question_word {
+        EndOfTurnCue::Question
+    } else {
+        EndOfTurnCue::Plain
+    }
+}
+
+/// The silence that ends the turn for `cue`.
+pub fn hangover_ms(cue: EndOfTurnCue, config: &TurnTakingConfig) -> u64 {
+    match cue {
+        EndOfTurnCue::Plain => config.base_hangover_ms,
+        EndOfTurnCue::Question => config.question_hangover_ms,
+        EndOfTurnCue::Hesitation => config.hesitation_hangover_ms,
+        EndOfTurnCue::Digits => config.digits_hangover_ms,
+        EndOfTurnCue::MaxLength => 0,
+    }
+}
+
+/// Digits as ASR writes them: ASCII, full-width, and Chinese numerals (幺 and 两 included).
+fn is_digit(c: char) -> bool {
+    c.is_ascii_digit() || ('０'..='９').contains(&c) || "一二三四五六七八九十零〇幺两兩".contains(c)
+}
+
+fn ends_with_hesitation(core: &str, config: &TurnTakingConfig) -> bool {
+    config.hesitation_endings.iter().any(|filler| {
+        let Some(before) = core.strip_suffix(filler.as_str()) else {
+            return false;
+        };
+        if filler.is_ascii() {
+            // English fillers are whole words ("um", not "forum").
+            return before.is_empty() || !before.ends_with(|c: char| c.is_alphanumeric());
+        }
+        if filler == "啊" {
+            // "…係咪啊" is a question particle; "嗯，啊" or a lone "啊" is hesitation.
+            return before.is_empty()
+                || before.ends_with(|c: char| !c.is_alphanumeric())
+                || config
+                    .hesitation_endings
+                    .iter()
+                    .any(|f| f != "啊" && before.ends_with(f.as_str()));
+        }
+        true
+    })
+}
+
+/// A question word counts when the question goes on after it ("几点开门", not a trailing "几").
+fn followed_by_more_words(rest: &str, word: &str) -> bool {
+    if word.is_ascii() {
+        // Whole English words followed by at least one more word.
+        rest.starts_with(' ') && rest.trim().chars().any(|c| c.is_alphanumeric())
+    } else {
+        rest.chars().any(|c| c.is_alphanumeric())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cue(text: &str) -> EndOfTurnCue {
+        end_of_turn_cue(text, &TurnTakingConfig::default())
+    }
+
+    #[test]
+    fn questions_are_recognised_in_three_languages() {
+        for text in [
+            "你们周末营业吗",
+            "请问退货要几天？",
+            "你哋幾點開門啊",
+            "可以寄去香港未",
+            "有冇得退款",
+            "What time do you open?",
+            "how do I reset my password",
+            "你们几点开门。",
+        ] {
+            assert_eq!(cue(text), EndOfTurnCue::Question, "{text}");
+        }
+    }
+
+    #[test]
+    fn hesitation_fillers_at_the_end_extend_the_turn() {
+        for text in [
+            "我想问一下那个",
+            "我的订单，嗯",
+            "係咁嘅，即係",
+            "I want to, um",
+            "so, uh...",
+            "啊",
+        ] {
+            assert_eq!(cue(text), EndOfTurnCue::Hesitation, "{text}");
+        }
+        assert_eq!(cue("I went to the forum"), EndOfTurnCue::Plain);
+    }
+
+    #[test]
+    fn digit_runs_at_the_end_mean_dictation() {
+        for text in [
+            "我的电话是138 1234",
+            "订单号是幺三八，",
+            "單號係A1234-",
+            "一二三四五",
+            "my number is 555 01",
+        ] {
+            assert_eq!(cue(text), EndOfTurnCue::Digits, "{text}");
+        }
+    }
+
+    #[test]
+    fn statements_and_empty_text_take_the_base_hangover() {
+        for text in ["", "  ", "我想退货", "I want a refund.", "我想问一下怎么"] {
+            assert_eq!(cue(text), EndOfTurnCue::Plain, "{text}");
+        }
+    }
+
+    #[test]
+    fn each_cue_maps_to_its_configured_hangover() {
+        let config = TurnTakingConfig::default();
+        assert_eq!(hangover_ms(EndOfTurnCue::Question, &config), 300);
+        assert_eq!(hangover_ms(EndOfTurnCue::Plain, &config), 500);
+        assert_eq!(hangover_ms(EndOfTurnCue::Hesitation, &config), 1200);
+        assert_eq!(hangover_ms(EndOfTurnCue::Digits, &config), 2000);
+    }
+}

@@ -1,0 +1,43 @@
+//! `SessionInput`: everything that happens to a call, as the driver tells the session.
+
+use std::sync::Arc;
+
+use hotline_audio::Frame;
+
+use super::ids::{RequestId, SentenceId, TurnId};
+use crate::dialogue::ReplyEvent;
+use crate::lang::Lang;
+
+/// One thing that happened, handed to [`Session::handle`](super::Session::handle) with its time.
+// Frames travel by value: boxing them would allocate on every 20 ms frame.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub enum SessionInput {
+    /// 20 ms of the caller's audio, with the VAD's speech probability for it.
+    CallerAudio { frame: Frame, speech_prob: f32 },
+    /// The 20 ms play-out clock: the session answers with exactly one
+    /// [`SessionOutput::PlayFrame`](super::SessionOutput::PlayFrame), which the driver sends now.
+    Tick,
+    /// The result of a [`Transcribe`](super::SessionOutput::Transcribe) request. Empty text means
+    /// nothing was recognised. Results of cancelled requests may still arrive; they are ignored.
+    TranscriptReady {
+        request_id: RequestId,
+        text: String,
+        lang: Lang,
+    },
+    /// One event of the answer to an [`AskDialogue`](super::SessionOutput::AskDialogue).
+    DialogueReply { turn_id: TurnId, event: ReplyEvent },
+    /// The answer's stream ended (no more events for this turn).
+    DialogueDone { turn_id: TurnId },
+    /// The synthesised audio of a [`Speak`](super::SessionOutput::Speak) request, 16 kHz mono.
+    SpeechReady {
+        sentence_id: SentenceId,
+        samples: Arc<[i16]>,
+    },
+    /// A DTMF digit the caller pressed (`0`-`9`, `*`, `#`, `A`-`D`).
+    Dtmf(char),
+    /// The caller hung up.
+    HangUp,
+    /// How the [`Transfer`](super::SessionOutput::Transfer) went.
+    TransferResult { ok: bool },
+}

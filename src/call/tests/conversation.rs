@@ -1,0 +1,224 @@
+//! Turn-taking: answering a question, the speculative final decode, and the end-of-turn rules
+//! (questions, hesitation, digit dictation, maximum length).
+
+use super::phone_line::{PhoneLine, Request};
+use crate::call::{CallEvent, EndOfTurnCue, SessionConfig, TurnOutcome};
+use crate::dialogue::Speaker;
+
+fn finals(line: &PhoneLine) -> Vec<crate::call::RequestId> {
+    line.requests
+        .iter()
+        .filter_map(|r| match r {
+            Request::Transcribe {
+                request_id,
+                partial: false,
+                ..
+            } => Some(*request_id),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_question_is_answered_sentence_by_sentence_with_voice_to_voice_measured() {
+    let mut line = PhoneLine::new(SessionConfig::default());
+    let greeting_end = line.finish_greeting().0;
+    let start = greeting_end + 1000;
+    line.say(start, 1500, "你们周末营业吗");
+    line.run_until(start + 8000);
+
+    let records = line.records();
+    assert_eq!(records.len(), 1, "{:#?}", line.events);
+    let record = &records[0];
+    assert_eq!(record.caller_text, "你们周末营业吗");
+    assert_eq!(record.outcome, TurnOutcome::Answered);
+    assert_eq!(record.speech_end.0, start + 1500);
+    // A complete question: the short hangover, and the speculative decode was already there.
+    assert_eq!(record.end_of_turn_cue, EndOfTurnCue::Question);
+    assert_eq!(record.end_of_turn_delay_ms(), 300);
+    assert!(record.used_speculative);
+    assert_eq!(record.asr_wait_ms(), 0);
+    assert!(record.asr_final < record.end_of_turn);
+    // 300 ms hangover + 200 ms dialogue + 100 ms TTS, first frame at the next tick.
+    let voice_to_voice = record.voice_to_voice_ms().unwrap();
+    assert!((600..=620).contains(&voice_to_voice), "{voice_to_voice} ms");
+    assert_eq!(record.dialogue_first_sentence_ms(), Some(200));
+    assert_eq!(
+        record.bot_text,
+        "我们周末正常营业。营业时间是上午九点到晚上九点。"
+    );
+    assert_eq!(record.bot_text_heard, record.bot_text);
+    // 24 characters at 100 ms each, played back to back.
+    let (start_out, end_out) = (
+        record.bot_audio_start.unwrap(),
+        record.bot_audio_end.unwrap(),
+    );
+    assert_eq!(end_out.since(start_out), 2400);
+
+    // The second sentence was spoken while the first played, and followed it without a gap.
+    let started: Vec<_> = line
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            CallEvent::BotSentenceStarted {
+                at, sentence_id, ..
+            } => Some((*at, *sentence_id)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(started.len(), 3, "greeting and two answer sentences");
+    assert_eq!(started[2].0.since(started[1].0), 900);
+
+    let history = line.session.history();
+    assert_eq!(history.len(), 3);
+    assert_eq!(history[1].speaker, Speaker::Caller);
+    assert_eq!(history[2].text, record.bot_text);
+    // The dialogue engine saw the greeting as context, not the question itself.
+    let asked = line.dialogue_requests();
+    assert_eq!(asked[0].history.len(), 1);
+    assert_eq!(asked[0].history[0].speaker, Speaker::Bot);
+}
+
+#[test]
+fn the_speculative_decode_is_cancelled_and_ignored_when_the_caller_goes_on() {
+    let mut line = PhoneLine::new(SessionConfig::default());
+    line.asr_final_ms = 300;
+    line.deliver_cancelled = true;
+    let start = line.finish_greeting().0 + 1000;
+    line.say(start, 800, "我想查一下");
+    line.say(start + 1000, 800, "我的订单");
+    line.run_until(start + 6000);
+
+    let finals = finals(&line);
+    assert_eq!(finals.len(), 2, "one per pause");
+    assert!(
+        line.requests
+            .iter()
+            .any(|r| matches!(r, Request::CancelTranscribe(id) if *id == finals[0])),
+        "the first pause's decode is cancelled when the caller resumes"
+    );
+    let asked = line.dialogue_requests();
+    assert_eq!(asked.len(), 1);
+    assert_eq!(asked[0].transcript, "我想查一下我的订单");
+    let record = &line.records()[0];
+    assert!(record.used_speculative);
+    assert_eq!(record.end_of_turn_cue, EndOfTurnCue::Plain);
+    assert_eq!(record.end_of_turn_delay_ms(), 500);
+}
+
+#[test]
+fn a_slow_decode_is_waited_for_and_used_when_it_lands() {
+    let mut line = PhoneLine::new(SessionConfig::default());
+    line.asr_final_ms = 800;
+    let start = line.finish_greeting().0 + 1000;
+    line.say(start, 1000, "我想退货");
+    line.run_until(start + 5000);
+    let record = &line.records()[0];
+    assert_eq!(record.end_of_turn_delay_ms(), 500);
+    // Requested at the first silence frame, 800 ms later: 300 ms after the end of turn.
+    assert_eq!(record.asr_wait_ms(), 320);
+    assert_eq!(record.dialogue_asked, record.asr_final);
+    assert_eq!(
+        finals(&line).len(),
+        1,
+        "no second decode at the end of turn"
+    );
+}
+
+fn dictation(config: SessionConfig) -> PhoneLine {
+    let mut line = PhoneLine::new(config);
+    let start = line.finish_greeting().0 + 1000;
+    line.say(start, 1500, "我的电话是138");
+    line.say(start + 2300, 800, "1234");
+    line.say(start + 3900, 800, "5678");
+    line.run_until(start + 10_000);
+    line
+}
+
+#[test]
+fn digit_dictation_is_not_cut_between_digit_groups() {
+    let line = dictation(SessionConfig::default());
+    let asked = line.dialogue_requests();
+    assert_eq!(asked.len(), 1, "{asked:#?}");
+    assert_eq!(asked[0].transcript, "我的电话是138 1234 5678");
+    let record = &line.records()[0];
+    assert_eq!(record.end_of_turn_cue, EndOfTurnCue::Digits);
+    assert_eq!(record.end_of_turn_delay_ms(), 2000);
+
+    // Without the digits rule the same caller is cut after the first group.
+    let mut config = SessionConfig::default();
+    config.turn.digits_hangover_ms = config.turn.base_hangover_ms;
+    let cut = dictation(config);
+    assert_eq!(cut.dialogue_requests()[0].transcript, "我的电话是138");
+}
+
+fn hesitant(config: SessionConfig) -> PhoneLine {
+    let mut line = PhoneLine::new(config);
+    let start = line.finish_greeting().0 + 1000;
+    line.say(start, 1400, "我想问一下那个");
+    line.say(start + 2400, 1000, "退货政策");
+    line.run_until(start + 7000);
+    line
+}
+
+#[test]
+fn a_hesitation_filler_extends_the_turn() {
+    let line = hesitant(SessionConfig::default());
+    let asked = line.dialogue_requests();
+    assert_eq!(asked.len(), 1, "{asked:#?}");
+    assert_eq!(asked[0].transcript, "我想问一下那个退货政策");
+    assert!(
+        line.count(|e| matches!(
+            e,
+            CallEvent::EndOfTurn {
+                cue: EndOfTurnCue::Hesitation,
+                ..
+            }
+        )) == 0
+    );
+
+    let mut config = SessionConfig::default();
+    config.turn.hesitation_hangover_ms = config.turn.base_hangover_ms;
+    let cut = hesitant(config);
+    assert_eq!(cut.dialogue_requests()[0].transcript, "我想问一下那个");
+}
+
+#[test]
+fn the_maximum_utterance_length_forces_the_end_of_turn() {
+    let mut line = PhoneLine::new(SessionConfig::default());
+    let start = line.finish_greeting().0 + 1000;
+    line.say(start, 17_000, &"请帮我查一下订单".repeat(20));
+    line.run_until(start + 19_000);
+    let ends: Vec<_> = line
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            CallEvent::EndOfTurn { at, cue, .. } => Some((*at, *cue)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        ends.len(),
+        1,
+        "the rest of the speech is not a second turn: {ends:?}"
+    );
+    assert_eq!(ends[0].1, EndOfTurnCue::MaxLength);
+    let record = &line.records()[0];
+    assert_eq!(record.end_of_turn.since(record.speech_start), 15_000);
+    assert!(!record.used_speculative);
+    assert_eq!(line.dialogue_requests().len(), 1);
+}
+
+#[test]
+fn a_short_click_while_the_bot_is_idle_is_dropped_without_a_decode() {
+    let mut line = PhoneLine::new(SessionConfig::default());
+    let start = line.finish_greeting().0 + 1000;
+    line.cough(start, 60);
+    line.run_until(start + 2000);
+    assert_eq!(finals(&line).len(), 0);
+    assert_eq!(
+        line.count(|e| matches!(e, CallEvent::UtteranceDropped { .. })),
+        1
+    );
+    assert!(line.dialogue_requests().is_empty());
+}

@@ -1,0 +1,7 @@
+//! Whole conversations on a simulated clock: a scripted caller (with optional line echo), a fake
+//! transcriber, dialogue engine and TTS, all driven through the session's public inputs.
+
+mod barge_in;
+mod call_flow;
+mod conversation;
+mod phone_line;

@@ -1,0 +1,153 @@
+//! `Utterance`: one stretch of caller speech being collected: its audio (from just before the
+//! VAD fired), its timing, and the transcription requests made for it.
+//!
+//! While the bot speaks or thinks, an utterance starts as a barge-in *candidate*; it becomes a
+//! caller turn only once it proves to be a real interruption.
+
+use std::sync::Arc;
+
+use hotline_audio::{FRAME_MS, Frame, SAMPLE_RATE};
+
+use super::clock::Millis;
+use super::end_of_turn::EndOfTurnCue;
+use super::ids::RequestId;
+use crate::lang::Lang;
+
+/// What the bot was doing when the caller started speaking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BotActivity {
+    /// Nothing: the utterance is a caller turn from its first frame.
+    Idle,
+    /// Working on an answer that has not started playing.
+    Thinking,
+    /// Playing audio.
+    Speaking,
+}
+
+/// A barge-in candidate's evidence so far.
+#[derive(Debug, Clone)]
+pub(crate) struct Candidate {
+    pub(crate) activity: BotActivity,
+    /// First speech frame that counted (past the protection window).
+    pub(crate) onset: Option<Millis>,
+    /// Speech that counts towards an interruption.
+    pub(crate) counted_ms: u64,
+    /// Speech frames inside the protection window.
+    pub(crate) protected_ms: u64,
+    /// The latest frame that was the caller's own speech (counted or protected).
+    pub(crate) last_evidence: Millis,
+}
+
+/// A transcription request and, once it came back, its result.
+#[derive(Debug, Clone)]
+pub(crate) struct Decode {
+    pub(crate) request_id: RequestId,
+    /// Requested at a pause, before the end of turn was decided.
+    pub(crate) speculative: bool,
+    pub(crate) result: Option<DecodeResult>,
+}
+
+/// A transcript and when it arrived.
+#[derive(Debug, Clone)]
+pub(crate) struct DecodeResult {
+    pub(crate) text: String,
+    pub(crate) lang: Lang,
+    pub(crate) at: Millis,
+}
+
+/// Caller speech being collected.
+#[derive(Debug)]
+pub(crate) struct Utterance {
+    audio: Vec<i16>,
+    /// First speech frame.
+    pub(crate) speech_start: Millis,
+    /// Latest speech frame.
+    pub(crate) speech_end: Millis,
+    /// Total speech frames.
+    pub(crate) speech_ms: u64,
+    /// The latest frame was speech.
+    pub(crate) in_speech: bool,
+    /// Barge-in evidence while unconfirmed; None once this is a caller turn.
+    pub(crate) candidate: Option<Candidate>,
+    /// The partial decode in flight, if any.
+    pub(crate) partial: Option<RequestId>,
+    pub(crate) last_partial_request: Option<Millis>,
+    /// The latest partial transcript.
+    pub(crate) partial_text: Option<String>,
+    /// The final decode of the audio up to the current pause (speculative until end of turn).
+    pub(crate) final_decode: Option<Decode>,
+    /// When the end of turn was decided, and why then.
+    pub(crate) end_of_turn: Option<(Millis, EndOfTurnCue)>,
+}
+
+impl Utterance {
+    /// Start with the pre-roll already in `audio` and the first speech frame.
+    pub(crate) fn start(
+        mut audio: Vec<i16>,
+        first: &Frame,
+        now: Millis,
+        max_ms: u64,
+        candidate: Option<Candidate>,
+    ) -> Self {
+        audio.reserve((max_ms as usize + 1000) * SAMPLE_RATE as usize / 1000);
+        audio.extend_from_slice(first.as_slice());
+        Self {
+            audio,
+            speech_start: now,
+            speech_end: now,
+            speech_ms: u64::from(FRAME_MS),
+            in_speech: true,
+            candidate,
+            partial: None,
+            last_partial_request: None,
+            partial_text: None,
+            final_decode: None,
+            end_of_turn: None,
+        }
+    }
+
+    /// Append a frame; `speech` says whether it counts as caller speech.
+    pub(crate) fn push(&mut self, frame: &Frame, speech: bool, now: Millis) {
+        self.audio.extend_from_slice(frame.as_slice());
+        if speech {
+            self.speech_end = now;
+            self.speech_ms += u64::from(FRAME_MS);
+        }
+        self.in_speech = speech;
+    }
+
+    /// Milliseconds of audio collected (pre-roll included).
+    pub(crate) fn audio_ms(&self) -> u64 {
+        self.audio.len() as u64 * 1000 / u64::from(SAMPLE_RATE)
+    }
+
+    /// A copy of the audio so far, for a transcription request.
+    pub(crate) fn audio_snapshot(&self) -> Arc<[i16]> {
+        Arc::from(self.audio.as_slice())
+    }
+
+    /// Give the audio buffer back (its capacity is reused by the next utterance).
+    pub(crate) fn into_audio(mut self) -> Vec<i16> {
+        self.audio.clear();
+        self.audio
+    }
+
+    /// The best transcript so far: the final decode's, else the latest partial.
+    pub(crate) fn latest_text(&self) -> Option<&str> {
+        self.final_decode
+            .as_ref()
+            .and_then(|d| d.result.as_ref())
+            .map(|r| r.text.as_str())
+            .or(self.partial_text.as_deref())
+    }
+
+    /// The ids of decodes still running.
+    pub(crate) fn requests_in_flight(&self) -> impl Iterator<Item = RequestId> + '_ {
+        self.partial.into_iter().chain(
+            self.final_decode
+                .as_ref()
+                .filter(|d| d.result.is_none())
+                .map(|d| d.request_id),
+        )
+    }
+}
