@@ -29,6 +29,8 @@ pub enum HangUpReason {
 }
 
 /// Something that happened on the call, in order.
+// Audio is nearly every event: boxing the frame would allocate 50 times a second per call.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CallEvent {
     /// 20 ms of the caller's audio at 16 kHz.

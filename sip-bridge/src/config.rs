@@ -89,7 +89,10 @@ mod tests {
         config.trunk_allowlist.push("192.0.2.1".parse().unwrap());
         assert_eq!(config.validate(), Ok(()));
         config.rtp_port_max = config.rtp_port_min;
-        assert!(matches!(config.validate(), Err(ConfigError::EmptyRtpPortRange { .. })));
+        assert!(matches!(
+            config.validate(),
+            Err(ConfigError::EmptyRtpPortRange { .. })
+        ));
         config.rtp_port_max = 20000;
         config.udp_listen = None;
         config.tcp_listen = None;

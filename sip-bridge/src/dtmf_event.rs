@@ -70,11 +70,12 @@ impl DtmfDetector {
             None => self.current = Some((timestamp, event.digit(), false)),
         }
         let mut now = None;
-        if let Some((_, digit, reported)) = &mut self.current {
-            if event.end && !*reported {
-                *reported = true;
-                now = *digit;
-            }
+        if let Some((_, digit, reported)) = &mut self.current
+            && event.end
+            && !*reported
+        {
+            *reported = true;
+            now = *digit;
         }
         [earlier, now]
     }
@@ -92,10 +93,26 @@ mod tests {
     #[test]
     fn decodes_fields_and_digits() {
         let e = TelephoneEvent::parse(&payload(11, true, 800)).unwrap();
-        assert_eq!(e, TelephoneEvent { event: 11, end: true, volume: 10, duration: 800 });
+        assert_eq!(
+            e,
+            TelephoneEvent {
+                event: 11,
+                end: true,
+                volume: 10,
+                duration: 800
+            }
+        );
         assert_eq!(e.digit(), Some('#'));
         let digits: String = (0..16)
-            .filter_map(|n| TelephoneEvent { event: n, end: false, volume: 0, duration: 0 }.digit())
+            .filter_map(|n| {
+                TelephoneEvent {
+                    event: n,
+                    end: false,
+                    volume: 0,
+                    duration: 0,
+                }
+                .digit()
+            })
             .collect();
         assert_eq!(digits, "0123456789*#ABCD");
         assert!(TelephoneEvent::parse(&[1, 2]).is_err());

@@ -125,7 +125,9 @@ mod tests {
 
     fn tone_8k(len: usize) -> Vec<i16> {
         (0..len)
-            .map(|n| (8000.0 * (2.0 * std::f64::consts::PI * 440.0 * n as f64 / 8000.0).sin()) as i16)
+            .map(|n| {
+                (8000.0 * (2.0 * std::f64::consts::PI * 440.0 * n as f64 / 8000.0).sin()) as i16
+            })
             .collect()
     }
 

@@ -11,7 +11,9 @@ pub enum SdpError {
     NoAudio,
     #[error("SDP m=audio line is malformed; expected `m=audio <port> RTP/AVP <payload types>`")]
     BadMediaLine,
-    #[error("SDP audio uses profile {0}; only plain RTP/AVP is supported (disable SRTP on the trunk)")]
+    #[error(
+        "SDP audio uses profile {0}; only plain RTP/AVP is supported (disable SRTP on the trunk)"
+    )]
     UnsupportedProfile(String),
     #[error("SDP has no usable c= line; add `c=IN IP4 <address>` at session or media level")]
     NoConnectionAddress,
@@ -52,7 +54,9 @@ pub enum ConfigError {
 pub enum BridgeError {
     #[error(transparent)]
     Config(#[from] ConfigError),
-    #[error("cannot bind SIP {transport} listener on {addr}: {source}; is the port free and allowed?")]
+    #[error(
+        "cannot bind SIP {transport} listener on {addr}: {source}; is the port free and allowed?"
+    )]
     BindSip {
         transport: &'static str,
         addr: SocketAddr,

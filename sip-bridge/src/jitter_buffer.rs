@@ -154,7 +154,10 @@ mod tests {
             jb.push(100 + i, u32::from(i) * 160, &[i as u8], t);
             jb.pop_ready(t, &mut out);
         }
-        assert_eq!(payloads(&out), vec![Some(0), Some(1), Some(2), Some(3), Some(4)]);
+        assert_eq!(
+            payloads(&out),
+            vec![Some(0), Some(1), Some(2), Some(3), Some(4)]
+        );
     }
 
     #[test]
@@ -183,7 +186,10 @@ mod tests {
         assert_eq!(payloads(&out), vec![Some(1)]);
         jb.push(6, 0, &[6], t);
         jb.pop_ready(t, &mut out);
-        assert_eq!(payloads(&out), vec![Some(1), None, None, Some(4), Some(5), Some(6)]);
+        assert_eq!(
+            payloads(&out),
+            vec![Some(1), None, None, Some(4), Some(5), Some(6)]
+        );
         assert_eq!(jb.stats().lost, 2);
         // The missing packets arriving now are late and dropped.
         jb.push(2, 0, &[2], t);

@@ -37,8 +37,8 @@ pub mod jitter_buffer;
 mod media_session;
 mod outbound_queue;
 pub mod pacing_clock;
-mod rtp_ports;
 pub mod rtp_packet;
+mod rtp_ports;
 pub mod sdp;
 mod sip_bridge;
 

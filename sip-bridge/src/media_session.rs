@@ -86,7 +86,11 @@ impl MediaSession {
 
         let (ssrc, mut sequence, mut timestamp) = {
             let mut rng = rand::rng();
-            (rng.random::<u32>(), rng.random::<u16>(), rng.random::<u32>())
+            (
+                rng.random::<u32>(),
+                rng.random::<u16>(),
+                rng.random::<u32>(),
+            )
         };
         let sends = matches!(
             media.direction,

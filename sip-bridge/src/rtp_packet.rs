@@ -112,8 +112,14 @@ mod tests {
 
     #[test]
     fn rejects_bad_input_without_panicking() {
-        assert!(matches!(RtpPacket::parse(&[0x80; 5]), Err(RtpError::TooShort(5))));
-        assert!(matches!(RtpPacket::parse(&[0x40; 12]), Err(RtpError::BadVersion(1))));
+        assert!(matches!(
+            RtpPacket::parse(&[0x80; 5]),
+            Err(RtpError::TooShort(5))
+        ));
+        assert!(matches!(
+            RtpPacket::parse(&[0x40; 12]),
+            Err(RtpError::BadVersion(1))
+        ));
         // CSRC count 15 but no room for them.
         assert!(RtpPacket::parse(&[0x8f, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]).is_err());
         // Padding larger than the packet.

@@ -35,7 +35,7 @@ impl RtpPortAllocator {
         let first_even = min.saturating_add(min % 2);
         // Pairs (p, p + 1) with both ports inside the range.
         let pairs = if max > first_even {
-            (u32::from(max - first_even) + 1) / 2
+            u32::from(max - first_even).div_ceil(2)
         } else {
             0
         };

@@ -311,7 +311,10 @@ pub fn render_answer(
         media.codec.encoding_name()
     );
     if let Some(te) = media.telephone_event_payload_type {
-        let _ = write!(sdp, "a=rtpmap:{te} telephone-event/8000\r\na=fmtp:{te} 0-16\r\n");
+        let _ = write!(
+            sdp,
+            "a=rtpmap:{te} telephone-event/8000\r\na=fmtp:{te} 0-16\r\n"
+        );
     }
     let _ = write!(sdp, "a=ptime:20\r\na={}\r\n", media.direction.attribute());
     sdp
@@ -342,7 +345,10 @@ mod tests {
     #[test]
     fn pcmu_first_wins_when_offered_first() {
         let sdp = "v=0\nc=IN IP4 10.0.0.1\nm=audio 5004 RTP/AVP 0 8\n";
-        let media = SdpOffer::parse(sdp.as_bytes()).unwrap().negotiate().unwrap();
+        let media = SdpOffer::parse(sdp.as_bytes())
+            .unwrap()
+            .negotiate()
+            .unwrap();
         assert_eq!(media.codec, AudioCodec::Pcmu);
         assert_eq!(media.telephone_event_payload_type, None);
     }
@@ -351,7 +357,10 @@ mod tests {
     fn unknown_codecs_only_is_no_common_codec() {
         let sdp = "v=0\r\nc=IN IP4 10.0.0.1\r\nm=audio 5004 RTP/AVP 18 98\r\n\
                    a=rtpmap:98 iLBC/8000\r\n";
-        let err = SdpOffer::parse(sdp.as_bytes()).unwrap().negotiate().unwrap_err();
+        let err = SdpOffer::parse(sdp.as_bytes())
+            .unwrap()
+            .negotiate()
+            .unwrap_err();
         match err {
             SdpError::NoCommonCodec { offered } => {
                 assert!(offered.contains("G729/8000"), "{offered}");
@@ -366,9 +375,15 @@ mod tests {
         let sdp = "v=0\r\nc=IN IP4 10.0.0.1\r\na=sendrecv\r\nt=0 0\r\n\
                    m=audio 6000 RTP/AVP 0\r\nc=IN IP4 10.0.0.2\r\na=sendonly\r\n";
         let offer = SdpOffer::parse(sdp.as_bytes()).unwrap();
-        assert_eq!(offer.connection_address, "10.0.0.2".parse::<IpAddr>().unwrap());
+        assert_eq!(
+            offer.connection_address,
+            "10.0.0.2".parse::<IpAddr>().unwrap()
+        );
         assert_eq!(offer.direction, MediaDirection::SendOnly);
-        assert_eq!(offer.negotiate().unwrap().direction, MediaDirection::RecvOnly);
+        assert_eq!(
+            offer.negotiate().unwrap().direction,
+            MediaDirection::RecvOnly
+        );
     }
 
     #[test]
@@ -379,8 +394,16 @@ mod tests {
             Err(SdpError::UnsupportedProfile(_))
         ));
         let video = "v=0\r\nc=IN IP4 10.0.0.1\r\nm=video 6000 RTP/AVP 96\r\n";
-        assert!(matches!(SdpOffer::parse(video.as_bytes()), Err(SdpError::NoAudio)));
-        for junk in [&b"\xff\xfe"[..], b"m=audio x", b"m=audio 1 RTP/AVP 0\nc=IN IP4 nope", b""] {
+        assert!(matches!(
+            SdpOffer::parse(video.as_bytes()),
+            Err(SdpError::NoAudio)
+        ));
+        for junk in [
+            &b"\xff\xfe"[..],
+            b"m=audio x",
+            b"m=audio 1 RTP/AVP 0\nc=IN IP4 nope",
+            b"",
+        ] {
             assert!(SdpOffer::parse(junk).is_err());
         }
         let zero = "v=0\r\nc=IN IP4 10.0.0.1\r\nm=audio 0 RTP/AVP 0\r\n";
@@ -395,7 +418,10 @@ mod tests {
         let offer = SdpOffer::parse(LINPHONE_LIKE.as_bytes()).unwrap();
         let media = offer.negotiate().unwrap();
         let answer = render_answer(&media, "127.0.0.1".parse().unwrap(), 10002, 7, 1);
-        assert!(answer.contains("m=audio 10002 RTP/AVP 8 101\r\n"), "{answer}");
+        assert!(
+            answer.contains("m=audio 10002 RTP/AVP 8 101\r\n"),
+            "{answer}"
+        );
         assert!(answer.contains("a=fmtp:101 0-16\r\n"));
         let reparsed = SdpOffer::parse(answer.as_bytes()).unwrap();
         assert_eq!(reparsed.audio_port, 10002);

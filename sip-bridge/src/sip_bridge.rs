@@ -11,7 +11,9 @@ use std::sync::{Arc, Mutex};
 
 use rsipstack::EndpointBuilder;
 use rsipstack::dialog::DialogId;
-use rsipstack::dialog::dialog::{DialogState, DialogStateReceiver, DialogStateSender, TerminatedReason};
+use rsipstack::dialog::dialog::{
+    DialogState, DialogStateReceiver, DialogStateSender, TerminatedReason,
+};
 use rsipstack::dialog::dialog_layer::DialogLayer;
 use rsipstack::dialog::invite_dialog::InviteDialog;
 use rsipstack::sip::prelude::HeadersExt;
@@ -158,7 +160,10 @@ impl SipBridge {
             .unwrap_or(IpAddr::from([127, 0, 0, 1]));
         let contact = |addr: Option<SocketAddr>, suffix: &str| {
             addr.and_then(|a| {
-                let text = format!("sip:hotline@{}{suffix}", SocketAddr::new(advertised_ip, a.port()));
+                let text = format!(
+                    "sip:hotline@{}{suffix}",
+                    SocketAddr::new(advertised_ip, a.port())
+                );
                 Uri::try_from(text.as_str()).ok()
             })
         };
@@ -166,7 +171,11 @@ impl SipBridge {
         let dialogs = Arc::new(DialogLayer::new(endpoint.inner.clone()));
         let (state_sender, state_receiver) = dialogs.new_dialog_state_channel();
         let shared = Arc::new(BridgeShared {
-            ports: RtpPortAllocator::new(config.rtp_bind_ip, config.rtp_port_min, config.rtp_port_max),
+            ports: RtpPortAllocator::new(
+                config.rtp_bind_ip,
+                config.rtp_port_min,
+                config.rtp_port_max,
+            ),
             udp_contact: contact(udp_addr, ""),
             tcp_contact: contact(tcp_addr, ";transport=tcp"),
             config,
@@ -187,7 +196,11 @@ impl SipBridge {
         });
         tokio::spawn(follow_dialog_states(shared.clone(), state_receiver));
         let (incoming_tx, incoming) = mpsc::channel(64);
-        tokio::spawn(route_requests(shared.clone(), incoming_transactions, incoming_tx));
+        tokio::spawn(route_requests(
+            shared.clone(),
+            incoming_transactions,
+            incoming_tx,
+        ));
         info!(?udp_addr, ?tcp_addr, %advertised_ip, "SIP bridge listening");
         Ok(SipBridge {
             shared,
@@ -347,10 +360,12 @@ async fn handle_invite(
         Some(rsipstack::sip::Transport::Tcp) => shared.tcp_contact.clone(),
         _ => shared.udp_contact.clone(),
     };
-    let mut dialog =
-        shared
-            .dialogs
-            .get_or_create_server_invite(&tx, shared.state_sender.clone(), None, contact)?;
+    let mut dialog = shared.dialogs.get_or_create_server_invite(
+        &tx,
+        shared.state_sender.clone(),
+        None,
+        contact,
+    )?;
     let (ended_tx, ended_rx) = watch::channel(None);
     shared.calls().insert(
         dialog.id().to_string(),

@@ -1,0 +1,150 @@
+//! A scripted stand-in for the engine: starts a bridge on free loopback ports and handles
+//! calls in one of a few ways, reporting what it saw on a channel.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use sip_bridge::{BridgeConfig, CallEvent, CallInfo, HangUpReason, SipBridge};
+use tokio::sync::mpsc;
+
+/// What the scripted engine does with each call.
+#[derive(Debug, Clone, Copy)]
+pub enum Script {
+    /// Answer and send every caller frame straight back.
+    Echo,
+    /// Answer, then hang up after the given time.
+    HangUpAfter(Duration),
+    /// Never answer; report when the caller cancels.
+    LetItRing,
+}
+
+/// What the engine observed, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Seen {
+    Ringing { caller: String },
+    Answered(CallInfo),
+    AudioFrames(usize),
+    Dtmf(char),
+    HangUp(HangUpReason),
+    CancelledWhileRinging,
+}
+
+pub struct TestBridge {
+    pub udp: SocketAddr,
+    pub tcp: SocketAddr,
+    pub seen: mpsc::UnboundedReceiver<Seen>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for TestBridge {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+pub fn loopback_config(allow: &str) -> BridgeConfig {
+    BridgeConfig {
+        udp_listen: Some("127.0.0.1:0".parse().unwrap()),
+        tcp_listen: Some("127.0.0.1:0".parse().unwrap()),
+        rtp_bind_ip: "127.0.0.1".parse().unwrap(),
+        rtp_port_min: 31000,
+        rtp_port_max: 39999,
+        trunk_allowlist: vec![allow.parse().unwrap()],
+        ..BridgeConfig::default()
+    }
+}
+
+pub async fn start(config: BridgeConfig, script: Script) -> TestBridge {
+    let mut bridge = SipBridge::start(config).await.expect("bridge starts");
+    let udp = bridge.udp_addr().expect("udp listener");
+    let tcp = bridge.tcp_addr().expect("tcp listener");
+    let (seen_tx, seen) = mpsc::unbounded_channel();
+    let task = tokio::spawn(async move {
+        while let Some(incoming) = bridge.accept().await {
+            let seen = seen_tx.clone();
+            seen.send(Seen::Ringing {
+                caller: incoming.caller().to_string(),
+            })
+            .ok();
+            tokio::spawn(async move {
+                if let Script::LetItRing = script {
+                    for _ in 0..200 {
+                        if incoming.is_cancelled() {
+                            seen.send(Seen::CancelledWhileRinging).ok();
+                            return;
+                        }
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                    }
+                    return;
+                }
+                let mut call = match incoming.answer().await {
+                    Ok(call) => call,
+                    Err(error) => panic!("answer failed: {error}"),
+                };
+                seen.send(Seen::Answered(call.info().clone())).ok();
+                let control = call.control();
+                if let Script::HangUpAfter(after) = script {
+                    let control = control.clone();
+                    tokio::spawn(async move {
+                        tokio::time::sleep(after).await;
+                        control.hang_up().await;
+                    });
+                }
+                let mut frames = 0;
+                while let Some(event) = call.recv().await {
+                    match event {
+                        CallEvent::Audio(frame) => {
+                            frames += 1;
+                            if let Script::Echo = script {
+                                control.send_frame(frame);
+                            }
+                        }
+                        CallEvent::Dtmf(digit) => {
+                            seen.send(Seen::Dtmf(digit)).ok();
+                        }
+                        CallEvent::HangUp(reason) => {
+                            seen.send(Seen::AudioFrames(frames)).ok();
+                            seen.send(Seen::HangUp(reason)).ok();
+                        }
+                    }
+                }
+            });
+        }
+    });
+    TestBridge {
+        udp,
+        tcp,
+        seen,
+        task,
+    }
+}
+
+impl TestBridge {
+    /// Everything seen so far, waiting up to `wait` for `until` to appear.
+    pub async fn collect_until(
+        &mut self,
+        wait: Duration,
+        until: impl Fn(&Seen) -> bool,
+    ) -> Vec<Seen> {
+        let mut all = Vec::new();
+        let deadline = tokio::time::Instant::now() + wait;
+        while let Ok(Some(seen)) = tokio::time::timeout_at(deadline, self.seen.recv()).await {
+            let done = until(&seen);
+            all.push(seen);
+            if done {
+                break;
+            }
+        }
+        all
+    }
+
+    pub async fn next_answered(&mut self, wait: Duration) -> CallInfo {
+        let seen = self
+            .collect_until(wait, |s| matches!(s, Seen::Answered(_)))
+            .await;
+        match seen.last() {
+            Some(Seen::Answered(info)) => info.clone(),
+            _ => panic!("the call was never answered; engine saw {seen:?}"),
+        }
+    }
+}
