@@ -246,3 +246,49 @@ fn print_terms_and_hits_for_a_query() {
         );
     }
 }
+
+#[test]
+#[ignore = "timing: run with --release --ignored --nocapture; prints p50/p95 over a 1,008-entry FAQ"]
+fn search_latency_with_a_thousand_entries() {
+    let mut entries = Vec::new();
+    for copy in 0..28 {
+        for entry in demo().entries() {
+            let mut e = entry.clone();
+            e.id = format!("{}_{copy}", e.id);
+            e.question = format!("{} 型号{copy} model{copy}", e.question);
+            entries.push(e);
+        }
+    }
+    let started = std::time::Instant::now();
+    let kb = KnowledgeBase::from_entries(entries).unwrap_or_else(|e| panic!("{e}"));
+    println!(
+        "indexed {} entries in {:?}",
+        kb.entries().len(),
+        started.elapsed()
+    );
+    let questions = [
+        "你们每天几点开门，几点关门？",
+        "我想查一下我的订单到哪里了。",
+        "你哋間舖頭喺邊度呀？",
+        "How long does delivery take?",
+        "what is the capital of France",
+    ];
+    let mut times = Vec::new();
+    for _ in 0..40 {
+        for q in questions {
+            let t = std::time::Instant::now();
+            let hits = kb.search(q, Lang::Zh, 3);
+            times.push(t.elapsed());
+            assert!(hits.len() <= 3);
+        }
+    }
+    times.sort();
+    let at = |p: f64| times[((times.len() as f64 * p) as usize).min(times.len() - 1)];
+    println!(
+        "search over {} queries: p50 {:?} p95 {:?} max {:?}",
+        times.len(),
+        at(0.5),
+        at(0.95),
+        at(1.0)
+    );
+}
