@@ -65,6 +65,18 @@ pub async fn run_sipp(
     keys: Vec<(&'static str, String)>,
     limit: Duration,
 ) -> SippOutcome {
+    run_sipp_calls(scenario_name, target, transport, keys, limit, 1).await
+}
+
+/// Runs `calls` calls at once (all started within about a second).
+pub async fn run_sipp_calls(
+    scenario_name: &'static str,
+    target: SocketAddr,
+    transport: SippTransport,
+    keys: Vec<(&'static str, String)>,
+    limit: Duration,
+    calls: usize,
+) -> SippOutcome {
     require_sipp();
     let dir = std::env::temp_dir().join(format!(
         "sip-bridge-sipp-{}-{}",
@@ -77,7 +89,9 @@ pub async fn run_sipp(
     command
         .arg("-sf")
         .arg(scenario(scenario_name))
-        .args(["-m", "1", "-l", "1", "-i", "127.0.0.1", "-mi", "127.0.0.1"])
+        .args(["-m", &calls.to_string(), "-l", &calls.to_string()])
+        .args(["-r", &calls.to_string(), "-rp", "1000"])
+        .args(["-i", "127.0.0.1", "-mi", "127.0.0.1"])
         .args(["-p", &free_port(transport).to_string()])
         .args([
             "-t",
