@@ -14,12 +14,16 @@ use crate::manifest::ArchiveFormat;
 pub enum ArchiveError {
     #[error("cannot open archive {path}: {source}")]
     Open { path: String, source: io::Error },
-    #[error("{path} is not a readable zip archive: {source}; the download is probably damaged, delete it and fetch again")]
+    #[error(
+        "{path} is not a readable zip archive: {source}; the download is probably damaged, delete it and fetch again"
+    )]
     Zip {
         path: String,
         source: zip::result::ZipError,
     },
-    #[error("member `{member}` is not in archive {path}; the manifest names the wrong path or the package changed")]
+    #[error(
+        "member `{member}` is not in archive {path}; the manifest names the wrong path or the package changed"
+    )]
     MissingMember { path: String, member: String },
     #[error("reading member `{member}` of {path} failed: {source}")]
     Read {
@@ -48,12 +52,11 @@ pub fn extract_member(
     };
     match format {
         ArchiveFormat::Zip => {
-            let mut zip = zip::ZipArchive::new(BufReader::new(file)).map_err(|source| {
-                ArchiveError::Zip {
+            let mut zip =
+                zip::ZipArchive::new(BufReader::new(file)).map_err(|source| ArchiveError::Zip {
                     path: path.clone(),
                     source,
-                }
-            })?;
+                })?;
             let mut entry = match zip.by_name(member) {
                 Ok(entry) => entry,
                 Err(zip::result::ZipError::FileNotFound) => {
@@ -176,7 +179,9 @@ mod tests {
         let zip_path = dir.path().join("p.whl");
         make_zip(&zip_path);
         let err = read_member(&zip_path, ArchiveFormat::Zip, "pkg/nope.bin").unwrap_err();
-        assert!(matches!(err, ArchiveError::MissingMember { ref member, .. } if member == "pkg/nope.bin"));
+        assert!(
+            matches!(err, ArchiveError::MissingMember { ref member, .. } if member == "pkg/nope.bin")
+        );
         let tar_path = dir.path().join("p.tar.gz");
         make_tar_gz(&tar_path);
         let err = read_member(&tar_path, ArchiveFormat::TarGz, "pkg/assets/vocab.txt").unwrap_err();

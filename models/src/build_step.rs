@@ -43,7 +43,8 @@ fn locate<'a>(
     archives: &'a BTreeMap<String, LocalArchive>,
     member: &'a str,
 ) -> Result<(&'a LocalArchive, &'a str), BuildError> {
-    let parsed = parse_member_ref(member).ok_or_else(|| BuildError::UnknownArchive(member.into()))?;
+    let parsed =
+        parse_member_ref(member).ok_or_else(|| BuildError::UnknownArchive(member.into()))?;
     let archive = archives
         .get(parsed.archive)
         .ok_or_else(|| BuildError::UnknownArchive(member.into()))?;

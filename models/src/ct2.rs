@@ -63,7 +63,9 @@ pub struct Ct2Model {
 /// Why a CTranslate2 file cannot be read.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum Ct2Error {
-    #[error("CTranslate2 model is truncated at byte {0}; the parts were not downloaded or concatenated completely")]
+    #[error(
+        "CTranslate2 model is truncated at byte {0}; the parts were not downloaded or concatenated completely"
+    )]
     Truncated(usize),
     #[error("CTranslate2 model version {0} is not supported (need 5 or newer)")]
     Version(u32),
@@ -80,7 +82,9 @@ pub enum Ct2Error {
     DanglingAlias { alias: String, target: String },
     #[error("{0} trailing bytes after the CTranslate2 model; the parts are concatenated wrongly")]
     TrailingBytes(usize),
-    #[error("CTranslate2 model has no variable `{0}`; it is not a Whisper model in the expected layout")]
+    #[error(
+        "CTranslate2 model has no variable `{0}`; it is not a Whisper model in the expected layout"
+    )]
     Missing(String),
     #[error("CTranslate2 variable `{name}` is {dtype:?}; expected {expected}")]
     WrongType {
@@ -223,7 +227,9 @@ impl Ct2Model {
         match (var.dtype, data) {
             (Ct2DType::I8, [a, ..]) => Ok(i64::from(*a as i8)),
             (Ct2DType::I16, [a, b, ..]) => Ok(i64::from(i16::from_le_bytes([*a, *b]))),
-            (Ct2DType::I32, [a, b, c, d, ..]) => Ok(i64::from(i32::from_le_bytes([*a, *b, *c, *d]))),
+            (Ct2DType::I32, [a, b, c, d, ..]) => {
+                Ok(i64::from(i32::from_le_bytes([*a, *b, *c, *d])))
+            }
             (dtype, _) => Err(Ct2Error::WrongType {
                 name: name.to_string(),
                 dtype,
@@ -238,7 +244,10 @@ pub(crate) mod tests {
     use super::*;
 
     /// Builds a CTranslate2 file from (name, dims, dtype code, bytes) and aliases.
-    pub(crate) fn build_ct2(vars: &[(&str, Vec<u32>, u8, Vec<u8>)], aliases: &[(&str, &str)]) -> Vec<u8> {
+    pub(crate) fn build_ct2(
+        vars: &[(&str, Vec<u32>, u8, Vec<u8>)],
+        aliases: &[(&str, &str)],
+    ) -> Vec<u8> {
         fn string(out: &mut Vec<u8>, s: &str) {
             out.extend_from_slice(&((s.len() + 1) as u16).to_le_bytes());
             out.extend_from_slice(s.as_bytes());
@@ -291,9 +300,15 @@ pub(crate) mod tests {
         let cut = bytes[..bytes.len() - 6].to_vec();
         assert!(matches!(Ct2Model::parse(cut), Err(Ct2Error::Truncated(_))));
         let bad = build_ct2(&[("w", vec![4], 4, vec![0u8; 6])], &[]);
-        assert!(matches!(Ct2Model::parse(bad), Err(Ct2Error::SizeMismatch { .. })));
+        assert!(matches!(
+            Ct2Model::parse(bad),
+            Err(Ct2Error::SizeMismatch { .. })
+        ));
         let mut extra = build_ct2(&[("w", vec![4], 4, vec![0u8; 8])], &[]);
         extra.push(0);
-        assert_eq!(Ct2Model::parse(extra).err(), Some(Ct2Error::TrailingBytes(1)));
+        assert_eq!(
+            Ct2Model::parse(extra).err(),
+            Some(Ct2Error::TrailingBytes(1))
+        );
     }
 }

@@ -58,7 +58,9 @@ pub enum DigestParseError {
     MissingPrefix(String),
     #[error("digest `{0}` uses unknown algorithm `{1}`: use sha256, sha1 or md5")]
     UnknownAlgorithm(String, String),
-    #[error("digest `{digest}` must have {expected} hex characters after the prefix, it has {actual}")]
+    #[error(
+        "digest `{digest}` must have {expected} hex characters after the prefix, it has {actual}"
+    )]
     WrongLength {
         digest: String,
         expected: usize,
@@ -100,7 +102,10 @@ impl FromStr for Digest {
                 actual: hex.len(),
             });
         }
-        if !hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        if !hex
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
             return Err(DigestParseError::NotHex(text.to_string()));
         }
         Ok(Self {
@@ -292,7 +297,11 @@ mod tests {
         ));
         assert!(matches!(
             "sha1:2cf24dba".parse::<Digest>(),
-            Err(DigestParseError::WrongLength { expected: 40, actual: 8, .. })
+            Err(DigestParseError::WrongLength {
+                expected: 40,
+                actual: 8,
+                ..
+            })
         ));
         assert!(matches!(
             "md5:5D41402ABC4B2A76B9719D911017C592".parse::<Digest>(),
@@ -327,7 +336,9 @@ mod tests {
         let mut hasher = ContentHasher::for_digests(&[]);
         hasher.update(b"hello");
         let computed = hasher.finish();
-        let sha1: Digest = "sha1:aaf4c61ddcc5e8a2dabede0f3b482cd9aea9434d".parse().unwrap();
+        let sha1: Digest = "sha1:aaf4c61ddcc5e8a2dabede0f3b482cd9aea9434d"
+            .parse()
+            .unwrap();
         assert!(!computed.matches(&sha1));
     }
 

@@ -108,7 +108,9 @@ impl Downloader {
         let mut done = 0u64;
         let mut reported = 0u64;
         loop {
-            let n = reader.read(&mut buf).map_err(|e| http(format!("reading body: {e}")))?;
+            let n = reader
+                .read(&mut buf)
+                .map_err(|e| http(format!("reading body: {e}")))?;
             if n == 0 {
                 break;
             }
@@ -155,6 +157,9 @@ fn describe(error: &ureq::Error) -> String {
         ureq::Error::HostNotFound => "host not found (DNS lookup failed)".to_string(),
         ureq::Error::Timeout(what) => format!("timed out ({what})"),
         ureq::Error::ConnectionFailed => "connection failed".to_string(),
+        ureq::Error::Io(e) if e.to_string().contains("lookup address") => {
+            format!("host not found (DNS lookup failed: {e})")
+        }
         ureq::Error::Io(e) => format!("network error: {e}"),
         other => other.to_string(),
     }

@@ -25,25 +25,41 @@ pub const PARTIAL_DIR: &str = ".partial";
 #[derive(Debug, Clone, Copy)]
 pub enum FetchEvent<'a> {
     /// Starting on a model.
-    Model { id: &'a str },
+    Model {
+        id: &'a str,
+    },
     /// All files already present and verified.
-    AlreadyPresent { id: &'a str },
-    TryingSource { id: &'a str, source: &'a str },
+    AlreadyPresent {
+        id: &'a str,
+    },
+    TryingSource {
+        id: &'a str,
+        source: &'a str,
+    },
     /// Bytes of a download so far.
     Download {
         url: &'a str,
         done: u64,
         total: Option<u64>,
     },
-    Building { id: &'a str, step: &'a str },
+    Building {
+        id: &'a str,
+        step: &'a str,
+    },
     SourceFailed {
         id: &'a str,
         source: &'a str,
         reason: &'a str,
     },
-    Fetched { id: &'a str, source: &'a str },
+    Fetched {
+        id: &'a str,
+        source: &'a str,
+    },
     /// Something the user should know that does not fail the fetch.
-    Warning { id: &'a str, message: &'a str },
+    Warning {
+        id: &'a str,
+        message: &'a str,
+    },
 }
 
 /// A source that was tried and why it failed.
@@ -90,16 +106,19 @@ impl FetchReport {
         for (id, outcome) in &self.models {
             match outcome {
                 FetchOutcome::Skipped { attempts, hint } => out.push(format!(
-                    "optional model `{id}` is unavailable ({}); {hint}",
+                    "best-effort model `{id}` is unavailable ({}); {hint}",
                     attempts
                         .iter()
                         .map(|a| format!("{}: {}", a.source, a.reason))
                         .collect::<Vec<_>>()
                         .join("; ")
                 )),
-                FetchOutcome::Fetched { unverified, .. } if !unverified.is_empty() => out.push(
-                    format!("model `{id}`: no digest known for {}: stored unverified", unverified.join(", ")),
-                ),
+                FetchOutcome::Fetched { unverified, .. } if !unverified.is_empty() => {
+                    out.push(format!(
+                        "model `{id}`: no digest known for {}: stored unverified",
+                        unverified.join(", ")
+                    ))
+                }
                 _ => {}
             }
         }
@@ -117,7 +136,11 @@ pub struct ModelFailure {
 
 impl fmt::Display for ModelFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "model `{}` could not be fetched; every source failed:", self.id)?;
+        writeln!(
+            f,
+            "model `{}` could not be fetched; every source failed:",
+            self.id
+        )?;
         for (i, a) in self.attempts.iter().enumerate() {
             writeln!(f, "  {}. {}: {}", i + 1, a.source, a.reason)?;
         }
@@ -130,7 +153,9 @@ impl fmt::Display for ModelFailure {
 pub enum FetchError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("cannot create models directory {path}: {source}; create it or set HOTLINE_MODELS_DIR to a writable directory")]
+    #[error(
+        "cannot create models directory {path}: {source}; create it or set HOTLINE_MODELS_DIR to a writable directory"
+    )]
     CreateDir {
         path: String,
         source: std::io::Error,
@@ -273,7 +298,10 @@ impl FetchRun<'_, '_> {
                     });
                     for name in &unverified {
                         let message = format!("`{name}` has no known digest: stored unverified");
-                        self.emit(FetchEvent::Warning { id, message: &message });
+                        self.emit(FetchEvent::Warning {
+                            id,
+                            message: &message,
+                        });
                     }
                     self.in_progress.remove(id);
                     self.finish(
@@ -321,7 +349,7 @@ impl FetchRun<'_, '_> {
             });
         } else {
             let message = format!(
-                "optional model unavailable from every source; continuing without it ({hint})"
+                "best-effort model unavailable from every source; continuing without it ({hint})"
             );
             self.emit(FetchEvent::Warning {
                 id: &model.id,
@@ -333,16 +361,16 @@ impl FetchRun<'_, '_> {
 
     /// True when every file is present and matches (stamp, or a fresh hash).
     fn all_files_verified(&self, model: &ModelEntry) -> bool {
-        model.files.iter().all(|file| {
-            match self.store.file_state(model, &file.name, false) {
+        model.files.iter().all(
+            |file| match self.store.file_state(model, &file.name, false) {
                 FileState::Verified { .. } | FileState::Unverifiable { .. } => true,
                 FileState::Unchecked { .. } => matches!(
                     self.store.file_state(model, &file.name, true),
                     FileState::Verified { .. }
                 ),
                 FileState::Missing | FileState::Mismatch { .. } => false,
-            }
-        })
+            },
+        )
     }
 
     /// Runs one source in a private work directory; returns unverifiable file names.
@@ -350,10 +378,14 @@ impl FetchRun<'_, '_> {
         let store = self.store;
         for required in &source.requires {
             if self.in_progress.contains(required) {
-                return Err(format!("requires `{required}`, which depends on this model (cycle)"));
+                return Err(format!(
+                    "requires `{required}`, which depends on this model (cycle)"
+                ));
             }
             if !self.fetch_model(required) {
-                return Err(format!("requires model `{required}`, which could not be fetched"));
+                return Err(format!(
+                    "requires model `{required}`, which could not be fetched"
+                ));
             }
         }
         let work = store
@@ -383,7 +415,12 @@ impl FetchRun<'_, '_> {
         let mut archives = BTreeMap::new();
         for archive in &source.archives {
             let path = work.join(format!("archive-{}", archive.name));
-            let computed = self.download(&archive.url, &path, Some(archive.size), std::slice::from_ref(&archive.sha256))?;
+            let computed = self.download(
+                &archive.url,
+                &path,
+                Some(archive.size),
+                std::slice::from_ref(&archive.sha256),
+            )?;
             if !computed.matches(&archive.sha256) {
                 return Err(format!(
                     "{}: sha256 {} does not match the manifest's {}; the download is corrupt or the package was replaced",
@@ -410,7 +447,8 @@ impl FetchRun<'_, '_> {
             let computed = if let Some(url) = &y.url {
                 self.download(url, &out, Some(y.size.unwrap_or(file.size)), &y.digests)?
             } else if let Some(member) = &y.member {
-                let parsed = parse_member_ref(member).ok_or_else(|| format!("bad member `{member}`"))?;
+                let parsed =
+                    parse_member_ref(member).ok_or_else(|| format!("bad member `{member}`"))?;
                 let archive = archives
                     .get(parsed.archive)
                     .ok_or_else(|| format!("member `{member}` names no archive"))?;
@@ -426,7 +464,8 @@ impl FetchRun<'_, '_> {
                     dir.join(name)
                 };
                 run_build(step, &archives, &resolve, &out).map_err(|e| e.to_string())?;
-                hash_file(&out, &y.digests).map_err(|e| format!("cannot read {}: {e}", out.display()))?
+                hash_file(&out, &y.digests)
+                    .map_err(|e| format!("cannot read {}: {e}", out.display()))?
             } else {
                 return Err(format!("no way to produce `{}`", file.name));
             };
@@ -475,7 +514,8 @@ fn extract_to(
     y: &Yield,
 ) -> Result<ComputedDigests, String> {
     let file = File::create(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
-    let mut writer = HashingWriter::new(BufWriter::new(file), ContentHasher::for_digests(&y.digests));
+    let mut writer =
+        HashingWriter::new(BufWriter::new(file), ContentHasher::for_digests(&y.digests));
     extract_member(archive, format, member, &mut writer).map_err(|e| e.to_string())?;
     let (_, computed) = writer
         .finish()
@@ -493,7 +533,10 @@ fn check_yield(
 ) -> Result<Option<String>, String> {
     let size = y.size.unwrap_or(default_size);
     if computed.size != size {
-        return Err(format!("`{name}` has {} bytes, expected {size}", computed.size));
+        return Err(format!(
+            "`{name}` has {} bytes, expected {size}",
+            computed.size
+        ));
     }
     if y.digests.is_empty() {
         return Ok(None);
@@ -533,7 +576,12 @@ fn manual_hint(store: &ModelStore, model: &ModelEntry) -> String {
             .sources
             .iter()
             .find_map(|s| s.yields.get(&file.name)?.url.clone())
-            .or_else(|| model.sources.iter().find_map(|s| s.archives.first().map(|a| a.url.clone())))
+            .or_else(|| {
+                model
+                    .sources
+                    .iter()
+                    .find_map(|s| s.archives.first().map(|a| a.url.clone()))
+            })
             .unwrap_or_else(|| "its upstream".to_string());
         let digest = model
             .accepted_digests(&file.name)
@@ -558,7 +606,10 @@ fn manual_hint(store: &ModelStore, model: &ModelEntry) -> String {
         model.id
     );
     if !deps.is_empty() {
-        hint.push_str(&format!("; the local build route also needs model(s) {}", deps.join(", ")));
+        hint.push_str(&format!(
+            "; the local build route also needs model(s) {}",
+            deps.join(", ")
+        ));
     }
     hint
 }

@@ -48,7 +48,8 @@ impl GgmlType {
         match self {
             Self::F32 => Some(row_elements * 4),
             Self::F16 => Some(row_elements * 2),
-            Self::Q8_0 => (row_elements % Q8_0_BLOCK_ELEMENTS == 0)
+            Self::Q8_0 => row_elements
+                .is_multiple_of(Q8_0_BLOCK_ELEMENTS)
                 .then_some(row_elements / Q8_0_BLOCK_ELEMENTS * Q8_0_BLOCK_BYTES),
         }
     }
@@ -270,7 +271,11 @@ pub fn read_tensor_header(r: &mut dyn Read) -> Result<Option<TensorHeader>, Ggml
     let code = read_i32(r)?;
     let mut ne = Vec::with_capacity(n_dims);
     for _ in 0..n_dims {
-        ne.push(count("tensor dimension", read_i32(r)?, i64::from(i32::MAX))?);
+        ne.push(count(
+            "tensor dimension",
+            read_i32(r)?,
+            i64::from(i32::MAX),
+        )?);
     }
     let mut name = vec![0u8; name_len];
     r.read_exact(&mut name)?;

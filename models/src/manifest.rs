@@ -351,7 +351,10 @@ fn validate_source(model: &ModelEntry, source: &Source) -> Result<(), String> {
     let mut archive_names = BTreeSet::new();
     for archive in &source.archives {
         if !archive_names.insert(archive.name.as_str()) {
-            return Err(format!("{at}: archive name `{}` appears twice", archive.name));
+            return Err(format!(
+                "{at}: archive name `{}` appears twice",
+                archive.name
+            ));
         }
         check_url(&archive.url).map_err(|e| format!("{at}: archive `{}`: {e}", archive.name))?;
         if archive.size == 0 {
@@ -384,7 +387,9 @@ fn validate_source(model: &ModelEntry, source: &Source) -> Result<(), String> {
             (None, Some(member)) => check_member(member)?,
             (None, None) => built += 1,
             (Some(_), Some(_)) => {
-                return Err(format!("{at}: `{name}` has both `url` and `member`; keep one"));
+                return Err(format!(
+                    "{at}: `{name}` has both `url` and `member`; keep one"
+                ));
             }
         }
         if y.digests.is_empty() && y.unverifiable.is_none() {
@@ -507,7 +512,12 @@ digests = ["sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9
         assert!(defaults.contains(&"whisper-base-f16"));
         assert!(!defaults.contains(&"whisper-large-v3-turbo-q8_0"));
         assert!(!defaults.contains(&"aishell-clip"));
-        assert!(!manifest.model("piper-zh_CN-huayan-medium").unwrap().required);
+        assert!(
+            !manifest
+                .model("piper-zh_CN-huayan-medium")
+                .unwrap()
+                .required
+        );
         for model in &manifest.models {
             assert!(!model.sources.is_empty());
             // Upstream first, then registry routes.
@@ -525,7 +535,10 @@ digests = ["sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9
             );
         }
         let clip = manifest.model("aishell-clip").unwrap();
-        assert_eq!(clip.reference_text.as_deref(), Some("甚至出现交易几乎停滞的情况"));
+        assert_eq!(
+            clip.reference_text.as_deref(),
+            Some("甚至出现交易几乎停滞的情况")
+        );
     }
 
     #[test]
@@ -551,7 +564,10 @@ digests = ["sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9
     fn rejects_model_without_source() {
         let text = MINIMAL.split("[[model.source]]").next().unwrap();
         // Without the key the schema rejects the model at parse time...
-        assert!(matches!(Manifest::parse(text), Err(ManifestError::Syntax(_))));
+        assert!(matches!(
+            Manifest::parse(text),
+            Err(ManifestError::Syntax(_))
+        ));
         // ...and an explicitly empty list fails validation.
         let empty = text.replace("group = \"default\"", "group = \"default\"\nsource = []");
         expect_invalid(&empty, "no [[model.source]]");
@@ -577,11 +593,23 @@ digests = ["sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9
 
     #[test]
     fn rejects_source_missing_a_file_and_bad_sizes_and_urls() {
-        expect_invalid(&MINIMAL.replace("yields.\"vad.onnx\"", "yields.\"other.onnx\""), "must yield every file");
+        expect_invalid(
+            &MINIMAL.replace("yields.\"vad.onnx\"", "yields.\"other.onnx\""),
+            "must yield every file",
+        );
         expect_invalid(&MINIMAL.replace("size = 10", "size = 0"), "size 0");
-        expect_invalid(&MINIMAL.replace("https://example.invalid/vad.onnx", "ftp://x/vad.onnx"), "not an http(s) URL");
-        expect_invalid(&MINIMAL.replace("name = \"vad.onnx\"", "name = \"../vad.onnx\""), "plain name");
-        expect_invalid(&MINIMAL.replace("id = \"vad\"", "id = \"v a d\""), "ascii letters");
+        expect_invalid(
+            &MINIMAL.replace("https://example.invalid/vad.onnx", "ftp://x/vad.onnx"),
+            "not an http(s) URL",
+        );
+        expect_invalid(
+            &MINIMAL.replace("name = \"vad.onnx\"", "name = \"../vad.onnx\""),
+            "plain name",
+        );
+        expect_invalid(
+            &MINIMAL.replace("id = \"vad\"", "id = \"v a d\""),
+            "ascii letters",
+        );
     }
 
     #[test]
@@ -599,7 +627,10 @@ digests = ["sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9
     fn member_refs_split_on_first_colon() {
         assert_eq!(
             parse_member_ref("wheel:a/b:c"),
-            Some(MemberRef { archive: "wheel", path: "a/b:c" })
+            Some(MemberRef {
+                archive: "wheel",
+                path: "a/b:c"
+            })
         );
         assert_eq!(parse_member_ref("wheel:"), None);
         assert_eq!(parse_member_ref("nocolon"), None);

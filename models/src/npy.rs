@@ -128,7 +128,10 @@ pub(crate) mod tests {
         let m = read_npz_f32_2d(&npz, "mel_80").unwrap();
         assert_eq!((m.rows, m.cols), (2, 3));
         assert_eq!(m.data[5], 6.5);
-        assert!(matches!(read_npz_f32_2d(&npz, "mel_128"), Err(NpyError::MissingArray(_))));
+        assert!(matches!(
+            read_npz_f32_2d(&npz, "mel_128"),
+            Err(NpyError::MissingArray(_))
+        ));
     }
 
     #[test]
@@ -138,7 +141,10 @@ pub(crate) mod tests {
         let at = f8.windows(3).position(|w| w == b"<f4").unwrap();
         f8[at + 2] = b'8';
         assert!(matches!(parse_npy_f32_2d(&f8), Err(NpyError::Layout(_))));
-        assert!(matches!(parse_npy_f32_2d(b"PK\x03\x04xxxxxxxx"), Err(NpyError::Magic)));
+        assert!(matches!(
+            parse_npy_f32_2d(b"PK\x03\x04xxxxxxxx"),
+            Err(NpyError::Magic)
+        ));
         let short = &npy[..npy.len() - 1];
         assert!(matches!(parse_npy_f32_2d(short), Err(NpyError::Truncated)));
     }

@@ -22,7 +22,7 @@ pub fn quantize_block(x: &[f32; Q8_0_BLOCK_ELEMENTS]) -> [u8; Q8_0_BLOCK_BYTES] 
 /// Quantizes a row whose length is a multiple of 32, appending the blocks to `out`.
 /// Returns false (appending nothing) when the length is not a multiple of 32.
 pub fn quantize_row(row: &[f32], out: &mut Vec<u8>) -> bool {
-    if row.len() % Q8_0_BLOCK_ELEMENTS != 0 {
+    if !row.len().is_multiple_of(Q8_0_BLOCK_ELEMENTS) {
         return false;
     }
     out.reserve(row.len() / Q8_0_BLOCK_ELEMENTS * Q8_0_BLOCK_BYTES);

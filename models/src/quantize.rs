@@ -42,7 +42,9 @@ pub enum QuantizeError {
     Format(#[from] GgmlFormatError),
     #[error("input model is already quantized (ftype {0}); quantize the f16 model instead")]
     AlreadyQuantized(i32),
-    #[error("tensor `{name}` rows of {row} elements are not whole q8_0 blocks of 32; this model cannot be quantized to q8_0")]
+    #[error(
+        "tensor `{name}` rows of {row} elements are not whole q8_0 blocks of 32; this model cannot be quantized to q8_0"
+    )]
     RowNotBlockAligned { name: String, row: usize },
     #[error("writing the quantized model failed: {0}")]
     Write(io::Error),
@@ -170,23 +172,43 @@ mod tests {
             .collect();
         let tensors: Vec<(TensorHeader, Vec<u8>)> = vec![
             (
-                TensorHeader { name: "encoder.conv1.weight".into(), ne: vec![3, 1, 32], ty: GgmlType::F16 },
+                TensorHeader {
+                    name: "encoder.conv1.weight".into(),
+                    ne: vec![3, 1, 32],
+                    ty: GgmlType::F16,
+                },
                 vec![0u8; 3 * 32 * 2],
             ),
             (
-                TensorHeader { name: "encoder.conv1.bias".into(), ne: vec![1, 32], ty: GgmlType::F32 },
+                TensorHeader {
+                    name: "encoder.conv1.bias".into(),
+                    ne: vec![1, 32],
+                    ty: GgmlType::F32,
+                },
                 vec![1u8; 32 * 4],
             ),
             (
-                TensorHeader { name: "encoder.positional_embedding".into(), ne: vec![32, 2], ty: GgmlType::F32 },
+                TensorHeader {
+                    name: "encoder.positional_embedding".into(),
+                    ne: vec![32, 2],
+                    ty: GgmlType::F32,
+                },
                 vec![2u8; 64 * 4],
             ),
             (
-                TensorHeader { name: "encoder.blocks.0.attn.query.weight".into(), ne: vec![32, 2], ty: GgmlType::F16 },
+                TensorHeader {
+                    name: "encoder.blocks.0.attn.query.weight".into(),
+                    ne: vec![32, 2],
+                    ty: GgmlType::F16,
+                },
                 f16_matrix,
             ),
             (
-                TensorHeader { name: "encoder.blocks.0.attn.query.bias".into(), ne: vec![32], ty: GgmlType::F32 },
+                TensorHeader {
+                    name: "encoder.blocks.0.attn.query.bias".into(),
+                    ne: vec![32],
+                    ty: GgmlType::F32,
+                },
                 vec![3u8; 32 * 4],
             ),
         ];
@@ -231,8 +253,14 @@ mod tests {
                 ("encoder.conv1.weight".to_string(), GgmlType::F16),
                 ("encoder.conv1.bias".to_string(), GgmlType::F32),
                 ("encoder.positional_embedding".to_string(), GgmlType::F32),
-                ("encoder.blocks.0.attn.query.weight".to_string(), GgmlType::Q8_0),
-                ("encoder.blocks.0.attn.query.bias".to_string(), GgmlType::F32),
+                (
+                    "encoder.blocks.0.attn.query.weight".to_string(),
+                    GgmlType::Q8_0
+                ),
+                (
+                    "encoder.blocks.0.attn.query.bias".to_string(),
+                    GgmlType::F32
+                ),
             ]
         );
     }

@@ -1,7 +1,7 @@
-//! Verification stamps: after a file's digest has been checked, a small JSON note records its
-//! size, modification time and the digest that matched, so later `fetch`/`list` calls can trust
-//! an unchanged file without re-hashing hundreds of megabytes. Any change of size or mtime
-//! invalidates the stamp.
+//! Verification stamps: after a file's digest has been checked, a small JSON note
+//! (`.verified/<file>.stamp`) records its size, modification time and the digest that matched,
+//! so later `fetch`/`list` calls can trust an unchanged file without re-hashing hundreds of
+//! megabytes. Any change of size or mtime invalidates the stamp.
 
 use std::fs;
 use std::io;
@@ -25,7 +25,9 @@ pub struct Stamp {
 }
 
 fn stamp_path(models_dir: &Path, file_name: &str) -> PathBuf {
-    models_dir.join(STAMP_DIR).join(format!("{file_name}.json"))
+    models_dir
+        .join(STAMP_DIR)
+        .join(format!("{file_name}.stamp"))
 }
 
 /// Size and mtime (ns since the epoch) of a file.
@@ -58,7 +60,9 @@ pub fn write_stamp(
         fs::create_dir_all(parent)?;
     }
     let text = serde_json::to_string_pretty(&stamp).map_err(io::Error::other)?;
-    let tmp = path.with_extension("json.tmp");
+    let tmp = models_dir
+        .join(STAMP_DIR)
+        .join(format!("{file_name}.stamp.tmp"));
     fs::write(&tmp, text)?;
     fs::rename(&tmp, &path)?;
     Ok(stamp)

@@ -123,16 +123,18 @@ impl ModelStore {
 
     /// The manifest entry of `id`.
     pub fn model(&self, id: &str) -> Result<&ModelEntry, StoreError> {
-        self.manifest.model(id).ok_or_else(|| StoreError::UnknownModel {
-            id: id.to_string(),
-            known: self
-                .manifest
-                .models
-                .iter()
-                .map(|m| m.id.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-        })
+        self.manifest
+            .model(id)
+            .ok_or_else(|| StoreError::UnknownModel {
+                id: id.to_string(),
+                known: self
+                    .manifest
+                    .models
+                    .iter()
+                    .map(|m| m.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
     }
 
     /// Path of the model's main file (whether or not it exists).
@@ -182,7 +184,9 @@ impl ModelStore {
         let models: Vec<&ModelEntry> = if ids.is_empty() {
             self.manifest.models.iter().collect()
         } else {
-            ids.iter().map(|id| self.model(id)).collect::<Result<_, _>>()?
+            ids.iter()
+                .map(|id| self.model(id))
+                .collect::<Result<_, _>>()?
         };
         Ok(models.into_iter().map(|m| self.status(m, true)).collect())
     }

@@ -38,7 +38,10 @@ pub fn parse_tiktoken(text: &[u8]) -> Result<Vec<Vec<u8>>, TiktokenError> {
         if !rank.iter().all(u8::is_ascii_digit) {
             return Err(TiktokenError::Line { line: index + 1 });
         }
-        let unpadded = token.strip_suffix(b"==").or_else(|| token.strip_suffix(b"=")).unwrap_or(token);
+        let unpadded = token
+            .strip_suffix(b"==")
+            .or_else(|| token.strip_suffix(b"="))
+            .unwrap_or(token);
         let bytes = LENIENT
             .decode(unpadded)
             .map_err(|_| TiktokenError::Base64 { line: index + 1 })?;
@@ -56,13 +59,24 @@ mod tests {
         let tokens = parse_tiktoken(b"IQ== 0\nIg== 1\n5L2g 2\n\n= 3\n").unwrap();
         assert_eq!(
             tokens,
-            vec![b"!".to_vec(), b"\"".to_vec(), "你".as_bytes().to_vec(), Vec::new()]
+            vec![
+                b"!".to_vec(),
+                b"\"".to_vec(),
+                "你".as_bytes().to_vec(),
+                Vec::new()
+            ]
         );
     }
 
     #[test]
     fn rejects_bad_lines() {
-        assert_eq!(parse_tiktoken(b"IQ==\n"), Err(TiktokenError::Line { line: 1 }));
-        assert_eq!(parse_tiktoken(b"IQ== 0\n@@@ 1\n"), Err(TiktokenError::Base64 { line: 2 }));
+        assert_eq!(
+            parse_tiktoken(b"IQ==\n"),
+            Err(TiktokenError::Line { line: 1 })
+        );
+        assert_eq!(
+            parse_tiktoken(b"IQ== 0\n@@@ 1\n"),
+            Err(TiktokenError::Base64 { line: 2 })
+        );
     }
 }

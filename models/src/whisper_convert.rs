@@ -26,7 +26,9 @@ pub enum ConvertError {
     Mel(#[from] NpyError),
     #[error("tokenizer: {0}")]
     Tokenizer(#[from] TiktokenError),
-    #[error("CTranslate2 variable `{name}` is {dtype:?}; only float16/float32 models convert (int8/bfloat16 CT2 models are not supported: use a float16 export)")]
+    #[error(
+        "CTranslate2 variable `{name}` is {dtype:?}; only float16/float32 models convert (int8/bfloat16 CT2 models are not supported: use a float16 export)"
+    )]
     UnsupportedDType { name: String, dtype: Ct2DType },
     #[error("CTranslate2 variable `{name}` has shape {dims:?}; expected {expected}")]
     Shape {
@@ -34,7 +36,9 @@ pub enum ConvertError {
         dims: Vec<usize>,
         expected: String,
     },
-    #[error("CTranslate2 `{0}` has a non-zero key bias; whisper.cpp has no key bias, so this model cannot be converted faithfully")]
+    #[error(
+        "CTranslate2 `{0}` has a non-zero key bias; whisper.cpp has no key bias, so this model cannot be converted faithfully"
+    )]
     NonZeroKeyBias(String),
     #[error("hyper-parameter {field} = {value} does not fit the ggml header")]
     TooLarge { field: &'static str, value: i64 },
@@ -73,7 +77,13 @@ impl Planner<'_> {
     }
 
     /// Adds `name` from part `index` of `parts` equal splits of `var` along axis 0.
-    fn put_part(&mut self, name: &str, var: &str, index: usize, parts: usize) -> Result<(), ConvertError> {
+    fn put_part(
+        &mut self,
+        name: &str,
+        var: &str,
+        index: usize,
+        parts: usize,
+    ) -> Result<(), ConvertError> {
         let variable = self.model.variable(var)?;
         if !matches!(variable.dtype, Ct2DType::F16 | Ct2DType::F32) {
             return Err(ConvertError::UnsupportedDType {
@@ -82,7 +92,7 @@ impl Planner<'_> {
             });
         }
         let mut shape = variable.dims.clone();
-        let Some(first) = shape.first_mut().filter(|d| **d % parts == 0) else {
+        let Some(first) = shape.first_mut().filter(|d| d.is_multiple_of(parts)) else {
             return Err(ConvertError::Shape {
                 name: var.to_string(),
                 dims: variable.dims.clone(),
@@ -107,7 +117,11 @@ impl Planner<'_> {
             start: index * count,
             count,
             shape,
-            ty: if keep_f32 { GgmlType::F32 } else { GgmlType::F16 },
+            ty: if keep_f32 {
+                GgmlType::F32
+            } else {
+                GgmlType::F16
+            },
         });
         Ok(())
     }
@@ -151,29 +165,53 @@ impl Planner<'_> {
         self.put_part(&format!("{dst}.key.weight"), &w, 1, 3)?;
         self.put_part(&format!("{dst}.value.weight"), &w, 2, 3)?;
         self.put_part(&format!("{dst}.value.bias"), &b, 2, 3)?;
-        self.put(&format!("{dst}.out.weight"), &format!("{ct2}/linear_1/weight"))?;
+        self.put(
+            &format!("{dst}.out.weight"),
+            &format!("{ct2}/linear_1/weight"),
+        )?;
         self.put(&format!("{dst}.out.bias"), &format!("{ct2}/linear_1/bias"))
     }
 
     fn cross_attention(&mut self, ct2: &str, dst: &str) -> Result<(), ConvertError> {
-        self.put(&format!("{dst}.query.weight"), &format!("{ct2}/linear_0/weight"))?;
-        self.put(&format!("{dst}.query.bias"), &format!("{ct2}/linear_0/bias"))?;
+        self.put(
+            &format!("{dst}.query.weight"),
+            &format!("{ct2}/linear_0/weight"),
+        )?;
+        self.put(
+            &format!("{dst}.query.bias"),
+            &format!("{ct2}/linear_0/bias"),
+        )?;
         let w = format!("{ct2}/linear_1/weight");
         let b = format!("{ct2}/linear_1/bias");
         self.require_zero(&b, 0, 2)?;
         self.put_part(&format!("{dst}.key.weight"), &w, 0, 2)?;
         self.put_part(&format!("{dst}.value.weight"), &w, 1, 2)?;
         self.put_part(&format!("{dst}.value.bias"), &b, 1, 2)?;
-        self.put(&format!("{dst}.out.weight"), &format!("{ct2}/linear_2/weight"))?;
+        self.put(
+            &format!("{dst}.out.weight"),
+            &format!("{ct2}/linear_2/weight"),
+        )?;
         self.put(&format!("{dst}.out.bias"), &format!("{ct2}/linear_2/bias"))?;
         self.layer_norm(&format!("{ct2}/layer_norm"), &format!("{dst}_ln"))
     }
 
     fn feed_forward(&mut self, ct2: &str, dst: &str) -> Result<(), ConvertError> {
-        self.put(&format!("{dst}.mlp.0.weight"), &format!("{ct2}/linear_0/weight"))?;
-        self.put(&format!("{dst}.mlp.0.bias"), &format!("{ct2}/linear_0/bias"))?;
-        self.put(&format!("{dst}.mlp.2.weight"), &format!("{ct2}/linear_1/weight"))?;
-        self.put(&format!("{dst}.mlp.2.bias"), &format!("{ct2}/linear_1/bias"))?;
+        self.put(
+            &format!("{dst}.mlp.0.weight"),
+            &format!("{ct2}/linear_0/weight"),
+        )?;
+        self.put(
+            &format!("{dst}.mlp.0.bias"),
+            &format!("{ct2}/linear_0/bias"),
+        )?;
+        self.put(
+            &format!("{dst}.mlp.2.weight"),
+            &format!("{ct2}/linear_1/weight"),
+        )?;
+        self.put(
+            &format!("{dst}.mlp.2.bias"),
+            &format!("{ct2}/linear_1/bias"),
+        )?;
         self.layer_norm(&format!("{ct2}/layer_norm"), &format!("{dst}.mlp_ln"))
     }
 }
@@ -182,7 +220,13 @@ fn layer_count(model: &Ct2Model, stack: &str) -> usize {
     let prefix = format!("{stack}/layer_");
     model
         .names()
-        .filter_map(|n| n.strip_prefix(&prefix)?.split('/').next()?.parse::<usize>().ok())
+        .filter_map(|n| {
+            n.strip_prefix(&prefix)?
+                .split('/')
+                .next()?
+                .parse::<usize>()
+                .ok()
+        })
         .collect::<BTreeSet<_>>()
         .len()
 }
@@ -227,9 +271,8 @@ pub fn convert_ct2_whisper(
     let n_mels = dim(&p, "encoder/conv1/weight", 1, 3)?;
     let h_enc = model.scalar_int("encoder/num_heads")?;
     let h_dec = model.scalar_int("decoder/num_heads")?;
-    let as_i32 = |field, v: i64| {
-        i32::try_from(v).map_err(|_| ConvertError::TooLarge { field, value: v })
-    };
+    let as_i32 =
+        |field, v: i64| i32::try_from(v).map_err(|_| ConvertError::TooLarge { field, value: v });
     let hparams = WhisperHparams {
         n_vocab: header_i32("n_vocab", n_vocab)?,
         n_audio_ctx: header_i32("n_audio_ctx", n_audio_ctx)?,
@@ -248,22 +291,37 @@ pub fn convert_ct2_whisper(
     p.put("encoder.conv1.bias", "encoder/conv1/bias")?;
     p.put("encoder.conv2.weight", "encoder/conv2/weight")?;
     p.put("encoder.conv2.bias", "encoder/conv2/bias")?;
-    p.put("encoder.positional_embedding", "encoder/position_encodings/encodings")?;
+    p.put(
+        "encoder.positional_embedding",
+        "encoder/position_encodings/encodings",
+    )?;
     for i in 0..n_enc {
         let ct2 = format!("encoder/layer_{i}");
         let dst = format!("encoder.blocks.{i}");
         p.self_attention(&format!("{ct2}/self_attention"), &format!("{dst}.attn"))?;
-        p.layer_norm(&format!("{ct2}/self_attention/layer_norm"), &format!("{dst}.attn_ln"))?;
+        p.layer_norm(
+            &format!("{ct2}/self_attention/layer_norm"),
+            &format!("{dst}.attn_ln"),
+        )?;
         p.feed_forward(&format!("{ct2}/ffn"), &dst)?;
     }
     p.layer_norm("encoder/layer_norm", "encoder.ln_post")?;
-    p.put("decoder.positional_embedding", "decoder/position_encodings/encodings")?;
-    p.put("decoder.token_embedding.weight", "decoder/embeddings/weight")?;
+    p.put(
+        "decoder.positional_embedding",
+        "decoder/position_encodings/encodings",
+    )?;
+    p.put(
+        "decoder.token_embedding.weight",
+        "decoder/embeddings/weight",
+    )?;
     for i in 0..n_dec {
         let ct2 = format!("decoder/layer_{i}");
         let dst = format!("decoder.blocks.{i}");
         p.self_attention(&format!("{ct2}/self_attention"), &format!("{dst}.attn"))?;
-        p.layer_norm(&format!("{ct2}/self_attention/layer_norm"), &format!("{dst}.attn_ln"))?;
+        p.layer_norm(
+            &format!("{ct2}/self_attention/layer_norm"),
+            &format!("{dst}.attn_ln"),
+        )?;
         p.cross_attention(&format!("{ct2}/attention"), &format!("{dst}.cross_attn"))?;
         p.feed_forward(&format!("{ct2}/ffn"), &dst)?;
     }
@@ -322,7 +380,10 @@ mod tests {
     use crate::npy::tests::{npy_bytes, npz_bytes};
 
     fn f16_bytes(values: &[f32]) -> Vec<u8> {
-        values.iter().flat_map(|v| f16::from_f32(*v).to_le_bytes()).collect()
+        values
+            .iter()
+            .flat_map(|v| f16::from_f32(*v).to_le_bytes())
+            .collect()
     }
 
     /// A 1-encoder-layer, 1-decoder-layer Whisper with d_model 2, vocab 3, 1 mel.
@@ -330,47 +391,167 @@ mod tests {
         let d = 2u32;
         let seq = |n: usize, base: f32| -> Vec<f32> { (0..n).map(|i| base + i as f32).collect() };
         let mut vars: Vec<(String, Vec<u32>, u8, Vec<u8>)> = vec![
-            ("encoder/num_heads".into(), vec![], 2, 1i16.to_le_bytes().to_vec()),
-            ("decoder/num_heads".into(), vec![], 2, 1i16.to_le_bytes().to_vec()),
-            ("encoder/conv1/weight".into(), vec![d, 1, 3], 4, f16_bytes(&seq(6, 0.0))),
-            ("encoder/conv1/bias".into(), vec![d], 4, f16_bytes(&[0.5, -0.5])),
-            ("encoder/conv2/weight".into(), vec![d, d, 3], 4, f16_bytes(&seq(12, 1.0))),
-            ("encoder/conv2/bias".into(), vec![d], 4, f16_bytes(&[1.0, 2.0])),
-            ("encoder/position_encodings/encodings".into(), vec![4, d], 4, f16_bytes(&seq(8, 0.0))),
-            ("decoder/position_encodings/encodings".into(), vec![3, d], 4, f16_bytes(&seq(6, 0.0))),
-            ("decoder/embeddings/weight".into(), vec![3, d], 4, f16_bytes(&seq(6, 10.0))),
+            (
+                "encoder/num_heads".into(),
+                vec![],
+                2,
+                1i16.to_le_bytes().to_vec(),
+            ),
+            (
+                "decoder/num_heads".into(),
+                vec![],
+                2,
+                1i16.to_le_bytes().to_vec(),
+            ),
+            (
+                "encoder/conv1/weight".into(),
+                vec![d, 1, 3],
+                4,
+                f16_bytes(&seq(6, 0.0)),
+            ),
+            (
+                "encoder/conv1/bias".into(),
+                vec![d],
+                4,
+                f16_bytes(&[0.5, -0.5]),
+            ),
+            (
+                "encoder/conv2/weight".into(),
+                vec![d, d, 3],
+                4,
+                f16_bytes(&seq(12, 1.0)),
+            ),
+            (
+                "encoder/conv2/bias".into(),
+                vec![d],
+                4,
+                f16_bytes(&[1.0, 2.0]),
+            ),
+            (
+                "encoder/position_encodings/encodings".into(),
+                vec![4, d],
+                4,
+                f16_bytes(&seq(8, 0.0)),
+            ),
+            (
+                "decoder/position_encodings/encodings".into(),
+                vec![3, d],
+                4,
+                f16_bytes(&seq(6, 0.0)),
+            ),
+            (
+                "decoder/embeddings/weight".into(),
+                vec![3, d],
+                4,
+                f16_bytes(&seq(6, 10.0)),
+            ),
         ];
-        let mut ln = |vars: &mut Vec<(String, Vec<u32>, u8, Vec<u8>)>, p: &str| {
+        let ln = |vars: &mut Vec<(String, Vec<u32>, u8, Vec<u8>)>, p: &str| {
             vars.push((format!("{p}/gamma"), vec![d], 4, f16_bytes(&[1.0, 1.0])));
             vars.push((format!("{p}/beta"), vec![d], 4, f16_bytes(&[0.0, 0.0])));
         };
         for stack in ["encoder", "decoder"] {
             let l = format!("{stack}/layer_0");
             let sa = format!("{l}/self_attention");
-            vars.push((format!("{sa}/linear_0/weight"), vec![3 * d, d], 4, f16_bytes(&seq(12, 0.0))));
-            vars.push((format!("{sa}/linear_0/bias"), vec![3 * d], 4, f16_bytes(&[1.0, 2.0, key_bias, 0.0, 5.0, 6.0])));
-            vars.push((format!("{sa}/linear_1/weight"), vec![d, d], 4, f16_bytes(&seq(4, 0.0))));
-            vars.push((format!("{sa}/linear_1/bias"), vec![d], 4, f16_bytes(&[0.0, 0.0])));
+            vars.push((
+                format!("{sa}/linear_0/weight"),
+                vec![3 * d, d],
+                4,
+                f16_bytes(&seq(12, 0.0)),
+            ));
+            vars.push((
+                format!("{sa}/linear_0/bias"),
+                vec![3 * d],
+                4,
+                f16_bytes(&[1.0, 2.0, key_bias, 0.0, 5.0, 6.0]),
+            ));
+            vars.push((
+                format!("{sa}/linear_1/weight"),
+                vec![d, d],
+                4,
+                f16_bytes(&seq(4, 0.0)),
+            ));
+            vars.push((
+                format!("{sa}/linear_1/bias"),
+                vec![d],
+                4,
+                f16_bytes(&[0.0, 0.0]),
+            ));
             ln(&mut vars, &format!("{sa}/layer_norm"));
             let ffn = format!("{l}/ffn");
-            vars.push((format!("{ffn}/linear_0/weight"), vec![4, d], 4, f16_bytes(&seq(8, 0.0))));
-            vars.push((format!("{ffn}/linear_0/bias"), vec![4], 4, f16_bytes(&seq(4, 0.0))));
-            vars.push((format!("{ffn}/linear_1/weight"), vec![d, 4], 4, f16_bytes(&seq(8, 0.0))));
-            vars.push((format!("{ffn}/linear_1/bias"), vec![d], 4, f16_bytes(&[0.0, 0.0])));
+            vars.push((
+                format!("{ffn}/linear_0/weight"),
+                vec![4, d],
+                4,
+                f16_bytes(&seq(8, 0.0)),
+            ));
+            vars.push((
+                format!("{ffn}/linear_0/bias"),
+                vec![4],
+                4,
+                f16_bytes(&seq(4, 0.0)),
+            ));
+            vars.push((
+                format!("{ffn}/linear_1/weight"),
+                vec![d, 4],
+                4,
+                f16_bytes(&seq(8, 0.0)),
+            ));
+            vars.push((
+                format!("{ffn}/linear_1/bias"),
+                vec![d],
+                4,
+                f16_bytes(&[0.0, 0.0]),
+            ));
             ln(&mut vars, &format!("{ffn}/layer_norm"));
             ln(&mut vars, &format!("{stack}/layer_norm"));
         }
         let a = "decoder/layer_0/attention";
-        vars.push((format!("{a}/linear_0/weight"), vec![d, d], 4, f16_bytes(&seq(4, 0.0))));
-        vars.push((format!("{a}/linear_0/bias"), vec![d], 4, f16_bytes(&[0.0, 0.0])));
-        vars.push((format!("{a}/linear_1/weight"), vec![2 * d, d], 4, f16_bytes(&seq(8, 0.0))));
-        vars.push((format!("{a}/linear_1/bias"), vec![2 * d], 4, f16_bytes(&[0.0, 0.0, 7.0, 8.0])));
-        vars.push((format!("{a}/linear_2/weight"), vec![d, d], 4, f16_bytes(&seq(4, 0.0))));
-        vars.push((format!("{a}/linear_2/bias"), vec![d], 4, f16_bytes(&[0.0, 0.0])));
+        vars.push((
+            format!("{a}/linear_0/weight"),
+            vec![d, d],
+            4,
+            f16_bytes(&seq(4, 0.0)),
+        ));
+        vars.push((
+            format!("{a}/linear_0/bias"),
+            vec![d],
+            4,
+            f16_bytes(&[0.0, 0.0]),
+        ));
+        vars.push((
+            format!("{a}/linear_1/weight"),
+            vec![2 * d, d],
+            4,
+            f16_bytes(&seq(8, 0.0)),
+        ));
+        vars.push((
+            format!("{a}/linear_1/bias"),
+            vec![2 * d],
+            4,
+            f16_bytes(&[0.0, 0.0, 7.0, 8.0]),
+        ));
+        vars.push((
+            format!("{a}/linear_2/weight"),
+            vec![d, d],
+            4,
+            f16_bytes(&seq(4, 0.0)),
+        ));
+        vars.push((
+            format!("{a}/linear_2/bias"),
+            vec![d],
+            4,
+            f16_bytes(&[0.0, 0.0]),
+        ));
         ln(&mut vars, &format!("{a}/layer_norm"));
-        let refs: Vec<(&str, Vec<u32>, u8, Vec<u8>)> =
-            vars.iter().map(|(n, d, c, b)| (n.as_str(), d.clone(), *c, b.clone())).collect();
-        build_ct2(&refs, &[("decoder/projection/weight", "decoder/embeddings/weight")])
+        let refs: Vec<(&str, Vec<u32>, u8, Vec<u8>)> = vars
+            .iter()
+            .map(|(n, d, c, b)| (n.as_str(), d.clone(), *c, b.clone()))
+            .collect();
+        build_ct2(
+            &refs,
+            &[("decoder/projection/weight", "decoder/embeddings/weight")],
+        )
     }
 
     fn assets() -> (Vec<u8>, Vec<u8>) {
@@ -403,7 +584,10 @@ mod tests {
         // Conv bias: f32, shape (2, 1) -> ne [1, 2].
         let (t, data) = find("encoder.conv1.bias");
         assert_eq!((t.ty, t.ne.clone()), (GgmlType::F32, vec![1, 2]));
-        assert_eq!(data, &[0.5f32.to_le_bytes(), (-0.5f32).to_le_bytes()].concat());
+        assert_eq!(
+            data,
+            &[0.5f32.to_le_bytes(), (-0.5f32).to_le_bytes()].concat()
+        );
         // Conv weight keeps 3 dims, f16, reversed order; size-1 dims squeezed away like NumPy.
         assert_eq!(find("encoder.conv2.weight").0.ne, vec![3, 2, 2]);
         assert_eq!(find("encoder.conv1.weight").0.ne, vec![3, 2]);

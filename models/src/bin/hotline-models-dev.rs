@@ -51,7 +51,12 @@ fn fetch(args: &[String]) -> Result<(), String> {
             FetchEvent::Download { url, done, total } => {
                 if last_print.elapsed().as_secs_f64() > 2.0 || Some(*done) == *total {
                     last_print = Instant::now();
-                    eprintln!("  {} {} / {:?} bytes", url.rsplit('/').next().unwrap_or(url), done, total);
+                    eprintln!(
+                        "  {} {} / {:?} bytes",
+                        url.rsplit('/').next().unwrap_or(url),
+                        done,
+                        total
+                    );
                 }
             }
             other => eprintln!("{other:?}"),
