@@ -325,3 +325,21 @@ fn unknown_model_id_is_rejected_before_any_work() {
     assert!(err.to_string().contains("whisper-base-q8_0"));
     assert!(!dir.path().join("m").exists());
 }
+
+#[test]
+fn platform_limited_model_elsewhere_fails_with_the_manifest_hint() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = vad_manifest(&unreachable_url("/v"), &unreachable_url("/w.whl"), b"whl", true)
+        .replace(
+            "required = true",
+            "required = true\nplatforms = [\"plan9-mips\"]\nother_platforms_hint = \"install it yourself and set VAD_PATH\"",
+        );
+    let store = store(dir.path(), &manifest);
+    let err = store.fetch(&[], &mut |_| {}).unwrap_err().to_string();
+    assert!(err.contains("plan9-mips only"), "{err}");
+    assert!(err.contains(&hotline_models::current_platform()), "{err}");
+    assert!(
+        err.contains("install it yourself and set VAD_PATH"),
+        "{err}"
+    );
+}
