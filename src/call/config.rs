@@ -236,23 +236,20 @@ impl Default for BargeInConfig {
     }
 }
 
-/// Recognising the bot's own voice coming back on the caller's line.
+/// Recognising the bot's own voice coming back on the caller's line (see `echo_guard.rs`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct EchoConfig {
     /// Longest echo path delay searched.
     pub max_delay_ms: u64,
-    /// A caller frame this many dB (or more) below the loudest played frame within the delay
-    /// range is taken as echo.
+    /// A caller frame at most this many dB above the predicted echo is taken as echo.
     pub level_margin_db: f32,
-    /// A louder caller frame is still echo when it is no louder than the played audio and its
-    /// level envelope follows the played envelope (normalised correlation at the best delay) at
-    /// least this closely over the last `correlation_frames` frames.
+    /// A caller frame this many dB below everything played recently is taken as echo.
+    pub inaudible_margin_db: f32,
+    /// Correlation of caller and played level envelopes above which an echo path exists.
     pub min_correlation: f32,
-    /// A caller frame `level_margin_db` below the played audio is echo unless its envelope
-    /// correlates with the played one less than this (then it is quiet caller speech).
-    pub quiet_min_correlation: f32,
-    pub correlation_frames: usize,
+    /// Horizon, in frames, over which the echo path is learnt.
+    pub adaptation_frames: u32,
     /// Played audio quieter than this cannot explain anything.
     pub reference_floor_dbfs: f32,
 }
@@ -261,10 +258,10 @@ impl Default for EchoConfig {
     fn default() -> Self {
         Self {
             max_delay_ms: 300,
-            level_margin_db: 10.0,
-            min_correlation: 0.9,
-            quiet_min_correlation: 0.5,
-            correlation_frames: 16,
+            level_margin_db: 6.0,
+            inaudible_margin_db: 30.0,
+            min_correlation: 0.7,
+            adaptation_frames: 100,
             reference_floor_dbfs: -55.0,
         }
     }

@@ -2,16 +2,19 @@
 //!
 //! Telephone hybrids and speakerphones return the bot's audio, delayed (tens to a few hundred
 //! ms) and attenuated. The session plays every frame itself, so it keeps the level of each
-//! played frame and of each caller frame for the last ~600 ms and asks, per caller frame:
-//! - louder than the loudest played frame within the echo delay range: the caller;
-//! - at least `level_margin_db` below it (a Geigel-style double-talk test on frame levels):
-//!   echo, provided the caller's level envelope over the last frames loosely follows the played
-//!   envelope at some delay (normalised cross-correlation ≥ `quiet_min_correlation`);
-//! - in between: echo only if the envelopes match closely (≥ `min_correlation`), which catches
-//!   loud echo on poor lines.
+//! played and each received frame and models the echo path on frame levels:
+//! - the delay: the lag (0..`max_delay_ms`) at which the caller's level envelope correlates
+//!   best with the played envelope, over a horizon of about `adaptation_frames` frames while
+//!   the bot is audible; a path counts as present above `min_correlation`;
+//! - the gain: the level ratio caller / played at that delay, tracked on frames that look like
+//!   echo alone (quickly down, slowly up, frozen when the caller is clearly louder: double talk).
 //!
-//! Caller speech on top of echo fails these: its envelope follows the caller's syllables, not
-//! the bot's, so even its quiet moments between syllables are not taken for echo.
+//! A caller frame is echo when it is no more than `level_margin_db` above the predicted echo
+//! (played level at the path delay × gain), or `inaudible_margin_db` below anything played.
+//! Until the path has been observed for a while, the cruder Geigel-style rule stands in:
+//! `level_margin_db` + 4 dB below the loudest frame played within the delay range.
+//! Caller speech on top of echo is louder than the predicted echo, so it stays the caller's
+//! even when the caller is much quieter than the bot.
 
 use hotline_audio::FRAME_MS;
 use hotline_audio::level::rms_to_dbfs;
@@ -19,35 +22,46 @@ use hotline_audio::level::rms_to_dbfs;
 use super::clock::Millis;
 use super::config::EchoConfig;
 
-/// Frames of history kept (must exceed the largest delay plus the correlation window).
+/// Frames of level history kept (more than the largest delay searched).
 const HISTORY: usize = 64;
+/// Lags searched at most (delays up to 620 ms).
+const MAX_LAGS: usize = 32;
+/// Echo-path observations needed before the model replaces the fallback rule.
+const MIN_OBSERVATIONS: u32 = 50;
+/// Levels below this count as this in the envelopes (silence is not -120 dB of information).
+const ENVELOPE_FLOOR_DBFS: f32 = -70.0;
 
-/// The levels of recently played and received frames, indexed by 20 ms slot.
+/// The levels of recently played and received frames and a model of the echo path.
 #[derive(Debug)]
 pub(crate) struct EchoGuard {
     played: LevelHistory,
     caller: LevelHistory,
-    max_delay_frames: u64,
+    lags: [LagStats; MAX_LAGS],
+    lag_count: usize,
+    observations: u32,
+    /// Echo level / played level at the best lag (amplitude ratio).
+    gain: Option<f64>,
+    smoothing: f64,
     level_margin_db: f32,
-    min_correlation: f32,
-    quiet_min_correlation: f32,
-    correlation_frames: u64,
+    inaudible_margin_db: f32,
+    min_correlation: f64,
     reference_floor_dbfs: f32,
 }
 
 impl EchoGuard {
     pub(crate) fn new(config: &EchoConfig) -> Self {
-        let max_delay_frames = (config.max_delay_ms / u64::from(FRAME_MS)).min(HISTORY as u64 / 2);
-        let correlation_frames =
-            (config.correlation_frames as u64).clamp(2, HISTORY as u64 - max_delay_frames - 1);
+        let lag_count = (config.max_delay_ms / u64::from(FRAME_MS)) as usize + 1;
         Self {
             played: LevelHistory::default(),
             caller: LevelHistory::default(),
-            max_delay_frames,
+            lags: [LagStats::default(); MAX_LAGS],
+            lag_count: lag_count.clamp(1, MAX_LAGS),
+            observations: 0,
+            gain: None,
+            smoothing: 1.0 / config.adaptation_frames.max(1) as f64,
             level_margin_db: config.level_margin_db,
-            min_correlation: config.min_correlation,
-            quiet_min_correlation: config.quiet_min_correlation,
-            correlation_frames,
+            inaudible_margin_db: config.inaudible_margin_db,
+            min_correlation: f64::from(config.min_correlation),
             reference_floor_dbfs: config.reference_floor_dbfs,
         }
     }
@@ -57,76 +71,126 @@ impl EchoGuard {
         self.played.set(now.frame_index(), rms);
     }
 
-    /// Remember the level of the caller frame received at `now`.
+    /// Remember the level of the caller frame received at `now` and learn the echo path from it.
     pub(crate) fn record_caller(&mut self, now: Millis, rms: f32) {
-        self.caller.set(now.frame_index(), rms);
+        let slot = now.frame_index();
+        self.caller.set(slot, rms);
+        let playing = rms_to_dbfs(self.played_at(slot, 0)) >= self.reference_floor_dbfs
+            || rms_to_dbfs(self.played_at(slot, 1)) >= self.reference_floor_dbfs;
+        // Learn while the bot plays, and not from the caller talking over it.
+        if !playing || (self.gain.is_some() && !self.explains_caller_frame(now)) {
+            return;
+        }
+        self.observations = self.observations.saturating_add(1);
+        // An exact running mean at first, then exponential forgetting.
+        let smoothing = self.smoothing.max(1.0 / f64::from(self.observations));
+        // Levels in dB: loud moments do not outweigh the shape of the envelope.
+        let caller = f64::from(rms_to_dbfs(rms).max(ENVELOPE_FLOOR_DBFS));
+        for lag in 0..self.lag_count {
+            let played = self.played_at(slot, lag);
+            let played = f64::from(rms_to_dbfs(played).max(ENVELOPE_FLOOR_DBFS));
+            self.lags[lag].update(caller, played, smoothing);
+        }
+        if self.observations < MIN_OBSERVATIONS {
+            return;
+        }
+        let Some((lag, _)) = self.echo_path() else {
+            return;
+        };
+        let played = f64::from(self.played_at(slot, lag));
+        if rms_to_dbfs(played as f32) < self.reference_floor_dbfs {
+            return;
+        }
+        let ratio = f64::from(rms) / played;
+        self.gain = Some(match self.gain {
+            None => ratio,
+            Some(gain) if ratio < gain => gain + 0.3 * (ratio - gain),
+            // Somewhat above: the echo may be a little louder than thought.
+            Some(gain) if ratio < 2.0 * gain => gain + 0.02 * (ratio - gain),
+            // Far above: the caller is talking over the bot; learn nothing from it.
+            Some(gain) => gain,
+        });
     }
 
     /// True when the caller frame received at `now` is explained by the bot's recent audio.
     pub(crate) fn explains_caller_frame(&self, now: Millis) -> bool {
         let slot = now.frame_index();
         let caller_db = rms_to_dbfs(self.caller.get(slot));
-        let loudest_played = (0..=self.max_delay_frames)
-            .filter_map(|delay| slot.checked_sub(delay))
-            .map(|s| self.played.get(s))
-            .fold(0.0f32, f32::max);
-        let played_db = rms_to_dbfs(loudest_played);
-        if played_db < self.reference_floor_dbfs {
+        let loudest_db = self.loudest_played(slot);
+        if loudest_db < self.reference_floor_dbfs {
             return false;
         }
-        if caller_db > played_db {
-            return false; // louder than anything the bot played: the caller
+        if caller_db <= loudest_db - self.inaudible_margin_db {
+            return true;
         }
-        let correlation = self.best_envelope_correlation(slot);
-        if caller_db <= played_db - self.level_margin_db {
-            // Quiet enough to be echo; it is, unless its envelope clearly is not the bot's.
-            correlation >= self.quiet_min_correlation
-        } else {
-            correlation >= self.min_correlation
+        if self.observations < MIN_OBSERVATIONS {
+            return caller_db <= loudest_db - (self.level_margin_db + 4.0);
         }
+        let (Some((lag, _)), Some(gain)) = (self.echo_path(), self.gain) else {
+            return false; // no echo path on this line
+        };
+        // Allow one frame of jitter around the path delay.
+        let reference = (lag.saturating_sub(1)..=(lag + 1).min(self.lag_count - 1))
+            .map(|l| self.played_at(slot, l))
+            .fold(0.0f32, f32::max);
+        let predicted_db = rms_to_dbfs((f64::from(reference) * gain) as f32);
+        caller_db <= predicted_db + self.level_margin_db
     }
 
-    /// The highest normalised correlation between the caller's level envelope ending at `slot`
-    /// and the played envelope, over the delay range.
-    fn best_envelope_correlation(&self, slot: u64) -> f32 {
-        let window = self.correlation_frames as i64;
-        // Slots before the call started read as silence.
-        let first = slot as i64 - (window - 1);
-        let mut best = 0.0f32;
-        for delay in 0..=self.max_delay_frames as i64 {
-            let correlation = normalised_correlation(
-                (0..window).map(|i| self.caller.get_signed(first + i)),
-                (0..window).map(|i| self.played.get_signed(first - delay + i)),
-                window as usize,
+    /// The lag (in frames) and correlation of the echo path, when there is one.
+    fn echo_path(&self) -> Option<(usize, f64)> {
+        let (lag, correlation) = self.lags[..self.lag_count]
+            .iter()
+            .map(LagStats::correlation)
+            .enumerate()
+            .fold(
+                (0, f64::MIN),
+                |best, (lag, c)| if c > best.1 { (lag, c) } else { best },
             );
-            best = best.max(correlation);
-        }
-        best
+        (correlation >= self.min_correlation).then_some((lag, correlation))
+    }
+
+    fn played_at(&self, slot: u64, lag: usize) -> f32 {
+        slot.checked_sub(lag as u64)
+            .map_or(0.0, |s| self.played.get(s))
+    }
+
+    fn loudest_played(&self, slot: u64) -> f32 {
+        let loudest = (0..self.lag_count)
+            .map(|lag| self.played_at(slot, lag))
+            .fold(0.0f32, f32::max);
+        rms_to_dbfs(loudest)
     }
 }
 
-/// Pearson correlation of two equally long sequences; 0 when either is flat.
-fn normalised_correlation(
-    a: impl Iterator<Item = f32> + Clone,
-    b: impl Iterator<Item = f32> + Clone,
-    len: usize,
-) -> f32 {
-    let n = len as f32;
-    let mean_a = a.clone().sum::<f32>() / n;
-    let mean_b = b.clone().sum::<f32>() / n;
-    let (mut cross, mut var_a, mut var_b) = (0.0f32, 0.0f32, 0.0f32);
-    for (x, y) in a.zip(b) {
-        let (dx, dy) = (x - mean_a, y - mean_b);
-        cross += dx * dy;
-        var_a += dx * dx;
-        var_b += dy * dy;
+/// Exponentially weighted moments of caller and played levels (dBFS) at one lag.
+#[derive(Debug, Clone, Copy, Default)]
+struct LagStats {
+    caller: f64,
+    played: f64,
+    caller_sq: f64,
+    played_sq: f64,
+    cross: f64,
+}
+
+impl LagStats {
+    fn update(&mut self, caller: f64, played: f64, smoothing: f64) {
+        self.caller += smoothing * (caller - self.caller);
+        self.played += smoothing * (played - self.played);
+        self.caller_sq += smoothing * (caller * caller - self.caller_sq);
+        self.played_sq += smoothing * (played * played - self.played_sq);
+        self.cross += smoothing * (caller * played - self.cross);
     }
-    // A flat envelope (steady tone, silence) carries no timing to match.
-    let floor = 1e-3 * n;
-    if var_a <= floor || var_b <= floor {
-        return 0.0;
+
+    /// Pearson correlation of the two envelopes; 0 when either is flat (under 1 dB² variance).
+    fn correlation(&self) -> f64 {
+        let var_caller = self.caller_sq - self.caller * self.caller;
+        let var_played = self.played_sq - self.played * self.played;
+        if var_caller <= 1.0 || var_played <= 1.0 {
+            return 0.0;
+        }
+        (self.cross - self.caller * self.played) / (var_caller * var_played).sqrt()
     }
-    cross / (var_a.sqrt() * var_b.sqrt())
 }
 
 /// Levels by 20 ms slot in a ring; slots not written (or overwritten) read as silence.
@@ -148,10 +212,6 @@ impl LevelHistory {
         self.slots[slot as usize % HISTORY] = (slot, rms);
     }
 
-    fn get_signed(&self, slot: i64) -> f32 {
-        u64::try_from(slot).map_or(0.0, |slot| self.get(slot))
-    }
-
     fn get(&self, slot: u64) -> f32 {
         match self.slots[slot as usize % HISTORY] {
             (stored, rms) if stored == slot => rms,
@@ -166,62 +226,93 @@ mod tests {
 
     /// A syllable-like level envelope (rms on the i16 scale).
     fn bot_level(slot: u64) -> f32 {
-        2000.0 + 1800.0 * ((slot as f32) * 0.9).sin()
+        2000.0 + 1800.0 * ((slot as f32) * 0.9).sin() * ((slot as f32) * 0.13).cos()
     }
 
     fn guard() -> EchoGuard {
         EchoGuard::new(&EchoConfig::default())
     }
 
-    #[test]
-    fn quiet_delayed_copy_is_echo() {
-        let mut guard = guard();
-        for slot in 0..40u64 {
-            let now = Millis(slot * 20);
-            guard.record_played(now, bot_level(slot));
-            guard.record_caller(now, 0.1 * bot_level(slot.saturating_sub(2)));
-            if slot > 2 {
-                assert!(guard.explains_caller_frame(now), "slot {slot}");
-            }
-        }
+    /// Feed `frames` of bot audio with the caller line given by `caller(slot)`; count the
+    /// frames from `from` on that the guard takes for echo.
+    fn run(frames: u64, from: u64, caller: impl Fn(u64) -> f32) -> u64 {
+        run_above(frames, from, caller, -120.0)
     }
 
-    #[test]
-    fn loud_delayed_copy_is_echo_by_its_envelope() {
+    /// As [`run`], counting only caller frames at or above `min_dbfs`.
+    fn run_above(frames: u64, from: u64, caller: impl Fn(u64) -> f32, min_dbfs: f32) -> u64 {
         let mut guard = guard();
         let mut explained = 0;
-        for slot in 0..50u64 {
+        for slot in 0..frames {
             let now = Millis(slot * 20);
             guard.record_played(now, bot_level(slot));
-            // Only 4 dB down: the level test alone would call this the caller.
-            guard.record_caller(now, 0.63 * bot_level(slot.saturating_sub(3)));
-            if slot >= 20 && guard.explains_caller_frame(now) {
+            guard.record_caller(now, caller(slot));
+            if slot >= from
+                && rms_to_dbfs(caller(slot)) >= min_dbfs
+                && guard.explains_caller_frame(now)
+            {
                 explained += 1;
             }
         }
-        assert!(explained >= 28, "{explained} of 30 frames explained");
+        explained
+    }
+
+    fn echo(gain: f32, lag: u64) -> impl Fn(u64) -> f32 {
+        move |slot| slot.checked_sub(lag).map_or(0.0, |s| gain * bot_level(s))
     }
 
     #[test]
-    fn caller_speech_as_loud_as_the_bot_is_not_echo() {
+    fn quiet_delayed_copy_is_echo_from_the_start() {
+        assert_eq!(run(200, 3, echo(0.1, 2)), 197);
+    }
+
+    #[test]
+    fn loud_delayed_copy_is_echo_once_the_path_is_learnt() {
+        // Only 4 dB down at 240 ms: the fallback rule cannot tell; the learnt path can.
+        assert_eq!(run(300, 100, echo(0.63, 12)), 200);
+    }
+
+    #[test]
+    fn a_quiet_caller_over_the_echo_is_not_echo() {
+        // 2 s of echo alone to learn the path, then the caller speaks about 13 dB under the
+        // bot. Frames where the caller's own voice is 12 dB above the echo are the caller's
+        // (the prediction allows one frame of delay jitter, which can cost up to ~6 dB; in the
+        // troughs between syllables the echo dominates and may count as echo).
+        let with_echo = echo(0.1, 2);
+        let own = |slot: u64| 600.0 + 400.0 * ((slot as f32) * 0.41 + 1.0).cos();
         let mut guard = guard();
-        let mut caller_frames = 0;
-        for slot in 0..60u64 {
+        let (mut caller_frames, mut taken_for_echo) = (0, 0);
+        for slot in 0..160u64 {
             let now = Millis(slot * 20);
+            let talking = slot >= 100;
             guard.record_played(now, bot_level(slot));
-            // The caller's own syllables (another rhythm) on top of the -20 dB echo.
-            let caller = 1500.0 + 1000.0 * ((slot as f32) * 0.37 + 1.0).cos();
-            guard.record_caller(now, caller + 0.1 * bot_level(slot.saturating_sub(2)));
-            if slot >= 10 && !guard.explains_caller_frame(now) {
+            let mine = if talking { own(slot) } else { 0.0 };
+            guard.record_caller(now, mine + with_echo(slot));
+            if talking && mine >= 4.0 * with_echo(slot) {
                 caller_frames += 1;
+                taken_for_echo += u32::from(guard.explains_caller_frame(now));
             }
         }
-        // Even the troughs between the caller's syllables (17 dB under the bot's peaks) are
-        // not taken for echo: their envelope is not the bot's.
-        assert!(
-            caller_frames >= 48,
-            "only {caller_frames} of 50 frames taken as the caller"
-        );
+        assert!(caller_frames >= 15, "{caller_frames}");
+        assert_eq!(taken_for_echo, 0, "of {caller_frames} caller frames");
+    }
+
+    /// Caller syllables of uneven length and loudness (a fixed pseudo-random pattern).
+    fn caller_speech(slot: u64) -> f32 {
+        let syllable = slot / 6 + slot / 17;
+        let loudness = (syllable.wrapping_mul(2_654_435_761) >> 7) % 1000;
+        let within = (slot % 6) as f32 / 6.0;
+        (300.0 + loudness as f32) * (std::f32::consts::PI * within).sin().max(0.15)
+    }
+
+    #[test]
+    fn without_an_echo_path_caller_speech_is_never_echo() {
+        // After the first second (the fallback rule), with the bot at about -19 dBFS,
+        // syllables within 25 dB of it are never echo (the
+        // near-silent ends of syllables may be).
+        assert_eq!(run_above(300, 50, caller_speech, -44.0), 0);
+        let steady = |slot: u64| 500.0 + 400.0 * ((slot as f32) * 0.37 + 1.0).cos();
+        assert_eq!(run_above(300, 50, steady, -44.0), 0);
     }
 
     #[test]

@@ -20,6 +20,23 @@ fn answering(config: SessionConfig) -> (PhoneLine, Millis) {
     (line, started)
 }
 
+/// As [`answering`], on a line that echoes the bot at -20 dB after 40 ms from the start.
+fn answering_with_echo(config: SessionConfig) -> (PhoneLine, Millis) {
+    let mut line = PhoneLine::new(config);
+    line.echo = Some(Echo {
+        gain: 0.1,
+        delay_ms: 40,
+    });
+    let start = line.finish_greeting().0 + 500;
+    line.say(start, 1000, "你们周末营业吗");
+    while line.count(|e| matches!(e, CallEvent::BotSentenceStarted { .. })) < 2 {
+        assert!(line.now.0 < start + 5000, "the answer never started");
+        line.run_until(line.now.0 + 20);
+    }
+    let started = line.now;
+    (line, started)
+}
+
 fn barge_ins(line: &PhoneLine) -> Vec<(Millis, Millis, Millis)> {
     line.events
         .iter()
@@ -240,11 +257,7 @@ fn the_bots_own_echo_at_minus_20_db_does_not_interrupt_it() {
 
 #[test]
 fn caller_speech_on_top_of_the_echo_still_interrupts() {
-    let (mut line, answer_start) = answering(SessionConfig::default());
-    line.echo = Some(Echo {
-        gain: 0.1,
-        delay_ms: 40,
-    });
+    let (mut line, answer_start) = answering_with_echo(SessionConfig::default());
     let interrupt = answer_start.0 + 1000;
     line.say(interrupt, 1200, "等一下我想改地址");
     line.run_until(interrupt + 6000);

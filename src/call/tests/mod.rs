@@ -2,6 +2,7 @@
 //! transcriber, dialogue engine and TTS, all driven through the session's public inputs.
 
 mod barge_in;
+mod barge_in_sweep;
 mod call_flow;
 mod conversation;
 mod phone_line;

@@ -112,11 +112,16 @@ impl PhoneLine {
 
     /// Script the caller saying `text` from `start` for `duration` ms (speech at -20 dBFS).
     pub fn say(&mut self, start: u64, duration: u64, text: &str) {
+        self.say_at_level(start, duration, text, 3300.0);
+    }
+
+    /// Script the caller saying `text` at a given level (rms on the i16 scale).
+    pub fn say_at_level(&mut self, start: u64, duration: u64, text: &str, rms: f32) {
         self.caller.push(CallerSound {
             start,
             duration,
             text: text.to_string(),
-            rms: 3300.0,
+            rms,
             speech_prob: 0.9,
         });
     }
