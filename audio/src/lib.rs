@@ -15,6 +15,7 @@ mod frame_assembler;
 pub mod g711;
 pub mod level;
 pub mod resample;
+pub mod vad;
 pub mod wav;
 
 pub use frame::{
