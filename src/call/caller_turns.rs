@@ -296,9 +296,7 @@ impl Session {
             }
             return;
         }
-        let cue = utterance
-            .latest_text()
-            .map_or(EndOfTurnCue::Plain, |text| end_of_turn_cue(text, turn));
+        let cue = utterance.cue;
         if silence >= hangover_ms(cue, turn) {
             self.decide_end_of_turn(cue, now);
         }
@@ -336,6 +334,13 @@ impl Session {
         };
         if utterance.partial == Some(request_id) {
             utterance.partial = None;
+            let has_final = utterance
+                .final_decode
+                .as_ref()
+                .is_some_and(|d| d.result.is_some());
+            if !has_final {
+                utterance.cue = end_of_turn_cue(&text, &self.config.turn);
+            }
             utterance.partial_text = Some(text);
             return;
         }
@@ -351,6 +356,7 @@ impl Session {
             lang,
             at: now,
         });
+        utterance.cue = end_of_turn_cue(&text, &self.config.turn);
         if utterance.candidate.is_some() {
             let text = text.trim();
             if text.is_empty() {

@@ -5,6 +5,21 @@
 //! [`SessionOutput`]s: frames to play (one per 20 ms tick), transcription / dialogue / TTS
 //! requests and their cancellations, transfer and hang-up, and [`CallEvent`]s, among them one
 //! [`TurnRecord`] per caller turn with every stage's timestamp.
+//!
+//! # What a driver does
+//!
+//! - Create the session at call start (`Session::new(config, Millis::ZERO)`), then after every
+//!   `handle` drain `poll_output` until it returns `None`.
+//! - For every inbound 20 ms caller frame: `CallerAudio { frame, speech_prob }` with the VAD's
+//!   probability for that frame.
+//! - On a strict 20 ms clock: `Tick`, and send the one `PlayFrame` it yields right away (the
+//!   session's play-out position is what the caller heard: echo reference, history cuts and
+//!   "first audio out" all rest on it). `FlushPlayback`: drop anything buffered downstream.
+//! - Run `Transcribe` (partials and finals may overlap), `AskDialogue`, `Speak` off the clock
+//!   and feed back `TranscriptReady`, `DialogueReply`/`DialogueDone`, `SpeechReady` with the
+//!   same ids; honour `Cancel*` when possible (late results are ignored by id anyway).
+//! - Carry out `Transfer` (answer with `TransferResult`) and `HangUp`; report `Dtmf` and the
+//!   caller's `HangUp`. Store or count the `Event`s.
 
 mod backchannel;
 mod bot_reply;

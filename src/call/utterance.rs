@@ -74,6 +74,9 @@ pub(crate) struct Utterance {
     pub(crate) last_partial_request: Option<Millis>,
     /// The latest partial transcript.
     pub(crate) partial_text: Option<String>,
+    /// The end-of-turn cue of the best transcript so far (kept so the per-frame check does
+    /// not re-read the text).
+    pub(crate) cue: EndOfTurnCue,
     /// The final decode of the audio up to the current pause (speculative until end of turn).
     pub(crate) final_decode: Option<Decode>,
     /// When the end of turn was decided, and why then.
@@ -101,6 +104,7 @@ impl Utterance {
             partial: None,
             last_partial_request: None,
             partial_text: None,
+            cue: EndOfTurnCue::Plain,
             final_decode: None,
             end_of_turn: None,
         }
@@ -130,15 +134,6 @@ impl Utterance {
     pub(crate) fn into_audio(mut self) -> Vec<i16> {
         self.audio.clear();
         self.audio
-    }
-
-    /// The best transcript so far: the final decode's, else the latest partial.
-    pub(crate) fn latest_text(&self) -> Option<&str> {
-        self.final_decode
-            .as_ref()
-            .and_then(|d| d.result.as_ref())
-            .map(|r| r.text.as_str())
-            .or(self.partial_text.as_deref())
     }
 
     /// The ids of decodes still running.
