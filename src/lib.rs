@@ -3,5 +3,13 @@
 //! The library holds everything the `hotline` binary runs: configuration, ASR, TTS, dialogue,
 //! the conversation state machine and the channels calls arrive on. See ARCHITECTURE.md.
 
+pub mod asr;
+pub mod call;
+pub mod cli;
+pub mod config;
 pub mod dialogue;
+pub mod engine;
 pub mod lang;
+pub mod offline_call;
+pub mod tts;
+pub mod web;

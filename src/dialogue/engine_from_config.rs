@@ -24,5 +24,7 @@ pub fn load_engine(config: &DialogueConfig) -> Result<Arc<dyn DialogueEngine>, F
         source = %config.kb.as_ref().map_or("built-in demo FAQ".to_string(), |p| p.display().to_string()),
         "FAQ knowledge base loaded"
     );
-    Ok(Arc::new(KnowledgeBaseEngine::new(Arc::new(knowledge))))
+    Ok(Arc::new(
+        KnowledgeBaseEngine::new(Arc::new(knowledge)).with_threshold(config.faq_threshold),
+    ))
 }

@@ -1,0 +1,14 @@
+//! Speech recognition: one shared Whisper model, a pool of decode states on a bounded blocking
+//! pool, and the text clean-up Whisper output needs before anyone reads it (script
+//! normalisation, hallucination filter).
+
+mod asr_language;
+mod hallucination_filter;
+mod script_normaliser;
+mod state_pool;
+mod transcriber;
+
+pub use asr_language::AsrLanguage;
+pub use hallucination_filter::{HallucinationFilter, Rejection};
+pub use script_normaliser::{ChineseScript, DEFAULT_CANTONESE_KEEP, ScriptNormaliser};
+pub use transcriber::{AsrError, Transcriber, TranscriberOptions, Transcript};

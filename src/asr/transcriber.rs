@@ -1,0 +1,317 @@
+//! The transcriber: one Whisper model shared by every call, decodes run on tokio's blocking pool
+//! behind a semaphore sized to the cores (whisper.cpp collapses when more busy threads than
+//! cores compete), one thread per decode, `audio_ctx` fitted to the utterance.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::sync::Semaphore;
+use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters};
+
+use super::asr_language::lang_from_whisper_code;
+use super::state_pool::StatePool;
+use super::{AsrLanguage, ChineseScript, HallucinationFilter, Rejection, ScriptNormaliser};
+use crate::lang::Lang;
+
+/// Whisper's `<|yue|>` token exists only in models with the large-v3 vocabulary (51866 tokens).
+const VOCAB_WITH_YUE: i32 = 51866;
+/// Encoder positions per second of audio (1500 for 30 s).
+const AUDIO_CTX_PER_SECOND: usize = 50;
+/// Margin added to the fitted encoder context; much lower hurts accuracy.
+const AUDIO_CTX_MARGIN: usize = 96;
+
+/// How decodes are run. Defaults suit a 2-core machine.
+#[derive(Debug, Clone)]
+pub struct TranscriberOptions {
+    /// Threads per decode (1 is fastest under load, see stack.md).
+    pub threads_per_decode: usize,
+    /// Decodes running at once; more wait for a slot.
+    pub max_concurrent_decodes: usize,
+    /// Fit the encoder context to the utterance length.
+    pub fit_audio_ctx: bool,
+    /// Encoder positions (20 ms each) added to the fitted context: too little makes Whisper
+    /// repeat itself on short utterances.
+    pub audio_ctx_margin: usize,
+    /// Upper bound of decoded tokens per second of audio (plus a constant 16): a runaway
+    /// repetition stops there instead of filling the context.
+    pub max_tokens_per_second: usize,
+    /// Retry at higher temperature when a decode looks degenerate (slower, sometimes better).
+    pub temperature_fallback: bool,
+    /// Script Mandarin transcripts are written in.
+    pub mandarin_script: ChineseScript,
+    /// Script Cantonese transcripts are written in.
+    pub cantonese_script: ChineseScript,
+    /// Characters kept as written when converting to HK Traditional.
+    pub cantonese_keep: String,
+    /// Language reported when detection finds something other than zh/yue/en.
+    pub fallback_language: Lang,
+}
+
+impl Default for TranscriberOptions {
+    fn default() -> Self {
+        Self {
+            threads_per_decode: 1,
+            max_concurrent_decodes: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            fit_audio_ctx: true,
+            audio_ctx_margin: AUDIO_CTX_MARGIN,
+            max_tokens_per_second: 10,
+            temperature_fallback: false,
+            mandarin_script: ChineseScript::Simplified,
+            cantonese_script: ChineseScript::TraditionalHk,
+            cantonese_keep: super::script_normaliser::DEFAULT_CANTONESE_KEEP.to_string(),
+            fallback_language: Lang::Zh,
+        }
+    }
+}
+
+/// What a decode produced.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Transcript {
+    /// Clean text, empty when the decode was rejected as a hallucination.
+    pub text: String,
+    /// The caller's language: the forced one, or the detected one mapped to zh/yue/en.
+    pub language: Lang,
+    /// The language code Whisper decoded in (`zh` for Cantonese on models without `yue`).
+    pub whisper_language: String,
+    /// Why the raw decode was dropped, if it was.
+    pub rejected: Option<String>,
+    /// The raw decode before clean-up.
+    pub raw_text: String,
+    pub audio_ms: u64,
+    pub decode_ms: u64,
+}
+
+/// Errors of loading the model or decoding.
+#[derive(Debug, thiserror::Error)]
+pub enum AsrError {
+    #[error(
+        "Whisper model file {0} not found: run `hotline models fetch` (or set [asr] model to an existing ggml file)"
+    )]
+    ModelMissing(PathBuf),
+    #[error(
+        "cannot load Whisper model {path}: {reason}. Is it a whisper.cpp ggml file? Re-fetch it with `hotline models fetch`"
+    )]
+    ModelLoad { path: PathBuf, reason: String },
+    #[error("Whisper decode failed: {0}")]
+    Decode(String),
+    #[error("no audio to transcribe (0 samples)")]
+    EmptyAudio,
+    #[error("script tables: {0}")]
+    Script(#[from] super::script_normaliser::ScriptTablesError),
+}
+
+struct Shared {
+    context: WhisperContext,
+    states: StatePool,
+    slots: Semaphore,
+    options: TranscriberOptions,
+    has_yue: bool,
+    scripts: ScriptNormaliser,
+    filter: HallucinationFilter,
+}
+
+/// Shared handle to the Whisper model; clone it freely.
+#[derive(Clone)]
+pub struct Transcriber {
+    shared: Arc<Shared>,
+}
+
+impl Transcriber {
+    /// Loads the ggml model at `path`.
+    pub fn load(path: &Path, options: TranscriberOptions) -> Result<Self, AsrError> {
+        if !path.is_file() {
+            return Err(AsrError::ModelMissing(path.to_path_buf()));
+        }
+        whisper_rs::install_logging_hooks();
+        let context = WhisperContext::new_with_params(path, WhisperContextParameters::default())
+            .map_err(|e| AsrError::ModelLoad {
+                path: path.to_path_buf(),
+                reason: e.to_string(),
+            })?;
+        let has_yue = context.n_vocab() >= VOCAB_WITH_YUE;
+        if !has_yue {
+            tracing::info!(
+                model = %path.display(),
+                "model has no <|yue|> token: Cantonese is decoded as zh and written in HK Traditional"
+            );
+        }
+        let scripts = ScriptNormaliser::new(&options.cantonese_keep)?;
+        Ok(Self {
+            shared: Arc::new(Shared {
+                states: StatePool::new(),
+                slots: Semaphore::new(options.max_concurrent_decodes.max(1)),
+                context,
+                options,
+                has_yue,
+                scripts,
+                filter: HallucinationFilter::default(),
+            }),
+        })
+    }
+
+    /// Creates the decode states up front and runs one short decode, so the first caller does
+    /// not pay for allocating Whisper's buffers (hundreds of ms on a cold state).
+    pub fn warm_up(&self) -> Result<(), AsrError> {
+        let shared = &self.shared;
+        let states = (0..shared.options.max_concurrent_decodes.max(1))
+            .map(|_| shared.states.take(&shared.context))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| AsrError::Decode(e.to_string()))?;
+        for state in states {
+            shared.states.give_back(state);
+        }
+        // A quiet tone: enough for a real encode/decode pass, nothing worth transcribing.
+        let tone: Vec<i16> = (0..16_000)
+            .map(|i| ((i as f32 * 0.05).sin() * 300.0) as i16)
+            .collect();
+        self.transcribe_now(&tone, AsrLanguage::En).map(|_| ())
+    }
+
+    /// Whether the model can decode Cantonese as `yue`.
+    pub fn has_cantonese_token(&self) -> bool {
+        self.shared.has_yue
+    }
+
+    /// Transcribes 16 kHz mono audio on the blocking pool, waiting for a free decode slot.
+    pub async fn transcribe(
+        &self,
+        samples: Arc<[i16]>,
+        language: AsrLanguage,
+    ) -> Result<Transcript, AsrError> {
+        let permit = self
+            .shared
+            .slots
+            .acquire()
+            .await
+            .map_err(|e| AsrError::Decode(e.to_string()))?;
+        let this = self.clone();
+        let result = tokio::task::spawn_blocking(move || this.transcribe_now(&samples, language))
+            .await
+            .map_err(|e| AsrError::Decode(format!("decode task failed: {e}")))?;
+        drop(permit);
+        result
+    }
+
+    /// Transcribes on the calling thread, without taking a decode slot (CLI, benchmarks).
+    pub fn transcribe_now(
+        &self,
+        samples: &[i16],
+        language: AsrLanguage,
+    ) -> Result<Transcript, AsrError> {
+        if samples.is_empty() {
+            return Err(AsrError::EmptyAudio);
+        }
+        let shared = &self.shared;
+        let started = Instant::now();
+        let pcm: Vec<f32> = samples.iter().map(|&s| f32::from(s) / 32768.0).collect();
+        let whisper_code = match language {
+            AsrLanguage::Yue if !shared.has_yue => Some("zh"),
+            AsrLanguage::Auto => None,
+            other => Some(other.code()),
+        };
+
+        let mut params = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
+        params.set_n_threads(shared.options.threads_per_decode.max(1) as i32);
+        params.set_language(whisper_code.or(Some("auto")));
+        params.set_no_context(true);
+        params.set_single_segment(true);
+        // Timestamp tokens let the decoder see where speech ends: without them, a context fitted
+        // to a short utterance makes Whisper repeat the sentence until the token cap.
+        params.set_no_timestamps(false);
+        params.set_suppress_blank(true);
+        params.set_suppress_nst(true);
+        params.set_print_progress(false);
+        params.set_print_realtime(false);
+        params.set_print_special(false);
+        params.set_print_timestamps(false);
+        if !shared.options.temperature_fallback {
+            params.set_temperature_inc(0.0);
+        }
+        if shared.options.fit_audio_ctx {
+            params.set_audio_ctx(
+                fitted_audio_ctx(samples.len(), shared.options.audio_ctx_margin) as i32,
+            );
+        }
+        if shared.options.max_tokens_per_second > 0 {
+            let seconds = samples.len().div_ceil(16_000);
+            params.set_max_tokens((seconds * shared.options.max_tokens_per_second + 16) as i32);
+        }
+
+        let mut state = shared
+            .states
+            .take(&shared.context)
+            .map_err(|e| AsrError::Decode(e.to_string()))?;
+        let decoded = state
+            .full(params, &pcm)
+            .map_err(|e| AsrError::Decode(e.to_string()));
+        let outcome = decoded.map(|()| {
+            let raw: String = state
+                .as_iter()
+                .map(|segment| {
+                    segment
+                        .to_str_lossy()
+                        .map(|s| s.into_owned())
+                        .unwrap_or_default()
+                })
+                .collect();
+            let detected = whisper_rs::get_lang_str(state.full_lang_id_from_state())
+                .unwrap_or("")
+                .to_string();
+            (raw, detected)
+        });
+        shared.states.give_back(state);
+        let (raw, detected) = outcome?;
+
+        let whisper_language = whisper_code.map_or(detected.clone(), str::to_string);
+        let lang = language
+            .lang()
+            .or_else(|| lang_from_whisper_code(&detected))
+            .unwrap_or(shared.options.fallback_language);
+        let script = match lang {
+            Lang::Zh => shared.options.mandarin_script,
+            Lang::Yue => shared.options.cantonese_script,
+            Lang::En => ChineseScript::Keep,
+        };
+        let (text, rejected) = match shared.filter.clean(&raw, language) {
+            Ok(clean) => (shared.scripts.normalise(&clean, script), None),
+            Err(rejection) => (String::new(), Some(describe(&rejection))),
+        };
+        Ok(Transcript {
+            text,
+            language: lang,
+            whisper_language,
+            rejected,
+            raw_text: raw.trim().to_string(),
+            audio_ms: samples.len() as u64 * 1000 / 16_000,
+            decode_ms: started.elapsed().as_millis() as u64,
+        })
+    }
+}
+
+fn describe(rejection: &Rejection) -> String {
+    match rejection {
+        Rejection::SubtitleCredit(text) => format!("subtitle credit hallucination: {text}"),
+        Rejection::WrongScript { forced, text } => {
+            format!("text in another script than forced {forced}: {text}")
+        }
+        Rejection::Empty => "no words".to_string(),
+    }
+}
+
+/// Encoder positions needed for `samples` of 16 kHz audio, with a margin, capped at 30 s.
+pub fn fitted_audio_ctx(samples: usize, margin: usize) -> usize {
+    let seconds_ctx = samples * AUDIO_CTX_PER_SECOND / 16_000;
+    (seconds_ctx + margin).min(1500)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn audio_ctx_fits_the_utterance() {
+        assert_eq!(fitted_audio_ctx(32_000, 64), 100 + 64);
+        assert_eq!(fitted_audio_ctx(16_000 * 60, 64), 1500);
+    }
+}

@@ -1,0 +1,66 @@
+//! Command-line interface: argument parsing and one file per subcommand.
+
+mod call_command;
+mod models_command;
+mod serve_command;
+mod transcribe_command;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "hotline",
+    version,
+    about = "Real-time voice contact-center engine"
+)]
+pub struct Cli {
+    /// Configuration file (default: ./hotline.toml when present, else embedded defaults).
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    /// More logging (-v info, -vv debug). RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the engine: HTTP (health), and the call channels as they are configured.
+    Serve,
+    /// Take one caller question through VAD → ASR → dialogue → TTS and write the spoken answer.
+    Call(call_command::CallArgs),
+    /// Transcribe WAV files with the configured Whisper model.
+    Transcribe(transcribe_command::TranscribeArgs),
+    /// Fetch, verify and list models.
+    #[command(subcommand)]
+    Models(models_command::ModelsCommand),
+}
+
+pub fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info,hotline=info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = Config::load(cli.config.as_deref())?;
+    match cli.command {
+        Command::Serve => serve_command::run(config),
+        Command::Call(args) => call_command::run(config, args),
+        Command::Transcribe(args) => transcribe_command::run(config, args),
+        Command::Models(command) => models_command::run(config, command),
+    }
+}

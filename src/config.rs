@@ -1,0 +1,403 @@
+//! One typed configuration for the whole engine: embedded defaults, overridden by `hotline.toml`
+//! (or `--config FILE`), overridden by `HOTLINE_SECTION__KEY` environment variables; validated
+//! once at start so a bad setting stops the engine with a message naming the key and the fix.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::asr::{AsrLanguage, ChineseScript};
+
+/// The file read when no `--config` is given, if it exists.
+pub const DEFAULT_CONFIG_FILE: &str = "hotline.toml";
+/// Prefix of environment overrides: `HOTLINE_ASR__LANGUAGE=zh` sets `[asr] language`.
+pub const ENV_PREFIX: &str = "HOTLINE_";
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub models: ModelsConfig,
+    pub asr: AsrConfig,
+    pub vad: VadConfig,
+    pub tts: TtsConfig,
+    pub dialogue: DialogueConfig,
+    /// Turn-taking, barge-in, echo guard and call flow of each call.
+    pub call: crate::call::SessionConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// HTTP address: `/healthz`, `/metrics`, media WebSocket.
+    pub listen: String,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: "0.0.0.0:8080".to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ModelsConfig {
+    /// Where model files are fetched to and looked up.
+    pub dir: PathBuf,
+}
+
+impl Default for ModelsConfig {
+    fn default() -> Self {
+        Self {
+            dir: PathBuf::from("models"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AsrConfig {
+    /// A model id from the manifest (`hotline models list`) or a path to a whisper.cpp ggml file
+    /// (e.g. a Cantonese fine-tune you converted yourself).
+    pub model: String,
+    /// Decode language when the call does not say: zh, yue, en or auto.
+    pub language: AsrLanguage,
+    pub threads_per_decode: usize,
+    /// 0 = one per CPU core.
+    pub max_concurrent_decodes: usize,
+    pub temperature_fallback: bool,
+    /// Encoder positions (20 ms each) added to the context fitted to the utterance.
+    pub audio_ctx_margin: usize,
+    /// Cap on decoded tokens per second of audio (0 = no cap).
+    pub max_tokens_per_second: usize,
+    pub mandarin_script: ChineseScript,
+    pub cantonese_script: ChineseScript,
+    /// Characters kept as written when converting Cantonese to HK Traditional.
+    pub cantonese_keep: String,
+}
+
+impl Default for AsrConfig {
+    fn default() -> Self {
+        Self {
+            model: "whisper-base-q8_0".to_string(),
+            language: AsrLanguage::Auto,
+            threads_per_decode: 1,
+            max_concurrent_decodes: 0,
+            temperature_fallback: false,
+            audio_ctx_margin: 96,
+            max_tokens_per_second: 10,
+            mandarin_script: ChineseScript::Simplified,
+            cantonese_script: ChineseScript::TraditionalHk,
+            cantonese_keep: crate::asr::DEFAULT_CANTONESE_KEEP.to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct VadConfig {
+    /// Speech probability at which speech starts (0..1).
+    pub start_threshold: f32,
+    /// Probability below which speech may end (hysteresis; ≤ start_threshold).
+    pub end_threshold: f32,
+    /// Speech shorter than this is ignored (clicks, coughs).
+    pub min_speech_ms: u32,
+    /// Silence that ends an utterance.
+    pub hangover_ms: u32,
+    /// Audio kept before the detected start.
+    pub pre_roll_ms: u32,
+}
+
+impl Default for VadConfig {
+    fn default() -> Self {
+        Self {
+            start_threshold: 0.5,
+            end_threshold: 0.35,
+            min_speech_ms: 100,
+            hangover_ms: 400,
+            pre_roll_ms: 200,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TtsConfig {
+    /// Voice per language: `piper:MODEL_ID` (a manifest id, or a path to a Piper .onnx whose
+    /// .onnx.json sits beside it) or `espeak:VOICE` (an espeak-ng voice name).
+    pub zh: String,
+    pub yue: String,
+    pub en: String,
+    /// Voice used for Mandarin when the Piper Mandarin voice is absent.
+    pub zh_fallback: String,
+}
+
+impl Default for TtsConfig {
+    fn default() -> Self {
+        Self {
+            zh: "piper:piper-zh_CN-huayan-medium".to_string(),
+            yue: "espeak:yue".to_string(),
+            en: "piper:piper-en_US-joe-medium".to_string(),
+            zh_fallback: "espeak:cmn".to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DialogueConfig {
+    /// FAQ file (CSV or YAML). Empty: the embedded demo-shop FAQ.
+    pub kb: Option<PathBuf>,
+    /// Language answered in when nothing else tells.
+    pub default_language: crate::lang::Lang,
+    /// Calibrated retrieval score (0..1) above which the FAQ answer is given directly.
+    pub faq_threshold: f32,
+}
+
+impl Default for DialogueConfig {
+    fn default() -> Self {
+        Self {
+            kb: None,
+            default_language: crate::lang::Lang::Zh,
+            faq_threshold: crate::dialogue::DEFAULT_FAQ_THRESHOLD,
+        }
+    }
+}
+
+/// What can be wrong with the configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error(
+        "config file {0} not found: create it or drop --config to run with the embedded defaults"
+    )]
+    Missing(PathBuf),
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path} is not valid TOML: {reason}")]
+    Syntax { path: PathBuf, reason: String },
+    #[error(
+        "invalid configuration ({origin}): {reason}. See README.md, section Configuration, for keys and values"
+    )]
+    Invalid { origin: String, reason: String },
+    #[error(
+        "environment variable {var}: {reason} (form: HOTLINE_SECTION__KEY=value, e.g. HOTLINE_ASR__LANGUAGE=zh)"
+    )]
+    Env { var: String, reason: String },
+}
+
+impl Config {
+    /// Loads defaults ← file ← environment. `path` None reads `hotline.toml` when present.
+    pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::load_with_env(path, std::env::vars())
+    }
+
+    /// As [`Config::load`], with the environment given (for tests).
+    pub fn load_with_env(
+        path: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let (mut table, origin) = match path {
+            Some(p) if !p.exists() => return Err(ConfigError::Missing(p.to_path_buf())),
+            Some(p) => (read_table(p)?, p.display().to_string()),
+            None if Path::new(DEFAULT_CONFIG_FILE).exists() => (
+                read_table(Path::new(DEFAULT_CONFIG_FILE))?,
+                DEFAULT_CONFIG_FILE.to_string(),
+            ),
+            None => (toml::Table::new(), "embedded defaults".to_string()),
+        };
+        let mut overridden = Vec::new();
+        for (var, value) in env {
+            let Some(key) = var.strip_prefix(ENV_PREFIX) else {
+                continue;
+            };
+            let Some((section, field)) = key.split_once("__") else {
+                continue;
+            };
+            let (section, field) = (section.to_ascii_lowercase(), field.to_ascii_lowercase());
+            let entry = table
+                .entry(section.clone())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            let toml::Value::Table(section_table) = entry else {
+                return Err(ConfigError::Env {
+                    var,
+                    reason: format!("[{section}] is not a section"),
+                });
+            };
+            section_table.insert(field, parse_env_value(&value));
+            overridden.push(var);
+        }
+        let origin = if overridden.is_empty() {
+            origin
+        } else {
+            format!("{origin} + {}", overridden.join(", "))
+        };
+        let config: Config =
+            toml::Value::Table(table)
+                .try_into()
+                .map_err(|e: toml::de::Error| ConfigError::Invalid {
+                    origin: origin.clone(),
+                    reason: e.message().to_string(),
+                })?;
+        config
+            .validate()
+            .map_err(|reason| ConfigError::Invalid { origin, reason })?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        let vad = &self.vad;
+        for (name, value) in [
+            ("vad.start_threshold", vad.start_threshold),
+            ("vad.end_threshold", vad.end_threshold),
+        ] {
+            if !(0.0..=1.0).contains(&value) {
+                return Err(format!("{name} = {value} must be between 0 and 1"));
+            }
+        }
+        if vad.end_threshold > vad.start_threshold {
+            return Err(format!(
+                "vad.end_threshold ({}) must not exceed vad.start_threshold ({})",
+                vad.end_threshold, vad.start_threshold
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.dialogue.faq_threshold) {
+            return Err(format!(
+                "dialogue.faq_threshold = {} must be between 0 and 1",
+                self.dialogue.faq_threshold
+            ));
+        }
+        if self.asr.threads_per_decode == 0 {
+            return Err("asr.threads_per_decode must be at least 1".to_string());
+        }
+        if self.asr.model.trim().is_empty() {
+            return Err(
+                "asr.model is empty: give a model id (hotline models list) or a ggml file path"
+                    .to_string(),
+            );
+        }
+        for (lang, voice) in [
+            ("zh", &self.tts.zh),
+            ("yue", &self.tts.yue),
+            ("en", &self.tts.en),
+            ("zh_fallback", &self.tts.zh_fallback),
+        ] {
+            crate::tts::VoiceSpec::parse(voice).map_err(|e| format!("tts.{lang}: {e}"))?;
+        }
+        self.server
+            .listen
+            .parse::<std::net::SocketAddr>()
+            .map_err(|_| {
+                format!(
+                    "server.listen = {:?} is not an address like 0.0.0.0:8080",
+                    self.server.listen
+                )
+            })?;
+        Ok(())
+    }
+}
+
+fn read_table(path: &Path) -> Result<toml::Table, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    text.parse::<toml::Table>()
+        .map_err(|e| ConfigError::Syntax {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })
+}
+
+/// Environment values are TOML scalars when they parse as one (numbers, booleans), else strings.
+fn parse_env_value(value: &str) -> toml::Value {
+    if let Ok(v) = value.parse::<i64>() {
+        return toml::Value::Integer(v);
+    }
+    if let Ok(v) = value.parse::<f64>() {
+        return toml::Value::Float(v);
+    }
+    match value {
+        "true" => toml::Value::Boolean(true),
+        "false" => toml::Value::Boolean(false),
+        _ => toml::Value::String(value.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_env() -> Vec<(String, String)> {
+        Vec::new()
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("empty.toml");
+        std::fs::write(&path, "").unwrap();
+        let config = Config::load_with_env(Some(&path), no_env()).unwrap();
+        assert_eq!(config.server.listen, "0.0.0.0:8080");
+        assert_eq!(config.asr.model, "whisper-base-q8_0");
+    }
+
+    #[test]
+    fn env_overrides_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("h.toml");
+        std::fs::write(&path, "[asr]\nlanguage = \"en\"\n").unwrap();
+        let env = vec![
+            ("HOTLINE_ASR__LANGUAGE".to_string(), "yue".to_string()),
+            ("HOTLINE_VAD__HANGOVER_MS".to_string(), "700".to_string()),
+        ];
+        let config = Config::load_with_env(Some(&path), env).unwrap();
+        assert_eq!(config.asr.language, AsrLanguage::Yue);
+        assert_eq!(config.vad.hangover_ms, 700);
+    }
+
+    #[test]
+    fn unknown_key_names_the_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("h.toml");
+        std::fs::write(&path, "[asr]\nlangauge = \"en\"\n").unwrap();
+        let err = Config::load_with_env(Some(&path), no_env())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("langauge"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_are_explained() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("h.toml");
+        std::fs::write(&path, "[vad]\nstart_threshold = 0.3\nend_threshold = 0.6\n").unwrap();
+        let err = Config::load_with_env(Some(&path), no_env())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("end_threshold"), "{err}");
+        let err = Config::load_with_env(None, vec![("HOTLINE_ASR__LANGUAGE".into(), "fr".into())])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("language") || err.contains("fr"), "{err}");
+    }
+
+    #[test]
+    fn missing_and_malformed_files_are_errors() {
+        assert!(matches!(
+            Config::load_with_env(Some(Path::new("/nonexistent/h.toml")), no_env()),
+            Err(ConfigError::Missing(_))
+        ));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("h.toml");
+        std::fs::write(&path, "[asr\nmodel=").unwrap();
+        assert!(matches!(
+            Config::load_with_env(Some(&path), no_env()),
+            Err(ConfigError::Syntax { .. })
+        ));
+    }
+}

@@ -1,0 +1,138 @@
+//! The parts every call shares, loaded once at start from the configuration: model files, the
+//! Whisper transcriber, the voices and the dialogue engine. Commands load only what they need.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use hotline_models::ModelStore;
+
+use crate::asr::{Transcriber, TranscriberOptions};
+use crate::config::Config;
+use crate::dialogue::DialogueEngine;
+use crate::tts::VoiceSet;
+
+/// Manifest id of the onnxruntime shared library (Piper and Silero run on it).
+pub const ONNX_RUNTIME_MODEL: &str = "onnxruntime";
+/// Manifest id of the Silero VAD model.
+pub const VAD_MODEL: &str = "silero-vad";
+
+/// Why the engine could not start. Each names the part and how to fix it.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Asr(#[from] crate::asr::AsrError),
+    #[error(transparent)]
+    Tts(#[from] crate::tts::TtsError),
+    #[error("{0}")]
+    Dialogue(String),
+    #[error("model `{id}`: {reason}")]
+    Model { id: String, reason: String },
+    #[error("cannot load onnxruntime from {path}: {reason}. Run `hotline models fetch`")]
+    OnnxRuntime { path: PathBuf, reason: String },
+}
+
+/// Where the models of this configuration live.
+pub fn model_store(config: &Config) -> Result<ModelStore, EngineError> {
+    ModelStore::new(&config.models.dir).map_err(|e| EngineError::Model {
+        id: "manifest".to_string(),
+        reason: e.to_string(),
+    })
+}
+
+/// Resolves a model setting: a manifest id (`whisper-base-q8_0`) or a file path.
+pub fn resolve_model(store: &ModelStore, setting: &str) -> Result<PathBuf, EngineError> {
+    let looks_like_path =
+        setting.contains('/') || setting.contains('\\') || Path::new(setting).extension().is_some();
+    if looks_like_path {
+        return Ok(PathBuf::from(setting));
+    }
+    store.path(setting).map_err(|e| EngineError::Model {
+        id: setting.to_string(),
+        reason: e.to_string(),
+    })
+}
+
+/// Loads onnxruntime (once per process) from the models directory.
+pub fn init_onnx_runtime(store: &ModelStore) -> Result<(), EngineError> {
+    let path = resolve_model(store, ONNX_RUNTIME_MODEL)?;
+    if !path.is_file() {
+        return Err(EngineError::OnnxRuntime {
+            path,
+            reason: "file not found".to_string(),
+        });
+    }
+    hotline_audio::vad::init_onnx_runtime(&path).map_err(|e| EngineError::OnnxRuntime {
+        path: path.clone(),
+        reason: e.to_string(),
+    })
+}
+
+/// Loads the Whisper model named by `[asr] model`.
+pub fn load_transcriber(config: &Config, store: &ModelStore) -> Result<Transcriber, EngineError> {
+    let asr = &config.asr;
+    let path = resolve_model(store, &asr.model)?;
+    let defaults = TranscriberOptions::default();
+    let options = TranscriberOptions {
+        threads_per_decode: asr.threads_per_decode,
+        max_concurrent_decodes: if asr.max_concurrent_decodes == 0 {
+            defaults.max_concurrent_decodes
+        } else {
+            asr.max_concurrent_decodes
+        },
+        temperature_fallback: asr.temperature_fallback,
+        audio_ctx_margin: asr.audio_ctx_margin,
+        max_tokens_per_second: asr.max_tokens_per_second,
+        mandarin_script: asr.mandarin_script,
+        cantonese_script: asr.cantonese_script,
+        cantonese_keep: asr.cantonese_keep.clone(),
+        ..defaults
+    };
+    Ok(Transcriber::load(&path, options)?)
+}
+
+/// Loads the voices of `[tts]` (initialises onnxruntime first).
+pub fn load_voices(config: &Config, store: &ModelStore) -> Result<VoiceSet, EngineError> {
+    init_onnx_runtime(store)?;
+    let resolve =
+        |setting: &str| resolve_model(store, setting).unwrap_or_else(|_| PathBuf::from(setting));
+    Ok(VoiceSet::load(&config.tts, resolve)?)
+}
+
+/// Loads the dialogue engine of `[dialogue]`.
+pub fn load_dialogue(config: &Config) -> Result<Arc<dyn DialogueEngine>, EngineError> {
+    crate::dialogue::load_engine(&config.dialogue).map_err(|e| EngineError::Dialogue(e.to_string()))
+}
+
+/// The path of the VAD model.
+pub fn vad_model_path(store: &ModelStore) -> Result<PathBuf, EngineError> {
+    resolve_model(store, VAD_MODEL)
+}
+
+/// Everything a call needs, loaded once.
+pub struct Engine {
+    pub config: Config,
+    pub models: ModelStore,
+    pub transcriber: Transcriber,
+    pub voices: VoiceSet,
+    pub dialogue: Arc<dyn DialogueEngine>,
+    pub vad_model: PathBuf,
+}
+
+impl Engine {
+    pub fn load(config: Config) -> Result<Self, EngineError> {
+        let models = model_store(&config)?;
+        let voices = load_voices(&config, &models)?;
+        let transcriber = load_transcriber(&config, &models)?;
+        transcriber.warm_up()?;
+        let dialogue = load_dialogue(&config)?;
+        let vad_model = vad_model_path(&models)?;
+        Ok(Self {
+            config,
+            models,
+            transcriber,
+            voices,
+            dialogue,
+            vad_model,
+        })
+    }
+}

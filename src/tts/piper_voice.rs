@@ -1,0 +1,71 @@
+//! Piper neural voices (VITS in ONNX) through piper-rs, resampled to the engine's 16 kHz.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use super::{Speech, TtsError, Voice};
+
+/// One Piper model. ONNX sessions are not shared between threads, so synthesis is serialised
+/// per voice; load the voice once per process.
+pub struct PiperVoice {
+    name: String,
+    piper: Mutex<piper_rs::Piper>,
+}
+
+impl PiperVoice {
+    /// Loads `model` (`.onnx`) and its `.onnx.json`. The onnxruntime library must have been
+    /// initialised first (`hotline_audio::init_onnx_runtime`).
+    pub fn load(model: &Path) -> Result<Self, TtsError> {
+        if !model.is_file() {
+            return Err(TtsError::VoiceMissing(model.to_path_buf()));
+        }
+        let config = config_path(model);
+        if !config.is_file() {
+            return Err(TtsError::VoiceConfigMissing(config));
+        }
+        let piper = piper_rs::Piper::new(model, &config).map_err(|e| TtsError::VoiceLoad {
+            path: model.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+        let stem = model
+            .file_stem()
+            .map_or_else(|| "piper".into(), |s| s.to_string_lossy().into_owned());
+        Ok(Self {
+            name: format!("piper:{stem}"),
+            piper: Mutex::new(piper),
+        })
+    }
+}
+
+fn config_path(model: &Path) -> PathBuf {
+    let mut name = model.as_os_str().to_owned();
+    name.push(".json");
+    PathBuf::from(name)
+}
+
+impl Voice for PiperVoice {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn synthesize(&self, text: &str) -> Result<Speech, TtsError> {
+        let (samples, rate) = {
+            let mut piper = self.piper.lock().unwrap_or_else(|e| e.into_inner());
+            piper
+                .create(text, false, None, None, None, None)
+                .map_err(|e| TtsError::Piper(e.to_string()))?
+        };
+        let pcm: Vec<i16> = samples
+            .iter()
+            .map(|&s| (s.clamp(-1.0, 1.0) * 32767.0) as i16)
+            .collect();
+        Ok(Speech {
+            samples: hotline_audio::resample::resample_buffer(
+                &pcm,
+                rate,
+                hotline_audio::SAMPLE_RATE,
+            )
+            .map_err(|e| TtsError::Piper(format!("resampling {rate} Hz output: {e}")))?,
+        })
+    }
+}

@@ -1,0 +1,128 @@
+//! Helpers shared by the integration tests: the built binary, fixture paths, error rates.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The `hotline` binary under test.
+pub fn hotline() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hotline"));
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
+    cmd
+}
+
+pub fn run(args: &[&str]) -> Output {
+    hotline()
+        .args(args)
+        .output()
+        .expect("the hotline binary runs")
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/speech")
+        .join(name)
+}
+
+/// The models directory the tests use (fetched by `make test` before the tests run).
+pub fn models_dir() -> PathBuf {
+    std::env::var_os("HOTLINE_MODELS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("models"))
+}
+
+/// A model file that must be present; panics with the command that fetches it.
+pub fn require_model_file(name: &str) -> PathBuf {
+    let path = models_dir().join(name);
+    assert!(
+        path.is_file(),
+        "{} is missing: run `make models models-test-data` (or `hotline models fetch --test-data`) first",
+        path.display()
+    );
+    path
+}
+
+/// Lines of the fixture manifest: (file, lang, text).
+pub fn fixture_manifest() -> Vec<(String, String, String)> {
+    let text = std::fs::read_to_string(fixture("manifest.tsv")).expect("fixture manifest");
+    text.lines()
+        .skip(1)
+        .filter_map(|line| {
+            let mut parts = line.split('\t');
+            Some((
+                parts.next()?.to_string(),
+                parts.next()?.to_string(),
+                parts.next()?.to_string(),
+            ))
+        })
+        .collect()
+}
+
+fn comparable(text: &str) -> Vec<char> {
+    text.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Character error rate of `hypothesis` against `reference`, ignoring punctuation and spaces.
+pub fn character_error_rate(reference: &str, hypothesis: &str) -> f64 {
+    let r = comparable(reference);
+    let h = comparable(hypothesis);
+    if r.is_empty() {
+        return if h.is_empty() { 0.0 } else { 1.0 };
+    }
+    let mut previous: Vec<usize> = (0..=h.len()).collect();
+    for (i, rc) in r.iter().enumerate() {
+        let mut current = vec![i + 1; h.len() + 1];
+        for (j, hc) in h.iter().enumerate() {
+            let substitution = previous[j] + usize::from(rc != hc);
+            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
+        }
+        previous = current;
+    }
+    previous[h.len()] as f64 / r.len() as f64
+}
+
+/// Word error rate for English (whitespace words, punctuation dropped, lower case).
+pub fn word_error_rate(reference: &str, hypothesis: &str) -> f64 {
+    let words = |t: &str| -> Vec<String> {
+        t.split_whitespace()
+            .map(|w| {
+                w.chars()
+                    .filter(|c| c.is_alphanumeric())
+                    .flat_map(char::to_lowercase)
+                    .collect::<String>()
+            })
+            .filter(|w| !w.is_empty())
+            .collect()
+    };
+    let (r, h) = (words(reference), words(hypothesis));
+    if r.is_empty() {
+        return if h.is_empty() { 0.0 } else { 1.0 };
+    }
+    let mut previous: Vec<usize> = (0..=h.len()).collect();
+    for (i, rw) in r.iter().enumerate() {
+        let mut current = vec![i + 1; h.len() + 1];
+        for (j, hw) in h.iter().enumerate() {
+            current[j + 1] = (previous[j] + usize::from(rw != hw))
+                .min(previous[j + 1] + 1)
+                .min(current[j] + 1);
+        }
+        previous = current;
+    }
+    previous[h.len()] as f64 / r.len() as f64
+}
+
+#[test]
+fn error_rates_count_edits() {
+    assert_eq!(character_error_rate("甚至出现", "甚至出现"), 0.0);
+    assert_eq!(character_error_rate("甚至出现", "甚至出线"), 0.25);
+    assert_eq!(character_error_rate("你好。", "你好"), 0.0);
+    assert_eq!(
+        word_error_rate("How long does it take?", "how long does it take"),
+        0.0
+    );
+    assert_eq!(word_error_rate("a b c d", "a x c"), 0.5);
+}
