@@ -45,10 +45,9 @@ impl Frame {
 
     /// Copy exactly [`FRAME_SAMPLES`] samples into a frame.
     pub fn from_slice(samples: &[i16]) -> Result<Self, FrameLengthError> {
-        let samples: [i16; FRAME_SAMPLES] =
-            samples.try_into().map_err(|_| FrameLengthError {
-                actual: samples.len(),
-            })?;
+        let samples: [i16; FRAME_SAMPLES] = samples.try_into().map_err(|_| FrameLengthError {
+            actual: samples.len(),
+        })?;
         Ok(Self { samples })
     }
 
@@ -175,7 +174,10 @@ mod tests {
             let err = Frame::from_slice(&vec![0; len]).unwrap_err();
             assert_eq!(err.actual, len);
             let message = err.to_string();
-            assert!(message.contains("320") && message.contains(&len.to_string()), "{message}");
+            assert!(
+                message.contains("320") && message.contains(&len.to_string()),
+                "{message}"
+            );
         }
     }
 

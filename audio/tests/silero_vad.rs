@@ -6,8 +6,7 @@
 use std::path::PathBuf;
 
 use hotline_audio::vad::{
-    SileroVad, VadConfig, VadError, VadEvent, VadSegmenter, init_onnx_runtime,
-    onnx_runtime_library,
+    SileroVad, VadConfig, VadError, VadEvent, VadSegmenter, init_onnx_runtime, onnx_runtime_library,
 };
 use hotline_audio::wav::read_wav_16k_mono;
 use hotline_audio::{FRAME_MS, Frame, split_into_frames};
@@ -85,7 +84,9 @@ fn speech_clip_gives_one_segment_around_the_speech() {
     let mut sorted = window_db.clone();
     sorted.sort_by(f32::total_cmp);
     let threshold = sorted[sorted.len() / 10] + 10.0;
-    let loud: Vec<usize> = (0..window_db.len()).filter(|&n| window_db[n] > threshold).collect();
+    let loud: Vec<usize> = (0..window_db.len())
+        .filter(|&n| window_db[n] > threshold)
+        .collect();
     let (first_loud_ms, last_loud_ms) = (
         *loud.first().unwrap() as u64 * u64::from(FRAME_MS),
         (*loud.last().unwrap() as u64 + 5) * u64::from(FRAME_MS),
@@ -94,7 +95,11 @@ fn speech_clip_gives_one_segment_around_the_speech() {
     let (probabilities, events) = segment(&mut silero(), &frames);
     let peak = probabilities.iter().copied().fold(0.0, f32::max);
     assert!(peak > 0.9, "speech never reached 0.9 (peak {peak})");
-    let [VadEvent::SpeechStart { start_ms, .. }, VadEvent::SpeechEnd { end_ms, .. }] = events[..] else {
+    let [
+        VadEvent::SpeechStart { start_ms, .. },
+        VadEvent::SpeechEnd { end_ms, .. },
+    ] = events[..]
+    else {
         panic!("expected one start and one end, got {events:?}");
     };
     // Start: pre-roll (200 ms) before the onset; end: the first silent frame after speech.
@@ -113,7 +118,10 @@ fn silence_and_white_noise_are_not_speech() {
     let mut vad = silero();
     let (probabilities, events) = segment(&mut vad, &vec![Frame::silence(); 150]);
     assert!(events.is_empty(), "silence: {events:?}");
-    assert!(probabilities.iter().all(|&p| p < 0.2), "silence probabilities {probabilities:?}");
+    assert!(
+        probabilities.iter().all(|&p| p < 0.2),
+        "silence probabilities {probabilities:?}"
+    );
 
     for level in [-40.0, -20.0] {
         vad.reset();
@@ -130,18 +138,31 @@ fn probability_comes_from_32_ms_chunks_and_is_independent_of_feeding_sizes() {
     let mut by_frame = silero();
     let (probabilities, _) = segment(&mut by_frame, &frames);
     // 320-sample frames, 512-sample chunks: 5 chunks per 8 frames.
-    assert_eq!(by_frame.chunks_processed(), (frames.len() * 320 / 512) as u64);
-    assert_eq!(probabilities[0], 0.0, "no chunk complete after the first frame");
+    assert_eq!(
+        by_frame.chunks_processed(),
+        (frames.len() * 320 / 512) as u64
+    );
+    assert_eq!(
+        probabilities[0], 0.0,
+        "no chunk complete after the first frame"
+    );
 
     // The same audio fed in odd sizes reaches the same probabilities at the same points.
-    let samples: Vec<i16> = frames.iter().flat_map(|f| f.samples().iter().copied()).collect();
+    let samples: Vec<i16> = frames
+        .iter()
+        .flat_map(|f| f.samples().iter().copied())
+        .collect();
     let mut by_odd_sizes = silero();
     let mut fed = 0;
     for chunk in samples.chunks(77) {
         let probability = by_odd_sizes.push_samples(chunk).unwrap();
         fed += chunk.len();
         if fed % 320 == 0 {
-            assert_eq!(probability, probabilities[fed / 320 - 1], "after {fed} samples");
+            assert_eq!(
+                probability,
+                probabilities[fed / 320 - 1],
+                "after {fed} samples"
+            );
         }
     }
 
@@ -167,7 +188,10 @@ fn state_is_carried_between_chunks() {
     segment(&mut after_speech, &frames[..middle]);
     let (warm, _) = segment(&mut after_speech, probe);
     assert_ne!(cold, warm);
-    assert!(warm.last().unwrap() > &0.9, "mid-speech after speech: {warm:?}");
+    assert!(
+        warm.last().unwrap() > &0.9,
+        "mid-speech after speech: {warm:?}"
+    );
 }
 
 #[test]
@@ -180,7 +204,10 @@ fn runtime_init_is_idempotent_and_missing_files_are_named() {
     let missing = std::env::temp_dir().join("hotline-no-such-model.onnx");
     let err = SileroVad::new(&missing).unwrap_err();
     assert!(matches!(err, VadError::ModelNotFound { .. }), "{err:?}");
-    assert!(err.to_string().contains("hotline-no-such-model.onnx"), "{err}");
+    assert!(
+        err.to_string().contains("hotline-no-such-model.onnx"),
+        "{err}"
+    );
 
     // A file that is not an ONNX model.
     let dir = tempfile::tempdir().unwrap();

@@ -66,7 +66,10 @@ fn telephone_and_webrtc_edges_allocate_nothing_per_frame() {
     let allocations = allocations_during(|| {
         for n in 0..500 {
             // SIP leg: μ-law in, 16 kHz frame, back out to μ-law.
-            codes.iter_mut().enumerate().for_each(|(i, c)| *c = (i + n) as u8);
+            codes
+                .iter_mut()
+                .enumerate()
+                .for_each(|(i, c)| *c = (i + n) as u8);
             G711Law::MuLaw.decode_slice(&codes, &mut narrow);
             let frame: Frame = from_8k.to_frame(&narrow).unwrap();
             to_8k.from_frame(&frame, &mut narrow).unwrap();
@@ -77,5 +80,8 @@ fn telephone_and_webrtc_edges_allocate_nothing_per_frame() {
             assembler.push(&wide[..333], |frame| assert!(frame.peak() < 40000));
         }
     });
-    assert_eq!(allocations, 0, "per-frame path allocated {allocations} times in 500 frames");
+    assert_eq!(
+        allocations, 0,
+        "per-frame path allocated {allocations} times in 500 frames"
+    );
 }

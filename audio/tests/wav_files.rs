@@ -54,9 +54,15 @@ fn write_with_hound(path: &Path, spec: hound::WavSpec, interleaved: &[f64]) {
         match (spec.sample_format, spec.bits_per_sample) {
             (hound::SampleFormat::Float, _) => writer.write_sample(value as f32).unwrap(),
             (_, 8) => writer.write_sample((value * 127.0).round() as i8).unwrap(),
-            (_, 16) => writer.write_sample((value * 32767.0).round() as i16).unwrap(),
-            (_, 24) => writer.write_sample((value * 8_388_607.0).round() as i32).unwrap(),
-            (_, 32) => writer.write_sample((value * 2_147_483_647.0).round() as i32).unwrap(),
+            (_, 16) => writer
+                .write_sample((value * 32767.0).round() as i16)
+                .unwrap(),
+            (_, 24) => writer
+                .write_sample((value * 8_388_607.0).round() as i32)
+                .unwrap(),
+            (_, 32) => writer
+                .write_sample((value * 2_147_483_647.0).round() as i32)
+                .unwrap(),
             (_, bits) => panic!("no writer for {bits} bits"),
         }
     }
@@ -67,7 +73,9 @@ fn write_with_hound(path: &Path, spec: hound::WavSpec, interleaved: &[f64]) {
 fn sixteen_khz_mono_round_trips_exactly() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("engine.wav");
-    let samples: Vec<i16> = (0..16000).map(|n| ((n * 7919) % 65536 - 32768) as i16).collect();
+    let samples: Vec<i16> = (0..16000)
+        .map(|n| ((n * 7919) % 65536 - 32768) as i16)
+        .collect();
     write_wav_16k_mono(&path, &samples).unwrap();
     let audio = read_wav_16k_mono(&path).unwrap();
     assert_eq!(audio.samples, samples);
@@ -80,16 +88,57 @@ fn sixteen_khz_mono_round_trips_exactly() {
 fn every_integer_and_float_layout_becomes_the_same_16k_tone() {
     let dir = tempfile::tempdir().unwrap();
     for (rate, channels, bits, format, encoding) in [
-        (8000, 1, 8, hound::SampleFormat::Int, WavEncoding::PcmInt { bits: 8 }),
-        (44100, 2, 16, hound::SampleFormat::Int, WavEncoding::PcmInt { bits: 16 }),
-        (48000, 2, 24, hound::SampleFormat::Int, WavEncoding::PcmInt { bits: 24 }),
-        (22050, 1, 32, hound::SampleFormat::Int, WavEncoding::PcmInt { bits: 32 }),
-        (22050, 3, 32, hound::SampleFormat::Float, WavEncoding::Float { bits: 32 }),
-        (16000, 2, 32, hound::SampleFormat::Float, WavEncoding::Float { bits: 32 }),
+        (
+            8000,
+            1,
+            8,
+            hound::SampleFormat::Int,
+            WavEncoding::PcmInt { bits: 8 },
+        ),
+        (
+            44100,
+            2,
+            16,
+            hound::SampleFormat::Int,
+            WavEncoding::PcmInt { bits: 16 },
+        ),
+        (
+            48000,
+            2,
+            24,
+            hound::SampleFormat::Int,
+            WavEncoding::PcmInt { bits: 24 },
+        ),
+        (
+            22050,
+            1,
+            32,
+            hound::SampleFormat::Int,
+            WavEncoding::PcmInt { bits: 32 },
+        ),
+        (
+            22050,
+            3,
+            32,
+            hound::SampleFormat::Float,
+            WavEncoding::Float { bits: 32 },
+        ),
+        (
+            16000,
+            2,
+            32,
+            hound::SampleFormat::Float,
+            WavEncoding::Float { bits: 32 },
+        ),
     ] {
-        let path = dir.path().join(format!("{rate}-{channels}-{bits}-{format:?}.wav"));
+        let path = dir
+            .path()
+            .join(format!("{rate}-{channels}-{bits}-{format:?}.wav"));
         let mono = tone(rate, 1.5, 500.0, 0.5);
-        let interleaved: Vec<f64> = mono.iter().flat_map(|&v| std::iter::repeat_n(v, channels)).collect();
+        let interleaved: Vec<f64> = mono
+            .iter()
+            .flat_map(|&v| std::iter::repeat_n(v, channels))
+            .collect();
         let spec = hound::WavSpec {
             channels: channels as u16,
             sample_rate: rate,
@@ -101,9 +150,16 @@ fn every_integer_and_float_layout_becomes_the_same_16k_tone() {
         let what = format!("{}", audio.source);
         assert_eq!(audio.source.encoding, encoding, "{what}");
         assert_eq!(audio.source.channels, channels as u16, "{what}");
-        assert!(audio.samples.len().abs_diff(24000) <= 1, "{what}: {} samples", audio.samples.len());
+        assert!(
+            audio.samples.len().abs_diff(24000) <= 1,
+            "{what}: {} samples",
+            audio.samples.len()
+        );
         let level = amplitude_at(&audio.samples[1600..22400], 500.0);
-        assert!((level - 16384.0).abs() < 300.0, "{what}: 500 Hz amplitude {level:.0}");
+        assert!(
+            (level - 16384.0).abs() < 300.0,
+            "{what}: 500 Hz amplitude {level:.0}"
+        );
     }
 }
 
@@ -121,20 +177,32 @@ fn channels_are_averaged() {
     };
     write_with_hound(&path, spec, &interleaved);
     let audio = read_wav_16k_mono(&path).unwrap();
-    assert!(audio.samples.iter().all(|&s| s.abs() <= 1), "opposite channels cancel");
+    assert!(
+        audio.samples.iter().all(|&s| s.abs() <= 1),
+        "opposite channels cancel"
+    );
 }
 
 #[test]
 fn g711_and_f64_wavs_are_decoded_too() {
     let narrow = tone(8000, 1.0, 700.0, 0.5);
-    let codes: Vec<u8> = narrow.iter().map(|&v| mulaw_encode((v * 32767.0) as i16)).collect();
+    let codes: Vec<u8> = narrow
+        .iter()
+        .map(|&v| mulaw_encode((v * 32767.0) as i16))
+        .collect();
     let audio = decode_wav_16k_mono(&handmade_wav(7, 1, 8000, 8, &codes), "ulaw.wav").unwrap();
     assert_eq!(audio.source.encoding, WavEncoding::MuLaw);
     assert_eq!(audio.samples.len(), 16000);
     let level = amplitude_at(&audio.samples[1600..14400], 700.0);
-    assert!((level - 16384.0).abs() < 400.0, "μ-law 700 Hz amplitude {level:.0}");
+    assert!(
+        (level - 16384.0).abs() < 400.0,
+        "μ-law 700 Hz amplitude {level:.0}"
+    );
 
-    let doubles: Vec<u8> = tone(16000, 0.5, 900.0, 0.25).iter().flat_map(|v| v.to_le_bytes()).collect();
+    let doubles: Vec<u8> = tone(16000, 0.5, 900.0, 0.25)
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
     let audio = decode_wav_16k_mono(&handmade_wav(3, 1, 16000, 64, &doubles), "f64.wav").unwrap();
     assert_eq!(audio.source.encoding, WavEncoding::Float { bits: 64 });
     assert!((amplitude_at(&audio.samples, 900.0) - 8192.0).abs() < 50.0);
@@ -152,7 +220,10 @@ fn a_streamed_header_without_lengths_is_read_to_the_end() {
 
 #[test]
 fn written_bytes_and_other_rates_read_back() {
-    let samples: Vec<i16> = tone(8000, 0.2, 400.0, 0.3).iter().map(|v| (v * 32767.0) as i16).collect();
+    let samples: Vec<i16> = tone(8000, 0.2, 400.0, 0.3)
+        .iter()
+        .map(|v| (v * 32767.0) as i16)
+        .collect();
     let bytes = encode_wav_mono(&samples, 8000).unwrap();
     assert_eq!(bytes.len(), 44 + samples.len() * 2);
     let audio = decode_wav_16k_mono(&bytes, "memory.wav").unwrap();
@@ -172,7 +243,10 @@ fn missing_file_says_not_found() {
     let dir = tempfile::tempdir().unwrap();
     let err = read_wav_16k_mono(dir.path().join("nope.wav")).unwrap_err();
     assert!(matches!(err, WavError::NotFound { .. }), "{err:?}");
-    assert!(err.to_string().contains("nope.wav: file not found"), "{err}");
+    assert!(
+        err.to_string().contains("nope.wav: file not found"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -186,13 +260,28 @@ fn a_directory_is_unreadable() {
 fn mp3_and_text_are_not_wav_and_the_fix_is_sox() {
     let dir = tempfile::tempdir().unwrap();
     let mp3 = dir.path().join("song.mp3");
-    std::fs::write(&mp3, [b"ID3\x04\x00\x00\x00\x00\x00\x21".as_slice(), &[0xFF, 0xFB, 0x90, 0x64], &[0; 400]].concat()).unwrap();
+    std::fs::write(
+        &mp3,
+        [
+            b"ID3\x04\x00\x00\x00\x00\x00\x21".as_slice(),
+            &[0xFF, 0xFB, 0x90, 0x64],
+            &[0; 400],
+        ]
+        .concat(),
+    )
+    .unwrap();
     let err = read_wav_16k_mono(&mp3).unwrap_err();
     assert!(matches!(err, WavError::NotWav { .. }), "{err:?}");
     let message = err.to_string();
-    assert!(message.contains("not a WAV file (RIFF/WAVE header missing"), "{message}");
+    assert!(
+        message.contains("not a WAV file (RIFF/WAVE header missing"),
+        "{message}"
+    );
     assert!(message.contains("MP3"), "{message}");
-    assert!(message.contains("`sox in.mp3 -r 16000 -c 1 out.wav`"), "{message}");
+    assert!(
+        message.contains("`sox in.mp3 -r 16000 -c 1 out.wav`"),
+        "{message}"
+    );
 
     let text = dir.path().join("notes.wav");
     std::fs::write(&text, "this is a text file, not audio\n").unwrap();
@@ -213,7 +302,10 @@ fn truncated_and_damaged_files_are_corrupt() {
     let err = read_wav_16k_mono(&cut).unwrap_err();
     assert!(matches!(err, WavError::Corrupt { .. }), "{err:?}");
     let message = err.to_string();
-    assert!(message.contains("truncated") && message.contains("32000 bytes"), "{message}");
+    assert!(
+        message.contains("truncated") && message.contains("32000 bytes"),
+        "{message}"
+    );
 
     let header_only = dir.path().join("header.wav");
     std::fs::write(&header_only, &bytes[..20]).unwrap();
@@ -228,15 +320,26 @@ fn truncated_and_damaged_files_are_corrupt() {
 
 #[test]
 fn adpcm_is_an_unsupported_encoding_with_a_conversion_hint() {
-    let err = decode_wav_16k_mono(&handmade_wav(2, 1, 8000, 4, &[0x11; 256]), "adpcm.wav").unwrap_err();
+    let err =
+        decode_wav_16k_mono(&handmade_wav(2, 1, 8000, 4, &[0x11; 256]), "adpcm.wav").unwrap_err();
     match &err {
         WavError::UnsupportedEncoding { encoding, .. } => {
-            assert_eq!(*encoding, WavEncoding::Other { format_tag: 2, bits: 4 })
+            assert_eq!(
+                *encoding,
+                WavEncoding::Other {
+                    format_tag: 2,
+                    bits: 4
+                }
+            )
         }
         other => panic!("{other:?}"),
     }
     let message = err.to_string();
-    assert!(message.contains("Microsoft ADPCM") && message.contains("sox in.wav -e signed-integer -b 16"), "{message}");
+    assert!(
+        message.contains("Microsoft ADPCM")
+            && message.contains("sox in.wav -e signed-integer -b 16"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -255,6 +358,12 @@ fn writing_into_a_missing_directory_fails_with_the_path() {
     let path = dir.path().join("no/such/dir/out.wav");
     let err = write_wav_16k_mono(&path, &[0; 10]).unwrap_err();
     assert!(matches!(err, WavError::Write { .. }), "{err:?}");
-    assert!(err.to_string().contains("out.wav") && err.to_string().contains("directory exists"), "{err}");
-    assert!(matches!(write_wav_mono(dir.path().join("x.wav"), &[0], 0), Err(WavError::ZeroSampleRate { .. })));
+    assert!(
+        err.to_string().contains("out.wav") && err.to_string().contains("directory exists"),
+        "{err}"
+    );
+    assert!(matches!(
+        write_wav_mono(dir.path().join("x.wav"), &[0], 0),
+        Err(WavError::ZeroSampleRate { .. })
+    ));
 }

@@ -119,10 +119,7 @@ mod tests {
 
     #[test]
     fn decoding_is_antisymmetric_and_monotonic_in_magnitude() {
-        let mut positives: Vec<i16> = (0..=255u8)
-            .map(alaw_decode)
-            .filter(|&s| s > 0)
-            .collect();
+        let mut positives: Vec<i16> = (0..=255u8).map(alaw_decode).filter(|&s| s > 0).collect();
         positives.sort_unstable();
         positives.dedup();
         assert_eq!(positives.len(), 128, "128 distinct positive levels");
@@ -140,7 +137,10 @@ mod tests {
             // segment s >= 2 a step of 2^s (8 << s). Half a step, plus the 3 bits
             // dropped when going to 13 bits, bounds the error.
             let magnitude = (i32::from(sample) >> 3).max(-(i32::from(sample) >> 3) - 1);
-            let segment = SEGMENT_ENDS.iter().position(|&end| magnitude <= end).unwrap_or(7);
+            let segment = SEGMENT_ENDS
+                .iter()
+                .position(|&end| magnitude <= end)
+                .unwrap_or(7);
             let half_step = if segment < 2 { 8 } else { 4 << segment };
             assert!(
                 error <= half_step,
@@ -152,7 +152,9 @@ mod tests {
     #[test]
     fn speech_level_tone_keeps_telephone_quality() {
         let tone: Vec<i16> = (0..8000)
-            .map(|n| (8000.0 * (2.0 * std::f64::consts::PI * 1000.0 * n as f64 / 8000.3).sin()) as i16)
+            .map(|n| {
+                (8000.0 * (2.0 * std::f64::consts::PI * 1000.0 * n as f64 / 8000.3).sin()) as i16
+            })
             .collect();
         let mut codes = vec![0u8; tone.len()];
         let mut back = vec![0i16; tone.len()];

@@ -109,7 +109,11 @@ mod tests {
     fn decode_then_encode_gives_the_same_code() {
         for code in 0..=255u8 {
             let expected = if code == 0x7F { 0xFF } else { code }; // -0 re-encodes as +0
-            assert_eq!(mulaw_encode(mulaw_decode(code)), expected, "code {code:#04x}");
+            assert_eq!(
+                mulaw_encode(mulaw_decode(code)),
+                expected,
+                "code {code:#04x}"
+            );
         }
     }
 
@@ -143,7 +147,9 @@ mod tests {
     #[test]
     fn speech_level_tone_keeps_telephone_quality() {
         let tone: Vec<i16> = (0..8000)
-            .map(|n| (8000.0 * (2.0 * std::f64::consts::PI * 1000.0 * n as f64 / 8000.3).sin()) as i16)
+            .map(|n| {
+                (8000.0 * (2.0 * std::f64::consts::PI * 1000.0 * n as f64 / 8000.3).sin()) as i16
+            })
             .collect();
         let mut codes = vec![0u8; tone.len()];
         let mut back = vec![0i16; tone.len()];

@@ -64,7 +64,9 @@ pub enum ResampleError {
         source: rubato::ResamplerConstructionError,
     },
     /// rubato failed while processing (a buffer-size bug in this crate).
-    #[error("resampling failed inside rubato: {0}; this is a bug in hotline-audio, please report it")]
+    #[error(
+        "resampling failed inside rubato: {0}; this is a bug in hotline-audio, please report it"
+    )]
     Processing(#[from] rubato::ResampleError),
 }
 

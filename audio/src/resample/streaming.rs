@@ -133,11 +133,12 @@ impl StreamingResampler {
         let frames_in = self.input.len();
         let frames_out = self.output.len();
         // Wrapping the slices only stores references: nothing is allocated here.
-        let adapter_in = InterleavedSlice::new(&self.input[..], 1, frames_in)
-            .map_err(|_| ResampleError::WrongInputLength {
+        let adapter_in = InterleavedSlice::new(&self.input[..], 1, frames_in).map_err(|_| {
+            ResampleError::WrongInputLength {
                 expected: frames_in,
                 actual: self.input.len(),
-            })?;
+            }
+        })?;
         let mut adapter_out = InterleavedSlice::new_mut(&mut self.output[..], 1, frames_out)
             .map_err(|_| ResampleError::WrongOutputLength {
                 expected: frames_out,
@@ -190,7 +191,10 @@ mod tests {
 
     fn tone(rate: u32, hz: f64, amplitude: f64, len: usize) -> Vec<i16> {
         (0..len)
-            .map(|n| (amplitude * (2.0 * std::f64::consts::PI * hz * n as f64 / f64::from(rate)).sin()) as i16)
+            .map(|n| {
+                (amplitude * (2.0 * std::f64::consts::PI * hz * n as f64 / f64::from(rate)).sin())
+                    as i16
+            })
             .collect()
     }
 
@@ -246,9 +250,21 @@ mod tests {
         let mut resampler = StreamingResampler::to_engine_rate(8000).unwrap();
         let mut out = [0i16; 320];
         let err = resampler.process(&[0; 159], &mut out).unwrap_err();
-        assert!(matches!(err, ResampleError::WrongInputLength { expected: 160, actual: 159 }));
+        assert!(matches!(
+            err,
+            ResampleError::WrongInputLength {
+                expected: 160,
+                actual: 159
+            }
+        ));
         let err = resampler.process(&[0; 160], &mut out[..300]).unwrap_err();
-        assert!(matches!(err, ResampleError::WrongOutputLength { expected: 320, actual: 300 }));
+        assert!(matches!(
+            err,
+            ResampleError::WrongOutputLength {
+                expected: 320,
+                actual: 300
+            }
+        ));
         assert!(matches!(
             resampler.from_frame(&Frame::silence(), &mut out),
             Err(ResampleError::NotEngineRate { .. })
@@ -259,7 +275,9 @@ mod tests {
 
     #[test]
     fn tones_keep_frequency_and_level_through_each_edge() {
-        for (input_rate, output_rate) in [(8000, 16000), (16000, 8000), (48000, 16000), (16000, 48000)] {
+        for (input_rate, output_rate) in
+            [(8000, 16000), (16000, 8000), (48000, 16000), (16000, 48000)]
+        {
             let mut resampler = StreamingResampler::new(input_rate, output_rate).unwrap();
             let input = tone(input_rate, 1000.0, 10000.0, input_rate as usize); // 1 s
             let output = stream(&mut resampler, &input);
@@ -267,9 +285,15 @@ mod tests {
             // Skip the start-up delay, measure the 1 kHz tone and a non-tone bin.
             let steady = &output[output_rate as usize / 10..];
             let level = amplitude_at(steady, output_rate, 1000.0);
-            assert!((level - 10000.0).abs() < 200.0, "{input_rate}->{output_rate}: 1 kHz level {level}");
+            assert!(
+                (level - 10000.0).abs() < 200.0,
+                "{input_rate}->{output_rate}: 1 kHz level {level}"
+            );
             let leak = amplitude_at(steady, output_rate, 1500.0);
-            assert!(leak < 50.0, "{input_rate}->{output_rate}: 1.5 kHz leak {leak}");
+            assert!(
+                leak < 50.0,
+                "{input_rate}->{output_rate}: 1.5 kHz leak {leak}"
+            );
         }
     }
 
@@ -287,12 +311,17 @@ mod tests {
             .max()
             .unwrap();
         let ideal_step = 12000.0 * 2.0 * std::f64::consts::PI * 440.0 / 16000.0;
-        assert!(f64::from(max_step) < ideal_step * 1.1, "max step {max_step}, ideal {ideal_step:.0}");
+        assert!(
+            f64::from(max_step) < ideal_step * 1.1,
+            "max step {max_step}, ideal {ideal_step:.0}"
+        );
     }
 
     #[test]
     fn impulse_comes_out_after_the_reported_delay() {
-        for (input_rate, output_rate) in [(8000, 16000), (16000, 8000), (48000, 16000), (16000, 48000)] {
+        for (input_rate, output_rate) in
+            [(8000, 16000), (16000, 8000), (48000, 16000), (16000, 48000)]
+        {
             let mut resampler = StreamingResampler::new(input_rate, output_rate).unwrap();
             let mut input = vec![0i16; input_rate as usize / 5]; // 200 ms
             let impulse_at = input_rate as usize / 20; // 50 ms
@@ -304,7 +333,8 @@ mod tests {
                 .max_by_key(|(_, s)| s.unsigned_abs())
                 .map(|(n, _)| n)
                 .unwrap();
-            let expected = impulse_at * output_rate as usize / input_rate as usize + resampler.delay_samples();
+            let expected =
+                impulse_at * output_rate as usize / input_rate as usize + resampler.delay_samples();
             assert!(
                 peak_at.abs_diff(expected) <= 1,
                 "{input_rate}->{output_rate}: peak at {peak_at}, expected {expected}"

@@ -167,11 +167,24 @@ mod tests {
         // The FFT resampler shifts by half an input sample when its block is odd (441 for
         // 44.1/22.05 kHz) and the sinc one by the fraction its integer delay trim cannot
         // remove: both stay well under one output sample.
-        for (from, to) in [(22050, 16000), (44100, 16000), (8000, 16000), (48000, 16000), (44099, 16000)] {
+        for (from, to) in [
+            (22050, 16000),
+            (44100, 16000),
+            (8000, 16000),
+            (48000, 16000),
+            (44099, 16000),
+        ] {
             let (shift, output) = tone_shift(from, to);
-            assert!(shift.abs() < 1.0, "{from}->{to}: shifted by {shift:.3} samples");
+            assert!(
+                shift.abs() < 1.0,
+                "{from}->{to}: shifted by {shift:.3} samples"
+            );
             // The tone starts at 0.6 * sin(1.0) ≈ 0.50: no leading silence.
-            assert!(output[0].abs() > 0.25, "{from}->{to}: first samples {:?}", &output[..4]);
+            assert!(
+                output[0].abs() > 0.25,
+                "{from}->{to}: first samples {:?}",
+                &output[..4]
+            );
         }
     }
 

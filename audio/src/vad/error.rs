@@ -12,13 +12,17 @@ pub enum VadError {
     )]
     OnnxRuntimeNotLoaded,
     /// No model file at the path.
-    #[error("Silero VAD model not found at {path}: download silero_vad.onnx (v5 or v6, e.g. from the PyPI `silero-vad` package, silero_vad/data/silero_vad.onnx) and put it there")]
+    #[error(
+        "Silero VAD model not found at {path}: download silero_vad.onnx (v5 or v6, e.g. from the PyPI `silero-vad` package, silero_vad/data/silero_vad.onnx) and put it there"
+    )]
     ModelNotFound {
         /// The path given.
         path: PathBuf,
     },
     /// ONNX Runtime could not load the file as a model.
-    #[error("cannot load the Silero VAD model {path}: {reason}; the file may be damaged: download silero_vad.onnx again")]
+    #[error(
+        "cannot load the Silero VAD model {path}: {reason}; the file may be damaged: download silero_vad.onnx again"
+    )]
     ModelLoad {
         /// The path given.
         path: PathBuf,

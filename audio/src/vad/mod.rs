@@ -7,7 +7,7 @@ mod onnx_runtime;
 mod segmenter;
 mod silero;
 
-pub use onnx_runtime::{OnnxRuntimeError, init_onnx_runtime, onnx_runtime_library};
 pub use error::VadError;
-pub use silero::{SILERO_CHUNK_SAMPLES, SILERO_CONTEXT_SAMPLES, SileroVad};
+pub use onnx_runtime::{OnnxRuntimeError, init_onnx_runtime, onnx_runtime_library};
 pub use segmenter::{VadConfig, VadEvent, VadSegmenter};
+pub use silero::{SILERO_CHUNK_SAMPLES, SILERO_CONTEXT_SAMPLES, SileroVad};

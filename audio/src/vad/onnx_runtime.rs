@@ -116,9 +116,12 @@ fn check_library(given: &Path, path: &Path) -> Result<(), OnnxRuntimeError> {
     // the caller configured, which ort loads right after this check in any case.
     let library = unsafe { libloading::Library::new(path) }.map_err(|e| failed(e.to_string()))?;
     // SAFETY: `OrtGetApiBase` has this signature in every ONNX Runtime release (C API).
-    let get_api_base: libloading::Symbol<'_, unsafe extern "C" fn() -> *const ort::sys::OrtApiBase> =
-        unsafe { library.get(b"OrtGetApiBase") }
-            .map_err(|_| failed("it does not export OrtGetApiBase, so it is not ONNX Runtime".into()))?;
+    let get_api_base: libloading::Symbol<
+        '_,
+        unsafe extern "C" fn() -> *const ort::sys::OrtApiBase,
+    > = unsafe { library.get(b"OrtGetApiBase") }.map_err(|_| {
+        failed("it does not export OrtGetApiBase, so it is not ONNX Runtime".into())
+    })?;
     // SAFETY: the function takes no arguments and returns a pointer to a static struct (or null).
     let api_base = unsafe { get_api_base() };
     if api_base.is_null() {
@@ -131,7 +134,9 @@ fn check_library(given: &Path, path: &Path) -> Result<(), OnnxRuntimeError> {
         if version.is_null() {
             return Err(failed("GetVersionString returned null".into()));
         }
-        std::ffi::CStr::from_ptr(version).to_string_lossy().into_owned()
+        std::ffi::CStr::from_ptr(version)
+            .to_string_lossy()
+            .into_owned()
     };
     let minor = version
         .split('.')

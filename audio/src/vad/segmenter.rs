@@ -72,9 +72,14 @@ pub enum VadEvent {
 enum State {
     Silence,
     /// Probability crossed the start threshold at `onset`; waiting for the minimum duration.
-    Onset { onset: u64 },
+    Onset {
+        onset: u64,
+    },
     /// In speech since `start_frame`; `silence_since` is the start of a trailing-silence run.
-    Speech { start_frame: u64, silence_since: Option<u64> },
+    Speech {
+        start_frame: u64,
+        silence_since: Option<u64>,
+    },
 }
 
 /// Turns per-frame speech probabilities into [`VadEvent`]s.
@@ -350,7 +355,10 @@ mod tests {
         assert_eq!(segmenter.trailing_silence_frames(), 0);
         run(&mut segmenter, 0.1, 10, &mut events);
         assert_eq!(events.len(), 2, "{events:?}");
-        assert!(matches!(events[1], VadEvent::SpeechEnd { end_frame: 49, .. }));
+        assert!(matches!(
+            events[1],
+            VadEvent::SpeechEnd { end_frame: 49, .. }
+        ));
     }
 
     #[test]
@@ -362,7 +370,14 @@ mod tests {
         run(&mut segmenter, 0.45, 5, &mut events); // does not cancel it
         assert_eq!(segmenter.trailing_silence_frames(), 8);
         run(&mut segmenter, 0.2, 2, &mut events); // 10 frames: hangover reached
-        assert!(matches!(events.last(), Some(VadEvent::SpeechEnd { end_frame: 10, detected_frame: 19, .. })));
+        assert!(matches!(
+            events.last(),
+            Some(VadEvent::SpeechEnd {
+                end_frame: 10,
+                detected_frame: 19,
+                ..
+            })
+        ));
     }
 
     #[test]
@@ -375,7 +390,14 @@ mod tests {
         segmenter.set_hangover_ms(100); // 5 frames: the 7th silent frame ends it
         run(&mut segmenter, 0.0, 1, &mut events);
         assert!(!segmenter.is_speaking());
-        assert!(matches!(events.last(), Some(VadEvent::SpeechEnd { end_frame: 10, detected_frame: 16, .. })));
+        assert!(matches!(
+            events.last(),
+            Some(VadEvent::SpeechEnd {
+                end_frame: 10,
+                detected_frame: 16,
+                ..
+            })
+        ));
 
         segmenter.set_hangover_ms(2000);
         run(&mut segmenter, 0.9, 10, &mut events);
@@ -394,8 +416,17 @@ mod tests {
         run(&mut segmenter, 0.9, 10, &mut events);
         run(&mut segmenter, 0.0, 12, &mut events); // ends at 10, detected at 19
         run(&mut segmenter, 0.9, 10, &mut events); // onset 22
-        assert!(matches!(events[0], VadEvent::SpeechStart { start_frame: 0, .. }));
-        assert!(matches!(events[2], VadEvent::SpeechStart { start_frame: 10, .. }));
+        assert!(matches!(
+            events[0],
+            VadEvent::SpeechStart { start_frame: 0, .. }
+        ));
+        assert!(matches!(
+            events[2],
+            VadEvent::SpeechStart {
+                start_frame: 10,
+                ..
+            }
+        ));
     }
 
     #[test]

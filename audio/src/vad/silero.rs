@@ -81,11 +81,21 @@ impl SileroVad {
             let names: Vec<&str> = names.collect();
             wanted.iter().all(|w| names.contains(w))
         };
-        let inputs_ok = has(&mut session.inputs().iter().map(|i| i.name()), &["input", "state", "sr"]);
-        let outputs_ok = has(&mut session.outputs().iter().map(|o| o.name()), &["output", "stateN"]);
+        let inputs_ok = has(
+            &mut session.inputs().iter().map(|i| i.name()),
+            &["input", "state", "sr"],
+        );
+        let outputs_ok = has(
+            &mut session.outputs().iter().map(|o| o.name()),
+            &["output", "stateN"],
+        );
         if !inputs_ok || !outputs_ok {
             let names = |outlets: &[ort::value::Outlet]| {
-                outlets.iter().map(|o| o.name().to_string()).collect::<Vec<_>>().join(", ")
+                outlets
+                    .iter()
+                    .map(|o| o.name().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             };
             return Err(VadError::UnexpectedModel {
                 path: path.to_path_buf(),
@@ -158,19 +168,22 @@ impl SileroVad {
             "sr" => &self.sample_rate,
         ])?;
         let (_, probability) = outputs["output"].try_extract_tensor::<f32>()?;
-        let probability = probability.first().copied().ok_or_else(|| VadError::Inference {
-            reason: "the model returned an empty output".into(),
-        })?;
+        let probability = probability
+            .first()
+            .copied()
+            .ok_or_else(|| VadError::Inference {
+                reason: "the model returned an empty output".into(),
+            })?;
         let (_, next_state) = outputs["stateN"].try_extract_tensor::<f32>()?;
         if next_state.len() != STATE_LEN {
             return Err(VadError::Inference {
-                reason: format!("stateN has {} values, expected {STATE_LEN}", next_state.len()),
+                reason: format!(
+                    "stateN has {} values, expected {STATE_LEN}",
+                    next_state.len()
+                ),
             });
         }
-        let mut state = [0f32; STATE_LEN];
-        state.copy_from_slice(next_state);
-        drop(outputs);
-        self.state.extract_tensor_mut().1.copy_from_slice(&state);
+        self.state.extract_tensor_mut().1.copy_from_slice(next_state);
         self.probability = probability;
         self.chunks += 1;
         Ok(())

@@ -10,7 +10,9 @@ use crate::resample::ResampleError;
 #[derive(Debug, thiserror::Error)]
 pub enum WavError {
     /// No file at that path.
-    #[error("{path}: file not found: check the path (relative paths start from the current directory)")]
+    #[error(
+        "{path}: file not found: check the path (relative paths start from the current directory)"
+    )]
     NotFound {
         /// The path given.
         path: PathBuf,
@@ -71,7 +73,9 @@ pub enum WavError {
         source: ResampleError,
     },
     /// Writing failed (missing directory, permissions, disk full).
-    #[error("{path}: cannot write the WAV file ({source}): check that the directory exists and is writable")]
+    #[error(
+        "{path}: cannot write the WAV file ({source}): check that the directory exists and is writable"
+    )]
     Write {
         /// The path given.
         path: PathBuf,
@@ -79,7 +83,9 @@ pub enum WavError {
         source: hound::Error,
     },
     /// A sample rate of 0 was asked for when writing.
-    #[error("{path}: cannot write a WAV at 0 Hz: pass the audio's real sample rate (16000 for engine frames)")]
+    #[error(
+        "{path}: cannot write a WAV at 0 Hz: pass the audio's real sample rate (16000 for engine frames)"
+    )]
     ZeroSampleRate {
         /// The path given.
         path: PathBuf,

@@ -60,8 +60,12 @@ pub fn decode_wav_16k_mono(bytes: &[u8], name: impl AsRef<Path>) -> Result<WavAu
             decode_with_hound(bytes, &header, &path)?
         }
         WavEncoding::Float { .. } => decode_f64(bytes, &header),
-        WavEncoding::MuLaw => g711_data(bytes, &header).map(|&c| i16_to_f32(mulaw_decode(c))).collect(),
-        WavEncoding::ALaw => g711_data(bytes, &header).map(|&c| i16_to_f32(alaw_decode(c))).collect(),
+        WavEncoding::MuLaw => g711_data(bytes, &header)
+            .map(|&c| i16_to_f32(mulaw_decode(c)))
+            .collect(),
+        WavEncoding::ALaw => g711_data(bytes, &header)
+            .map(|&c| i16_to_f32(alaw_decode(c)))
+            .collect(),
         WavEncoding::Other { .. } => {
             return Err(WavError::UnsupportedEncoding {
                 path,
@@ -81,11 +85,12 @@ pub fn decode_wav_16k_mono(bytes: &[u8], name: impl AsRef<Path>) -> Result<WavAu
         return Err(WavError::Empty { path });
     }
     let mono = downmix(&interleaved, channels);
-    let mono = resample_buffer_f32(&mono, header.sample_rate, SAMPLE_RATE)
-        .map_err(|source| WavError::Resample {
+    let mono = resample_buffer_f32(&mono, header.sample_rate, SAMPLE_RATE).map_err(|source| {
+        WavError::Resample {
             path: path.clone(),
             source,
-        })?;
+        }
+    })?;
     Ok(WavAudio {
         samples: mono.into_iter().map(f32_to_i16).collect(),
         source,
@@ -137,7 +142,8 @@ fn with_data_len(bytes: &[u8], header: &RiffHeader) -> Vec<u8> {
     let block = usize::from(header.block_align.max(1));
     let data_len = header.data_len / block * block;
     let mut copy = bytes[..header.data_offset + data_len].to_vec();
-    copy[header.data_offset - 4..header.data_offset].copy_from_slice(&(data_len as u32).to_le_bytes());
+    copy[header.data_offset - 4..header.data_offset]
+        .copy_from_slice(&(data_len as u32).to_le_bytes());
     let riff_len = (copy.len() - 8) as u32;
     copy[4..8].copy_from_slice(&riff_len.to_le_bytes());
     copy
@@ -177,4 +183,3 @@ impl WavAudio {
         self.samples.len() as f64 / f64::from(SAMPLE_RATE)
     }
 }
-

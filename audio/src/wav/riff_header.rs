@@ -41,27 +41,32 @@ fn u32_at(bytes: &[u8], at: usize) -> u32 {
 
 /// A guess at what a non-WAV file is, from its first bytes.
 fn what_it_looks_like(bytes: &[u8]) -> String {
-    let kind = if bytes.is_empty() {
-        "the file is empty"
-    } else if bytes.starts_with(b"ID3") || (bytes.len() > 1 && bytes[0] == 0xFF && bytes[1] & 0xE0 == 0xE0) {
-        "it looks like an MP3 file"
-    } else if bytes.starts_with(b"OggS") {
-        "it looks like an Ogg (Opus/Vorbis) file"
-    } else if bytes.starts_with(b"fLaC") {
-        "it looks like a FLAC file"
-    } else if bytes.len() >= 8 && &bytes[4..8] == b"ftyp" {
-        "it looks like an MP4/M4A file"
-    } else if bytes.starts_with(b"RIFX") {
-        "it is a big-endian RIFX file"
-    } else if bytes.starts_with(b"RF64") {
-        "it is an RF64 (64-bit) WAV"
-    } else if bytes.starts_with(b"RIFF") {
-        "a RIFF file but not WAVE (AVI?)"
-    } else if bytes.iter().take(512).all(|&b| b == b'\n' || b == b'\r' || b == b'\t' || (0x20..0x7F).contains(&b) || b >= 0x80) {
-        "it looks like a text file"
-    } else {
-        ""
-    };
+    let kind =
+        if bytes.is_empty() {
+            "the file is empty"
+        } else if bytes.starts_with(b"ID3")
+            || (bytes.len() > 1 && bytes[0] == 0xFF && bytes[1] & 0xE0 == 0xE0)
+        {
+            "it looks like an MP3 file"
+        } else if bytes.starts_with(b"OggS") {
+            "it looks like an Ogg (Opus/Vorbis) file"
+        } else if bytes.starts_with(b"fLaC") {
+            "it looks like a FLAC file"
+        } else if bytes.len() >= 8 && &bytes[4..8] == b"ftyp" {
+            "it looks like an MP4/M4A file"
+        } else if bytes.starts_with(b"RIFX") {
+            "it is a big-endian RIFX file"
+        } else if bytes.starts_with(b"RF64") {
+            "it is an RF64 (64-bit) WAV"
+        } else if bytes.starts_with(b"RIFF") {
+            "a RIFF file but not WAVE (AVI?)"
+        } else if bytes.iter().take(512).all(|&b| {
+            b == b'\n' || b == b'\r' || b == b'\t' || (0x20..0x7F).contains(&b) || b >= 0x80
+        }) {
+            "it looks like a text file"
+        } else {
+            ""
+        };
     if kind.is_empty() {
         String::new()
     } else {
@@ -90,7 +95,9 @@ impl RiffHeader {
                 format = Some(Self::parse_fmt(&bytes[body..body + size]));
             } else if id == b"data" {
                 let Some((encoding, channels, sample_rate, block_align)) = format else {
-                    return Err(HeaderProblem::Corrupt("the data chunk comes before any fmt chunk".into()));
+                    return Err(HeaderProblem::Corrupt(
+                        "the data chunk comes before any fmt chunk".into(),
+                    ));
                 };
                 let available = bytes.len() - body;
                 // 0xFFFFFFFF (or 0 with audio after it) marks a WAV written as a stream whose
@@ -106,10 +113,14 @@ impl RiffHeader {
                     size
                 };
                 if channels == 0 {
-                    return Err(HeaderProblem::Corrupt("the header declares zero channels".into()));
+                    return Err(HeaderProblem::Corrupt(
+                        "the header declares zero channels".into(),
+                    ));
                 }
                 if sample_rate == 0 {
-                    return Err(HeaderProblem::Corrupt("the header declares a sample rate of 0 Hz".into()));
+                    return Err(HeaderProblem::Corrupt(
+                        "the header declares a sample rate of 0 Hz".into(),
+                    ));
                 }
                 return Ok(Self {
                     encoding,
@@ -162,7 +173,13 @@ pub(crate) mod tests {
     use super::*;
 
     /// A minimal WAV header + data for tests.
-    pub(crate) fn wav_bytes(format_tag: u16, channels: u16, rate: u32, bits: u16, data: &[u8]) -> Vec<u8> {
+    pub(crate) fn wav_bytes(
+        format_tag: u16,
+        channels: u16,
+        rate: u32,
+        bits: u16,
+        data: &[u8],
+    ) -> Vec<u8> {
         let block_align = channels * bits / 8;
         let mut bytes = Vec::new();
         bytes.extend_from_slice(b"RIFF");
@@ -205,17 +222,27 @@ pub(crate) mod tests {
     #[test]
     fn tells_what_a_non_wav_is() {
         let mp3 = RiffHeader::parse(b"ID3\x04\x00\x00\x00\x00\x00\x00rest").unwrap_err();
-        assert_eq!(mp3, HeaderProblem::NotWav("; it looks like an MP3 file".into()));
+        assert_eq!(
+            mp3,
+            HeaderProblem::NotWav("; it looks like an MP3 file".into())
+        );
         let text = RiffHeader::parse(b"hello, this is not audio\n").unwrap_err();
-        assert_eq!(text, HeaderProblem::NotWav("; it looks like a text file".into()));
-        assert!(matches!(RiffHeader::parse(b""), Err(HeaderProblem::NotWav(hint)) if hint.contains("empty")));
+        assert_eq!(
+            text,
+            HeaderProblem::NotWav("; it looks like a text file".into())
+        );
+        assert!(
+            matches!(RiffHeader::parse(b""), Err(HeaderProblem::NotWav(hint)) if hint.contains("empty"))
+        );
     }
 
     #[test]
     fn reports_truncation_and_missing_chunks() {
         let bytes = wav_bytes(1, 1, 16000, 16, &[0; 1000]);
         match RiffHeader::parse(&bytes[..500]) {
-            Err(HeaderProblem::Corrupt(detail)) => assert!(detail.contains("truncated"), "{detail}"),
+            Err(HeaderProblem::Corrupt(detail)) => {
+                assert!(detail.contains("truncated"), "{detail}")
+            }
             other => panic!("{other:?}"),
         }
         match RiffHeader::parse(&bytes[..30]) {
@@ -227,7 +254,13 @@ pub(crate) mod tests {
     #[test]
     fn names_unsupported_encodings() {
         let header = RiffHeader::parse(&wav_bytes(2, 1, 8000, 4, &[0; 10])).unwrap();
-        assert_eq!(header.encoding, WavEncoding::Other { format_tag: 2, bits: 4 });
+        assert_eq!(
+            header.encoding,
+            WavEncoding::Other {
+                format_tag: 2,
+                bits: 4
+            }
+        );
         assert!(header.encoding.to_string().contains("ADPCM"));
     }
 }
