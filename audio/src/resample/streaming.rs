@@ -298,6 +298,27 @@ mod tests {
     }
 
     #[test]
+    fn downsampling_filters_out_what_would_alias() {
+        // Above the output Nyquist: 6 kHz at 16 kHz would fold to 2 kHz at 8 kHz; 12 kHz at
+        // 48 kHz would fold to 4 kHz at 16 kHz. Both must be strongly attenuated (> 40 dB).
+        for (input_rate, output_rate, hz, alias_hz) in [
+            (16000, 8000, 6000.0, 2000.0),
+            (48000, 16000, 12000.0, 4000.0),
+        ] {
+            let mut resampler = StreamingResampler::new(input_rate, output_rate).unwrap();
+            let output = stream(
+                &mut resampler,
+                &tone(input_rate, hz, 10000.0, input_rate as usize),
+            );
+            let alias = amplitude_at(&output[output_rate as usize / 10..], output_rate, alias_hz);
+            assert!(
+                alias < 100.0,
+                "{input_rate}->{output_rate}: {hz} Hz folded to {alias_hz} Hz at {alias:.0}"
+            );
+        }
+    }
+
+    #[test]
     fn state_carries_across_chunks_without_edge_clicks() {
         // A continuous tone streamed chunk by chunk must stay smooth at chunk boundaries:
         // the largest sample-to-sample step stays near the tone's own largest step.

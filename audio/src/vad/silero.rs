@@ -183,7 +183,10 @@ impl SileroVad {
                 ),
             });
         }
-        self.state.extract_tensor_mut().1.copy_from_slice(next_state);
+        self.state
+            .extract_tensor_mut()
+            .1
+            .copy_from_slice(next_state);
         self.probability = probability;
         self.chunks += 1;
         Ok(())
