@@ -5,6 +5,7 @@
 
 pub mod asr;
 pub mod call;
+pub mod channel;
 pub mod cli;
 pub mod config;
 pub mod dialogue;
