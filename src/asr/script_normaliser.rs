@@ -95,8 +95,8 @@ mod tests {
     fn traditional_mandarin_becomes_simplified() {
         let n = normaliser();
         assert_eq!(
-            n.normalise("這個訂單甚麼時候發貨", ChineseScript::Simplified),
-            "这个订单什么时候发货"
+            n.normalise("這個訂單幾時發貨", ChineseScript::Simplified),
+            "这个订单几时发货"
         );
     }
 
