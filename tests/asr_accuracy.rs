@@ -101,3 +101,17 @@ fn english_fixtures_transcribe() {
     println!("English clean mean WER {wer:.3}");
     assert!(wer <= 0.15, "mean WER {wer:.3} > 15%\n{}", lines.join("\n"));
 }
+
+#[test]
+fn cantonese_runs_as_zh_on_base_and_is_written_in_hong_kong_traditional() {
+    // Whisper base has no <|yue|> token: the decode runs as zh, the text is converted to HK
+    // Traditional for Cantonese callers, and the language stays yue for the dialogue.
+    let result = transcribe(&fixture("zh_9.wav"), "yue");
+    assert_eq!(result["language"], "yue", "{result}");
+    assert_eq!(result["whisper_language"], "zh", "{result}");
+    let text = result["text"].as_str().unwrap();
+    assert!(
+        text.contains("訂單"),
+        "expected Traditional 訂單 in {text:?}"
+    );
+}
