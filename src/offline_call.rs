@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use hotline_audio::vad::VadEvent;
-use hotline_audio::{FRAME_MS, FRAME_SAMPLES, Frame};
+use hotline_audio::{FRAME_MS, FRAME_SAMPLES};
 use serde::Serialize;
 
 use crate::asr::AsrLanguage;
@@ -169,17 +169,9 @@ pub fn find_speech(
         .map_err(|e| OfflineCallError::Vad(e.to_string()))?;
     let mut segmenter = hotline_audio::vad::VadSegmenter::new(segmenter_config(config));
     let (mut first_start, mut last_end) = (None, None);
-    let frames = audio.len().div_ceil(FRAME_SAMPLES);
-    for index in 0..frames {
-        let from = index * FRAME_SAMPLES;
-        let to = (from + FRAME_SAMPLES).min(audio.len());
-        let mut samples = [0i16; FRAME_SAMPLES];
-        samples[..to - from].copy_from_slice(&audio[from..to]);
-        let frame =
-            Frame::from_slice(&samples).map_err(|e| OfflineCallError::Vad(e.to_string()))?;
-        let probability = vad
-            .push_frame(&frame)
-            .map_err(|e| OfflineCallError::Vad(e.to_string()))?;
+    let frames = hotline_audio::split_into_frames(audio);
+    for frame in &frames {
+        let probability = vad.push_frame(frame).map_err(|e| OfflineCallError::Vad(e.to_string()))?;
         match segmenter.push(probability) {
             Some(VadEvent::SpeechStart { start_frame, .. }) => {
                 first_start.get_or_insert(start_frame as usize);

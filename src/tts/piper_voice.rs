@@ -14,7 +14,7 @@ pub struct PiperVoice {
 
 impl PiperVoice {
     /// Loads `model` (`.onnx`) and its `.onnx.json`. The onnxruntime library must have been
-    /// initialised first (`hotline_audio::init_onnx_runtime`).
+    /// initialised first (`hotline_audio::vad::init_onnx_runtime`, done by `engine::load_voices`).
     pub fn load(model: &Path) -> Result<Self, TtsError> {
         if !model.is_file() {
             return Err(TtsError::VoiceMissing(model.to_path_buf()));
