@@ -1,19 +1,23 @@
-//! What the engine holds for one answered call: events in, frames out, flush, hang up.
+//! What the engine holds for one answered call: events in, frames out, flush, transfer, hang up.
 //!
 //! [`Call`] owns the inbound event receiver; [`CallControl`] is a cheap clonable handle for the
 //! output side, so the engine's reader and writer can live in different tasks.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use hotline_audio::Frame;
 use rsipstack::dialog::invite_dialog::InviteDialog;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
-use tracing::debug;
+use tracing::{debug, info};
 
+use crate::bridge_shared::BridgeShared;
+use crate::frame_forward::FrameForward;
 use crate::outbound_queue::OutboundQueue;
 use crate::sdp::AudioCodec;
+use crate::transfer_request::{TransferError, TransferRequest, TransferResult, checked_target};
 
 /// Why a call ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +28,12 @@ pub enum HangUpReason {
     LocalHangUp,
     /// The SIP dialog timed out (no ACK, or the transport failed).
     Timeout,
+    /// No RTP arrived for the configured time; we sent BYE (session expiry of a dead call).
+    RtpTimeout,
+    /// A blind transfer succeeded (NOTIFY 200) and we left the call.
+    Transferred,
+    /// The agent of a bridged transfer hung up, so we ended the caller's leg too.
+    AgentHungUp,
     /// The bridge shut down.
     BridgeStopped,
 }
@@ -35,7 +45,10 @@ pub enum HangUpReason {
 pub enum CallEvent {
     /// 20 ms of the caller's audio at 16 kHz.
     Audio(Frame),
-    /// A DTMF key (RFC 4733): `0-9`, `*`, `#`, `A-D`.
+    /// 20 ms of the agent's audio at 16 kHz, while a bridged transfer relays it to the caller
+    /// (for recording and transcription).
+    AgentAudio(Frame),
+    /// A DTMF key (RFC 4733 or SIP INFO): `0-9`, `*`, `#`, `A-D`.
     Dtmf(char),
     /// The call is over; no further events follow.
     HangUp(HangUpReason),
@@ -56,48 +69,124 @@ pub struct CallInfo {
     pub local_rtp_port: u16,
 }
 
-/// The output side of a call; clone freely.
-#[derive(Clone)]
-pub struct CallControl {
-    pub(crate) outbound: Arc<OutboundQueue>,
-    pub(crate) dialog: InviteDialog,
-    pub(crate) media_stop: CancellationToken,
-    pub(crate) local_hang_up: Arc<std::sync::atomic::AtomicBool>,
+/// Everything the output side of one call needs; shared by its [`CallControl`] clones.
+pub(crate) struct CallLink {
+    pub outbound: Arc<OutboundQueue>,
+    pub dialog: InviteDialog,
+    pub media_stop: CancellationToken,
+    pub local_hang_up: AtomicBool,
+    pub transfer_running: AtomicBool,
+    /// The caller is with the agent (bridged) or gone to the REFER target.
+    pub transferred: AtomicBool,
+    /// The caller's inbound audio relay (set to the agent's queue while bridged).
+    pub forward: Arc<FrameForward>,
+    /// For `AgentAudio` events; weak so the stream still ends after `HangUp`.
+    pub events: mpsc::WeakSender<CallEvent>,
+    pub bridge: Arc<BridgeShared>,
+    pub info: CallInfo,
+    /// When (and why) the caller's dialog ended.
+    pub ended: watch::Receiver<Option<HangUpReason>>,
+    /// A more precise end reason set by a transfer before it ends the leg.
+    pub ended_as: Mutex<Option<HangUpReason>>,
 }
 
-impl CallControl {
-    /// Queues one frame; the bridge sends it in its 20 ms slot.
-    pub fn send_frame(&self, frame: Frame) {
-        self.outbound.push(frame);
+impl CallLink {
+    pub(crate) fn mark_end_reason(&self, reason: HangUpReason) {
+        *self.ended_as.lock().unwrap_or_else(|e| e.into_inner()) = Some(reason);
     }
 
-    /// Queues many frames (a synthesized sentence).
-    pub fn send_frames(&self, frames: impl IntoIterator<Item = Frame>) {
-        self.outbound.extend(frames);
+    pub(crate) fn end_reason(&self) -> Option<HangUpReason> {
+        *self.ended_as.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Drops all queued outbound audio now (barge-in). Returns the frames dropped.
-    pub fn flush(&self) -> usize {
-        self.outbound.flush()
+    pub(crate) fn caller_gone(&self) -> bool {
+        self.ended.borrow().is_some() || self.media_stop.is_cancelled()
     }
 
-    /// Frames waiting to be sent (each is 20 ms).
-    pub fn queued_frames(&self) -> usize {
-        self.outbound.len()
-    }
-
-    /// Sends BYE and stops the media. The event stream ends with `HangUp(LocalHangUp)`.
-    pub async fn hang_up(&self) {
-        if self
-            .local_hang_up
-            .swap(true, std::sync::atomic::Ordering::AcqRel)
-        {
+    /// Sends BYE on the caller's leg and stops its media.
+    pub(crate) async fn end(&self) {
+        if self.local_hang_up.swap(true, Ordering::AcqRel) {
             return;
         }
         if let Err(error) = self.dialog.bye().await {
             debug!(%error, "BYE not sent (dialog already over)");
         }
         self.media_stop.cancel();
+    }
+}
+
+/// The output side of a call; clone freely.
+#[derive(Clone)]
+pub struct CallControl {
+    pub(crate) link: Arc<CallLink>,
+}
+
+impl CallControl {
+    /// Queues one frame; the bridge sends it in its 20 ms slot. Ignored once the caller is
+    /// bridged to an agent (the agent's audio owns the line).
+    pub fn send_frame(&self, frame: Frame) {
+        if !self.is_transferred() {
+            self.link.outbound.push(frame);
+        }
+    }
+
+    /// Queues many frames (a synthesized sentence).
+    pub fn send_frames(&self, frames: impl IntoIterator<Item = Frame>) {
+        if !self.is_transferred() {
+            self.link.outbound.extend(frames);
+        }
+    }
+
+    /// Drops all queued outbound audio now (barge-in). Returns the frames dropped.
+    /// Does nothing once bridged, and does not stop hold audio during a transfer.
+    pub fn flush(&self) -> usize {
+        if self.is_transferred() || self.link.transfer_running.load(Ordering::Acquire) {
+            return 0;
+        }
+        self.link.outbound.flush()
+    }
+
+    /// Frames waiting to be sent (each is 20 ms).
+    pub fn queued_frames(&self) -> usize {
+        self.link.outbound.len()
+    }
+
+    /// Whether the caller has been handed to a human (bridged or referred).
+    pub fn is_transferred(&self) -> bool {
+        self.link.transferred.load(Ordering::Acquire)
+    }
+
+    /// Whether a transfer is being attempted right now.
+    pub fn is_transferring(&self) -> bool {
+        self.link.transfer_running.load(Ordering::Acquire)
+    }
+
+    /// Hands the caller to a human (see [`TransferRequest`]). Only one transfer runs at a time:
+    /// a second request while one is in progress fails at once with
+    /// [`TransferError::AlreadyInProgress`] (no double dial). On failure the caller is still
+    /// connected to us and the engine carries on.
+    pub async fn transfer(&self, request: TransferRequest) -> TransferResult {
+        let target = checked_target(&request.target)?.to_string();
+        if self.is_transferred() {
+            return Err(TransferError::AlreadyTransferred);
+        }
+        if self.link.transfer_running.swap(true, Ordering::AcqRel) {
+            return Err(TransferError::AlreadyInProgress);
+        }
+        info!(call_id = %self.link.info.call_id, %target, mode = ?request.mode, "transfer requested");
+        let result = crate::transfer::run(&self.link, &target, &request).await;
+        if result.is_ok() {
+            self.link.transferred.store(true, Ordering::Release);
+        }
+        self.link.transfer_running.store(false, Ordering::Release);
+        info!(call_id = %self.link.info.call_id, ?result, "transfer finished");
+        result
+    }
+
+    /// Sends BYE and stops the media. The event stream ends with `HangUp(LocalHangUp)`.
+    /// While bridged this also ends the agent's leg.
+    pub async fn hang_up(&self) {
+        self.link.end().await;
     }
 }
 

@@ -4,7 +4,23 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
+use crate::digest_guard::InboundAuth;
 use crate::error::ConfigError;
+
+/// Outbound registration to a trunk or PBX (so it routes calls for an account to us).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrunkRegistration {
+    /// Registrar URI, e.g. `sip:pbx.example.com:5060`.
+    pub registrar: String,
+    /// Account (AOR user part), e.g. `hotline`.
+    pub username: String,
+    pub password: String,
+    /// Digest user when it differs from the account (PBX "authentication ID").
+    pub auth_username: Option<String>,
+    pub realm: Option<String>,
+    /// Expiry asked for, in seconds; refreshed at 75 % of what the registrar grants.
+    pub expires: u32,
+}
 
 /// Configuration of a [`crate::SipBridge`].
 #[derive(Debug, Clone)]
@@ -21,8 +37,18 @@ pub struct BridgeConfig {
     /// Inclusive RTP port range; each call takes an even port and the odd one above (RTCP).
     pub rtp_port_min: u16,
     pub rtp_port_max: u16,
-    /// Source IPs allowed to send out-of-dialog requests (the trunk / PBX). Others get 403.
+    /// Source IPs allowed to send out-of-dialog requests (the trunk / PBX). Others get 403,
+    /// or a 401 digest challenge when `inbound_auth` is set.
     pub trunk_allowlist: Vec<IpAddr>,
+    /// Digest authentication for callers outside the allowlist.
+    pub inbound_auth: Option<InboundAuth>,
+    /// Register to a trunk/PBX at start and keep the registration fresh.
+    pub registration: Option<TrunkRegistration>,
+    /// Where outbound INVITEs (the agent leg of a bridged transfer) go when the target URI
+    /// is a `tel:` number or should not be resolved directly (the trunk / PBX).
+    pub outbound_proxy: Option<SocketAddr>,
+    /// End a call with BYE when no RTP arrives for this long (dead call); `None` disables.
+    pub rtp_timeout: Option<Duration>,
     /// Caller frames queued for the engine before the oldest are dropped.
     pub inbound_event_capacity: usize,
     /// Jitter buffer: packets held, and longest wait, before a gap is concealed.
@@ -42,6 +68,10 @@ impl Default for BridgeConfig {
             rtp_port_min: 10000,
             rtp_port_max: 20000,
             trunk_allowlist: Vec::new(),
+            inbound_auth: None,
+            registration: None,
+            outbound_proxy: None,
+            rtp_timeout: Some(Duration::from_secs(60)),
             inbound_event_capacity: 500,
             jitter_max_held: 3,
             jitter_max_wait: Duration::from_millis(60),
@@ -62,8 +92,19 @@ impl BridgeConfig {
                 max: self.rtp_port_max,
             });
         }
-        if self.trunk_allowlist.is_empty() {
+        if let Some(auth) = &self.inbound_auth
+            && (auth.users.is_empty() || auth.realm.is_empty())
+        {
+            return Err(ConfigError::EmptyInboundAuth);
+        }
+        if self.trunk_allowlist.is_empty() && self.inbound_auth.is_none() {
             return Err(ConfigError::EmptyAllowlist);
+        }
+        if let Some(registration) = &self.registration {
+            let scheme = registration.registrar.split(':').next().unwrap_or("");
+            if !matches!(scheme, "sip" | "sips") || registration.username.is_empty() {
+                return Err(ConfigError::BadRegistration(registration.registrar.clone()));
+            }
         }
         Ok(())
     }
@@ -94,6 +135,37 @@ mod tests {
             Err(ConfigError::EmptyRtpPortRange { .. })
         ));
         config.rtp_port_max = 20000;
+        config.trunk_allowlist.clear();
+        config.inbound_auth = Some(InboundAuth {
+            realm: "hotline".into(),
+            users: vec![],
+        });
+        assert_eq!(config.validate(), Err(ConfigError::EmptyInboundAuth));
+        config.inbound_auth = Some(InboundAuth {
+            realm: "hotline".into(),
+            users: vec![crate::digest_guard::SipUser {
+                username: "pbx".into(),
+                password: "pw".into(),
+            }],
+        });
+        assert_eq!(
+            config.validate(),
+            Ok(()),
+            "digest auth replaces the allowlist"
+        );
+        config.registration = Some(TrunkRegistration {
+            registrar: "pbx.example.com".into(),
+            username: "hotline".into(),
+            password: "pw".into(),
+            auth_username: None,
+            realm: None,
+            expires: 300,
+        });
+        assert!(matches!(
+            config.validate(),
+            Err(ConfigError::BadRegistration(_))
+        ));
+        config.registration = None;
         config.udp_listen = None;
         config.tcp_listen = None;
         assert_eq!(config.validate(), Err(ConfigError::NoListener));

@@ -44,9 +44,13 @@ pub enum ConfigError {
     #[error("no SIP listener configured; set a UDP and/or TCP listen address")]
     NoListener,
     #[error(
-        "trunk allowlist is empty: every call would be rejected; add the trunk/PBX source addresses"
+        "trunk allowlist is empty and inbound auth is off: every call would be rejected; add the trunk/PBX source addresses or inbound digest users"
     )]
     EmptyAllowlist,
+    #[error("inbound auth needs a realm and at least one user; add them or remove inbound_auth")]
+    EmptyInboundAuth,
+    #[error("registrar `{0}` is not a sip:/sips: URI with a username; write it as sip:host[:port]")]
+    BadRegistration(String),
 }
 
 /// Failures of the running bridge.

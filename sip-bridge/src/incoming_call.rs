@@ -10,15 +10,14 @@ use std::sync::atomic::AtomicBool;
 use rsipstack::dialog::invite_dialog::InviteDialog;
 use rsipstack::sip::{Header, StatusCode};
 use tokio::sync::{mpsc, watch};
-use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-use crate::call::{Call, CallControl, CallEvent, CallInfo, HangUpReason};
+use crate::bridge_shared::{BridgeShared, MediaSetup, StartedMedia, wait_ended};
+use crate::call::{Call, CallControl, CallEvent, CallInfo, CallLink, HangUpReason};
 use crate::error::BridgeError;
-use crate::media_session::MediaSession;
+use crate::frame_forward::FrameForward;
 use crate::outbound_queue::OutboundQueue;
 use crate::sdp::{NegotiatedMedia, render_answer};
-use crate::sip_bridge::BridgeShared;
 
 /// Standard reasons to turn a call away.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,22 +99,22 @@ impl IncomingCall {
                 return Err(error);
             }
         };
+        let sdp_session_id = u64::from(rand::random::<u32>());
         let answer = render_answer(
             &self.media,
             shared.advertised_ip,
             sockets.rtp_port,
-            rand::random::<u32>().into(),
+            sdp_session_id,
             1,
         );
         dialog.accept(
             Some(vec![Header::ContentType("application/sdp".into())]),
             Some(answer.clone().into_bytes()),
         )?;
-        shared.remember_answer(&dialog, answer);
 
         let (events_tx, events_rx) = mpsc::channel(shared.config.inbound_event_capacity.max(8));
         let outbound = Arc::new(OutboundQueue::new());
-        let media_stop = CancellationToken::new();
+        let forward = Arc::new(FrameForward::default());
         let info = CallInfo {
             call_id: self.call_id.clone(),
             caller: self.caller.clone(),
@@ -126,48 +125,73 @@ impl IncomingCall {
         };
         info!(call_id = %info.call_id, caller = %info.caller, callee = %info.callee,
               codec = ?info.codec, rtp_port = info.local_rtp_port, "call answered");
-        let session = MediaSession {
+        let started = shared.start_media(MediaSetup {
+            dialog_id: dialog.id(),
+            call_id: self.call_id.clone(),
             sockets,
             media: self.media,
             outbound: outbound.clone(),
             events: events_tx.clone(),
-            stop: media_stop.clone(),
-            jitter_max_held: shared.config.jitter_max_held,
-            jitter_max_wait: shared.config.jitter_max_wait,
-            call_id: self.call_id.clone(),
-        };
-        let media_task = tokio::spawn(session.run());
+            forward: forward.clone(),
+            local_sdp: answer,
+            sdp_session_id,
+        });
+        let media_stop = started.stop.clone();
+        let link = Arc::new(CallLink {
+            outbound,
+            dialog: dialog.clone(),
+            media_stop: media_stop.clone(),
+            local_hang_up: AtomicBool::new(false),
+            transfer_running: AtomicBool::new(false),
+            transferred: AtomicBool::new(false),
+            forward,
+            events: events_tx.downgrade(),
+            bridge: shared.clone(),
+            info: info.clone(),
+            ended: self.ended.clone(),
+            ended_as: std::sync::Mutex::new(None),
+        });
 
-        // Supervisor: when the dialog ends (or we stop), stop media, then say HangUp last.
+        // Supervisor: when the dialog ends, media dies or we stop, end the leg, then say
+        // HangUp last.
         let mut ended = self.ended.clone();
-        let stop = media_stop.clone();
         let bridge_stop = shared.stop.clone();
         let call_id = self.call_id.clone();
+        let supervised = link.clone();
+        let StartedMedia { mut task, stop } = started;
         tokio::spawn(async move {
+            let mut stats = None;
             let reason = tokio::select! {
-                r = ended.wait_for(Option::is_some) => match r {
-                    Ok(reason) => reason.unwrap_or(HangUpReason::RemoteBye),
-                    Err(_) => HangUpReason::BridgeStopped,
-                },
+                r = wait_ended(&mut ended) => r.unwrap_or(HangUpReason::BridgeStopped),
                 () = stop.cancelled() => HangUpReason::LocalHangUp,
                 () = bridge_stop.cancelled() => HangUpReason::BridgeStopped,
+                finished = &mut task => {
+                    let finished = finished.unwrap_or_default();
+                    stats = Some(finished);
+                    if finished.rtp_timed_out {
+                        supervised.end().await;
+                        HangUpReason::RtpTimeout
+                    } else {
+                        HangUpReason::LocalHangUp
+                    }
+                }
             };
+            // A transfer may have marked the reason more precisely.
+            let reason = supervised.end_reason().unwrap_or(reason);
             stop.cancel();
-            let stats = media_task.await.unwrap_or_default();
+            let stats = match stats {
+                Some(stats) => stats,
+                None => task.await.unwrap_or_default(),
+            };
             info!(%call_id, ?reason, sent = stats.packets_sent, received = stats.packets_received,
-                  lost = stats.jitter.lost, "call ended");
+                  lost = stats.jitter.lost, rtcp_sent = stats.rtcp_sent, "call ended");
             events_tx.send(CallEvent::HangUp(reason)).await.ok();
         });
 
         Ok(Call {
             info,
             events: events_rx,
-            control: CallControl {
-                outbound,
-                dialog,
-                media_stop,
-                local_hang_up: Arc::new(AtomicBool::new(false)),
-            },
+            control: CallControl { link },
         })
     }
 

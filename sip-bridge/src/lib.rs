@@ -17,6 +17,7 @@
 //!         match event {
 //!             CallEvent::Audio(frame) => control.send_frame(frame), // echo
 //!             CallEvent::Dtmf(_) => { control.flush(); }
+//!             CallEvent::AgentAudio(_) => {} // after a bridged transfer
 //!             CallEvent::HangUp(_) => break,
 //!         }
 //!     }
@@ -27,25 +28,45 @@
 //! Modules without I/O (testable with no sockets): [`sdp`], [`jitter_buffer`], [`dtmf_event`],
 //! [`rtp_packet`], [`pacing_clock`], [`edge_codec`].
 
+mod blind_transfer;
+mod bridge_shared;
+mod bridged_transfer;
 mod call;
 mod config;
+mod digest_guard;
 pub mod dtmf_event;
+pub mod dtmf_relay;
 pub mod edge_codec;
 mod error;
+mod frame_forward;
+mod hold_audio;
+mod hold_player;
+mod in_dialog_requests;
 mod incoming_call;
 pub mod jitter_buffer;
 mod media_session;
 mod outbound_queue;
 pub mod pacing_clock;
+pub mod rtcp_report;
 pub mod rtp_packet;
 mod rtp_ports;
 pub mod sdp;
 mod sip_bridge;
+pub mod sipfrag;
+mod transfer;
+mod transfer_request;
+mod trunk_registration;
 
 pub use call::{Call, CallControl, CallEvent, CallInfo, HangUpReason};
-pub use config::BridgeConfig;
+pub use config::{BridgeConfig, TrunkRegistration};
+pub use digest_guard::{InboundAuth, SipUser};
 pub use error::{BridgeError, ConfigError, RtpError, SdpError};
+pub use hold_audio::HoldAudio;
 pub use incoming_call::{IncomingCall, RejectReason};
 pub use media_session::MediaStats;
 pub use sdp::AudioCodec;
 pub use sip_bridge::SipBridge;
+pub use transfer_request::{
+    TransferCompleted, TransferError, TransferMode, TransferRequest, TransferResult,
+};
+pub use trunk_registration::RegistrationState;

@@ -1,40 +1,52 @@
-//! The RTP task of one call: receive, reorder, decode to frames; send one packet every 20 ms.
+//! The RTP task of one call leg: receive, reorder, decode to frames; send one packet every
+//! 20 ms; RTCP reports on the odd port; end the call when RTP stops.
 //!
-//! One task per call owns the socket and all per-call state, so nothing is shared with other
+//! One task per leg owns the sockets and all per-leg state, so nothing is shared with other
 //! calls but the runtime. The send side runs on an absolute schedule ([`PacingClock`]) and sends
 //! digital silence when the engine has nothing queued, so the caller's jitter buffer and any
 //! NAT binding stay fed. The receive side latches onto the source address of the first valid
-//! RTP packet (symmetric RTP, RFC 4961) and ignores other sources afterwards.
+//! RTP packet (symmetric RTP, RFC 4961) and ignores other sources afterwards. A re-INVITE
+//! changes the negotiated media through a watch channel: hold (sendonly/inactive) stops our
+//! sending, resume restarts it, a new codec or address takes effect on the next packet.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use rand::Rng;
-use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::TrySendError;
+use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use crate::call::CallEvent;
 use crate::dtmf_event::DtmfDetector;
 use crate::edge_codec::{InboundDecoder, NARROWBAND_FRAME_SAMPLES, OutboundEncoder};
+use crate::frame_forward::FrameForward;
 use crate::jitter_buffer::{JitterBuffer, JitterStats, Playout};
 use crate::outbound_queue::OutboundQueue;
 use crate::pacing_clock::PacingClock;
+use crate::rtcp_report::{ReceptionStats, SenderCounts, build_report, parse_report};
 use crate::rtp_packet::RtpPacket;
 use crate::rtp_ports::RtpSocketPair;
-use crate::sdp::{MediaDirection, NegotiatedMedia};
+use crate::sdp::NegotiatedMedia;
+
+/// How often RTCP reports go out.
+pub(crate) const RTCP_INTERVAL: Duration = Duration::from_secs(5);
 
 /// Everything a media task needs.
 pub(crate) struct MediaSession {
     pub sockets: RtpSocketPair,
-    pub media: NegotiatedMedia,
+    pub media: watch::Receiver<NegotiatedMedia>,
     pub outbound: Arc<OutboundQueue>,
     pub events: mpsc::Sender<CallEvent>,
+    /// Where decoded inbound frames are also relayed (the other leg, while bridged).
+    pub forward: Arc<FrameForward>,
     pub stop: CancellationToken,
     pub jitter_max_held: usize,
     pub jitter_max_wait: Duration,
+    /// End the leg when no RTP arrives for this long while we expect some.
+    pub rtp_timeout: Option<Duration>,
     pub call_id: String,
 }
 
@@ -47,42 +59,61 @@ pub struct MediaStats {
     pub packets_ignored: u64,
     pub frames_dropped_engine_slow: u64,
     pub dtmf_digits: u64,
+    pub rtcp_sent: u64,
+    pub rtcp_received: u64,
+    /// The peer's last reported loss of our stream (fraction, 0-1).
+    pub peer_reported_loss: f64,
+    /// The task ended because RTP stopped arriving (the call is dead).
+    pub rtp_timed_out: bool,
     pub jitter: JitterStats,
+}
+
+fn codecs(media: &NegotiatedMedia, call_id: &str) -> Option<(InboundDecoder, OutboundEncoder)> {
+    match (
+        InboundDecoder::new(media.codec),
+        OutboundEncoder::new(media.codec),
+    ) {
+        (Ok(d), Ok(e)) => Some((d, e)),
+        (Err(error), _) | (_, Err(error)) => {
+            warn!(%call_id, %error, "cannot build the G.711 resamplers; media not started");
+            None
+        }
+    }
 }
 
 impl MediaSession {
     pub(crate) async fn run(self) -> MediaStats {
         let MediaSession {
             sockets,
-            media,
+            media: mut media_updates,
             outbound,
             events,
+            forward,
             stop,
             jitter_max_held,
             jitter_max_wait,
+            rtp_timeout,
             call_id,
         } = self;
-        // The RTCP socket is held (port reserved) until RTCP reports are implemented.
         let RtpSocketPair {
             rtp: socket,
-            rtcp: _rtcp_reserved,
+            rtcp: rtcp_socket,
             ..
         } = sockets;
         let mut stats = MediaStats::default();
-        let (mut decoder, mut encoder) = match (
-            InboundDecoder::new(media.codec),
-            OutboundEncoder::new(media.codec),
-        ) {
-            (Ok(d), Ok(e)) => (d, e),
-            (Err(error), _) | (_, Err(error)) => {
-                warn!(%call_id, %error, "cannot build the G.711 resamplers; media not started");
-                return stats;
-            }
+        let mut media = *media_updates.borrow_and_update();
+        let Some((mut decoder, mut encoder)) = codecs(&media, &call_id) else {
+            return stats;
         };
         let mut jitter = JitterBuffer::new(jitter_max_held, jitter_max_wait);
         let mut dtmf = DtmfDetector::new();
         let mut remote: SocketAddr = media.remote_rtp;
         let mut latched = false;
+        let mut rtcp_remote = SocketAddr::new(remote.ip(), remote.port().wrapping_add(1));
+        let mut rtcp_latched = false;
+        let mut reception = ReceptionStats::default();
+        let clock_origin = Instant::now();
+        let mut updates_open = true;
 
         let (ssrc, mut sequence, mut timestamp) = {
             let mut rng = rand::rng();
@@ -92,15 +123,15 @@ impl MediaSession {
                 rng.random::<u32>(),
             )
         };
-        let sends = matches!(
-            media.direction,
-            MediaDirection::SendRecv | MediaDirection::SendOnly
-        );
         let mut clock = PacingClock::new(Instant::now(), Duration::from_millis(60));
+        let mut next_rtcp = Instant::now() + RTCP_INTERVAL;
+        let mut last_rtp = Instant::now();
         let mut first_packet = true;
         let mut payload = [0u8; NARROWBAND_FRAME_SAMPLES];
         let mut datagram = Vec::with_capacity(12 + NARROWBAND_FRAME_SAMPLES);
+        let mut report = Vec::with_capacity(128);
         let mut recv_buf = vec![0u8; 2048];
+        let mut rtcp_buf = vec![0u8; 1500];
         let mut ready = Vec::new();
 
         loop {
@@ -108,6 +139,30 @@ impl MediaSession {
             tokio::select! {
                 biased;
                 () = stop.cancelled() => break,
+                changed = media_updates.changed(), if updates_open => {
+                    if changed.is_err() {
+                        updates_open = false;
+                        continue;
+                    }
+                    let next = *media_updates.borrow_and_update();
+                    if next.codec != media.codec {
+                        let Some(pair) = codecs(&next, &call_id) else { break };
+                        (decoder, encoder) = pair;
+                        jitter = JitterBuffer::new(jitter_max_held, jitter_max_wait);
+                    }
+                    if next.remote_rtp != media.remote_rtp && !next.remote_rtp.ip().is_unspecified() {
+                        remote = next.remote_rtp;
+                        rtcp_remote = SocketAddr::new(remote.ip(), remote.port().wrapping_add(1));
+                        latched = false;
+                        rtcp_latched = false;
+                    }
+                    if !media.direction.sends() && next.direction.sends() {
+                        first_packet = true;
+                    }
+                    info!(%call_id, codec = ?next.codec, direction = ?next.direction, "media changed by re-INVITE");
+                    media = next;
+                    last_rtp = Instant::now();
+                }
                 () = tokio::time::sleep_until(deadline) => {
                     let now = Instant::now();
                     let (frame, flushed) = outbound.pop();
@@ -121,7 +176,7 @@ impl MediaSession {
                     if !encoded {
                         encoder.silence_payload(&mut payload);
                     }
-                    if sends {
+                    if media.direction.sends() {
                         RtpPacket {
                             marker: first_packet,
                             payload_type: media.codec_payload_type,
@@ -143,7 +198,46 @@ impl MediaSession {
                     timestamp = timestamp
                         .wrapping_add((NARROWBAND_FRAME_SAMPLES as u32).wrapping_mul(1 + skipped as u32));
                     // The send tick doubles as the jitter buffer's timer.
-                    release(&mut jitter, &mut decoder, &events, &mut ready, &mut stats, now);
+                    release(&mut jitter, &mut decoder, &events, &forward, &mut ready, &mut stats, now);
+
+                    if now >= next_rtcp {
+                        next_rtcp = now + RTCP_INTERVAL;
+                        let sent = media.direction.sends().then(|| SenderCounts {
+                            rtp_timestamp: timestamp,
+                            packets: stats.packets_sent as u32,
+                            octets: (stats.packets_sent * NARROWBAND_FRAME_SAMPLES as u64) as u32,
+                        });
+                        build_report(ssrc, sent, &mut reception, SystemTime::now(), now, "hotline", &mut report);
+                        if rtcp_socket.send_to(&report, rtcp_remote).await.is_ok() {
+                            stats.rtcp_sent += 1;
+                        }
+                    }
+                    if !media.direction.receives() {
+                        last_rtp = now;
+                    } else if let Some(limit) = rtp_timeout
+                        && now.saturating_duration_since(last_rtp) > limit
+                    {
+                        warn!(%call_id, seconds = limit.as_secs_f32(), "no RTP from the peer; ending the dead call");
+                        stats.rtp_timed_out = true;
+                        break;
+                    }
+                }
+                received = rtcp_socket.recv_from(&mut rtcp_buf) => {
+                    let Ok((len, source)) = received else { continue };
+                    let Some(peer) = parse_report(&rtcp_buf[..len]) else { continue };
+                    stats.rtcp_received += 1;
+                    if !rtcp_latched {
+                        rtcp_remote = source;
+                        rtcp_latched = true;
+                    }
+                    if let Some(middle) = peer.sr_ntp_middle {
+                        reception.on_sender_report(middle, Instant::now());
+                    }
+                    if let Some(block) = peer.block.filter(|b| b.ssrc == ssrc) {
+                        stats.peer_reported_loss = block.fraction_lost;
+                        debug!(%call_id, loss = block.fraction_lost, lost = block.cumulative_lost,
+                               jitter = block.jitter, "RTCP report from the peer");
+                    }
                 }
                 received = socket.recv_from(&mut recv_buf) => {
                     let (len, source) = match received {
@@ -163,6 +257,9 @@ impl MediaSession {
                             info!(%call_id, sdp = %remote, actual = %source, "RTP latched to source address");
                         }
                         remote = source;
+                        if !rtcp_latched {
+                            rtcp_remote = SocketAddr::new(source.ip(), source.port().wrapping_add(1));
+                        }
                         latched = true;
                     } else if source != remote {
                         stats.packets_ignored += 1;
@@ -170,6 +267,13 @@ impl MediaSession {
                     }
                     stats.packets_received += 1;
                     let now = Instant::now();
+                    last_rtp = now;
+                    reception.on_packet(
+                        packet.ssrc,
+                        packet.sequence,
+                        packet.timestamp,
+                        now.duration_since(clock_origin).as_secs_f64(),
+                    );
                     if Some(packet.payload_type) == media.telephone_event_payload_type {
                         for digit in dtmf.on_packet(packet.timestamp, packet.payload).into_iter().flatten() {
                             stats.dtmf_digits += 1;
@@ -179,7 +283,7 @@ impl MediaSession {
                         }
                     } else if packet.payload_type == media.codec_payload_type {
                         jitter.push(packet.sequence, packet.timestamp, packet.payload, now);
-                        release(&mut jitter, &mut decoder, &events, &mut ready, &mut stats, now);
+                        release(&mut jitter, &mut decoder, &events, &forward, &mut ready, &mut stats, now);
                     } else {
                         // Comfort noise (13) and anything unnegotiated.
                         stats.packets_ignored += 1;
@@ -197,6 +301,7 @@ fn release(
     jitter: &mut JitterBuffer,
     decoder: &mut InboundDecoder,
     events: &mpsc::Sender<CallEvent>,
+    forward: &FrameForward,
     ready: &mut Vec<Playout>,
     stats: &mut MediaStats,
     now: Instant,
@@ -204,10 +309,13 @@ fn release(
     ready.clear();
     jitter.pop_ready(now, ready);
     for playout in ready.drain(..) {
-        let mut deliver = |frame| match events.try_send(CallEvent::Audio(frame)) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_)) | Err(TrySendError::Closed(_)) => {
-                stats.frames_dropped_engine_slow += 1;
+        let mut deliver = |frame: hotline_audio::Frame| {
+            forward.forward(&frame);
+            match events.try_send(CallEvent::Audio(frame)) {
+                Ok(()) => {}
+                Err(TrySendError::Full(_)) | Err(TrySendError::Closed(_)) => {
+                    stats.frames_dropped_engine_slow += 1;
+                }
             }
         };
         match playout {

@@ -31,6 +31,15 @@ impl OutboundQueue {
         self.lock().push_back(frame);
     }
 
+    /// Queues a frame, dropping the oldest ones beyond `max` (live relayed audio).
+    pub fn push_capped(&self, frame: Frame, max: usize) {
+        let mut frames = self.lock();
+        frames.push_back(frame);
+        while frames.len() > max.max(1) {
+            frames.pop_front();
+        }
+    }
+
     pub fn extend(&self, frames: impl IntoIterator<Item = Frame>) {
         self.lock().extend(frames);
     }

@@ -48,6 +48,16 @@ impl MediaDirection {
         }
     }
 
+    /// Whether we send RTP in this direction (our point of view).
+    pub fn sends(self) -> bool {
+        matches!(self, MediaDirection::SendRecv | MediaDirection::SendOnly)
+    }
+
+    /// Whether we expect RTP from the peer (our point of view).
+    pub fn receives(self) -> bool {
+        matches!(self, MediaDirection::SendRecv | MediaDirection::RecvOnly)
+    }
+
     fn attribute(self) -> &'static str {
         match self {
             MediaDirection::SendRecv => "sendrecv",
@@ -320,6 +330,29 @@ pub fn render_answer(
     sdp
 }
 
+/// Payload type we offer for telephone-event on outbound INVITEs.
+pub const OFFERED_TELEPHONE_EVENT_PT: u8 = 101;
+
+/// Renders our SDP offer for an outbound call (the agent leg of a bridged transfer):
+/// PCMU, PCMA and telephone-event/8000, send and receive.
+pub fn render_offer(
+    local_ip: IpAddr,
+    local_rtp_port: u16,
+    session_id: u64,
+    session_version: u64,
+) -> String {
+    let ip_kind = if local_ip.is_ipv4() { "IP4" } else { "IP6" };
+    let te = OFFERED_TELEPHONE_EVENT_PT;
+    format!(
+        "v=0\r\no=hotline {session_id} {session_version} IN {ip_kind} {local_ip}\r\n\
+         s=hotline\r\nc=IN {ip_kind} {local_ip}\r\nt=0 0\r\n\
+         m=audio {local_rtp_port} RTP/AVP 0 8 {te}\r\n\
+         a=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n\
+         a=rtpmap:{te} telephone-event/8000\r\na=fmtp:{te} 0-16\r\n\
+         a=ptime:20\r\na=sendrecv\r\n"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -411,6 +444,44 @@ mod tests {
             SdpOffer::parse(zero.as_bytes()).unwrap().negotiate(),
             Err(SdpError::AudioRejectedByOfferer)
         ));
+    }
+
+    #[test]
+    fn offer_parses_back_and_an_answer_to_it_negotiates() {
+        let offer = render_offer("127.0.0.1".parse().unwrap(), 20000, 5, 1);
+        let parsed = SdpOffer::parse(offer.as_bytes()).unwrap();
+        assert_eq!(parsed.audio_port, 20000);
+        assert_eq!(parsed.formats.len(), 3);
+        let media = parsed.negotiate().unwrap();
+        assert_eq!(media.codec, AudioCodec::Pcmu);
+        assert_eq!(media.telephone_event_payload_type, Some(101));
+        // The agent answers PCMA only: that is what we then send.
+        let answer = "v=0\r\nc=IN IP4 10.0.0.9\r\nm=audio 7000 RTP/AVP 8\r\na=sendrecv\r\n";
+        let agreed = SdpOffer::parse(answer.as_bytes())
+            .unwrap()
+            .negotiate()
+            .unwrap();
+        assert_eq!(agreed.codec, AudioCodec::Pcma);
+        assert!(agreed.direction.sends() && agreed.direction.receives());
+    }
+
+    #[test]
+    fn hold_offers_stop_our_sending() {
+        let hold = "v=0\r\nc=IN IP4 10.0.0.1\r\nm=audio 6000 RTP/AVP 0\r\na=sendonly\r\n";
+        let ours = SdpOffer::parse(hold.as_bytes())
+            .unwrap()
+            .negotiate()
+            .unwrap()
+            .direction;
+        assert_eq!(ours, MediaDirection::RecvOnly);
+        assert!(!ours.sends() && ours.receives());
+        let inactive = hold.replace("sendonly", "inactive");
+        let ours = SdpOffer::parse(inactive.as_bytes())
+            .unwrap()
+            .negotiate()
+            .unwrap()
+            .direction;
+        assert!(!ours.sends() && !ours.receives());
     }
 
     #[test]

@@ -1,21 +1,15 @@
-//! The SIP user agent: listeners, the request router, and the registry of live calls.
+//! The SIP user agent: listeners and the router of out-of-dialog requests.
 //!
 //! rsipstack parses messages, runs the RFC 3261 transaction state machines and the INVITE
 //! dialogs (100 Trying, retransmissions, ACK, CANCEL → 487, BYE). This file decides policy:
-//! who may call (source allowlist → 403), what to answer (SDP negotiation → 488), OPTIONS
-//! keep-alives, and it turns dialog state changes into call events for the engine.
+//! who may call (source allowlist → 403, or digest authentication → 401), what to answer (SDP
+//! negotiation → 488), OPTIONS keep-alives. In-dialog requests are in `in_dialog_requests`.
 
-use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use rsipstack::EndpointBuilder;
-use rsipstack::dialog::DialogId;
-use rsipstack::dialog::dialog::{
-    DialogState, DialogStateReceiver, DialogStateSender, TerminatedReason,
-};
 use rsipstack::dialog::dialog_layer::DialogLayer;
-use rsipstack::dialog::invite_dialog::InviteDialog;
 use rsipstack::sip::prelude::HeadersExt;
 use rsipstack::sip::{Header, Method, StatusCode, Uri};
 use rsipstack::transaction::TransactionReceiver;
@@ -27,57 +21,21 @@ use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
-use crate::call::HangUpReason;
+use crate::bridge_shared::BridgeShared;
 use crate::config::BridgeConfig;
-use crate::error::{BridgeError, SdpError};
+use crate::digest_guard::DigestVerdict;
+use crate::error::{BridgeError, ConfigError, SdpError};
+use crate::in_dialog_requests::follow_dialog_states;
 use crate::incoming_call::IncomingCall;
-use crate::rtp_ports::RtpPortAllocator;
 use crate::sdp::SdpOffer;
+use crate::trunk_registration::{RegistrationState, start_registration};
 
-const ALLOWED_METHODS: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO";
-
-/// Per-call bookkeeping the router needs after the INVITE.
-struct CallSlot {
-    ended: watch::Sender<Option<HangUpReason>>,
-    /// Our current SDP answer, repeated in answers to session-refresh re-INVITEs.
-    answer_sdp: Option<String>,
-}
-
-/// State shared by the router, the dialog-state task and every call.
-pub(crate) struct BridgeShared {
-    pub config: BridgeConfig,
-    pub ports: RtpPortAllocator,
-    pub advertised_ip: IpAddr,
-    pub stop: CancellationToken,
-    dialogs: Arc<DialogLayer>,
-    state_sender: DialogStateSender,
-    calls: Mutex<HashMap<String, CallSlot>>,
-    udp_contact: Option<Uri>,
-    tcp_contact: Option<Uri>,
-}
-
-impl BridgeShared {
-    fn calls(&self) -> std::sync::MutexGuard<'_, HashMap<String, CallSlot>> {
-        self.calls.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    pub(crate) fn remember_answer(&self, dialog: &InviteDialog, answer: String) {
-        if let Some(slot) = self.calls().get_mut(&dialog.id().to_string()) {
-            slot.answer_sdp = Some(answer);
-        }
-    }
-
-    fn end_call(&self, id: &DialogId, reason: HangUpReason) {
-        if let Some(slot) = self.calls().remove(&id.to_string()) {
-            slot.ended.send_replace(Some(reason));
-        }
-        self.dialogs.remove_dialog(id);
-    }
-}
+const ALLOWED_METHODS: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, NOTIFY";
 
 /// A running SIP bridge: accepts calls from the configured trunk.
 pub struct SipBridge {
     shared: Arc<BridgeShared>,
+    registration: watch::Receiver<RegistrationState>,
     incoming: mpsc::Receiver<IncomingCall>,
     udp_addr: Option<SocketAddr>,
     tcp_addr: Option<SocketAddr>,
@@ -170,21 +128,25 @@ impl SipBridge {
         let incoming_transactions = endpoint.incoming_transactions()?;
         let dialogs = Arc::new(DialogLayer::new(endpoint.inner.clone()));
         let (state_sender, state_receiver) = dialogs.new_dialog_state_channel();
-        let shared = Arc::new(BridgeShared {
-            ports: RtpPortAllocator::new(
-                config.rtp_bind_ip,
-                config.rtp_port_min,
-                config.rtp_port_max,
-            ),
-            udp_contact: contact(udp_addr, ""),
-            tcp_contact: contact(tcp_addr, ";transport=tcp"),
+        let registration = match config.registration.clone() {
+            Some(settings) => start_registration(
+                endpoint.inner.clone(),
+                settings,
+                contact(udp_addr, "").or_else(|| contact(tcp_addr, ";transport=tcp")),
+                stop.child_token(),
+            )
+            .map_err(|reason| BridgeError::Config(ConfigError::BadRegistration(reason)))?,
+            None => watch::channel(RegistrationState::Disabled).1,
+        };
+        let shared = Arc::new(BridgeShared::new(
             config,
             advertised_ip,
-            stop: stop.clone(),
+            stop.clone(),
             dialogs,
             state_sender,
-            calls: Mutex::new(HashMap::new()),
-        });
+            contact(udp_addr, ""),
+            contact(tcp_addr, ";transport=tcp"),
+        ));
 
         let endpoint_stop = stop.clone();
         tokio::spawn(async move {
@@ -204,6 +166,7 @@ impl SipBridge {
         info!(?udp_addr, ?tcp_addr, %advertised_ip, "SIP bridge listening");
         Ok(SipBridge {
             shared,
+            registration,
             incoming,
             udp_addr,
             tcp_addr,
@@ -228,9 +191,14 @@ impl SipBridge {
         }
     }
 
-    /// Number of calls ringing or up.
+    /// Number of call legs ringing or up (a bridged transfer counts two).
     pub fn active_calls(&self) -> usize {
-        self.shared.calls().len()
+        self.shared.legs().len()
+    }
+
+    /// The state of our registration at the trunk (follows refreshes and failures).
+    pub fn registration(&self) -> watch::Receiver<RegistrationState> {
+        self.registration.clone()
     }
 
     /// Stops listening and ends every call (`HangUp(BridgeStopped)`).
@@ -299,7 +267,24 @@ async fn route_one(
         warn!(%method, "request without a source address; dropped");
         return Ok(());
     };
-    if !shared.config.is_trunk(source.ip()) {
+    if !shared.config.is_trunk(source.ip())
+        && let Some(digest) = &shared.digest
+        && method != Method::Ack
+    {
+        match digest.verify(&tx.original) {
+            DigestVerdict::Authenticated(user) => {
+                debug!(%source, %method, %user, "digest authentication passed");
+            }
+            verdict => {
+                if let DigestVerdict::Invalid(why) = verdict {
+                    warn!(%source, %method, why, "digest authentication failed; challenging again");
+                }
+                return tx
+                    .reply_with(StatusCode::Unauthorized, vec![digest.challenge()], None)
+                    .await;
+            }
+        }
+    } else if !shared.config.is_trunk(source.ip()) {
         warn!(%source, %method, from = %tx.original.from_header().map(|f| f.to_string()).unwrap_or_default(),
               "request from a source outside the trunk allowlist; answering 403");
         if method != Method::Ack {
@@ -366,14 +351,7 @@ async fn handle_invite(
         None,
         contact,
     )?;
-    let (ended_tx, ended_rx) = watch::channel(None);
-    shared.calls().insert(
-        dialog.id().to_string(),
-        CallSlot {
-            ended: ended_tx,
-            answer_sdp: None,
-        },
-    );
+    let ended_rx = shared.add_leg(&dialog.id());
     let caller = tx
         .original
         .from_header()
@@ -400,72 +378,4 @@ async fn handle_invite(
     }
     // Drives 100 Trying, the 180/200 we queue, retransmissions, ACK and CANCEL.
     dialog.handle(&mut tx).await
-}
-
-fn hang_up_reason(reason: &TerminatedReason) -> HangUpReason {
-    match reason {
-        TerminatedReason::UacBye | TerminatedReason::UacCancel => HangUpReason::RemoteBye,
-        TerminatedReason::UasBye | TerminatedReason::UasDecline => HangUpReason::LocalHangUp,
-        _ => HangUpReason::Timeout,
-    }
-}
-
-async fn follow_dialog_states(shared: Arc<BridgeShared>, mut states: DialogStateReceiver) {
-    loop {
-        let state = tokio::select! {
-            s = states.recv() => s,
-            () = shared.stop.cancelled() => None,
-        };
-        let Some(state) = state else { break };
-        match state {
-            DialogState::Terminated(id, reason) => {
-                debug!(%id, ?reason, "dialog terminated");
-                shared.end_call(&id, hang_up_reason(&reason));
-            }
-            DialogState::Options(_, _, handle) => {
-                handle.reply(StatusCode::OK).await.ok();
-            }
-            DialogState::Info(_, _, handle) | DialogState::Message(_, _, handle) => {
-                // SIP INFO DTMF (application/dtmf-relay) is not decoded yet: acknowledged only.
-                handle.reply(StatusCode::OK).await.ok();
-            }
-            DialogState::Notify(_, _, handle) => {
-                handle.reply(StatusCode::OK).await.ok();
-            }
-            DialogState::Updated(id, request, handle) => {
-                // Re-INVITE / UPDATE: keep the session as it is (hold/resume not handled yet).
-                // Answering with the unchanged SDP keeps session-refresh re-INVITEs working.
-                let answer = shared
-                    .calls()
-                    .get(&id.to_string())
-                    .and_then(|slot| slot.answer_sdp.clone());
-                match (request.method, answer) {
-                    (Method::Invite, Some(sdp)) => {
-                        let headers = vec![Header::ContentType("application/sdp".into())];
-                        handle
-                            .respond(StatusCode::OK, Some(headers), Some(sdp.into_bytes()))
-                            .await
-                            .ok();
-                    }
-                    (Method::Update, _) => {
-                        handle.reply(StatusCode::OK).await.ok();
-                    }
-                    _ => {
-                        handle.reply(StatusCode::NotAcceptableHere).await.ok();
-                    }
-                }
-            }
-            DialogState::Refer(_, _, handle) | DialogState::Publish(_, _, handle) => {
-                handle.reply(StatusCode::NotImplemented).await.ok();
-            }
-            _ => {}
-        }
-    }
-    // Bridge stopped: end whatever is still up.
-    let ids: Vec<String> = shared.calls().keys().cloned().collect();
-    for id in ids {
-        if let Some(slot) = shared.calls().remove(&id) {
-            slot.ended.send_replace(Some(HangUpReason::BridgeStopped));
-        }
-    }
 }

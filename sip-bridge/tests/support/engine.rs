@@ -4,12 +4,21 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use sip_bridge::{BridgeConfig, CallEvent, CallInfo, HangUpReason, SipBridge};
+use sip_bridge::{
+    BridgeConfig, CallEvent, CallInfo, HangUpReason, SipBridge, TransferRequest, TransferResult,
+};
 use tokio::sync::mpsc;
 
 /// What the scripted engine does with each call.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub enum Script {
+    /// Answer, wait, then transfer; a second request follows at once (it must be refused).
+    Transfer {
+        after: Duration,
+        request: TransferRequest,
+    },
+    /// Answer and listen (send nothing).
+    Listen,
     /// Answer and send every caller frame straight back.
     Echo,
     /// Answer, then hang up after the given time.
@@ -21,9 +30,19 @@ pub enum Script {
 /// What the engine observed, in order.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Seen {
-    Ringing { caller: String },
+    Ringing {
+        caller: String,
+    },
     Answered(CallInfo),
     AudioFrames(usize),
+    /// Caller frames above a tone level, and agent frames (AgentAudio), at hang-up.
+    LoudFrames {
+        caller: usize,
+        agent: usize,
+    },
+    Transferred(TransferResult),
+    /// What a second transfer request while the first ran returned.
+    SecondTransfer(TransferResult),
     Dtmf(char),
     HangUp(HangUpReason),
     CancelledWhileRinging,
@@ -66,6 +85,7 @@ pub async fn start(config: BridgeConfig, script: Script) -> TestBridge {
                 caller: incoming.caller().to_string(),
             })
             .ok();
+            let script = script.clone();
             tokio::spawn(async move {
                 if let Script::LetItRing = script {
                     for _ in 0..200 {
@@ -90,11 +110,31 @@ pub async fn start(config: BridgeConfig, script: Script) -> TestBridge {
                         control.hang_up().await;
                     });
                 }
+                if let Script::Transfer { after, request } = &script {
+                    let (control, request, after, seen) =
+                        (control.clone(), request.clone(), *after, seen.clone());
+                    tokio::spawn(async move {
+                        tokio::time::sleep(after).await;
+                        // join! polls the first request first: it is in progress (waiting on
+                        // the network) when the second one is made.
+                        let (result, second) = tokio::join!(
+                            control.transfer(request.clone()),
+                            control.transfer(request)
+                        );
+                        seen.send(Seen::SecondTransfer(second)).ok();
+                        seen.send(Seen::Transferred(result)).ok();
+                    });
+                }
                 let mut frames = 0;
+                let (mut loud_caller, mut agent_frames) = (0, 0);
                 while let Some(event) = call.recv().await {
                     match event {
+                        CallEvent::AgentAudio(_) => agent_frames += 1,
                         CallEvent::Audio(frame) => {
                             frames += 1;
+                            if frame.rms() > 2000.0 {
+                                loud_caller += 1;
+                            }
                             if let Script::Echo = script {
                                 control.send_frame(frame);
                             }
@@ -104,6 +144,11 @@ pub async fn start(config: BridgeConfig, script: Script) -> TestBridge {
                         }
                         CallEvent::HangUp(reason) => {
                             seen.send(Seen::AudioFrames(frames)).ok();
+                            seen.send(Seen::LoudFrames {
+                                caller: loud_caller,
+                                agent: agent_frames,
+                            })
+                            .ok();
                             seen.send(Seen::HangUp(reason)).ok();
                         }
                     }

@@ -22,6 +22,29 @@ pub struct Heard {
     pub sequence: u16,
     pub timestamp: u32,
     pub rms: f64,
+    /// Decoded 8 kHz samples of the payload.
+    pub samples: Vec<i16>,
+}
+
+/// Power of `hz` in 8 kHz `samples` relative to their total power (Goertzel), 0-1.
+pub fn tone_share(samples: &[i16], hz: f64) -> f64 {
+    let w = 2.0 * std::f64::consts::PI * hz / 8000.0;
+    let coeff = 2.0 * w.cos();
+    let (mut s1, mut s2) = (0.0f64, 0.0f64);
+    let mut total = 0.0;
+    for &x in samples {
+        let x = f64::from(x);
+        total += x * x;
+        let s0 = x + coeff * s1 - s2;
+        s2 = s1;
+        s1 = s0;
+    }
+    let power = s1 * s1 + s2 * s2 - coeff * s1 * s2;
+    if total == 0.0 {
+        0.0
+    } else {
+        (2.0 * power / (samples.len() as f64 * total)).min(1.0)
+    }
 }
 
 impl RtpPeer {
@@ -64,14 +87,51 @@ impl RtpPeer {
                     sequence: packet.sequence,
                     timestamp: packet.timestamp,
                     rms: (energy / samples.len().max(1) as f64).sqrt(),
+                    samples,
                 });
             }
             heard
         })
     }
 
+    /// Binds an even port whose odd neighbour is free too (bound and returned, for RTCP).
+    pub async fn bind_pair() -> (RtpPeer, UdpSocket) {
+        for _ in 0..200 {
+            let port = 42000 + 2 * (rand::random::<u16>() % 4000);
+            let Ok(rtp) = UdpSocket::bind(("127.0.0.1", port)).await else {
+                continue;
+            };
+            let Ok(rtcp) = UdpSocket::bind(("127.0.0.1", port + 1)).await else {
+                continue;
+            };
+            return (
+                RtpPeer {
+                    socket: Arc::new(rtp),
+                    port,
+                },
+                rtcp,
+            );
+        }
+        panic!("no free even/odd UDP port pair on 127.0.0.1");
+    }
+
+    /// Waits for the first RTP packet and returns where it came from (the bridge's port).
+    pub async fn first_source(&self, wait: Duration) -> SocketAddr {
+        let mut buf = [0u8; 2048];
+        let (_, from) = tokio::time::timeout(wait, self.socket.recv_from(&mut buf))
+            .await
+            .expect("RTP from the bridge in time")
+            .expect("RTP receive");
+        from
+    }
+
     /// Sends `packets` × 20 ms of a 1 kHz μ-law tone, paced in real time.
     pub async fn send_tone(&self, to: SocketAddr, packets: u16) {
+        self.send_tone_hz(to, packets, 1000.0).await;
+    }
+
+    /// Sends `packets` × 20 ms of a μ-law tone at `hz`, paced in real time.
+    pub async fn send_tone_hz(&self, to: SocketAddr, packets: u16, hz: f64) {
         let start = tokio::time::Instant::now();
         let mut payload = [0u8; 160];
         let mut datagram = Vec::new();
@@ -79,7 +139,7 @@ impl RtpPeer {
             let samples: Vec<i16> = (0..160)
                 .map(|i| {
                     let t = f64::from(u32::from(n) * 160 + i) / 8000.0;
-                    (10000.0 * (2.0 * std::f64::consts::PI * 1000.0 * t).sin()) as i16
+                    (10000.0 * (2.0 * std::f64::consts::PI * hz * t).sin()) as i16
                 })
                 .collect();
             G711Law::MuLaw.encode_slice(&samples, &mut payload);

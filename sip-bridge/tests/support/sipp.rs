@@ -77,6 +77,58 @@ pub async fn run_sipp_calls(
     limit: Duration,
     calls: usize,
 ) -> SippOutcome {
+    run_sipp_full(SippRun {
+        scenario: scenario_name,
+        target: Some(target),
+        transport,
+        keys,
+        extra_args: Vec::new(),
+        limit,
+        calls,
+        local_port: None,
+    })
+    .await
+}
+
+/// Everything one sipp run can be told.
+pub struct SippRun {
+    pub scenario: &'static str,
+    /// `None` for a UAS scenario (sipp waits for calls on `local_port`).
+    pub target: Option<SocketAddr>,
+    pub transport: SippTransport,
+    pub keys: Vec<(&'static str, String)>,
+    pub extra_args: Vec<String>,
+    pub limit: Duration,
+    pub calls: usize,
+    pub local_port: Option<u16>,
+}
+
+impl SippRun {
+    pub fn new(scenario: &'static str, target: Option<SocketAddr>) -> SippRun {
+        SippRun {
+            scenario,
+            target,
+            transport: SippTransport::Udp,
+            keys: Vec::new(),
+            extra_args: Vec::new(),
+            limit: Duration::from_secs(20),
+            calls: 1,
+            local_port: None,
+        }
+    }
+}
+
+pub async fn run_sipp_full(run: SippRun) -> SippOutcome {
+    let SippRun {
+        scenario: scenario_name,
+        target,
+        transport,
+        keys,
+        extra_args,
+        limit,
+        calls,
+        local_port,
+    } = run;
     require_sipp();
     let dir = std::env::temp_dir().join(format!(
         "sip-bridge-sipp-{}-{}",
@@ -92,7 +144,12 @@ pub async fn run_sipp_calls(
         .args(["-m", &calls.to_string(), "-l", &calls.to_string()])
         .args(["-r", &calls.to_string(), "-rp", "1000"])
         .args(["-i", "127.0.0.1", "-mi", "127.0.0.1"])
-        .args(["-p", &free_port(transport).to_string()])
+        .args([
+            "-p",
+            &local_port
+                .unwrap_or_else(|| free_port(transport))
+                .to_string(),
+        ])
         .args([
             "-t",
             match transport {
@@ -112,7 +169,10 @@ pub async fn run_sipp_calls(
     for (key, value) in &keys {
         command.arg("-key").arg(key).arg(value);
     }
-    command.arg(target.to_string());
+    command.args(&extra_args);
+    if let Some(target) = target {
+        command.arg(target.to_string());
+    }
     let child = command.spawn().expect("sipp starts");
     let output = tokio::time::timeout(limit + Duration::from_secs(5), child.wait_with_output())
         .await
