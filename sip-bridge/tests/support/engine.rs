@@ -135,7 +135,7 @@ pub async fn start(config: BridgeConfig, script: Script) -> TestBridge {
                             if frame.rms() > 2000.0 {
                                 loud_caller += 1;
                             }
-                            if let Script::Echo = script {
+                            if let Script::Echo = &script {
                                 control.send_frame(frame);
                             }
                         }
