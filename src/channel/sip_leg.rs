@@ -1,0 +1,176 @@
+//! A SIP call (sip-bridge) as a [`MediaLeg`]: caller frames, DTMF and hang-up in; frames,
+//! flush, transfer and hang-up out. Transfer maps the conversation's request onto the bridge's
+//! REFER / bridged transfer with the configured target and mode, and can speak the
+//! conversation summary to the agent before the caller is connected.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hotline_audio::{Frame, split_into_frames};
+use sip_bridge::{CallControl, CallEvent, HoldAudio, TransferMode, TransferRequest};
+use tokio::sync::mpsc;
+use tracing::{info, warn};
+
+use crate::channel::media_leg::{
+    LegControl, LegEvent, LegFuture, MediaLeg, TransferOutcome, TransferTarget,
+};
+use crate::channel::sip_config::{SipConfig, SipTransferMode};
+use crate::engine::Engine;
+use crate::lang::Lang;
+use crate::tts::Voice;
+
+/// What a SIP leg needs to carry out transfers; shared by all calls.
+pub struct SipTransferPolicy {
+    pub sip: SipConfig,
+    /// The engine's `[transfer] target`, used when `[sip.transfer]` names none.
+    pub fallback_target: String,
+    /// Whose voices speak the agent briefing (the summary); `None`: no briefing.
+    pub engine: Option<Arc<Engine>>,
+}
+
+impl SipTransferPolicy {
+    fn mode(&self) -> TransferMode {
+        match self.sip.transfer.mode {
+            SipTransferMode::Blind => TransferMode::Blind,
+            SipTransferMode::Bridged => TransferMode::Bridged,
+            SipTransferMode::BlindThenBridged => TransferMode::BlindThenBridged,
+        }
+    }
+
+    async fn briefing(&self, summary: &str) -> Option<Arc<[Frame]>> {
+        let engine = self.engine.as_ref()?;
+        let lang = briefing_lang(summary, engine.config.dialogue.default_language);
+        let voice: Arc<dyn Voice> = engine.voices.voice(lang).clone();
+        if !self.sip.transfer.brief_agent || summary.trim().is_empty() {
+            return None;
+        }
+        let text = summary.to_string();
+        match tokio::task::spawn_blocking(move || voice.synthesize(&text)).await {
+            Ok(Ok(speech)) => Some(split_into_frames(&speech.samples).into()),
+            Ok(Err(error)) => {
+                warn!(%error, "agent briefing not synthesised; transferring without it");
+                None
+            }
+            Err(_) => None,
+        }
+    }
+}
+
+/// The voice that suits the summary's text: Chinese text in the engine's Chinese language.
+pub fn briefing_lang(summary: &str, default: Lang) -> Lang {
+    let chinese = summary
+        .chars()
+        .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+    match (chinese, default) {
+        (true, Lang::Yue) => Lang::Yue,
+        (true, _) => Lang::Zh,
+        (false, _) => Lang::En,
+    }
+}
+
+/// The output half of a SIP leg.
+pub struct SipLegControl {
+    control: CallControl,
+    policy: Arc<SipTransferPolicy>,
+}
+
+impl LegControl for SipLegControl {
+    fn send_frame(&self, frame: Frame) {
+        self.control.send_frame(frame);
+    }
+
+    fn flush(&self) {
+        self.control.flush();
+    }
+
+    fn transfer<'a>(
+        &'a self,
+        target: &'a TransferTarget,
+        summary: &'a str,
+    ) -> LegFuture<'a, TransferOutcome> {
+        Box::pin(async move {
+            let Some(uri) = self
+                .policy
+                .sip
+                .resolve_target(&target.uri, &self.policy.fallback_target)
+            else {
+                return TransferOutcome::Failed(
+                    "no transfer target: set [sip.transfer] target or [transfer] target".into(),
+                );
+            };
+            let request = TransferRequest {
+                target: uri.clone(),
+                mode: self.policy.mode(),
+                hold_audio: HoldAudio::SoftChime,
+                agent_briefing: self.policy.briefing(summary).await,
+                ring_timeout: Duration::from_secs(u64::from(
+                    self.policy.sip.transfer.ring_timeout_s.max(1),
+                )),
+            };
+            match self.control.transfer(request).await {
+                Ok(done) => {
+                    info!(%uri, ?done, "SIP transfer completed");
+                    TransferOutcome::Completed
+                }
+                Err(error) => TransferOutcome::Failed(error.to_string()),
+            }
+        })
+    }
+
+    /// Ends the call. After a completed bridged transfer the caller is talking to the agent:
+    /// the bot just leaves (no BYE); the bridge ends both legs when either side hangs up.
+    fn hang_up(&self) -> LegFuture<'_, ()> {
+        Box::pin(async move {
+            if !self.control.is_transferred() {
+                self.control.hang_up().await;
+            }
+        })
+    }
+}
+
+/// Wraps an answered SIP call as a [`MediaLeg`]. Caller events are relayed until hang-up;
+/// once the caller is transferred, only the hang-up is (the bot is no longer in the call).
+pub fn sip_media_leg(call: sip_bridge::Call, policy: Arc<SipTransferPolicy>) -> MediaLeg {
+    let (info, mut events, control) = call.into_parts();
+    let (leg_events, leg_receiver) = mpsc::channel(256);
+    let watcher = control.clone();
+    tokio::spawn(async move {
+        while let Some(event) = events.recv().await {
+            let relayed = match event {
+                CallEvent::Audio(frame) if !watcher.is_transferred() => LegEvent::Audio(frame),
+                CallEvent::Dtmf(digit) if !watcher.is_transferred() => LegEvent::Dtmf(digit),
+                CallEvent::HangUp(_) => LegEvent::HangUp,
+                _ => continue,
+            };
+            let last = relayed == LegEvent::HangUp;
+            if leg_events.send(relayed).await.is_err() || last {
+                break;
+            }
+        }
+    });
+    let caller = info
+        .caller
+        .trim_start_matches("sip:")
+        .split('@')
+        .next()
+        .filter(|user| !user.is_empty())
+        .map(str::to_string);
+    MediaLeg {
+        id: info.call_id,
+        caller,
+        events: leg_receiver,
+        control: Box::new(SipLegControl { control, policy }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn briefing_language_follows_the_summary_text() {
+        assert_eq!(briefing_lang("Caller wants a refund", Lang::Yue), Lang::En);
+        assert_eq!(briefing_lang("客户要求退款", Lang::Yue), Lang::Yue);
+        assert_eq!(briefing_lang("客户要求退款", Lang::En), Lang::Zh);
+    }
+}
