@@ -24,6 +24,8 @@ pub struct Config {
     pub dialogue: DialogueConfig,
     /// Turn-taking, barge-in, echo guard and call flow of each call.
     pub call: crate::call::SessionConfig,
+    /// SIP channel (`[sip]`); off unless `enabled = true`.
+    pub sip: crate::channel::SipConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
