@@ -24,8 +24,17 @@ pub struct Config {
     pub dialogue: DialogueConfig,
     /// Turn-taking, barge-in, echo guard and call flow of each call.
     pub call: crate::call::SessionConfig,
+    pub transfer: TransferConfig,
     /// SIP channel (`[sip]`); off unless `enabled = true`.
     pub sip: crate::channel::SipConfig,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TransferConfig {
+    /// Where callers are handed to a human: a `sip:` or `tel:` URI such as
+    /// `sip:agent@127.0.0.1:5070`. Empty: transfers fail and the bot keeps the call.
+    pub target: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -183,13 +183,18 @@ async fn a_caller_on_a_media_stream_gets_a_spoken_answer() {
     );
     let metrics = get(port, "/metrics").expect("/metrics answers");
     assert!(metrics.contains("hotline_calls_active 1"), "{metrics}");
-    assert!(metrics.contains("# TYPE hotline_voice_to_voice_seconds histogram"), "{metrics}");
+    assert!(
+        metrics.contains("# TYPE hotline_voice_to_voice_seconds histogram"),
+        "{metrics}"
+    );
     eprintln!("answer audible {answer_after:?} after the question's last frame was sent");
 
     // The caller hangs up: the call ends and the metrics see it.
-    send.send(Message::text(r#"{"event":"stop","stop":{"callSid":"CAtest"}}"#))
-        .await
-        .unwrap();
+    send.send(Message::text(
+        r#"{"event":"stop","stop":{"callSid":"CAtest"}}"#,
+    ))
+    .await
+    .unwrap();
     let _ = send.close().await;
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {

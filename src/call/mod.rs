@@ -28,6 +28,9 @@ mod call_flow;
 mod caller_turns;
 mod clock;
 mod config;
+mod driver;
+mod driver_jobs;
+mod driver_notices;
 mod echo_guard;
 mod end_of_turn;
 mod ids;
@@ -48,6 +51,8 @@ pub use config::{
     BargeInConfig, CallFlowConfig, DtmfAction, DtmfBinding, EchoConfig, PerLang, SessionConfig,
     TurnTakingConfig, VadConfig,
 };
+pub use driver::{CallOptions, CallServices, CallSummary, drive_call, spawn_call};
+pub use driver_notices::{CallEnd, CallNotice, CallNoticeKind, CallNotices};
 pub use end_of_turn::{EndOfTurnCue, end_of_turn_cue, hangover_ms};
 pub use ids::{RequestId, SentenceId, TurnId};
 pub use input::SessionInput;

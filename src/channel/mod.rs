@@ -5,8 +5,12 @@ mod media_leg;
 mod sip_channel;
 mod sip_config;
 mod sip_leg;
+pub mod twilio_media_stream;
+mod twilio_media_stream_audio;
+mod twilio_media_stream_control;
+mod twilio_media_stream_messages;
 
-pub use media_leg::{LegControl, LegEvent, MediaLeg, TransferOutcome, TransferTarget};
+pub use media_leg::{LegControl, LegEvent, LegFuture, MediaLeg, TransferOutcome, TransferTarget};
 pub use sip_channel::{SipChannelError, run_sip_channel};
 pub use sip_config::{
     SipConfig, SipConfigError, SipInboundAuthConfig, SipRegisterConfig, SipTransferConfig,

@@ -1,14 +1,16 @@
-//! `hotline serve`: load everything, then serve until stopped.
+//! `hotline serve`: load everything once, then serve HTTP (`/healthz`, `/metrics`), the
+//! `/media` WebSocket and, when `[sip] enabled`, SIP calls, every call driven with the shared
+//! engine, until stopped.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use anyhow::Context;
 
+use crate::call::{CallOptions, spawn_call};
+use crate::channel::run_sip_channel;
 use crate::config::Config;
 use crate::engine::Engine;
-use crate::lang::Lang;
-use crate::web::{self, Health};
+use crate::web::{self, WebState};
 
 pub fn run(config: Config) -> anyhow::Result<()> {
     let listen = config
@@ -16,21 +18,33 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         .listen
         .parse()
         .with_context(|| format!("server.listen = {:?}", config.server.listen))?;
-    let asr_model = config.asr.model.clone();
-    let engine = Engine::load(config)?;
-    let health = Arc::new(Health {
-        version: env!("CARGO_PKG_VERSION"),
-        asr_model,
-        voices: Lang::ALL
-            .iter()
-            .map(|&lang| format!("{lang}={}", engine.voices.voice(lang).name()))
-            .collect(),
-        faq_entries: engine.dialogue.describe().entries,
-        started: Instant::now(),
-    });
+    let sip = config.sip.clone();
+    let engine = Arc::new(Engine::load(config)?);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(web::serve(listen, web::router(health)))?;
+    runtime.block_on(async move {
+        let state = WebState::live(Arc::clone(&engine));
+        let calls = Arc::clone(&state.calls);
+        let sip_channel = tokio::spawn(run_sip_channel(
+            engine,
+            sip,
+            move |leg| {
+                spawn_call(Arc::clone(&calls), leg, CallOptions::default());
+            },
+            web::shutdown_signal(),
+        ));
+        let served = web::serve(listen, web::router(state)).await;
+        if served.is_err() {
+            sip_channel.abort();
+        }
+        match sip_channel.await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::error!(%error, "SIP channel failed"),
+            Err(error) if error.is_cancelled() => {}
+            Err(error) => tracing::error!(%error, "SIP channel task failed"),
+        }
+        served
+    })?;
     Ok(())
 }

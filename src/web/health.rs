@@ -7,6 +7,9 @@ use axum::Json;
 use axum::extract::State;
 use serde::Serialize;
 
+use crate::engine::Engine;
+use crate::lang::Lang;
+
 /// What the health endpoint reports.
 #[derive(Debug, Serialize)]
 pub struct Health {
@@ -16,6 +19,22 @@ pub struct Health {
     pub faq_entries: usize,
     #[serde(skip)]
     pub started: Instant,
+}
+
+impl Health {
+    /// What `engine` loaded, with the uptime clock starting now.
+    pub fn of(engine: &Engine) -> Self {
+        Self {
+            version: env!("CARGO_PKG_VERSION"),
+            asr_model: engine.config.asr.model.clone(),
+            voices: Lang::ALL
+                .iter()
+                .map(|&lang| format!("{lang}={}", engine.voices.voice(lang).name()))
+                .collect(),
+            faq_entries: engine.dialogue.describe().entries,
+            started: Instant::now(),
+        }
+    }
 }
 
 #[derive(Serialize)]

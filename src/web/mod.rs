@@ -1,21 +1,84 @@
-//! HTTP surface of the engine: health now; metrics, the media WebSocket, the widget and the
-//! review UI attach here as they arrive.
+//! HTTP surface of the engine: `/healthz`, `/metrics` and the `/media` WebSocket (Twilio Media
+//! Streams); the widget and the review UI attach here as they arrive.
 
+mod call_metrics;
 mod health;
+mod histogram;
+mod media_route;
+mod metrics;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::FromRef;
 use axum::routing::get;
 
+pub use call_metrics::CallMetrics;
 pub use health::Health;
+pub use histogram::{Histogram, LATENCY_BUCKETS};
+
+use crate::call::{CallNotices, CallServices};
+use crate::engine::Engine;
+
+/// What the handlers share.
+#[derive(Clone)]
+pub struct WebState {
+    pub health: Arc<Health>,
+    pub metrics: Arc<CallMetrics>,
+    pub calls: Arc<CallServices>,
+}
+
+impl FromRef<WebState> for Arc<Health> {
+    fn from_ref(state: &WebState) -> Self {
+        Arc::clone(&state.health)
+    }
+}
+
+impl FromRef<WebState> for Arc<CallMetrics> {
+    fn from_ref(state: &WebState) -> Self {
+        Arc::clone(&state.metrics)
+    }
+}
+
+impl FromRef<WebState> for Arc<CallServices> {
+    fn from_ref(state: &WebState) -> Self {
+        Arc::clone(&state.calls)
+    }
+}
 
 /// Builds the router served by `hotline serve`.
-pub fn router(health: Arc<Health>) -> Router {
+pub fn router(state: WebState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
-        .with_state(health)
+        .route("/metrics", get(metrics::metrics))
+        .route("/media", get(media_route::media))
+        .with_state(state)
+}
+
+impl WebState {
+    /// Everything `hotline serve` runs over a loaded engine: call services (the media
+    /// WebSocket's and any other channel's calls go to `calls`), and metrics following the
+    /// calls. Must be called inside a tokio runtime (it spawns the metrics task).
+    pub fn live(engine: Arc<Engine>) -> Self {
+        let notices = CallNotices::new();
+        let metrics = Arc::new(CallMetrics::new());
+        {
+            let metrics = Arc::clone(&metrics);
+            let follow = notices.subscribe();
+            tokio::spawn(async move { metrics.follow(follow).await });
+        }
+        Self {
+            health: Arc::new(Health::of(&engine)),
+            metrics,
+            calls: Arc::new(CallServices::new(engine, notices)),
+        }
+    }
+}
+
+/// [`router`] over [`WebState::live`]: the whole server of a loaded engine.
+pub fn engine_router(engine: Arc<Engine>) -> Router {
+    router(WebState::live(engine))
 }
 
 /// Serves `router` on `listen` until ctrl-c / SIGTERM, then returns.
@@ -23,13 +86,16 @@ pub async fn serve(listen: SocketAddr, router: Router) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let local = listener.local_addr()?;
     tracing::info!(%local, "hotline listening: http://{local}/healthz");
-    println!("hotline listening on http://{local} (health: http://{local}/healthz)");
+    println!(
+        "hotline listening on http://{local} (health: http://{local}/healthz, metrics: http://{local}/metrics, media streams: ws://{local}/media)"
+    );
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown_signal())
         .await
 }
 
-async fn shutdown_signal() {
+/// Completes on ctrl-c or SIGTERM (every caller is woken).
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

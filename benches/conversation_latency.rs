@@ -1,0 +1,820 @@
+//! End-to-end conversation latency and concurrency: the engine's server runs in-process on a
+//! free port, and scripted callers talk to it over the real `/media` WebSocket (Twilio Media
+//! Streams: μ-law 8 kHz, 20 ms messages) in real time.
+//!
+//! Each caller waits out the greeting, then asks the fixture questions (tests/fixtures/speech,
+//! telephone-band versions) with pauses between turns. Every third turn it interrupts the
+//! answer with the next question; every other third it says a backchannel ("嗯" / "mm-hmm",
+//! spoken by the engine's own voice) while the bot talks. Throughout, the bot's audio comes
+//! back into what the caller sends at -20 dB with 40 ms delay (a speakerphone echo).
+//!
+//! Measured on the caller's side of the socket:
+//! - voice-to-voice: the question's true speech end (last sample above 1/20 of the clip's peak,
+//!   found once per clip) as it was sent → the first audible bot frame received;
+//! - barge-in reaction: the interruption's speech onset as sent → the bot's audio stops (the
+//!   first silent frame of a silence that lasts, or a `clear`, whichever is first);
+//! - false barge-ins: the bot stopped (a `clear`) when the caller only said a backchannel or
+//!   said nothing (echo); missed barge-ins: the bot talked on for 2 s over a real question.
+//!
+//! Run: `cargo bench --bench conversation_latency`. Environment:
+//! - `HOTLINE_BENCH_QUICK=1`: one caller, 3 turns, no sweep;
+//! - `HOTLINE_BENCH_TURNS` (default 6) turns per call;
+//! - `HOTLINE_BENCH_LEVELS` (default `1,2,4,8,12,16`) concurrent callers tried in order; the
+//!   sweep stops at the first level whose voice-to-voice p95 exceeds
+//!   `HOTLINE_BENCH_P95_LIMIT_MS` (default 1500).
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use futures_util::{SinkExt, StreamExt};
+use hotline::config::Config;
+use hotline::engine::Engine;
+use hotline::lang::Lang;
+use tokio_tungstenite::tungstenite::Message;
+
+/// Samples per 20 ms at 8 kHz.
+const CHUNK: usize = 160;
+/// Received bot audio at or above this level is speech (the engine sends digital silence).
+const AUDIBLE_DBFS: f32 = -45.0;
+/// Echo: bot audio returned at -20 dB ...
+const ECHO_GAIN: f32 = 0.1;
+/// ... 40 ms later (320 samples at 8 kHz).
+const ECHO_DELAY_SAMPLES: usize = 320;
+/// Bot silence after which its answer is over.
+const IDLE_AFTER: Duration = Duration::from_millis(800);
+/// Silence that means playback stopped (longer than the gaps between words and sentences).
+const STOPPED_AFTER: Duration = Duration::from_millis(1000);
+/// A barge-in not reacted to within this is missed.
+const MISSED_AFTER: Duration = Duration::from_millis(2000);
+
+fn main() {
+    let quick = std::env::var("HOTLINE_BENCH_QUICK").is_ok_and(|v| v != "0" && !v.is_empty());
+    let turns = env_number("HOTLINE_BENCH_TURNS", if quick { 3 } else { 6 });
+    let limit_ms = env_number("HOTLINE_BENCH_P95_LIMIT_MS", 1500) as u64;
+    let levels: Vec<usize> = if quick {
+        vec![1]
+    } else {
+        std::env::var("HOTLINE_BENCH_LEVELS")
+            .unwrap_or_else(|_| "1,2,4,8,12,16".to_string())
+            .split(',')
+            .filter_map(|n| n.trim().parse().ok())
+            .collect()
+    };
+    let command = command_line(quick);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    runtime.block_on(async move {
+        let config = match Config::load(None) {
+            Ok(config) => config,
+            Err(error) => return eprintln!("conversation_latency: {error}"),
+        };
+        let engine = match Engine::load(config) {
+            Ok(engine) => Arc::new(engine),
+            Err(error) => {
+                return eprintln!(
+                    "conversation_latency: cannot load the engine ({error}); run `make models models-test-data`"
+                );
+            }
+        };
+        let clips = match Clips::load(&engine) {
+            Ok(clips) => Arc::new(clips),
+            Err(error) => return eprintln!("conversation_latency: {error}"),
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a free port");
+        let port = listener.local_addr().expect("local address").port();
+        let router = hotline::web::engine_router(Arc::clone(&engine));
+        tokio::spawn(async move { axum::serve(listener, router).await });
+
+        println!("conversation_latency: server on 127.0.0.1:{port}, {turns} turns per call, levels {levels:?}");
+        let mut rows = Vec::new();
+        let mut best = None;
+        for &callers in &levels {
+            let started = Instant::now();
+            let calls = (0..callers)
+                .map(|caller| tokio::spawn(run_call(port, caller, turns, Arc::clone(&clips))))
+                .collect::<Vec<_>>();
+            let mut level = Tally::default();
+            for call in calls {
+                match call.await {
+                    Ok(Ok(tally)) => level.add(tally),
+                    Ok(Err(error)) => {
+                        eprintln!("call failed: {error}");
+                        level.failed_calls += 1;
+                    }
+                    Err(error) => {
+                        eprintln!("call task failed: {error}");
+                        level.failed_calls += 1;
+                    }
+                }
+            }
+            let row = Row::of(callers, &level, started.elapsed());
+            println!("{}", row.line());
+            let within = row.v2v_p95.is_some_and(|p95| p95 <= limit_ms);
+            rows.push(row);
+            if within {
+                best = Some(callers);
+            } else {
+                break;
+            }
+        }
+        println!();
+        println!("## conversation latency (caller side, real time, over /media)");
+        println!();
+        println!("command: {command}");
+        println!();
+        println!("{}", Row::header());
+        for row in &rows {
+            println!("{}", row.line());
+        }
+        println!();
+        match best {
+            Some(n) => println!(
+                "largest concurrency with voice-to-voice p95 <= {limit_ms} ms: {n} callers"
+            ),
+            None => println!("no level kept voice-to-voice p95 <= {limit_ms} ms"),
+        }
+        if let Some(metrics) = fetch_metrics(port).await {
+            println!();
+            println!("server-side /metrics (all levels together):");
+            for line in metrics.lines().filter(|l| {
+                (l.ends_with("_sum") || l.contains("_sum ") || l.contains("_count "))
+                    || l.starts_with("hotline_false_barge_ins_total")
+                    || l.starts_with("hotline_barge_ins_total")
+                    || l.starts_with("hotline_turns_total")
+            }) {
+                println!("  {line}");
+            }
+        }
+    });
+}
+
+fn env_number(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(default)
+}
+
+fn command_line(quick: bool) -> String {
+    let mut env = Vec::new();
+    if quick {
+        env.push("HOTLINE_BENCH_QUICK=1".to_string());
+    }
+    for name in [
+        "HOTLINE_BENCH_TURNS",
+        "HOTLINE_BENCH_LEVELS",
+        "HOTLINE_BENCH_P95_LIMIT_MS",
+    ] {
+        if let Ok(value) = std::env::var(name) {
+            env.push(format!("{name}={value}"));
+        }
+    }
+    env.push("cargo bench --bench conversation_latency".to_string());
+    env.join(" ")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Clips
+
+/// A recording the caller plays, at 8 kHz, with where its speech really is.
+struct Clip {
+    name: String,
+    samples: Vec<i16>,
+    speech_start: usize,
+    speech_end: usize,
+}
+
+impl Clip {
+    fn from_16k(name: &str, samples_16k: &[i16]) -> Result<Self, String> {
+        let samples = hotline_audio::resample::resample_buffer(samples_16k, 16_000, 8_000)
+            .map_err(|e| format!("{name}: {e}"))?;
+        let peak = samples.iter().map(|s| s.unsigned_abs()).max().unwrap_or(0);
+        let threshold = (peak / 20).max(300);
+        let loud = |s: &i16| s.unsigned_abs() > threshold;
+        let speech_start = samples
+            .iter()
+            .position(loud)
+            .ok_or_else(|| format!("{name}: no speech in the clip"))?;
+        let speech_end = samples.iter().rposition(loud).unwrap_or(speech_start) + 1;
+        Ok(Self {
+            name: name.to_string(),
+            samples,
+            speech_start,
+            speech_end,
+        })
+    }
+}
+
+/// Questions per language and a backchannel per language.
+struct Clips {
+    zh: Vec<Clip>,
+    en: Vec<Clip>,
+    backchannel_zh: Clip,
+    backchannel_en: Clip,
+}
+
+impl Clips {
+    fn load(engine: &Engine) -> Result<Self, String> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/speech");
+        let read = |prefix: &str, count: usize| -> Result<Vec<Clip>, String> {
+            (1..=count)
+                .map(|i| {
+                    let name = format!("{prefix}_{i}_tel.wav");
+                    let audio = hotline_audio::wav::read_wav_16k_mono(dir.join(&name))
+                        .map_err(|e| format!("{name}: {e}"))?;
+                    Clip::from_16k(&name, &audio.samples)
+                })
+                .collect()
+        };
+        let speak = |lang: Lang, text: &str| -> Result<Clip, String> {
+            let speech = engine
+                .voices
+                .voice(lang)
+                .synthesize(text)
+                .map_err(|e| format!("backchannel {text:?}: {e}"))?;
+            Clip::from_16k(text, &speech.samples)
+        };
+        Ok(Self {
+            zh: read("zh", 10)?,
+            en: read("en", 6)?,
+            backchannel_zh: speak(Lang::Zh, "嗯。")?,
+            backchannel_en: speak(Lang::En, "Mm-hmm.")?,
+        })
+    }
+
+    fn questions(&self, lang: Lang) -> &[Clip] {
+        if lang == Lang::En { &self.en } else { &self.zh }
+    }
+
+    fn backchannel(&self, lang: Lang) -> &Clip {
+        if lang == Lang::En {
+            &self.backchannel_en
+        } else {
+            &self.backchannel_zh
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The caller's line: a paced sender with echo, a receiver that timestamps bot audio
+
+/// A clip being played, with the moments its speech started and ended on the wire.
+struct Playing {
+    samples: Arc<Clip>,
+    position: usize,
+    onset: Option<Instant>,
+    end: Option<Instant>,
+}
+
+#[derive(Default)]
+struct LineState {
+    playing: Option<Playing>,
+    /// Onset and end of the last finished clip.
+    finished: Option<(Instant, Instant)>,
+    /// Every bot frame received: arrival and whether it was audible.
+    bot_frames: Vec<(Instant, bool)>,
+    clears: Vec<Instant>,
+    /// The echo path: bot samples waiting to come back.
+    echo: VecDeque<i16>,
+    closed: bool,
+}
+
+type Line = Arc<Mutex<LineState>>;
+
+fn lock(line: &Line) -> std::sync::MutexGuard<'_, LineState> {
+    match line.lock() {
+        Ok(state) => state,
+        Err(poisoned) => poisoned.into_inner(),
+    }
+}
+
+fn media_message(codes: &[u8]) -> String {
+    format!(
+        r#"{{"event":"media","streamSid":"MZbench","media":{{"track":"inbound","payload":"{}"}}}}"#,
+        BASE64.encode(codes)
+    )
+}
+
+/// One frame of what the caller sends now: the clip being played plus the echo.
+fn next_frame(line: &Line, now: Instant) -> [u8; CHUNK] {
+    let mut samples = [0i16; CHUNK];
+    let mut state = lock(line);
+    let mut finished = None;
+    if let Some(playing) = state.playing.as_mut() {
+        let from = playing.position;
+        let to = (from + CHUNK).min(playing.samples.samples.len());
+        samples[..to - from].copy_from_slice(&playing.samples.samples[from..to]);
+        let at = |index: usize| now + Duration::from_micros((index - from) as u64 * 125);
+        let clip = &playing.samples;
+        if (from..to).contains(&clip.speech_start) {
+            playing.onset = Some(at(clip.speech_start));
+        }
+        if (from..to + 1).contains(&clip.speech_end) {
+            playing.end = Some(at(clip.speech_end.min(to)));
+        }
+        playing.position = to;
+        if to == clip.samples.len() {
+            finished = Some((playing.onset.unwrap_or(now), playing.end.unwrap_or(now)));
+        }
+    }
+    if finished.is_some() {
+        state.playing = None;
+        state.finished = finished;
+    }
+    // Keep the echo path at its delay even if frames arrive unevenly.
+    while state.echo.len() > ECHO_DELAY_SAMPLES + 3 * CHUNK {
+        state.echo.pop_front();
+    }
+    for sample in samples.iter_mut() {
+        let echo = state.echo.pop_front().unwrap_or(0);
+        *sample = sample.saturating_add((f32::from(echo) * ECHO_GAIN) as i16);
+    }
+    drop(state);
+    let mut codes = [0u8; CHUNK];
+    hotline_audio::g711::mulaw_encode_slice(&samples, &mut codes);
+    codes
+}
+
+/// Handles one message from the server.
+fn receive(line: &Line, text: &str) {
+    let Ok(message) = serde_json::from_str::<serde_json::Value>(text) else {
+        return;
+    };
+    let now = Instant::now();
+    match message["event"].as_str() {
+        Some("media") => {
+            let Some(codes) = message["media"]["payload"]
+                .as_str()
+                .and_then(|p| BASE64.decode(p).ok())
+            else {
+                return;
+            };
+            let mut samples = vec![0i16; codes.len()];
+            hotline_audio::g711::mulaw_decode_slice(&codes, &mut samples);
+            let audible = hotline_audio::level::dbfs(&samples) >= AUDIBLE_DBFS;
+            let mut state = lock(line);
+            state.bot_frames.push((now, audible));
+            if state.echo.is_empty() {
+                state
+                    .echo
+                    .extend(std::iter::repeat_n(0, ECHO_DELAY_SAMPLES));
+            }
+            state.echo.extend(samples);
+        }
+        Some("clear") => lock(line).clears.push(now),
+        _ => {}
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// One scripted call
+
+/// What one or more calls measured.
+#[derive(Default)]
+struct Tally {
+    voice_to_voice_ms: Vec<u64>,
+    barge_in_reaction_ms: Vec<u64>,
+    interruptions: u32,
+    missed_barge_ins: u32,
+    backchannels: u32,
+    false_on_backchannel: u32,
+    false_on_echo: u32,
+    no_answer: u32,
+    failed_calls: u32,
+}
+
+impl Tally {
+    fn add(&mut self, other: Tally) {
+        self.voice_to_voice_ms.extend(other.voice_to_voice_ms);
+        self.barge_in_reaction_ms.extend(other.barge_in_reaction_ms);
+        self.interruptions += other.interruptions;
+        self.missed_barge_ins += other.missed_barge_ins;
+        self.backchannels += other.backchannels;
+        self.false_on_backchannel += other.false_on_backchannel;
+        self.false_on_echo += other.false_on_echo;
+        self.no_answer += other.no_answer;
+        self.failed_calls += other.failed_calls;
+    }
+}
+
+#[derive(Clone, Copy)]
+enum TurnKind {
+    /// Ask, listen to the whole answer (only the echo goes back).
+    Plain,
+    /// Ask, say a backchannel 1.5 s into the answer.
+    Backchannel,
+    /// Ask, interrupt 1.2 s into the answer with the next question.
+    Interrupt,
+}
+
+const SCRIPT: [TurnKind; 3] = [TurnKind::Plain, TurnKind::Interrupt, TurnKind::Backchannel];
+
+async fn run_call(
+    port: u16,
+    caller: usize,
+    turns: usize,
+    clips: Arc<Clips>,
+) -> Result<Tally, String> {
+    let lang = if caller.is_multiple_of(2) {
+        Lang::Zh
+    } else {
+        Lang::En
+    };
+    let (socket, _) = tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{port}/media"))
+        .await
+        .map_err(|e| format!("connect: {e}"))?;
+    let (mut sink, mut stream) = socket.split();
+    let start = format!(
+        r#"{{"event":"start","sequenceNumber":"1","start":{{"accountSid":"ACbench","streamSid":"MZbench{caller}","callSid":"CAbench{caller}","tracks":["inbound"],"mediaFormat":{{"encoding":"audio/x-mulaw","sampleRate":8000,"channels":1}},"customParameters":{{"lang":"{lang}"}}}},"streamSid":"MZbench{caller}"}}"#
+    );
+    for text in [
+        r#"{"event":"connected","protocol":"Call","version":"1.0.0"}"#.to_string(),
+        start,
+    ] {
+        sink.send(Message::text(text))
+            .await
+            .map_err(|e| format!("send: {e}"))?;
+    }
+    let line: Line = Arc::default();
+    let sender = {
+        let line = Arc::clone(&line);
+        tokio::spawn(async move {
+            let mut clock = tokio::time::interval(Duration::from_millis(20));
+            loop {
+                clock.tick().await;
+                if lock(&line).closed {
+                    let _ = sink
+                        .send(Message::text(r#"{"event":"stop","stop":{}}"#))
+                        .await;
+                    let _ = sink.close().await;
+                    return;
+                }
+                let codes = next_frame(&line, Instant::now());
+                if sink
+                    .send(Message::text(media_message(&codes)))
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+            }
+        })
+    };
+    let receiver = {
+        let line = Arc::clone(&line);
+        tokio::spawn(async move {
+            while let Some(Ok(message)) = stream.next().await {
+                if let Message::Text(text) = message {
+                    receive(&line, text.as_str());
+                }
+            }
+        })
+    };
+
+    let mut tally = Tally::default();
+    let script = Script {
+        line: Arc::clone(&line),
+    };
+    // The greeting: wait for it to start and finish.
+    let call_start = Instant::now();
+    if script
+        .first_audible_after(call_start, Duration::from_secs(30))
+        .await
+        .is_none()
+    {
+        return Err(format!("caller {caller}: no greeting within 30 s"));
+    }
+    script.wait_idle(Duration::from_secs(30)).await;
+    let questions = clips.questions(lang);
+    for turn in 0..turns {
+        let kind = SCRIPT[turn % SCRIPT.len()];
+        let pause = 300 + (turn as u64 * 373 + caller as u64 * 151) % 700;
+        tokio::time::sleep(Duration::from_millis(pause)).await;
+        let question = &questions[(caller * 3 + turn) % questions.len()];
+        let (_, speech_end) = script.play(question).await;
+        let clears_before = script.clears();
+        let Some(answer) = script
+            .first_audible_after(speech_end, Duration::from_secs(15))
+            .await
+        else {
+            eprintln!(
+                "caller {caller} turn {turn}: no answer to {}",
+                question.name
+            );
+            tally.no_answer += 1;
+            continue;
+        };
+        tally.voice_to_voice_ms.push(ms(answer - speech_end));
+        match kind {
+            TurnKind::Plain => {
+                script.wait_idle(Duration::from_secs(30)).await;
+                if script.clears() > clears_before {
+                    tally.false_on_echo += 1;
+                }
+            }
+            TurnKind::Backchannel => {
+                sleep_until(answer + Duration::from_millis(1500)).await;
+                if !script.bot_talking() {
+                    script.wait_idle(Duration::from_secs(30)).await;
+                    continue;
+                }
+                tally.backchannels += 1;
+                let clears_before = script.clears();
+                script.play(clips.backchannel(lang)).await;
+                script.wait_idle(Duration::from_secs(30)).await;
+                if script.clears() > clears_before {
+                    tally.false_on_backchannel += 1;
+                }
+            }
+            TurnKind::Interrupt => {
+                sleep_until(answer + Duration::from_millis(1200)).await;
+                if !script.bot_talking() {
+                    script.wait_idle(Duration::from_secs(30)).await;
+                    continue;
+                }
+                tally.interruptions += 1;
+                let interruption = &questions[(caller * 3 + turn + 1) % questions.len()];
+                script.start(interruption);
+                let onset = script.onset().await;
+                let stopped = script.stopped_after(onset).await;
+                let (_, speech_end) = script.wait_played().await;
+                match stopped {
+                    Some(stopped) => {
+                        tally
+                            .barge_in_reaction_ms
+                            .push(ms(stopped.saturating_duration_since(onset)));
+                        let after = speech_end.max(stopped);
+                        match script
+                            .first_audible_after(after, Duration::from_secs(15))
+                            .await
+                        {
+                            Some(answer) => tally
+                                .voice_to_voice_ms
+                                .push(ms(answer - speech_end.min(answer))),
+                            None => tally.no_answer += 1,
+                        }
+                    }
+                    None => tally.missed_barge_ins += 1,
+                }
+                script.wait_idle(Duration::from_secs(30)).await;
+            }
+        }
+    }
+    lock(&line).closed = true;
+    let _ = sender.await;
+    receiver.abort();
+    Ok(tally)
+}
+
+fn ms(duration: Duration) -> u64 {
+    duration.as_millis() as u64
+}
+
+async fn sleep_until(at: Instant) {
+    tokio::time::sleep_until(tokio::time::Instant::from_std(at)).await;
+}
+
+/// Waiting on the line; everything is decided from the recorded timestamps, so the 10 ms
+/// polling adds no error to the figures.
+struct Script {
+    line: Line,
+}
+
+const POLL: Duration = Duration::from_millis(10);
+
+impl Script {
+    fn clears(&self) -> usize {
+        lock(&self.line).clears.len()
+    }
+
+    /// Starts playing `clip` (replacing nothing: the caller plays one clip at a time).
+    fn start(&self, clip: &Clip) {
+        let mut state = lock(&self.line);
+        state.finished = None;
+        state.playing = Some(Playing {
+            samples: Arc::new(Clip {
+                name: clip.name.clone(),
+                samples: clip.samples.clone(),
+                speech_start: clip.speech_start,
+                speech_end: clip.speech_end,
+            }),
+            position: 0,
+            onset: None,
+            end: None,
+        });
+    }
+
+    /// Plays `clip` to the end; returns its speech onset and end as sent.
+    async fn play(&self, clip: &Clip) -> (Instant, Instant) {
+        self.start(clip);
+        self.wait_played().await
+    }
+
+    async fn wait_played(&self) -> (Instant, Instant) {
+        loop {
+            if let Some(times) = lock(&self.line).finished {
+                return times;
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    async fn onset(&self) -> Instant {
+        loop {
+            {
+                let state = lock(&self.line);
+                if let Some(onset) = state.playing.as_ref().and_then(|p| p.onset) {
+                    return onset;
+                }
+                if let Some((onset, _)) = state.finished {
+                    return onset;
+                }
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// The first audible bot frame that arrived at or after `after`.
+    async fn first_audible_after(&self, after: Instant, timeout: Duration) -> Option<Instant> {
+        let deadline = after + timeout;
+        loop {
+            {
+                let state = lock(&self.line);
+                let found = state
+                    .bot_frames
+                    .iter()
+                    .rev()
+                    .take_while(|(t, _)| *t >= after)
+                    .filter(|(_, audible)| *audible)
+                    .map(|(t, _)| *t)
+                    .last();
+                if found.is_some() {
+                    return found;
+                }
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// Whether the bot's audio was audible in the last 200 ms.
+    fn bot_talking(&self) -> bool {
+        let since = Instant::now() - Duration::from_millis(200);
+        lock(&self.line)
+            .bot_frames
+            .iter()
+            .rev()
+            .take_while(|(t, _)| *t >= since)
+            .any(|(_, audible)| *audible)
+    }
+
+    /// Waits until the bot has been silent for [`IDLE_AFTER`] (or `timeout`).
+    async fn wait_idle(&self, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            let last_audible = lock(&self.line)
+                .bot_frames
+                .iter()
+                .rev()
+                .find(|(_, audible)| *audible)
+                .map(|(t, _)| *t);
+            if last_audible.is_none_or(|t| t.elapsed() >= IDLE_AFTER) {
+                return;
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// When the bot's audio stopped after the caller's onset: the first silent frame of a
+    /// silence that lasted [`STOPPED_AFTER`] or ended in a `clear`, or the `clear` itself if
+    /// earlier. None if it talked on for [`MISSED_AFTER`].
+    async fn stopped_after(&self, onset: Instant) -> Option<Instant> {
+        loop {
+            {
+                let state = lock(&self.line);
+                let clear = state.clears.iter().copied().find(|&t| t >= onset);
+                let mut silence_start: Option<Instant> = None;
+                let mut confirmed = None;
+                for &(t, audible) in state.bot_frames.iter().filter(|(t, _)| *t >= onset) {
+                    if audible {
+                        silence_start = None;
+                        continue;
+                    }
+                    let start = *silence_start.get_or_insert(t);
+                    if t - start >= STOPPED_AFTER || clear.is_some_and(|c| c <= t) {
+                        confirmed = Some(start);
+                        break;
+                    }
+                }
+                let stopped = match (confirmed, clear) {
+                    (Some(s), Some(c)) => Some(s.min(c)),
+                    (s, c) => s.or(c),
+                };
+                if let Some(stopped) = stopped {
+                    return (stopped - onset <= MISSED_AFTER).then_some(stopped);
+                }
+                let last = state.bot_frames.last().map(|(t, _)| *t);
+                if last.is_some_and(|t| t - onset > MISSED_AFTER + STOPPED_AFTER) {
+                    return None;
+                }
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+struct Row {
+    callers: usize,
+    turns: usize,
+    v2v_p50: Option<u64>,
+    v2v_p95: Option<u64>,
+    reaction_p50: Option<u64>,
+    reaction_p95: Option<u64>,
+    tally: Tally,
+    elapsed: Duration,
+}
+
+fn percentile(values: &[u64], p: f64) -> Option<u64> {
+    if values.is_empty() {
+        return None;
+    }
+    let mut sorted = values.to_vec();
+    sorted.sort_unstable();
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil().max(1.0) as usize;
+    Some(sorted[rank.min(sorted.len()) - 1])
+}
+
+fn show(value: Option<u64>) -> String {
+    value.map_or("-".to_string(), |v| v.to_string())
+}
+
+impl Row {
+    fn of(callers: usize, tally: &Tally, elapsed: Duration) -> Self {
+        let tally = Tally {
+            voice_to_voice_ms: tally.voice_to_voice_ms.clone(),
+            barge_in_reaction_ms: tally.barge_in_reaction_ms.clone(),
+            ..*tally
+        };
+        Self {
+            callers,
+            turns: tally.voice_to_voice_ms.len(),
+            v2v_p50: percentile(&tally.voice_to_voice_ms, 50.0),
+            v2v_p95: percentile(&tally.voice_to_voice_ms, 95.0),
+            reaction_p50: percentile(&tally.barge_in_reaction_ms, 50.0),
+            reaction_p95: percentile(&tally.barge_in_reaction_ms, 95.0),
+            tally,
+            elapsed,
+        }
+    }
+
+    fn header() -> String {
+        "| callers | answers | v2v p50 ms | v2v p95 ms | barge-in p50 ms | barge-in p95 ms | missed / interruptions | false on backchannel / backchannels | false on echo | no answer | failed calls | wall s |\n|---|---|---|---|---|---|---|---|---|---|---|---|".to_string()
+    }
+
+    fn line(&self) -> String {
+        let t = &self.tally;
+        format!(
+            "| {} | {} | {} | {} | {} | {} | {} / {} | {} / {} | {} | {} | {} | {:.0} |",
+            self.callers,
+            self.turns,
+            show(self.v2v_p50),
+            show(self.v2v_p95),
+            show(self.reaction_p50),
+            show(self.reaction_p95),
+            t.missed_barge_ins,
+            t.interruptions,
+            t.false_on_backchannel,
+            t.backchannels,
+            t.false_on_echo,
+            t.no_answer,
+            t.failed_calls,
+            self.elapsed.as_secs_f64(),
+        )
+    }
+}
+
+async fn fetch_metrics(port: u16) -> Option<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .ok()?;
+    stream
+        .write_all(b"GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n")
+        .await
+        .ok()?;
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).await.ok()?;
+    Some(reply.split_once("\r\n\r\n")?.1.to_string())
+}

@@ -1,0 +1,279 @@
+//! The call driver: one tokio task per call that runs a [`Session`] over a [`MediaLeg`].
+//!
+//! It feeds the caller's frames with a per-call Silero VAD probability, ticks the session on a
+//! strict 20 ms clock (an absolute schedule: a late tick is skipped, never bunched up) and sends
+//! the one frame each tick yields straight to the leg, runs the session's requests off the clock
+//! ([`CallJobs`]), and publishes what happens ([`CallNotices`]). It ends when the caller hangs
+//! up, the bot hangs up, or the caller is handed to a human.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hotline_audio::FRAME_MS;
+use hotline_audio::vad::SileroVad;
+use tokio::sync::{Semaphore, mpsc};
+use tokio::task::JoinHandle;
+use tokio::time::{Instant, MissedTickBehavior};
+
+use super::call_event::CallEvent;
+use super::clock::Millis;
+use super::driver_jobs::CallJobs;
+use super::driver_notices::{CallEnd, CallNoticeKind, CallNotices};
+use super::input::SessionInput;
+use super::output::SessionOutput;
+use super::session::Session;
+use crate::asr::AsrLanguage;
+use crate::channel::{LegControl, LegEvent, MediaLeg, TransferTarget};
+use crate::engine::Engine;
+use crate::lang::Lang;
+
+/// What every call driver shares: the engine, the notice channel, the synthesis limit.
+pub struct CallServices {
+    pub engine: Arc<Engine>,
+    pub notices: CallNotices,
+    /// Syntheses running at once across all calls (Piper competes with Whisper for the cores).
+    pub(super) tts_slots: Arc<Semaphore>,
+}
+
+impl CallServices {
+    /// Services over `engine`; syntheses are limited to one per CPU core.
+    pub fn new(engine: Arc<Engine>, notices: CallNotices) -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Self {
+            engine,
+            notices,
+            tts_slots: Arc::new(Semaphore::new(cores)),
+        }
+    }
+}
+
+/// What the channel knows about a call before it starts.
+#[derive(Debug, Clone, Default)]
+pub struct CallOptions {
+    /// The caller's language, when the channel knows it: the greeting is in it and Whisper is
+    /// told to decode in it. None: `[call] default_lang` and `[asr] language`.
+    pub lang: Option<Lang>,
+}
+
+/// How a driven call went.
+#[derive(Debug, Clone)]
+pub struct CallSummary {
+    pub call_id: Arc<str>,
+    pub end: CallEnd,
+    pub duration: Millis,
+    /// Caller turns completed.
+    pub turns: u32,
+}
+
+/// Starts driving `leg` on its own task.
+pub fn spawn_call(
+    services: Arc<CallServices>,
+    leg: MediaLeg,
+    options: CallOptions,
+) -> JoinHandle<CallSummary> {
+    tokio::spawn(drive_call(services, leg, options))
+}
+
+/// Drives `leg` until the call is over.
+pub async fn drive_call(
+    services: Arc<CallServices>,
+    leg: MediaLeg,
+    options: CallOptions,
+) -> CallSummary {
+    let MediaLeg {
+        id,
+        caller,
+        mut events,
+        control,
+    } = leg;
+    let call_id: Arc<str> = id.into();
+    let control: Arc<dyn LegControl> = Arc::from(control);
+    let notices = services.notices.clone();
+    notices.publish(&call_id, CallNoticeKind::Started { caller });
+    let started = Instant::now();
+    let mut summary = CallSummary {
+        call_id: Arc::clone(&call_id),
+        end: CallEnd::Failed,
+        duration: Millis::ZERO,
+        turns: 0,
+    };
+
+    let engine = &services.engine;
+    let mut vad = match SileroVad::new(&engine.vad_model) {
+        Ok(vad) => vad,
+        Err(error) => {
+            tracing::error!(call = %call_id, %error, "cannot start the call's VAD; hanging up");
+            control.hang_up().await;
+            notices.publish(
+                &call_id,
+                CallNoticeKind::Ended {
+                    duration: Millis::ZERO,
+                    end: CallEnd::Failed,
+                },
+            );
+            return summary;
+        }
+    };
+    let mut session_config = engine.config.call.clone();
+    if let Some(lang) = options.lang {
+        session_config.default_lang = lang;
+    }
+    let asr_language = options
+        .lang
+        .map_or(engine.config.asr.language, AsrLanguage::from);
+    let transfer_target = Some(engine.config.transfer.target.trim())
+        .filter(|uri| !uri.is_empty())
+        .map(|uri| TransferTarget {
+            uri: uri.to_string(),
+        });
+    let (results, mut job_results) = mpsc::unbounded_channel();
+    let mut jobs = CallJobs::new(Arc::clone(&call_id), &services, asr_language, results);
+    let mut call = DrivenCall {
+        call_id: Arc::clone(&call_id),
+        session: Session::new(session_config, Millis::ZERO),
+        control: Arc::clone(&control),
+        notices: notices.clone(),
+        transfer_target,
+        started,
+        bot_hung_up: false,
+        turns: 0,
+    };
+    tracing::info!(call = %call_id, lang = %call.session.lang(), "call started");
+    call.carry_out(&mut jobs).await;
+
+    let frame = Duration::from_millis(u64::from(FRAME_MS));
+    let mut clock = tokio::time::interval_at(started + frame, frame);
+    clock.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    let end = loop {
+        tokio::select! {
+            biased;
+            _ = clock.tick() => {
+                let now = call.now();
+                call.session.handle(SessionInput::Tick, now);
+            }
+            event = events.recv() => match event {
+                Some(LegEvent::Audio(frame)) => {
+                    let speech_prob = vad.push_frame(&frame).unwrap_or_else(|error| {
+                        tracing::warn!(call = %call_id, %error, "VAD failed on a frame; taken as silence");
+                        0.0
+                    });
+                    let now = call.now();
+                    call.session.handle(SessionInput::CallerAudio { frame, speech_prob }, now);
+                }
+                Some(LegEvent::Dtmf(digit)) => {
+                    let now = call.now();
+                    call.session.handle(SessionInput::Dtmf(digit), now);
+                }
+                Some(LegEvent::HangUp) | None => {
+                    let now = call.now();
+                    call.session.handle(SessionInput::HangUp, now);
+                    call.carry_out(&mut jobs).await;
+                    break CallEnd::CallerHungUp;
+                }
+            },
+            Some(input) = job_results.recv() => {
+                jobs.finished(&input);
+                let now = call.now();
+                call.session.handle(input, now);
+            }
+        }
+        call.carry_out(&mut jobs).await;
+        if call.bot_hung_up {
+            break CallEnd::BotHungUp;
+        }
+        if call.session.is_finished() {
+            break CallEnd::Transferred;
+        }
+    };
+    jobs.abort_all();
+    summary.end = end;
+    summary.duration = call.now();
+    summary.turns = call.turns;
+    tracing::info!(call = %call_id, end = ?end, duration_ms = summary.duration.0, turns = summary.turns, "call ended");
+    notices.publish(
+        &call_id,
+        CallNoticeKind::Ended {
+            duration: summary.duration,
+            end,
+        },
+    );
+    summary
+}
+
+/// The state the loop of one call carries.
+struct DrivenCall {
+    call_id: Arc<str>,
+    session: Session,
+    control: Arc<dyn LegControl>,
+    notices: CallNotices,
+    transfer_target: Option<TransferTarget>,
+    started: Instant,
+    bot_hung_up: bool,
+    turns: u32,
+}
+
+impl DrivenCall {
+    /// Call time now (never goes backwards: tokio's clock is monotonic).
+    fn now(&self) -> Millis {
+        Millis(self.started.elapsed().as_millis() as u64)
+    }
+
+    /// Carries out everything the session asked for since the last input.
+    async fn carry_out(&mut self, jobs: &mut CallJobs) {
+        while let Some(output) = self.session.poll_output() {
+            match output {
+                SessionOutput::PlayFrame(frame) => self.control.send_frame(frame),
+                SessionOutput::FlushPlayback => self.control.flush(),
+                SessionOutput::Transcribe {
+                    request_id,
+                    audio,
+                    lang_hint,
+                    partial: _,
+                } => jobs.transcribe(request_id, audio, lang_hint),
+                SessionOutput::CancelTranscribe { request_id } => {
+                    jobs.cancel_transcribe(request_id)
+                }
+                SessionOutput::AskDialogue { turn_id, request } => {
+                    jobs.ask_dialogue(turn_id, request)
+                }
+                SessionOutput::CancelDialogue { turn_id } => jobs.cancel_dialogue(turn_id),
+                SessionOutput::Speak {
+                    sentence_id,
+                    turn_id,
+                    text,
+                    lang,
+                } => jobs.speak(sentence_id, turn_id, text, lang),
+                SessionOutput::CancelSpeech { turn_id } => jobs.cancel_speech(turn_id),
+                SessionOutput::Transfer { reason, summary } => {
+                    tracing::info!(call = %self.call_id, ?reason, "transferring the caller");
+                    jobs.transfer(
+                        Arc::clone(&self.control),
+                        self.transfer_target.clone(),
+                        summary,
+                    );
+                }
+                SessionOutput::HangUp => {
+                    self.control.hang_up().await;
+                    self.bot_hung_up = true;
+                }
+                SessionOutput::Event(event) => self.publish(event),
+            }
+        }
+    }
+
+    fn publish(&mut self, event: CallEvent) {
+        if let CallEvent::TurnCompleted(record) = &event {
+            self.turns += 1;
+            match serde_json::to_string(record) {
+                Ok(json) => {
+                    tracing::info!(target: "hotline::turn", call = %self.call_id, turn = %json, "turn completed")
+                }
+                Err(error) => {
+                    tracing::warn!(call = %self.call_id, %error, "cannot write the turn record as JSON")
+                }
+            }
+        }
+        self.notices
+            .publish(&self.call_id, CallNoticeKind::Event(event));
+    }
+}

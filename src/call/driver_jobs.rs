@@ -1,0 +1,280 @@
+//! `CallJobs`: the work a call driver runs off its 20 ms clock (Whisper decodes, dialogue
+//! answers, speech synthesis, transfers) and how each is cancelled. Every job ends by sending a
+//! [`SessionInput`] back to the driver's loop; a failed ASR or TTS call is logged and answered
+//! with an empty result, so a broken model never ends a call.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::{Semaphore, mpsc};
+use tokio::task::AbortHandle;
+
+use super::driver::CallServices;
+use super::ids::{RequestId, SentenceId, TurnId};
+use super::input::SessionInput;
+use crate::asr::{AsrLanguage, Transcriber};
+use crate::channel::{LegControl, TransferOutcome, TransferTarget};
+use crate::dialogue::{DialogueEngine, DialogueRequest};
+use crate::engine::Engine;
+use crate::lang::Lang;
+
+/// One sentence waiting for synthesis.
+struct SpeakJob {
+    sentence_id: SentenceId,
+    turn_id: TurnId,
+    text: String,
+    lang: Lang,
+}
+
+/// The running jobs of one call.
+pub(super) struct CallJobs {
+    call_id: Arc<str>,
+    results: mpsc::UnboundedSender<SessionInput>,
+    transcriber: Transcriber,
+    dialogue: Arc<dyn DialogueEngine>,
+    /// Language decodes are forced to (or detection).
+    asr_language: AsrLanguage,
+    transcribing: HashMap<RequestId, AbortHandle>,
+    answering: HashMap<TurnId, AbortHandle>,
+    /// Sentences go to one synthesis worker per call, in order, so the first is ready first.
+    speak_queue: mpsc::UnboundedSender<SpeakJob>,
+    cancelled_turns: Arc<Mutex<HashSet<TurnId>>>,
+    speaker: AbortHandle,
+    transfers: Vec<AbortHandle>,
+}
+
+impl CallJobs {
+    /// Jobs of call `call_id`; results go to `results`.
+    pub(super) fn new(
+        call_id: Arc<str>,
+        services: &CallServices,
+        asr_language: AsrLanguage,
+        results: mpsc::UnboundedSender<SessionInput>,
+    ) -> Self {
+        let (speak_queue, speak_jobs) = mpsc::unbounded_channel();
+        let cancelled_turns = Arc::new(Mutex::new(HashSet::new()));
+        let speaker = tokio::spawn(synthesis_worker(
+            Arc::clone(&call_id),
+            speak_jobs,
+            Arc::clone(&services.engine),
+            Arc::clone(&services.tts_slots),
+            Arc::clone(&cancelled_turns),
+            results.clone(),
+        ))
+        .abort_handle();
+        Self {
+            call_id,
+            results,
+            transcriber: services.engine.transcriber.clone(),
+            dialogue: Arc::clone(&services.engine.dialogue),
+            asr_language,
+            transcribing: HashMap::new(),
+            answering: HashMap::new(),
+            speak_queue,
+            cancelled_turns,
+            speaker,
+            transfers: Vec::new(),
+        }
+    }
+
+    /// Decodes `audio`; answers with `TranscriptReady` (empty text when the decode failed).
+    pub(super) fn transcribe(&mut self, request_id: RequestId, audio: Arc<[i16]>, lang_hint: Lang) {
+        let transcriber = self.transcriber.clone();
+        let results = self.results.clone();
+        let language = self.asr_language;
+        let call_id = Arc::clone(&self.call_id);
+        let task = tokio::spawn(async move {
+            let (text, lang) = match transcriber.transcribe(audio, language).await {
+                Ok(transcript) => (transcript.text, transcript.language),
+                Err(error) => {
+                    tracing::error!(call = %call_id, %error, "transcription failed; treating the utterance as silence");
+                    (String::new(), lang_hint)
+                }
+            };
+            let _ = results.send(SessionInput::TranscriptReady {
+                request_id,
+                text,
+                lang,
+            });
+        });
+        self.transcribing.insert(request_id, task.abort_handle());
+    }
+
+    /// Drops a decode: it leaves the queue if it was waiting for a slot; a running decode
+    /// finishes and its result is ignored by the session.
+    pub(super) fn cancel_transcribe(&mut self, request_id: RequestId) {
+        if let Some(task) = self.transcribing.remove(&request_id) {
+            task.abort();
+        }
+    }
+
+    /// Streams the dialogue engine's answer as `DialogueReply` events, then `DialogueDone`.
+    pub(super) fn ask_dialogue(&mut self, turn_id: TurnId, request: DialogueRequest) {
+        let dialogue = Arc::clone(&self.dialogue);
+        let results = self.results.clone();
+        let task = tokio::spawn(async move {
+            let mut replies = dialogue.respond(request);
+            while let Some(event) = replies.next().await {
+                if results
+                    .send(SessionInput::DialogueReply { turn_id, event })
+                    .is_err()
+                {
+                    return;
+                }
+            }
+            let _ = results.send(SessionInput::DialogueDone { turn_id });
+        });
+        self.answering.insert(turn_id, task.abort_handle());
+    }
+
+    /// Drops the answer's stream, which tells the engine to stop.
+    pub(super) fn cancel_dialogue(&mut self, turn_id: TurnId) {
+        if let Some(task) = self.answering.remove(&turn_id) {
+            task.abort();
+        }
+    }
+
+    /// Queues a sentence for synthesis; answers with `SpeechReady`.
+    pub(super) fn speak(
+        &mut self,
+        sentence_id: SentenceId,
+        turn_id: TurnId,
+        text: String,
+        lang: Lang,
+    ) {
+        let _ = self.speak_queue.send(SpeakJob {
+            sentence_id,
+            turn_id,
+            text,
+            lang,
+        });
+    }
+
+    /// Skips every queued sentence of `turn_id`; one being synthesised finishes unheard.
+    pub(super) fn cancel_speech(&mut self, turn_id: TurnId) {
+        if let Ok(mut cancelled) = self.cancelled_turns.lock() {
+            cancelled.insert(turn_id);
+        }
+    }
+
+    /// Hands the caller to `target` through the leg; answers with `TransferResult`.
+    pub(super) fn transfer(
+        &mut self,
+        control: Arc<dyn LegControl>,
+        target: Option<TransferTarget>,
+        summary: String,
+    ) {
+        let results = self.results.clone();
+        let call_id = Arc::clone(&self.call_id);
+        let task = tokio::spawn(async move {
+            let outcome = match target {
+                Some(target) => control.transfer(&target, &summary).await,
+                None => TransferOutcome::Failed(
+                    "no transfer target: set [transfer] target (e.g. sip:agent@example.com)"
+                        .to_string(),
+                ),
+            };
+            let ok = match outcome {
+                TransferOutcome::Completed => {
+                    tracing::info!(call = %call_id, "transfer completed");
+                    true
+                }
+                TransferOutcome::Failed(reason) => {
+                    tracing::warn!(call = %call_id, %reason, "transfer failed; the bot keeps the call");
+                    false
+                }
+            };
+            let _ = results.send(SessionInput::TransferResult { ok });
+        });
+        self.transfers.push(task.abort_handle());
+    }
+
+    /// Forgets a finished job (its result came back).
+    pub(super) fn finished(&mut self, input: &SessionInput) {
+        match input {
+            SessionInput::TranscriptReady { request_id, .. } => {
+                self.transcribing.remove(request_id);
+            }
+            SessionInput::DialogueDone { turn_id } => {
+                self.answering.remove(turn_id);
+            }
+            SessionInput::TransferResult { .. } => self.transfers.retain(|t| !t.is_finished()),
+            _ => {}
+        }
+    }
+
+    /// Stops everything (the call is over).
+    pub(super) fn abort_all(&mut self) {
+        for (_, task) in self.transcribing.drain() {
+            task.abort();
+        }
+        for (_, task) in self.answering.drain() {
+            task.abort();
+        }
+        for task in self.transfers.drain(..) {
+            task.abort();
+        }
+        self.speaker.abort();
+    }
+}
+
+impl Drop for CallJobs {
+    fn drop(&mut self) {
+        self.abort_all();
+    }
+}
+
+/// Synthesises the call's sentences one after another on the blocking pool.
+async fn synthesis_worker(
+    call_id: Arc<str>,
+    mut jobs: mpsc::UnboundedReceiver<SpeakJob>,
+    engine: Arc<Engine>,
+    slots: Arc<Semaphore>,
+    cancelled_turns: Arc<Mutex<HashSet<TurnId>>>,
+    results: mpsc::UnboundedSender<SessionInput>,
+) {
+    let is_cancelled = |turn_id: TurnId| {
+        cancelled_turns
+            .lock()
+            .map(|cancelled| cancelled.contains(&turn_id))
+            .unwrap_or(false)
+    };
+    while let Some(job) = jobs.recv().await {
+        if is_cancelled(job.turn_id) {
+            continue;
+        }
+        let Ok(permit) = slots.acquire().await else {
+            return;
+        };
+        if is_cancelled(job.turn_id) {
+            continue;
+        }
+        let voice = Arc::clone(engine.voices.voice(job.lang));
+        let text = job.text;
+        let synthesis = tokio::task::spawn_blocking(move || voice.synthesize(&text)).await;
+        drop(permit);
+        let samples: Arc<[i16]> = match synthesis {
+            Ok(Ok(speech)) => speech.samples.into(),
+            Ok(Err(error)) => {
+                tracing::error!(call = %call_id, %error, "speech synthesis failed; the sentence is skipped");
+                Arc::from([])
+            }
+            Err(error) => {
+                tracing::error!(call = %call_id, %error, "speech synthesis task failed; the sentence is skipped");
+                Arc::from([])
+            }
+        };
+        if is_cancelled(job.turn_id) {
+            continue;
+        }
+        if results
+            .send(SessionInput::SpeechReady {
+                sentence_id: job.sentence_id,
+                samples,
+            })
+            .is_err()
+        {
+            return;
+        }
+    }
+}
