@@ -28,6 +28,16 @@ fn cpu_seconds() -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
+fn memory_kib(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
@@ -72,6 +82,7 @@ async fn outbound_pacing_under_concurrent_calls() {
         streams
     });
 
+    let rss_before = memory_kib("VmRSS:");
     let cpu_before = cpu_seconds();
     let wall = Instant::now();
     let outcome = run_sipp_calls(
@@ -84,8 +95,18 @@ async fn outbound_pacing_under_concurrent_calls() {
     )
     .await;
     let cpu = cpu_seconds() - cpu_before;
+    let peak_growth_kib = memory_kib("VmHWM:").saturating_sub(rss_before);
     let elapsed = wall.elapsed();
     outcome.assert_passed("uac_call.xml");
+    // sipp's own view of INVITE → 200 over the wire (rtd on the 200 of uac_call.xml;
+    // millisecond resolution, so 00:00:00:000000 means under 1 ms on average).
+    for line in outcome
+        .output
+        .lines()
+        .filter(|l| l.contains("Response Time"))
+    {
+        println!("sipp: {}", line.trim());
+    }
     let streams = recording.join().expect("receiver thread");
     let seen = bridge
         .collect_until(Duration::from_millis(500), |_| false)
@@ -107,6 +128,21 @@ async fn outbound_pacing_under_concurrent_calls() {
         }
     }
     deviations_ms.sort_by(f64::total_cmp);
+    let mut setup_ms: Vec<f64> = bridge
+        .answer_times
+        .lock()
+        .map(|t| t.iter().map(|d| d.as_secs_f64() * 1000.0).collect())
+        .unwrap_or_default();
+    setup_ms.sort_by(f64::total_cmp);
+    println!(
+        "answer (INVITE handed over → 200 sent) ms p50={:.3} p95={:.3} max={:.3}; \
+         peak memory growth {} KiB = {:.1} KiB per call",
+        percentile(&setup_ms, 0.5),
+        percentile(&setup_ms, 0.95),
+        setup_ms.last().copied().unwrap_or(f64::NAN),
+        peak_growth_kib,
+        peak_growth_kib as f64 / calls.max(1) as f64
+    );
     println!(
         "calls={calls} answered={answered} streams={} packets={packets} lost={lost} \
          deviation_ms p50={:.3} p99={:.3} max={:.3} cpu_s={cpu:.2} wall_s={:.2}",

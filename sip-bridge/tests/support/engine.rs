@@ -49,6 +49,8 @@ pub enum Seen {
 }
 
 pub struct TestBridge {
+    /// Time from the bridge handing over the ringing call to `answer()` returning (200 sent).
+    pub answer_times: std::sync::Arc<std::sync::Mutex<Vec<Duration>>>,
     pub udp: SocketAddr,
     pub tcp: SocketAddr,
     pub seen: mpsc::UnboundedReceiver<Seen>,
@@ -78,6 +80,8 @@ pub async fn start(config: BridgeConfig, script: Script) -> TestBridge {
     let udp = bridge.udp_addr().expect("udp listener");
     let tcp = bridge.tcp_addr().expect("tcp listener");
     let (seen_tx, seen) = mpsc::unbounded_channel();
+    let answer_times = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let times = answer_times.clone();
     let task = tokio::spawn(async move {
         while let Some(incoming) = bridge.accept().await {
             let seen = seen_tx.clone();
@@ -86,6 +90,8 @@ pub async fn start(config: BridgeConfig, script: Script) -> TestBridge {
             })
             .ok();
             let script = script.clone();
+            let times = times.clone();
+            let rang = std::time::Instant::now();
             tokio::spawn(async move {
                 if let Script::LetItRing = script {
                     for _ in 0..200 {
@@ -101,6 +107,9 @@ pub async fn start(config: BridgeConfig, script: Script) -> TestBridge {
                     Ok(call) => call,
                     Err(error) => panic!("answer failed: {error}"),
                 };
+                if let Ok(mut times) = times.lock() {
+                    times.push(rang.elapsed());
+                }
                 seen.send(Seen::Answered(call.info().clone())).ok();
                 let control = call.control();
                 if let Script::HangUpAfter(after) = script {
@@ -157,6 +166,7 @@ pub async fn start(config: BridgeConfig, script: Script) -> TestBridge {
         }
     });
     TestBridge {
+        answer_times,
         udp,
         tcp,
         seen,
