@@ -184,9 +184,9 @@ pub fn find_speech(
         return Ok(None);
     };
     let end_frame = if segmenter.is_speaking() {
-        frames
+        frames.len()
     } else {
-        last_end.unwrap_or(frames)
+        last_end.unwrap_or(frames.len())
     };
     let tail = 200 / FRAME_MS as usize;
     Ok(Some(SpeechRegion {
