@@ -165,6 +165,17 @@ pub struct DialogueConfig {
     pub default_language: crate::lang::Lang,
     /// Calibrated retrieval score (0..1) above which the FAQ answer is given directly.
     pub faq_threshold: f32,
+    /// Hand the caller to a human when they ask for one (转人工, 搵真人, agent ...).
+    pub transfer_on_request: bool,
+    /// Hand an angry caller to a human at once (priority).
+    pub transfer_when_angry: bool,
+    /// Negative caller turns in a call before a priority transfer; 0: never.
+    pub negative_turns_before_transfer: u32,
+    /// Turns in a row without a satisfying answer (no FAQ match, or the caller repeating
+    /// the question) before a transfer; 0: never.
+    pub unresolved_turns_before_transfer: u32,
+    /// Decide each turn's language (and so the reply's) from its text as well as from ASR.
+    pub detect_language: bool,
 }
 
 impl Default for DialogueConfig {
@@ -173,6 +184,11 @@ impl Default for DialogueConfig {
             kb: None,
             default_language: crate::lang::Lang::Zh,
             faq_threshold: crate::dialogue::DEFAULT_FAQ_THRESHOLD,
+            transfer_on_request: true,
+            transfer_when_angry: true,
+            negative_turns_before_transfer: 2,
+            unresolved_turns_before_transfer: 3,
+            detect_language: true,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Command-line interface: argument parsing and one file per subcommand.
 
 mod call_command;
+mod kb_command;
 mod models_command;
 mod serve_command;
 mod transcribe_command;
@@ -39,6 +40,9 @@ pub enum Command {
     /// Fetch, verify and list models.
     #[command(subcommand)]
     Models(models_command::ModelsCommand),
+    /// Knowledge base: import FAQ files and documents, list, search, evaluate.
+    #[command(subcommand)]
+    Kb(kb_command::KbCommand),
 }
 
 pub fn init_logging(verbose: u8) {
@@ -62,5 +66,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Call(args) => call_command::run(config, args),
         Command::Transcribe(args) => transcribe_command::run(config, args),
         Command::Models(command) => models_command::run(config, command),
+        Command::Kb(command) => kb_command::run(config, command),
     }
 }

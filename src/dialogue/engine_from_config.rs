@@ -10,6 +10,7 @@ use super::engine::DialogueEngine;
 use super::faq_error::FaqError;
 use super::kb_engine::KnowledgeBaseEngine;
 use super::knowledge_base::KnowledgeBase;
+use super::policy_engine::{PolicyConfig, PolicyEngine};
 use crate::config::DialogueConfig;
 
 /// The engine for `config`, ready to share between calls.
@@ -24,7 +25,19 @@ pub fn load_engine(config: &DialogueConfig) -> Result<Arc<dyn DialogueEngine>, F
         source = %config.kb.as_ref().map_or("built-in demo FAQ".to_string(), |p| p.display().to_string()),
         "FAQ knowledge base loaded"
     );
-    Ok(Arc::new(
+    let faq: Arc<dyn DialogueEngine> = Arc::new(
         KnowledgeBaseEngine::new(Arc::new(knowledge)).with_threshold(config.faq_threshold),
-    ))
+    );
+    with_policy(faq, config)
+}
+
+/// `engine` inside the policy layer configured by `config`.
+pub fn with_policy(
+    engine: Arc<dyn DialogueEngine>,
+    config: &DialogueConfig,
+) -> Result<Arc<dyn DialogueEngine>, FaqError> {
+    Ok(Arc::new(PolicyEngine::new(
+        engine,
+        PolicyConfig::from_dialogue(config),
+    )?))
 }

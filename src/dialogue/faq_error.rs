@@ -77,6 +77,18 @@ pub enum FaqError {
         first: FaqLocation,
     },
 
+    #[error("cannot write {path}: {source}; check that the directory exists and is writable")]
+    Write {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error(
+        "{at}: bad passage ({detail}); each line of a passages file is one JSON object with id, source, title, text and lang: re-create it with `hotline kb import DOC.md --into FAQ`"
+    )]
+    Passages { at: FaqLocation, detail: String },
+
     #[error("{source_name} holds no FAQ entries; add at least one row under the header")]
     NoEntries { source_name: String },
 

@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use super::answer_sentences::split_sentences;
 use super::engine::{DialogueEngine, EngineDescription};
-use super::knowledge_base::KnowledgeBase;
+use super::follow_up::follow_up;
+use super::knowledge_base::{Hit, KnowledgeBase};
 use super::reply_event::ReplyEvent;
 use super::reply_stream::ReplyStream;
 use super::request::DialogueRequest;
@@ -55,12 +56,7 @@ impl KnowledgeBaseEngine {
     /// The whole answer as events: `Matched` and the answer's sentences, or `NoMatch` and the
     /// not-sure sentence.
     pub fn answer(&self, request: &DialogueRequest) -> Vec<ReplyEvent> {
-        let best = self
-            .knowledge
-            .search(&request.transcript, request.lang, 1)
-            .into_iter()
-            .next();
-        match best {
+        match self.best_hit(request) {
             Some(hit) if hit.score >= self.threshold => {
                 let mut events = vec![ReplyEvent::Matched {
                     faq_id: hit.faq_id,
@@ -80,6 +76,31 @@ impl KnowledgeBaseEngine {
                 },
                 ReplyEvent::sentence(not_sure_sentence(request.lang), request.lang),
             ],
+        }
+    }
+}
+
+impl KnowledgeBaseEngine {
+    /// The best topic for the turn; a short follow-up ("那周末呢？") is also searched together
+    /// with the caller's previous question (see [`follow_up`]).
+    pub fn best_hit(&self, request: &DialogueRequest) -> Option<Hit> {
+        let search = |text: &str| {
+            self.knowledge
+                .search(text, request.lang, 1)
+                .into_iter()
+                .next()
+        };
+        let alone = search(&request.transcript);
+        let Some(follow) = follow_up(request) else {
+            return alone;
+        };
+        let answered_alone = alone.as_ref().is_some_and(|h| h.score >= self.threshold);
+        if answered_alone && !follow.marked {
+            return alone;
+        }
+        match search(&format!("{} {}", follow.context, request.transcript)) {
+            Some(joined) if joined.score >= self.threshold => Some(joined),
+            _ => alone,
         }
     }
 }
@@ -200,6 +221,34 @@ mod tests {
             matches!(strict_first, Some(ReplyEvent::Matched { .. })),
             best >= 1.0,
             "threshold 1.0 answers only a perfect match"
+        );
+    }
+
+    #[test]
+    fn short_follow_up_is_answered_in_the_topic_of_the_previous_question() {
+        let engine = engine();
+        let first = engine.answer(&DialogueRequest::new("运费怎么算？", Lang::Zh));
+        assert!(
+            matches!(&first[0], ReplyEvent::Matched { faq_id, .. } if faq_id == "shipping_fee"),
+            "{first:?}"
+        );
+        let follow = DialogueRequest::new("那寄到香港呢？", Lang::Zh).with_history(vec![
+            Turn::caller("运费怎么算？", Lang::Zh),
+            Turn::bot("订单满九十九元包邮，不满的话运费是十元。", Lang::Zh),
+        ]);
+        let events = engine.answer(&follow);
+        assert!(
+            matches!(&events[0], ReplyEvent::Matched { faq_id, .. } if faq_id == "shipping_fee"),
+            "{events:?}"
+        );
+        let weekend = DialogueRequest::new("那礼拜天呢？", Lang::Zh).with_history(vec![
+            Turn::caller("你们几点开门", Lang::Zh),
+            Turn::bot("我们的门店每天上午十点到晚上十点营业。", Lang::Zh),
+        ]);
+        let events = engine.answer(&weekend);
+        assert!(
+            matches!(&events[0], ReplyEvent::Matched { faq_id, .. } if faq_id == "opening_hours"),
+            "{events:?}"
         );
     }
 

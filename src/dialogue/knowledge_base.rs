@@ -1,7 +1,9 @@
 //! The FAQ as a searchable knowledge base: entries plus a precomputed index over their phrasings.
 //!
 //! Shared by the FAQ engine (answer when the best hit passes a threshold), later by the LLM
-//! engine (retrieved context) and `hotline kb eval`.
+//! engine (retrieved context) and `hotline kb eval`. Document passages (imported Markdown or
+//! text, see [`Passage`]) are indexed beside the FAQ and searched with
+//! [`KnowledgeBase::search_passages`], each passage its own "topic", calibrated the same way.
 //!
 //! # Score calibration
 //!
@@ -31,6 +33,7 @@ use super::faq_entry::FaqEntry;
 use super::faq_error::FaqError;
 use super::faq_file::{parse_faq_csv, parse_faq_yaml, read_faq_file};
 use super::match_text::TextAnalyzer;
+use super::passage_store::{Passage, passages_path_for, read_passages};
 use crate::lang::Lang;
 
 /// The demo shop's FAQ (an electronics shop in Guangzhou and Hong Kong), built into the binary.
@@ -52,6 +55,14 @@ pub struct Hit {
     pub answer_lang: Lang,
 }
 
+/// A document passage found for a question.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PassageHit {
+    pub passage: Passage,
+    /// Calibrated similarity in 0..=1, like [`Hit::score`].
+    pub score: f32,
+}
+
 /// Where an indexed phrasing comes from.
 #[derive(Debug, Clone, Copy)]
 struct Phrasing {
@@ -68,6 +79,8 @@ pub struct KnowledgeBase {
     topics: Vec<Vec<usize>>,
     phrasings: Vec<Phrasing>,
     index: Bm25Index,
+    passages: Vec<Passage>,
+    passage_index: Bm25Index,
     analyzer: Arc<TextAnalyzer>,
 }
 
@@ -100,13 +113,29 @@ impl KnowledgeBase {
             topics,
             phrasings,
             index,
+            passages: Vec::new(),
+            passage_index: Bm25Index::build(&[]),
             analyzer,
         })
     }
 
-    /// Loads and indexes an FAQ file (`.csv`, `.yaml`, `.yml`).
+    /// The same knowledge base with `passages` (replacing any it had) indexed for search.
+    pub fn with_passages(mut self, passages: Vec<Passage>) -> Self {
+        let docs: Vec<(usize, Vec<_>)> = passages
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (i, self.analyzer.terms(&format!("{}\n{}", p.title, p.text))))
+            .collect();
+        self.passage_index = Bm25Index::build(&docs);
+        self.passages = passages;
+        self
+    }
+
+    /// Loads and indexes an FAQ file (`.csv`, `.yaml`, `.yml`), and the document passages
+    /// stored beside it (`NAME.passages.jsonl`) when there are any.
     pub fn load(path: &Path) -> Result<Self, FaqError> {
-        Self::from_entries(read_faq_file(path)?)
+        let passages = read_passages(&passages_path_for(path))?;
+        Ok(Self::from_entries(read_faq_file(path)?)?.with_passages(passages))
     }
 
     /// Parses and indexes FAQ CSV text; `source` names it in errors.
@@ -132,6 +161,46 @@ impl KnowledgeBase {
     /// Number of distinct FAQ ids.
     pub fn topic_count(&self) -> usize {
         self.topics.len()
+    }
+
+    /// The distinct FAQ ids, in order of first appearance.
+    pub fn topic_ids(&self) -> Vec<String> {
+        self.topics
+            .iter()
+            .filter_map(|entries| entries.first().map(|&e| self.entries[e].id.clone()))
+            .collect()
+    }
+
+    /// The document passages, in stored order.
+    pub fn passages(&self) -> &[Passage] {
+        &self.passages
+    }
+
+    /// The `k` passages best matching `query`, best first (none sharing no term).
+    pub fn search_passages(&self, query: &str, k: usize) -> Vec<PassageHit> {
+        let terms = self.analyzer.terms(query);
+        let perfect = self.passage_index.self_score(&terms);
+        if k == 0 || perfect <= 0.0 || self.passages.is_empty() {
+            return Vec::new();
+        }
+        let coverage = self.passage_index.topic_coverage(&terms);
+        let mut ranked: Vec<(usize, f32)> = self
+            .passage_index
+            .scores(&terms)
+            .into_iter()
+            .enumerate()
+            .filter(|(_, s)| *s > 0.0)
+            .map(|(i, s)| (i, 0.5 * ((s / perfect).clamp(0.0, 1.0) + coverage[i])))
+            .collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        ranked
+            .into_iter()
+            .take(k)
+            .map(|(i, score)| PassageHit {
+                passage: self.passages[i].clone(),
+                score: score.clamp(0.0, 1.0),
+            })
+            .collect()
     }
 
     /// The `k` best topics for `query`, best first, answers chosen for a caller speaking

@@ -8,33 +8,63 @@ mod action;
 mod answer_sentences;
 mod bm25_index;
 mod cantonese_forms;
+mod document_chunks;
 mod engine;
 mod engine_from_config;
 mod english_words;
 mod faq_entry;
 mod faq_error;
 mod faq_file;
+mod follow_up;
 mod kb_engine;
+mod kb_eval;
+mod kb_import;
 mod knowledge_base;
+mod language_detect;
 mod match_text;
+mod passage_store;
+mod policy_emotion;
+mod policy_engine;
+mod policy_handover;
+mod policy_human_request;
+mod policy_unresolved;
 mod reply_event;
 mod reply_stream;
 mod request;
 
 #[cfg(test)]
 mod demo_faq_tests;
+#[cfg(test)]
+mod policy_engine_tests;
 
 pub use action::{DialogueAction, TransferReason};
 pub use answer_sentences::split_sentences;
 pub use cantonese_forms::CantoneseForms;
+pub use document_chunks::{PASSAGE_CHARS, chunk_document};
 pub use engine::{DialogueEngine, EngineDescription};
-pub use engine_from_config::load_engine;
+pub use engine_from_config::{load_engine, with_policy};
 pub use faq_entry::FaqEntry;
 pub use faq_error::{FaqError, FaqLocation};
 pub use faq_file::{parse_faq_csv, parse_faq_yaml, read_faq_file};
 pub use kb_engine::{DEFAULT_FAQ_THRESHOLD, KnowledgeBaseEngine, not_sure_sentence};
-pub use knowledge_base::{DEMO_FAQ_CSV, Hit, KnowledgeBase};
+pub use kb_eval::{
+    Accuracy, CaseOutcome, EvalCase, EvalCasesError, EvalReport, Expectation, TransferFigures,
+    evaluate, parse_eval_cases,
+};
+pub use kb_import::{
+    DEFAULT_FAQ_FILE, ImportKind, ImportSummary, faq_to_csv, faq_to_yaml, import_document,
+    import_faq, merge_entries, target_faq_path,
+};
+pub use knowledge_base::{DEMO_FAQ_CSV, Hit, KnowledgeBase, PassageHit};
+pub use language_detect::{LanguageDetector, LanguageEvidence, detect_turn_language};
 pub use match_text::{Term, TermKind, TextAnalyzer};
+pub use passage_store::{
+    Passage, merge_passages, parse_passages, passages_path_for, passages_to_jsonl, read_passages,
+};
+pub use policy_emotion::{Emotion, EmotionDetector, EmotionLabel};
+pub use policy_engine::{PolicyConfig, PolicyEngine, TurnAssessment};
+pub use policy_handover::{HandoverFacts, handover_sentence, transfer_summary};
+pub use policy_human_request::HumanRequestDetector;
 pub use reply_event::ReplyEvent;
 pub use reply_stream::{
     DEFAULT_REPLY_BUFFER, Pending, ReplySender, ReplyStream, ReplyStreamClosed,
