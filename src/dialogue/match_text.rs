@@ -4,7 +4,8 @@
 //! standard written Chinese ([`CantoneseForms`]); Traditional (Hong Kong variants included) to
 //! Simplified (OpenCC `hk2s`); a few Simplified variants that differ by region (帐/账).
 //!
-//! Terms: for Han text, jieba words (minus function words) and the character bigrams inside
+//! Terms are cut after one more fold, of frequent ASR homophones and synonyms
+//! ([`DomainFolds`]). For Han text, jieba words (minus function words) and the character bigrams inside
 //! words of three or more characters (支付宝 also matches 支付), and at a lower weight the
 //! single characters of multi-character words (下单 also meets 下了单); for Latin
 //! text stemmed English words (see [`english_key`]). Bigrams across word boundaries are not
@@ -18,6 +19,7 @@ use ferrous_opencc::config::BuiltinConfig;
 use jieba_rs::Jieba;
 
 use super::cantonese_forms::CantoneseForms;
+use super::domain_folds::{DomainFolds, english_synonym};
 use super::english_words::english_key;
 use super::faq_error::FaqError;
 
@@ -67,6 +69,7 @@ pub struct Term {
 /// Folds text and cuts it into terms. Expensive to build (dictionaries); share one.
 pub struct TextAnalyzer {
     cantonese: CantoneseForms,
+    domain: DomainFolds,
     to_simplified: OpenCC,
     jieba: Jieba,
 }
@@ -88,6 +91,7 @@ impl TextAnalyzer {
             })?;
         Ok(Self {
             cantonese: CantoneseForms::new(),
+            domain: DomainFolds::new(),
             to_simplified,
             jieba: Jieba::new(),
         })
@@ -127,8 +131,10 @@ impl TextAnalyzer {
     }
 
     /// The match terms of `text`, in order of appearance (repeats kept: they are term frequency).
+    /// Terms are cut from the folded text with ASR homophones and synonyms folded too
+    /// ([`DomainFolds`]).
     pub fn terms(&self, text: &str) -> Vec<Term> {
-        let folded = self.fold(text);
+        let folded = self.domain.apply(&self.fold(text));
         let mut terms = Vec::new();
         for token in self.jieba.cut(&folded, false) {
             let word = token.word;
@@ -156,7 +162,7 @@ impl TextAnalyzer {
             } else {
                 for latin in word.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’'))
                 {
-                    if let Some(key) = english_key(latin) {
+                    if let Some(key) = english_key(english_synonym(latin)) {
                         terms.push(Term {
                             kind: TermKind::Latin,
                             text: key,

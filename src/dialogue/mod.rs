@@ -9,6 +9,7 @@ mod answer_sentences;
 mod bm25_index;
 mod cantonese_forms;
 mod document_chunks;
+mod domain_folds;
 mod engine;
 mod engine_from_config;
 mod english_words;
