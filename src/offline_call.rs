@@ -171,7 +171,9 @@ pub fn find_speech(
     let (mut first_start, mut last_end) = (None, None);
     let frames = hotline_audio::split_into_frames(audio);
     for frame in &frames {
-        let probability = vad.push_frame(frame).map_err(|e| OfflineCallError::Vad(e.to_string()))?;
+        let probability = vad
+            .push_frame(frame)
+            .map_err(|e| OfflineCallError::Vad(e.to_string()))?;
         match segmenter.push(probability) {
             Some(VadEvent::SpeechStart { start_frame, .. }) => {
                 first_start.get_or_insert(start_frame as usize);

@@ -142,10 +142,21 @@ fn collapse_repeats(text: &str, max_repeats: usize) -> String {
                 out.extend_from_slice(pattern);
                 i += n * unit;
                 // A last copy cut short by trimming ("okay okay okay okay") is part of the run.
-                let core: Vec<char> = pattern.iter().copied().filter(|c| c.is_alphanumeric()).collect();
+                let core: Vec<char> = pattern
+                    .iter()
+                    .copied()
+                    .filter(|c| c.is_alphanumeric())
+                    .collect();
                 let rest: Vec<char> = chars[i..].iter().copied().take(unit).collect();
-                let rest_core: Vec<char> = rest.iter().copied().filter(|c| c.is_alphanumeric()).collect();
-                if !core.is_empty() && rest_core == core && pattern.starts_with(&rest[..rest.len().min(core.len())]) {
+                let rest_core: Vec<char> = rest
+                    .iter()
+                    .copied()
+                    .filter(|c| c.is_alphanumeric())
+                    .collect();
+                if !core.is_empty()
+                    && rest_core == core
+                    && pattern.starts_with(&rest[..rest.len().min(core.len())])
+                {
                     i += rest.len();
                 }
                 continue 'outer;

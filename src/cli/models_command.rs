@@ -43,7 +43,7 @@ pub fn run(config: Config, command: ModelsCommand) -> anyhow::Result<()> {
                 FetchEvent::TryingSource { id, source } => println!("{id}: trying {source}"),
                 FetchEvent::Download { done, total, .. } => {
                     // One line per 10 MB, so logs stay readable.
-                    if *done >= last_progress + 10 << 20 || Some(*done) == *total {
+                    if *done >= last_progress + (10 << 20) || Some(*done) == *total {
                         last_progress = *done;
                         let total = total
                             .map(|t| format!(" of {} MB", t >> 20))
