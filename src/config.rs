@@ -176,6 +176,19 @@ pub struct DialogueConfig {
     pub unresolved_turns_before_transfer: u32,
     /// Decide each turn's language (and so the reply's) from its text as well as from ASR.
     pub detect_language: bool,
+    /// Which engine answers: kb (FAQ only), llm, rasa or relay.
+    pub engine: crate::dialogue::EngineChoice,
+    /// Replace IDs, card numbers, phones and emails by placeholders in what is sent to an LLM
+    /// or external bot and in transcripts that are stored or logged.
+    pub redact_pii: bool,
+    /// Words the bot must never say (added to a small built-in list); a sentence holding
+    /// one is replaced by a safe sentence before it is spoken.
+    pub blacklist: Vec<String>,
+    pub llm: crate::dialogue::LlmConfig,
+    /// Company HTTP APIs the LLM may call (`[[dialogue.tools]]`).
+    pub tools: Vec<crate::dialogue::ToolConfig>,
+    pub rasa: crate::dialogue::RasaConfig,
+    pub relay: crate::dialogue::RelayConfig,
 }
 
 impl Default for DialogueConfig {
@@ -189,6 +202,13 @@ impl Default for DialogueConfig {
             negative_turns_before_transfer: 2,
             unresolved_turns_before_transfer: 3,
             detect_language: true,
+            engine: crate::dialogue::EngineChoice::Kb,
+            redact_pii: true,
+            blacklist: Vec::new(),
+            llm: crate::dialogue::LlmConfig::default(),
+            tools: Vec::new(),
+            rasa: crate::dialogue::RasaConfig::default(),
+            relay: crate::dialogue::RelayConfig::default(),
         }
     }
 }

@@ -3,6 +3,7 @@
 mod call_command;
 mod kb_command;
 mod models_command;
+mod pii_command;
 mod serve_command;
 mod transcribe_command;
 
@@ -43,6 +44,8 @@ pub enum Command {
     /// Knowledge base: import FAQ files and documents, list, search, evaluate.
     #[command(subcommand)]
     Kb(kb_command::KbCommand),
+    /// Find and redact personal data (IDs, HKIDs, cards, phones, emails) in a text.
+    Pii(pii_command::PiiArgs),
 }
 
 pub fn init_logging(verbose: u8) {
@@ -67,5 +70,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Transcribe(args) => transcribe_command::run(config, args),
         Command::Models(command) => models_command::run(config, command),
         Command::Kb(command) => kb_command::run(config, command),
+        Command::Pii(args) => pii_command::run(config, args),
     }
 }
