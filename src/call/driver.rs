@@ -24,6 +24,7 @@ use super::output::SessionOutput;
 use super::session::Session;
 use crate::asr::AsrLanguage;
 use crate::channel::{LegControl, LegEvent, MediaLeg, TransferTarget};
+use crate::dialogue::redact_for_storage;
 use crate::engine::Engine;
 use crate::lang::Lang;
 
@@ -137,6 +138,7 @@ pub async fn drive_call(
         started,
         bot_hung_up: false,
         turns: 0,
+        redact_pii: engine.config.dialogue.redact_pii,
     };
     tracing::info!(call = %call_id, lang = %call.session.lang(), "call started");
     call.carry_out(&mut jobs).await;
@@ -210,6 +212,8 @@ struct DrivenCall {
     started: Instant,
     bot_hung_up: bool,
     turns: u32,
+    /// Redact personal data (IDs, cards, phones, emails) from what is logged.
+    redact_pii: bool,
 }
 
 impl DrivenCall {
@@ -264,7 +268,15 @@ impl DrivenCall {
     fn publish(&mut self, event: CallEvent) {
         if let CallEvent::TurnCompleted(record) = &event {
             self.turns += 1;
-            match serde_json::to_string(record) {
+            let mut logged = record.as_ref().clone();
+            for text in [
+                &mut logged.caller_text,
+                &mut logged.bot_text,
+                &mut logged.bot_text_heard,
+            ] {
+                *text = redact_for_storage(text, self.redact_pii).into_owned();
+            }
+            match serde_json::to_string(&logged) {
                 Ok(json) => {
                     tracing::info!(target: "hotline::turn", call = %self.call_id, turn = %json, "turn completed")
                 }
