@@ -14,6 +14,8 @@ use std::collections::HashMap;
 /// (as heard or said, as indexed) on folded Simplified text.
 const FOLDS: &[(&str, &str)] = &[
     // ASR homophones.
+    ("又没有", "有没有"),
+    ("保纠", "保修"),
     ("发火", "发货"),
     ("法货", "发货"),
     ("发获", "发货"),
