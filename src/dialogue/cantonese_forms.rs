@@ -9,7 +9,7 @@
 //! Simplified form where it differs and is unambiguous). A key that maps to itself protects a
 //! standard word from a shorter rule (關係 must not become 關是). Longest key wins.
 
-use std::collections::HashMap;
+use super::phrase_rewriter::PhraseRewriter;
 
 /// (colloquial, standard written) pairs. Grows as review finds new forms.
 const FORMS: &[(&str, &str)] = &[
@@ -152,8 +152,7 @@ const FORMS: &[(&str, &str)] = &[
 /// The fold table, ready for longest-match rewriting.
 #[derive(Debug)]
 pub struct CantoneseForms {
-    forms: HashMap<&'static str, &'static str>,
-    longest_key_chars: usize,
+    rewriter: PhraseRewriter,
 }
 
 impl Default for CantoneseForms {
@@ -164,38 +163,14 @@ impl Default for CantoneseForms {
 
 impl CantoneseForms {
     pub fn new() -> Self {
-        let forms: HashMap<_, _> = FORMS.iter().copied().collect();
-        let longest_key_chars = forms.keys().map(|k| k.chars().count()).max().unwrap_or(1);
         Self {
-            forms,
-            longest_key_chars,
+            rewriter: PhraseRewriter::new(FORMS),
         }
     }
 
     /// `text` with every colloquial form replaced by its written form (longest match first).
     pub fn to_written(&self, text: &str) -> String {
-        let chars: Vec<(usize, char)> = text.char_indices().collect();
-        let mut out = String::with_capacity(text.len() + 8);
-        let mut i = 0;
-        while i < chars.len() {
-            let mut matched = false;
-            let longest = self.longest_key_chars.min(chars.len() - i);
-            for len in (1..=longest).rev() {
-                let start = chars[i].0;
-                let end = chars.get(i + len).map_or(text.len(), |c| c.0);
-                if let Some(written) = self.forms.get(&text[start..end]) {
-                    out.push_str(written);
-                    i += len;
-                    matched = true;
-                    break;
-                }
-            }
-            if !matched {
-                out.push(chars[i].1);
-                i += 1;
-            }
-        }
-        out
+        self.rewriter.rewrite(text)
     }
 }
 

@@ -9,7 +9,7 @@
 //! in the FAQ for each of them. English synonyms are word-level, in
 //! [`english_synonym`].
 
-use std::collections::HashMap;
+use super::phrase_rewriter::PhraseRewriter;
 
 /// (as heard or said, as indexed) on folded Simplified text.
 const FOLDS: &[(&str, &str)] = &[
@@ -128,8 +128,7 @@ pub fn english_synonym(word: &str) -> &str {
 /// The fold table, ready for longest-match rewriting.
 #[derive(Debug)]
 pub struct DomainFolds {
-    folds: HashMap<&'static str, &'static str>,
-    longest_key_chars: usize,
+    rewriter: PhraseRewriter,
 }
 
 impl Default for DomainFolds {
@@ -140,38 +139,14 @@ impl Default for DomainFolds {
 
 impl DomainFolds {
     pub fn new() -> Self {
-        let folds: HashMap<_, _> = FOLDS.iter().copied().collect();
-        let longest_key_chars = folds.keys().map(|k| k.chars().count()).max().unwrap_or(1);
         Self {
-            folds,
-            longest_key_chars,
+            rewriter: PhraseRewriter::new(FOLDS),
         }
     }
 
     /// `text` with every homophone and synonym replaced (longest match first).
     pub fn apply(&self, text: &str) -> String {
-        let chars: Vec<(usize, char)> = text.char_indices().collect();
-        let mut out = String::with_capacity(text.len());
-        let mut i = 0;
-        while i < chars.len() {
-            let longest = self.longest_key_chars.min(chars.len() - i);
-            let start = chars[i].0;
-            let found = (1..=longest).rev().find_map(|len| {
-                let end = chars.get(i + len).map_or(text.len(), |c| c.0);
-                self.folds.get(&text[start..end]).map(|to| (len, *to))
-            });
-            match found {
-                Some((len, to)) => {
-                    out.push_str(to);
-                    i += len;
-                }
-                None => {
-                    out.push(chars[i].1);
-                    i += 1;
-                }
-            }
-        }
-        out
+        self.rewriter.rewrite(text)
     }
 }
 

@@ -38,6 +38,7 @@ mod llm_tool_calls;
 mod llm_tools;
 mod match_text;
 mod passage_store;
+mod phrase_rewriter;
 mod pii_checks;
 mod pii_normalised_text;
 mod pii_redaction;
