@@ -115,6 +115,28 @@ pub fn word_error_rate(reference: &str, hypothesis: &str) -> f64 {
     previous[h.len()] as f64 / r.len() as f64
 }
 
+/// A free TCP port on loopback.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind a loopback port")
+        .local_addr()
+        .expect("local address")
+        .port()
+}
+
+/// `GET path` over plain HTTP/1.0; `None` while the server is not up.
+pub fn http_get(port: u16, path: &str) -> Option<String> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .ok()?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").ok()?;
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).ok()?;
+    Some(reply)
+}
+
 #[test]
 fn error_rates_count_edits() {
     assert_eq!(character_error_rate("甚至出现", "甚至出现"), 0.0);
