@@ -46,8 +46,6 @@ pub struct CallReport {
 
 #[derive(Debug, thiserror::Error)]
 pub enum OfflineCallError {
-    #[error("cannot read the question: {0}")]
-    Input(#[from] hotline_audio::wav::WavError),
     #[error(
         "no speech found in {0} (the VAD heard only silence or noise): record the question again, louder or closer to the microphone"
     )]
@@ -64,18 +62,19 @@ pub enum OfflineCallError {
     NothingRecognised(String),
 }
 
-/// Runs the pipeline on `input`, writing the spoken answer to `output`.
+/// Runs the pipeline on `audio` (16 kHz mono, read from `input`, which names it in errors),
+/// writing the spoken answer to `output`.
 pub async fn run(
     engine: &Engine,
+    audio: &[i16],
     input: &Path,
     output: &Path,
     language: AsrLanguage,
 ) -> Result<CallReport, OfflineCallError> {
-    let audio = hotline_audio::wav::read_wav_16k_mono(input)?.samples;
     let started = Instant::now();
     let mut timings = StageTimings::default();
 
-    let region = find_speech(&engine.vad_model, &engine.config.vad, &audio)?
+    let region = find_speech(&engine.vad_model, &engine.config.vad, audio)?
         .ok_or_else(|| OfflineCallError::NoSpeech(input.display().to_string()))?;
     timings.vad = started.elapsed().as_millis() as u64;
 

@@ -29,7 +29,7 @@ pub struct CallArgs {
 
 pub fn run(mut config: Config, args: CallArgs) -> anyhow::Result<()> {
     // Read the input before loading models, so a bad file fails fast and cheaply.
-    hotline_audio::wav::read_wav_16k_mono(&args.input)?;
+    let audio = hotline_audio::wav::read_wav_16k_mono(&args.input)?.samples;
     if let Some(kb) = args.kb {
         config.dialogue.kb = Some(kb);
     }
@@ -40,6 +40,7 @@ pub fn run(mut config: Config, args: CallArgs) -> anyhow::Result<()> {
         .build()?;
     let report = runtime.block_on(crate::offline_call::run(
         &engine,
+        &audio,
         &args.input,
         &args.output,
         language,

@@ -9,10 +9,10 @@
 
 use regex::Regex;
 
-use super::answer_sentences::split_sentences;
 use super::language_detect::LanguageDetector;
 use super::passage_store::Passage;
 use crate::lang::Lang;
+use crate::tts::SentenceSplitter;
 
 /// Most characters in one passage (a few paragraphs: enough context, still specific).
 pub const PASSAGE_CHARS: usize = 400;
@@ -160,7 +160,7 @@ fn pack(paragraphs: &[String]) -> Vec<String> {
         if paragraph.chars().count() <= PASSAGE_CHARS {
             pieces.push(paragraph.clone());
         } else {
-            pieces.extend(split_sentences(paragraph));
+            pieces.extend(SentenceSplitter::split_whole(paragraph));
         }
     }
     let mut passages = Vec::new();

@@ -5,7 +5,6 @@
 
 use std::sync::Arc;
 
-use super::answer_sentences::split_sentences;
 use super::engine::{DialogueEngine, EngineDescription};
 use super::follow_up::follow_up;
 use super::knowledge_base::{Hit, KnowledgeBase};
@@ -13,6 +12,7 @@ use super::reply_event::ReplyEvent;
 use super::reply_stream::ReplyStream;
 use super::request::DialogueRequest;
 use crate::lang::Lang;
+use crate::tts::SentenceSplitter;
 
 /// Default lowest calibrated score (see [`KnowledgeBase`]) at which an FAQ answer is given.
 ///
@@ -63,7 +63,7 @@ impl KnowledgeBaseEngine {
                     score: hit.score,
                 }];
                 events.extend(
-                    split_sentences(&hit.answer)
+                    SentenceSplitter::split_whole(&hit.answer)
                         .into_iter()
                         .map(|s| ReplyEvent::sentence(s, hit.answer_lang)),
                 );

@@ -15,7 +15,6 @@ use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 
 use super::action::{DialogueAction, TransferReason};
-use super::answer_sentences::split_sentences;
 use super::engine::{DialogueEngine, EngineDescription};
 use super::engine_load_error::EngineLoadError;
 use super::kb_engine::not_sure_sentence;
@@ -140,7 +139,7 @@ impl Shared {
                 score: best.score,
             }];
             events.extend(
-                split_sentences(&best.answer)
+                SentenceSplitter::split_whole(&best.answer)
                     .into_iter()
                     .map(|s| ReplyEvent::sentence(s, best.answer_lang)),
             );

@@ -5,7 +5,6 @@
 //!   questions; [`KnowledgeBaseEngine`] answers from it.
 
 mod action;
-mod answer_sentences;
 mod bm25_index;
 mod cantonese_forms;
 mod connector_config;
@@ -70,7 +69,6 @@ mod pii_tests;
 mod policy_engine_tests;
 
 pub use action::{DialogueAction, TransferReason};
-pub use answer_sentences::split_sentences;
 pub use cantonese_forms::CantoneseForms;
 pub use connector_config::{RasaConfig, RelayConfig};
 pub use connector_sessions::ConversationIds;

@@ -10,7 +10,6 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::action::{DialogueAction, TransferReason};
-use super::answer_sentences::split_sentences;
 use super::connector_config::RasaConfig;
 use super::connector_sessions::ConversationIds;
 use super::engine::DialogueEngine;
@@ -19,6 +18,7 @@ use super::kb_engine::not_sure_sentence;
 use super::reply_event::ReplyEvent;
 use super::reply_stream::{ReplySender, ReplyStream};
 use super::request::DialogueRequest;
+use crate::tts::SentenceSplitter;
 
 /// One message of Rasa's answer.
 #[derive(Debug, Deserialize)]
@@ -137,7 +137,7 @@ fn events_of(messages: Vec<RasaMessage>, request: &DialogueRequest) -> Vec<Reply
     for message in messages {
         if let Some(text) = &message.text {
             events.extend(
-                split_sentences(text)
+                SentenceSplitter::split_whole(text)
                     .into_iter()
                     .map(|s| ReplyEvent::sentence(s, request.lang)),
             );

@@ -8,6 +8,9 @@
 //! is split near `max_chars`, at the last comma or space (never inside a number). Markdown
 //! (emphasis, headings, list markers, code ticks, links) is stripped: TTS would read it aloud.
 
+/// Longest sentence of a complete text before a forced cut.
+const WHOLE_TEXT_MAX_CHARS: usize = 240;
+
 /// Where the splitter may cut.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SplitLimits {
@@ -46,6 +49,19 @@ impl SentenceSplitter {
             limits,
             ..Self::default()
         }
+    }
+
+    /// A complete text (an FAQ answer, a document paragraph) split the same way as a stream,
+    /// except that a written text keeps its own long sentences: the forced cut near 60
+    /// characters exists for unpunctuated token streams.
+    pub fn split_whole(text: &str) -> Vec<String> {
+        let mut splitter = Self::with_limits(SplitLimits {
+            max_chars: WHOLE_TEXT_MAX_CHARS,
+            ..SplitLimits::default()
+        });
+        let mut sentences = splitter.push(text);
+        sentences.extend(splitter.finish());
+        sentences
     }
 
     /// Add a fragment of the stream; returns the sentences it completed, in order.
