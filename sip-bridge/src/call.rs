@@ -122,19 +122,25 @@ pub struct CallControl {
 }
 
 impl CallControl {
-    /// Queues one frame; the bridge sends it in its 20 ms slot. Ignored once the caller is
-    /// bridged to an agent (the agent's audio owns the line).
+    /// Queues one frame; the bridge sends it in its 20 ms slot. Ignored while a transfer runs
+    /// (the hold audio owns the line; an engine that keeps playing its 20 ms clock, silence
+    /// included, would otherwise shred it) and once the caller is bridged to an agent (the
+    /// agent's audio owns the line). With nothing queued the bridge sends silence itself.
     pub fn send_frame(&self, frame: Frame) {
-        if !self.is_transferred() {
+        if self.engine_owns_the_line() {
             self.link.outbound.push(frame);
         }
     }
 
-    /// Queues many frames (a synthesized sentence).
+    /// Queues many frames (a synthesized sentence); ignored like [`Self::send_frame`].
     pub fn send_frames(&self, frames: impl IntoIterator<Item = Frame>) {
-        if !self.is_transferred() {
+        if self.engine_owns_the_line() {
             self.link.outbound.extend(frames);
         }
+    }
+
+    fn engine_owns_the_line(&self) -> bool {
+        !self.is_transferred() && !self.is_transferring()
     }
 
     /// Drops all queued outbound audio now (barge-in). Returns the frames dropped.

@@ -40,6 +40,8 @@ pub enum Seen {
         caller: usize,
         agent: usize,
     },
+    /// When the engine called `transfer` (the transfer decision).
+    TransferStarted(std::time::Instant),
     Transferred(TransferResult),
     /// What a second transfer request while the first ran returned.
     SecondTransfer(TransferResult),
@@ -119,11 +121,24 @@ pub async fn start(config: BridgeConfig, script: Script) -> TestBridge {
                         control.hang_up().await;
                     });
                 }
+                let hung_up = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
                 if let Script::Transfer { after, request } = &script {
+                    // Like the real call driver: one frame every 20 ms, silence when there is
+                    // nothing to say, through the transfer too.
+                    let (clock_control, stop) = (control.clone(), hung_up.clone());
+                    tokio::spawn(async move {
+                        let mut tick = tokio::time::interval(Duration::from_millis(20));
+                        while !stop.load(std::sync::atomic::Ordering::Acquire) {
+                            tick.tick().await;
+                            clock_control.send_frame(hotline_audio::Frame::silence());
+                        }
+                    });
                     let (control, request, after, seen) =
                         (control.clone(), request.clone(), *after, seen.clone());
                     tokio::spawn(async move {
                         tokio::time::sleep(after).await;
+                        seen.send(Seen::TransferStarted(std::time::Instant::now()))
+                            .ok();
                         // join! polls the first request first: it is in progress (waiting on
                         // the network) when the second one is made.
                         let (result, second) = tokio::join!(
@@ -152,6 +167,7 @@ pub async fn start(config: BridgeConfig, script: Script) -> TestBridge {
                             seen.send(Seen::Dtmf(digit)).ok();
                         }
                         CallEvent::HangUp(reason) => {
+                            hung_up.store(true, std::sync::atomic::Ordering::Release);
                             seen.send(Seen::AudioFrames(frames)).ok();
                             seen.send(Seen::LoudFrames {
                                 caller: loud_caller,
