@@ -5,6 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+pub mod baresip_peer;
+
 /// The `hotline` binary under test.
 pub fn hotline() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_hotline"));
@@ -147,4 +149,49 @@ fn error_rates_count_edits() {
         0.0
     );
     assert_eq!(word_error_rate("a b c d", "a x c"), 0.5);
+}
+
+/// A free UDP port on loopback (for SIP peers).
+pub fn free_udp_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .expect("bind a loopback UDP port")
+        .local_addr()
+        .expect("local address")
+        .port()
+}
+
+/// Edits to turn `reference` into the closest stretch of `hypothesis`, per reference
+/// character (ignoring punctuation, spaces and case): how well `hypothesis` *contains*
+/// `reference` when it also holds other speech (a greeting, a briefing).
+pub fn contained_error_rate(reference: &str, hypothesis: &str) -> f64 {
+    let r = comparable(reference);
+    let h = comparable(hypothesis);
+    if r.is_empty() {
+        return 0.0;
+    }
+    // Semi-global alignment: the stretch of `hypothesis` may start and end anywhere.
+    let mut previous = vec![0usize; h.len() + 1];
+    for (i, rc) in r.iter().enumerate() {
+        let mut current = vec![i + 1; h.len() + 1];
+        for (j, hc) in h.iter().enumerate() {
+            current[j + 1] = (previous[j] + usize::from(rc != hc))
+                .min(previous[j + 1] + 1)
+                .min(current[j] + 1);
+        }
+        previous = current;
+    }
+    previous.into_iter().min().unwrap_or(r.len()) as f64 / r.len() as f64
+}
+
+#[test]
+fn contained_error_rate_finds_the_reference_inside_other_speech() {
+    assert_eq!(
+        contained_error_rate("delivery", "hello delivery goodbye"),
+        0.0
+    );
+    assert_eq!(
+        contained_error_rate("delivery", "hello delivary goodbye"),
+        0.125
+    );
+    assert!(contained_error_rate("delivery", "we accept cards") > 0.5);
 }
