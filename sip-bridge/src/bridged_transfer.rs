@@ -25,6 +25,9 @@ use crate::outbound_queue::OutboundQueue;
 use crate::sdp::{SdpOffer, render_offer};
 use crate::transfer_request::{TransferError, TransferRequest};
 
+/// Longest the agent waits, after answering, for a briefing still being synthesised.
+const BRIEFING_WAIT: Duration = Duration::from_secs(10);
+
 /// The URI to INVITE: `sip:`/`sips:` targets as they are; `tel:` numbers via the proxy.
 pub(crate) fn dial_uri(target: &str, proxy: Option<SocketAddr>) -> Result<String, TransferError> {
     match target.split_once(':') {
@@ -143,7 +146,14 @@ pub(crate) async fn bridge_to_agent(
     });
     info!(call_id = %link.info.call_id, codec = ?media.codec, "agent answered");
 
-    if let Some(briefing) = &request.agent_briefing {
+    let briefing = match &request.agent_briefing {
+        Some(briefing) => tokio::select! {
+            frames = briefing.frames(BRIEFING_WAIT) => frames,
+            () = link.media_stop.cancelled() => None,
+        },
+        None => None,
+    };
+    if let Some(briefing) = &briefing {
         agent_queue.extend(briefing.iter().cloned());
         let limit = Duration::from_millis(20 * briefing.len() as u64 + 2000);
         let deadline = tokio::time::Instant::now() + limit;

@@ -28,6 +28,7 @@
 //! Modules without I/O (testable with no sockets): [`sdp`], [`jitter_buffer`], [`dtmf_event`],
 //! [`rtp_packet`], [`pacing_clock`], [`edge_codec`].
 
+mod agent_briefing;
 mod blind_transfer;
 mod bridge_shared;
 mod bridged_transfer;
@@ -57,6 +58,7 @@ mod transfer;
 mod transfer_request;
 mod trunk_registration;
 
+pub use agent_briefing::{AgentBriefing, BriefingSender};
 pub use call::{Call, CallControl, CallEvent, CallInfo, HangUpReason};
 pub use config::{BridgeConfig, TrunkRegistration};
 pub use digest_guard::{InboundAuth, SipUser};

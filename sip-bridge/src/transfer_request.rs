@@ -5,11 +5,9 @@
 //! so recording and transcription continue). `BlindThenBridged` tries REFER first and falls back
 //! to bridging when the trunk refuses it or the target fails.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use hotline_audio::Frame;
-
+use crate::agent_briefing::AgentBriefing;
 use crate::hold_audio::HoldAudio;
 
 /// How to transfer.
@@ -34,8 +32,9 @@ pub struct TransferRequest {
     /// Played to the caller while the agent rings (bridged mode).
     pub hold_audio: HoldAudio,
     /// Played to the agent when they answer, before the caller is connected (16 kHz frames,
-    /// e.g. a spoken summary of the conversation). The caller keeps hearing hold audio.
-    pub agent_briefing: Option<Arc<[Frame]>>,
+    /// e.g. a spoken summary of the conversation). The caller keeps hearing hold audio. May be
+    /// [`AgentBriefing::pending`], so the transfer (and hold audio) need not wait for TTS.
+    pub agent_briefing: Option<AgentBriefing>,
     /// How long the agent may ring (bridged) or the trunk may take to report success (blind).
     pub ring_timeout: Duration,
 }

@@ -169,7 +169,7 @@ async fn bridged_transfer_relays_audio_both_ways() {
     let script = Script::Transfer {
         after: Duration::from_millis(300),
         request: TransferRequest {
-            agent_briefing: Some(tone_frames(400.0, 25)),
+            agent_briefing: Some(tone_frames(400.0, 25).into()),
             hold_audio: HoldAudio::SoftChime,
             ..request(&agent_target, TransferMode::Bridged)
         },

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hotline_audio::{Frame, split_into_frames};
-use sip_bridge::{CallControl, CallEvent, HoldAudio, TransferMode, TransferRequest};
+use sip_bridge::{AgentBriefing, CallControl, CallEvent, HoldAudio, TransferMode, TransferRequest};
 use tokio::sync::mpsc;
 use tracing::{info, warn};
 
@@ -37,22 +37,23 @@ impl SipTransferPolicy {
         }
     }
 
-    async fn briefing(&self, summary: &str) -> Option<Arc<[Frame]>> {
+    /// Starts synthesising the agent briefing and returns it pending, so the transfer (and the
+    /// caller's hold audio) starts now rather than after text-to-speech.
+    fn briefing(&self, summary: &str) -> Option<AgentBriefing> {
         let engine = self.engine.as_ref()?;
-        let lang = briefing_lang(summary, engine.config.dialogue.default_language);
-        let voice: Arc<dyn Voice> = engine.voices.voice(lang).clone();
         if !self.sip.transfer.brief_agent || summary.trim().is_empty() {
             return None;
         }
+        let lang = briefing_lang(summary, engine.config.dialogue.default_language);
+        let voice: Arc<dyn Voice> = engine.voices.voice(lang).clone();
         let text = summary.to_string();
-        match tokio::task::spawn_blocking(move || voice.synthesize(&text)).await {
-            Ok(Ok(speech)) => Some(split_into_frames(&speech.samples).into()),
-            Ok(Err(error)) => {
-                warn!(%error, "agent briefing not synthesised; transferring without it");
-                None
-            }
-            Err(_) => None,
-        }
+        let (sender, briefing) = AgentBriefing::pending();
+        tokio::task::spawn_blocking(move || match voice.synthesize(&text) {
+            Ok(speech) => sender.send(split_into_frames(&speech.samples).into()),
+            // Dropping the sender connects the agent without a briefing.
+            Err(error) => warn!(%error, "agent briefing not synthesised; transferring without it"),
+        });
+        Some(briefing)
     }
 }
 
@@ -102,7 +103,7 @@ impl LegControl for SipLegControl {
                 target: uri.clone(),
                 mode: self.policy.mode(),
                 hold_audio: HoldAudio::SoftChime,
-                agent_briefing: self.policy.briefing(summary).await,
+                agent_briefing: self.policy.briefing(summary),
                 ring_timeout: Duration::from_secs(u64::from(
                     self.policy.sip.transfer.ring_timeout_s.max(1),
                 )),
