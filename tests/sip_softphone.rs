@@ -74,6 +74,8 @@ fn rtp_window(count: u16) -> u16 {
 
 fn write_engine_config(dir: &Path, http: u16, sip: u16, agent_sip: u16) -> PathBuf {
     let rtp = rtp_window(100);
+    // `[transfer] target` as well: the call driver (src/call/driver_jobs.rs) refuses to transfer
+    // when it is empty, even with `[sip.transfer] target` set.
     let text = format!(
         r#"[server]
 listen = "127.0.0.1:{http}"
@@ -384,7 +386,7 @@ fn softphone_call(dir: &Path) -> Result<(), String> {
         &caller,
         0,
         Duration::from_millis(600),
-        Duration::from_millis(800),
+        Duration::from_millis(1200),
         Duration::from_secs(40),
         "the greeting",
     )
