@@ -146,10 +146,13 @@ pub(crate) async fn bridge_to_agent(
     });
     info!(call_id = %link.info.call_id, codec = ?media.codec, "agent answered");
 
+    let mut agent_gone = agent_ended.clone();
     let briefing = match &request.agent_briefing {
         Some(briefing) => tokio::select! {
             frames = briefing.frames(BRIEFING_WAIT) => frames,
             () = link.media_stop.cancelled() => None,
+            _ = wait_ended(&mut caller_ended) => None,
+            _ = wait_ended(&mut agent_gone) => None,
         },
         None => None,
     };

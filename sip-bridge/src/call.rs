@@ -171,6 +171,10 @@ impl CallControl {
     /// a second request while one is in progress fails at once with
     /// [`TransferError::AlreadyInProgress`] (no double dial). On failure the caller is still
     /// connected to us and the engine carries on.
+    ///
+    /// The transfer runs in a task of its own: an engine that drops this future (its call ended)
+    /// does not abandon the agent's leg half-way; the task sees the caller gone and hangs the
+    /// agent up.
     pub async fn transfer(&self, request: TransferRequest) -> TransferResult {
         let target = checked_target(&request.target)?.to_string();
         if self.is_transferred() {
@@ -180,13 +184,25 @@ impl CallControl {
             return Err(TransferError::AlreadyInProgress);
         }
         info!(call_id = %self.link.info.call_id, %target, mode = ?request.mode, "transfer requested");
-        let result = crate::transfer::run(&self.link, &target, &request).await;
-        if result.is_ok() {
-            self.link.transferred.store(true, Ordering::Release);
+        let link = self.link.clone();
+        let task = tokio::spawn(async move {
+            let result = crate::transfer::run(&link, &target, &request).await;
+            if result.is_ok() {
+                link.transferred.store(true, Ordering::Release);
+            }
+            link.transfer_running.store(false, Ordering::Release);
+            info!(call_id = %link.info.call_id, ?result, "transfer finished");
+            result
+        });
+        match task.await {
+            Ok(result) => result,
+            Err(error) => {
+                self.link.transfer_running.store(false, Ordering::Release);
+                Err(TransferError::Sip(format!(
+                    "the transfer task failed: {error}"
+                )))
+            }
         }
-        self.link.transfer_running.store(false, Ordering::Release);
-        info!(call_id = %self.link.info.call_id, ?result, "transfer finished");
-        result
     }
 
     /// Sends BYE and stops the media. The event stream ends with `HangUp(LocalHangUp)`.
