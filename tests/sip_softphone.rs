@@ -353,10 +353,18 @@ fn seconds(samples: usize) -> f64 {
 }
 
 /// The whole call; `Err` carries what went wrong with the peers' and the engine's logs.
-fn softphone_call(dir: &Path) -> Result<(), String> {
-    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR"));
+/// The engine, the auto-answering agent and a caller whose call is up and whose greeting has
+/// played out.
+struct Scene {
+    agent: BaresipPeer,
+    caller: BaresipPeer,
+    engine: Engine,
+    greeting_end: usize,
+}
+
+fn call_the_engine(dir: &Path) -> Result<Scene, String> {
     let silence = microphone(dir, "silence.wav", None, 300);
-    let mut agent = BaresipPeer::start(PeerSetup {
+    let agent = BaresipPeer::start(PeerSetup {
         name: "agent",
         dir: dir.join("agent"),
         auto_answer: true,
@@ -373,8 +381,6 @@ fn softphone_call(dir: &Path) -> Result<(), String> {
     })?;
     let with_logs =
         |error: String| format!("{error}\n--- hotline serve:\n{}", engine.server.log_tail());
-
-    // 1. Call, greeting, question, answer.
     caller.command(
         "dial",
         &format!("sip:hotline@127.0.0.1:{}", engine.sip_port),
@@ -391,6 +397,57 @@ fn softphone_call(dir: &Path) -> Result<(), String> {
         "the greeting",
     )
     .map_err(with_logs)?;
+    Ok(Scene {
+        agent,
+        caller,
+        engine,
+        greeting_end,
+    })
+}
+
+/// The caller presses 0 (RFC 4733 from baresip): the agent's phone rings and answers, and the
+/// caller's hang-up ends the agent's call.
+fn key_zero_call(dir: &Path) -> Result<(), String> {
+    let Scene {
+        mut agent,
+        mut caller,
+        engine,
+        ..
+    } = call_the_engine(dir)?;
+    let with_logs =
+        |error: String| format!("{error}\n--- hotline serve:\n{}", engine.server.log_tail());
+    let pressed = Instant::now();
+    caller.command("sndcode", "0")?;
+    agent
+        .wait_event("CALL_ESTABLISHED", Duration::from_secs(60))
+        .map_err(|e| with_logs(format!("pressing 0 did not reach the agent: {e}")))?;
+    println!(
+        "the agent answered {:.1} s after the caller pressed 0",
+        pressed.elapsed().as_secs_f64()
+    );
+    caller.command("hangup", "")?;
+    agent
+        .wait_event("CALL_CLOSED", Duration::from_secs(10))
+        .map_err(|e| {
+            with_logs(format!(
+                "the caller's hang-up did not end the agent's call: {e}"
+            ))
+        })?;
+    Ok(())
+}
+
+fn softphone_call(dir: &Path) -> Result<(), String> {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let Scene {
+        mut agent,
+        mut caller,
+        engine,
+        greeting_end,
+    } = call_the_engine(dir)?;
+    let with_logs =
+        |error: String| format!("{error}\n--- hotline serve:\n{}", engine.server.log_tail());
+
+    // 1. Greeting over: question, answer.
     let question = microphone(dir, "question.wav", Some(&support::fixture(QUESTION)), 180);
     let asked_at = caller.heard().len();
     caller.command("ausrc", &format!("aufile,{}", question.display()))?;
@@ -518,15 +575,21 @@ fn softphone_call(dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
-#[test]
-fn a_softphone_caller_hears_the_faq_answer_and_reaches_the_agent() {
+/// One call at a time: each runs an engine and two phones on a 2-core machine.
+static ONE_CALL_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Runs `call` in a temp dir, kept (and named) when it fails or `HOTLINE_KEEP_TEST_FILES` is set.
+fn run_call(call: fn(&Path) -> Result<(), String>) {
     require_baresip();
     support::require_model_file("ggml-base-q8_0.bin");
+    let _one = ONE_CALL_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let dir = tempfile::Builder::new()
         .prefix("hotline-softphone-")
         .tempdir()
         .expect("temp dir");
-    let outcome = softphone_call(dir.path());
+    let outcome = call(dir.path());
     if outcome.is_err() || std::env::var_os("HOTLINE_KEEP_TEST_FILES").is_some() {
         let kept = dir.keep();
         println!("recordings and logs kept in {}", kept.display());
@@ -534,4 +597,14 @@ fn a_softphone_caller_hears_the_faq_answer_and_reaches_the_agent() {
     if let Err(error) = outcome {
         panic!("{error}");
     }
+}
+
+#[test]
+fn a_softphone_caller_hears_the_faq_answer_and_reaches_the_agent() {
+    run_call(softphone_call);
+}
+
+#[test]
+fn a_softphone_caller_pressing_0_reaches_the_agent() {
+    run_call(key_zero_call);
 }
