@@ -97,7 +97,7 @@ impl Default for AsrConfig {
             threads_per_decode: 1,
             max_concurrent_decodes: 0,
             temperature_fallback: false,
-            audio_ctx_margin: 96,
+            audio_ctx_margin: crate::asr::TranscriberOptions::default().audio_ctx_margin,
             max_tokens_per_second: 10,
             mandarin_script: ChineseScript::Simplified,
             cantonese_script: ChineseScript::TraditionalHk,

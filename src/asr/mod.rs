@@ -3,12 +3,14 @@
 //! normalisation, hallucination filter).
 
 mod asr_language;
+mod decode_cancel;
 mod hallucination_filter;
 mod script_normaliser;
 mod state_pool;
 mod transcriber;
 
 pub use asr_language::AsrLanguage;
+pub use decode_cancel::DecodeCancel;
 pub use hallucination_filter::{HallucinationFilter, Rejection};
 pub use script_normaliser::{ChineseScript, DEFAULT_CANTONESE_KEEP, ScriptNormaliser};
 pub use transcriber::{AsrError, Transcriber, TranscriberOptions, Transcript};

@@ -31,6 +31,8 @@ struct FileTranscript<'a> {
     language: crate::lang::Lang,
     whisper_language: &'a str,
     rejected: Option<&'a str>,
+    /// Mean probability of the chosen text tokens.
+    confidence: f32,
     audio_ms: u64,
     timings_ms: Timings,
     rtf: f64,
@@ -67,6 +69,7 @@ pub fn run(config: Config, args: TranscribeArgs) -> anyhow::Result<()> {
             language: transcript.language,
             whisper_language: &transcript.whisper_language,
             rejected: transcript.rejected.as_deref(),
+            confidence: transcript.confidence,
             audio_ms: transcript.audio_ms,
             rtf: transcript.decode_ms as f64 / transcript.audio_ms.max(1) as f64,
             timings_ms: Timings {
@@ -78,10 +81,11 @@ pub fn run(config: Config, args: TranscribeArgs) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string(&out)?);
         } else {
             println!(
-                "{}\t[{}] {}\t({} ms audio, {} ms decode, RTF {:.3}){}",
+                "{}\t[{}] {}\t(confidence {:.2}, {} ms audio, {} ms decode, RTF {:.3}){}",
                 out.file,
                 out.language,
                 out.text,
+                out.confidence,
                 out.audio_ms,
                 out.timings_ms.decode,
                 out.rtf,
