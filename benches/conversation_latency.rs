@@ -17,6 +17,7 @@
 //!   said nothing (echo); missed barge-ins: the bot talked on for 2 s over a real question.
 //!
 //! Run: `cargo bench --bench conversation_latency`. Environment:
+//! - `HOTLINE_BENCH_VERBOSE=1`: print every measurement's timestamps since the call started;
 //! - `HOTLINE_BENCH_QUICK=1`: one caller, 3 turns, no sweep;
 //! - `HOTLINE_BENCH_TURNS` (default 6) turns per call;
 //! - `HOTLINE_BENCH_LEVELS` (default `1,2,4,8,12,16`) concurrent callers tried in order; the
@@ -64,6 +65,13 @@ fn main() {
             .collect()
     };
     let command = command_line(quick);
+    // RUST_LOG=hotline::event=debug prints every call event (off by default).
+    if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_default_env() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .try_init();
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -443,6 +451,7 @@ async fn run_call(
             .map_err(|e| format!("send: {e}"))?;
     }
     let line: Line = Arc::default();
+    let call_start = Instant::now();
     let sender = {
         let line = Arc::clone(&line);
         tokio::spawn(async move {
@@ -483,7 +492,6 @@ async fn run_call(
         line: Arc::clone(&line),
     };
     // The greeting: wait for it to start and finish.
-    let call_start = Instant::now();
     if script
         .first_audible_after(call_start, Duration::from_secs(30))
         .await
@@ -512,6 +520,13 @@ async fn run_call(
             continue;
         };
         tally.voice_to_voice_ms.push(ms(answer - speech_end));
+        if verbose() {
+            eprintln!(
+                "caller {caller} turn {turn}: speech end at {} ms, first answer audio at {} ms",
+                ms(speech_end - call_start),
+                ms(answer - call_start)
+            );
+        }
         match kind {
             TurnKind::Plain => {
                 script.wait_idle(Duration::from_secs(30)).await;
@@ -547,6 +562,14 @@ async fn run_call(
                 let (_, speech_end) = script.wait_played().await;
                 match stopped {
                     Some(stopped) => {
+                        if verbose() {
+                            eprintln!(
+                                "caller {caller} turn {turn}: interruption onset at {} ms, bot stopped at {} ms (since the call started)",
+                                ms(onset - call_start),
+                                ms(stopped - call_start)
+                            );
+                            eprintln!("  bot audio from onset: {}", script.audibility_since(onset));
+                        }
                         tally
                             .barge_in_reaction_ms
                             .push(ms(stopped.saturating_duration_since(onset)));
@@ -571,6 +594,12 @@ async fn run_call(
     let _ = sender.await;
     receiver.abort();
     Ok(tally)
+}
+
+/// `HOTLINE_BENCH_VERBOSE=1`: print each measurement's timestamps, to line up with the
+/// server's call events (`RUST_LOG=hotline::event=debug`).
+fn verbose() -> bool {
+    std::env::var("HOTLINE_BENCH_VERBOSE").is_ok_and(|v| v != "0" && !v.is_empty())
 }
 
 fn ms(duration: Duration) -> u64 {
@@ -666,6 +695,22 @@ impl Script {
         }
     }
 
+    /// The bot's frames since `from` as runs: `A12 S40` = 12 audible then 40 silent frames.
+    fn audibility_since(&self, from: Instant) -> String {
+        let state = lock(&self.line);
+        let mut runs: Vec<(bool, usize)> = Vec::new();
+        for &(_, audible) in state.bot_frames.iter().filter(|(t, _)| *t >= from) {
+            match runs.last_mut() {
+                Some((kind, count)) if *kind == audible => *count += 1,
+                _ => runs.push((audible, 1)),
+            }
+        }
+        runs.iter()
+            .map(|(audible, count)| format!("{}{count}", if *audible { 'A' } else { 'S' }))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
     /// Whether the bot's audio was audible in the last 200 ms.
     fn bot_talking(&self) -> bool {
         let since = Instant::now() - Duration::from_millis(200);
@@ -714,6 +759,14 @@ impl Script {
                         confirmed = Some(start);
                         break;
                     }
+                }
+                // A silence still running when the `clear` came ended in it, even if no frame
+                // after the `clear` has arrived yet.
+                if confirmed.is_none()
+                    && let (Some(start), Some(c)) = (silence_start, clear)
+                    && start <= c
+                {
+                    confirmed = Some(start);
                 }
                 let stopped = match (confirmed, clear) {
                     (Some(s), Some(c)) => Some(s.min(c)),

@@ -97,6 +97,11 @@ pub enum FalseBargeInReason {
     Backchannel(String),
     /// The transcriber heard no words in it.
     NothingRecognised,
+    /// Short, and the words the transcriber forced out of it are too unsure to act on.
+    LowConfidence(String),
+    /// Short, and its transcript has more syllables than the caller had time to say (the
+    /// bot's echo under a hum, or words Whisper invented).
+    Implausible(String),
     /// The bot was saying something that cannot be interrupted (the AI disclosure, a transfer
     /// notice).
     NotInterruptible,

@@ -15,6 +15,7 @@ use super::end_of_turn::{EndOfTurnCue, end_of_turn_cue, hangover_ms};
 use super::ids::RequestId;
 use super::output::SessionOutput;
 use super::session::{PendingStop, Phase, Session};
+use super::speech_rate::syllables_per_second;
 use super::turn_record::{TurnOutcome, TurnRecord};
 use super::utterance::{BotActivity, Candidate, Decode, DecodeResult, Utterance};
 use crate::dialogue::{DialogueRequest, Speaker, Turn};
@@ -29,6 +30,16 @@ impl Session {
     /// are not our echo can start one, and only those count towards a barge-in.
     pub(super) fn on_caller_audio(&mut self, frame: &Frame, speech_prob: f32, now: Millis) {
         self.echo.record_caller(now, frame.rms());
+        // What the transcriber gets: a frame that is only our echo is silence to it, so an
+        // interruption is judged on the caller's sound, not on the bot's words coming back.
+        let echo_only = self.echo.explains_caller_frame(now);
+        let silence;
+        let frame = if echo_only {
+            silence = Frame::silence();
+            &silence
+        } else {
+            frame
+        };
         let vad_speech = self.vad.update(speech_prob);
         if self.phase != Phase::Active {
             self.pre_roll.push(frame);
@@ -40,7 +51,7 @@ impl Session {
             }
             self.ignore_until_silence = false;
         }
-        let echo = vad_speech && self.echo.explains_caller_frame(now);
+        let echo = vad_speech && echo_only;
         let caller_speech = vad_speech && !echo;
         if caller_speech {
             self.last_activity = now;
@@ -160,15 +171,19 @@ impl Session {
             return;
         };
         candidate.last_evidence = now;
-        if protected_until.is_some_and(|until| now < until) {
+        // The window shields the bot's first words from sound that starts over them; a caller
+        // who was already talking when the bot started is not shielded against.
+        let shielded = candidate.activity == BotActivity::Speaking;
+        if shielded && protected_until.is_some_and(|until| now < until) {
             candidate.protected_ms += FRAME;
             return;
         }
         candidate.counted_ms += FRAME;
         let onset = *candidate.onset.get_or_insert(now);
         let counted = candidate.counted_ms;
+        // Pause a speaking bot; hold a thinking one (it does not start over the caller).
         if counted >= barge_in.pause_after_ms
-            && let Some(reply) = self.reply.as_mut().filter(|r| r.started_at.is_some())
+            && let Some(reply) = self.reply.as_mut()
         {
             reply.paused.get_or_insert(onset);
         }
@@ -327,11 +342,13 @@ impl Session {
         request_id: RequestId,
         text: String,
         lang: Lang,
+        confidence: f32,
         now: Millis,
     ) {
         let Some(utterance) = self.utterance.as_mut() else {
             return;
         };
+        let speech_ms = utterance.speech_ms;
         if utterance.partial == Some(request_id) {
             utterance.partial = None;
             let has_final = utterance
@@ -359,8 +376,17 @@ impl Session {
         utterance.cue = end_of_turn_cue(&text, &self.config.turn);
         if utterance.candidate.is_some() {
             let text = text.trim();
+            let barge_in = &self.config.barge_in;
+            let too_fast =
+                syllables_per_second(text, speech_ms) > barge_in.max_syllables_per_second;
             if text.is_empty() {
                 self.drop_candidate(FalseBargeInReason::NothingRecognised, now);
+            } else if too_fast {
+                // More words than the caller had time to say: echo or an invention.
+                self.drop_candidate(FalseBargeInReason::Implausible(text.to_string()), now);
+            } else if confidence < barge_in.min_confidence {
+                // A hum or a noise Whisper forced into words ("嗯" heard as "我们").
+                self.drop_candidate(FalseBargeInReason::LowConfidence(text.to_string()), now);
             } else if self.backchannels.is_backchannel(text) {
                 self.drop_candidate(FalseBargeInReason::Backchannel(text.to_string()), now);
             } else {
@@ -384,6 +410,12 @@ impl Session {
         let Some(reply) = self.reply.take() else {
             return; // the bot finished meanwhile: nothing to stop
         };
+        // The caller went on before the answer started: the end of turn was premature, so the
+        // last caller turn and this one are one question.
+        let resumed = candidate.activity == BotActivity::Thinking;
+        if resumed && reply.purpose == ReplyPurpose::Answer {
+            self.carry_over_last_caller_turn();
+        }
         if reply.started_at.is_some() {
             let turn_id = reply.turn_id;
             let paused_at = reply.paused_at;
@@ -399,17 +431,7 @@ impl Session {
                 None => self.pending_stop = Some(stop),
             }
         } else {
-            // The caller went on before the answer started: fold the last turn into this one.
-            let is_answer = reply.purpose == ReplyPurpose::Answer;
             let record = self.cut_reply(reply, now);
-            if is_answer
-                && self
-                    .history
-                    .last()
-                    .is_some_and(|t| t.speaker == Speaker::Caller)
-            {
-                self.carry_over = self.history.pop().map(|turn| turn.text);
-            }
             if let Some(record) = record {
                 let outcome = TurnOutcome::Superseded;
                 self.event(CallEvent::TurnCompleted(Box::new(TurnRecord {
@@ -417,6 +439,17 @@ impl Session {
                     ..record
                 })));
             }
+        }
+    }
+
+    /// Take the last caller turn out of the history to prefix the next transcript with.
+    fn carry_over_last_caller_turn(&mut self) {
+        if self
+            .history
+            .last()
+            .is_some_and(|t| t.speaker == Speaker::Caller)
+        {
+            self.carry_over = self.history.pop().map(|turn| turn.text);
         }
     }
 

@@ -193,6 +193,13 @@ pub struct BargeInConfig {
     /// An interruption at least this long is real without looking at its words; a shorter one
     /// is transcribed and ignored when it is only backchannels.
     pub backchannel_max_ms: u64,
+    /// A short interruption (under `backchannel_max_ms`) whose transcript has a lower mean
+    /// token probability than this is a noise or a hum forced into words, not words.
+    pub min_confidence: f32,
+    /// A short interruption whose transcript has more syllables per second of the caller's
+    /// speech than this is not the caller's words (people say at most 7-8 a second; the
+    /// margin covers speech the VAD or the echo guard did not count).
+    pub max_syllables_per_second: f32,
     /// A too-short burst is dropped once the caller has been silent this long after it.
     pub short_gap_ms: u64,
     /// Whether the greeting (which says the caller talks to an AI) can be interrupted.
@@ -215,6 +222,8 @@ impl Default for BargeInConfig {
             min_speech_speaking_ms: 200,
             min_speech_thinking_ms: 200,
             backchannel_max_ms: 700,
+            min_confidence: 0.3,
+            max_syllables_per_second: 12.0,
             short_gap_ms: 200,
             greeting_interruptible: false,
             backchannels: PerLang {

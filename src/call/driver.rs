@@ -266,6 +266,9 @@ impl DrivenCall {
     }
 
     fn publish(&mut self, event: CallEvent) {
+        if !matches!(event, CallEvent::TurnCompleted(_)) {
+            tracing::debug!(target: "hotline::event", call = %self.call_id, ?event);
+        }
         if let CallEvent::TurnCompleted(record) = &event {
             self.turns += 1;
             let mut logged = record.as_ref().clone();

@@ -12,7 +12,7 @@ use tokio::task::AbortHandle;
 use super::driver::CallServices;
 use super::ids::{RequestId, SentenceId, TurnId};
 use super::input::SessionInput;
-use crate::asr::{AsrLanguage, Transcriber};
+use crate::asr::{AsrError, AsrLanguage, DecodeCancel, Transcriber};
 use crate::channel::{LegControl, TransferOutcome, TransferTarget};
 use crate::dialogue::{DialogueEngine, DialogueRequest};
 use crate::engine::Engine;
@@ -34,7 +34,7 @@ pub(super) struct CallJobs {
     dialogue: Arc<dyn DialogueEngine>,
     /// Language decodes are forced to (or detection).
     asr_language: AsrLanguage,
-    transcribing: HashMap<RequestId, AbortHandle>,
+    transcribing: HashMap<RequestId, (AbortHandle, DecodeCancel)>,
     answering: HashMap<TurnId, AbortHandle>,
     /// Sentences go to one synthesis worker per call, in order, so the first is ready first.
     speak_queue: mpsc::UnboundedSender<SpeakJob>,
@@ -83,27 +83,36 @@ impl CallJobs {
         let results = self.results.clone();
         let language = self.asr_language;
         let call_id = Arc::clone(&self.call_id);
+        let cancel = DecodeCancel::new();
+        let watched = cancel.clone();
         let task = tokio::spawn(async move {
-            let (text, lang) = match transcriber.transcribe(audio, language).await {
-                Ok(transcript) => (transcript.text, transcript.language),
+            let transcript = transcriber
+                .transcribe_cancellable(audio, language, watched)
+                .await;
+            let (text, lang, confidence) = match transcript {
+                Ok(transcript) => (transcript.text, transcript.language, transcript.confidence),
+                Err(AsrError::Cancelled) => return,
                 Err(error) => {
                     tracing::error!(call = %call_id, %error, "transcription failed; treating the utterance as silence");
-                    (String::new(), lang_hint)
+                    (String::new(), lang_hint, 0.0)
                 }
             };
             let _ = results.send(SessionInput::TranscriptReady {
                 request_id,
                 text,
                 lang,
+                confidence,
             });
         });
-        self.transcribing.insert(request_id, task.abort_handle());
+        self.transcribing
+            .insert(request_id, (task.abort_handle(), cancel));
     }
 
     /// Drops a decode: it leaves the queue if it was waiting for a slot; a running decode
-    /// finishes and its result is ignored by the session.
+    /// stops at whisper.cpp's next abort check, freeing its core for the decodes that count.
     pub(super) fn cancel_transcribe(&mut self, request_id: RequestId) {
-        if let Some(task) = self.transcribing.remove(&request_id) {
+        if let Some((task, cancel)) = self.transcribing.remove(&request_id) {
+            cancel.cancel();
             task.abort();
         }
     }
@@ -205,7 +214,8 @@ impl CallJobs {
 
     /// Stops everything (the call is over).
     pub(super) fn abort_all(&mut self) {
-        for (_, task) in self.transcribing.drain() {
+        for (_, (task, cancel)) in self.transcribing.drain() {
+            cancel.cancel();
             task.abort();
         }
         for (_, task) in self.answering.drain() {

@@ -6,8 +6,11 @@
 //! - the delay: the lag (0..`max_delay_ms`) at which the caller's level envelope correlates
 //!   best with the played envelope, over a horizon of about `adaptation_frames` frames while
 //!   the bot is audible; a path counts as present above `min_correlation`;
-//! - the gain: the level ratio caller / played at that delay, tracked on frames that look like
-//!   echo alone (quickly down, slowly up, frozen when the caller is clearly louder: double talk).
+//! - the gain: a high quantile (0.9) of the level ratio caller / played at that delay, tracked
+//!   in dB on the frames, while the bot plays, that the model takes for echo (so not from the
+//!   caller talking over the bot; within the margin, the estimate can still creep up). A quantile, not a minimum: delay jitter and the troughs
+//!   between syllables make many frames look quieter than the echo path really is, and an
+//!   estimate pulled down by them lets the echo's loud moments pass for the caller.
 //!
 //! A caller frame is echo when it is no more than `level_margin_db` above the predicted echo
 //! (played level at the path delay × gain), or `inaudible_margin_db` below anything played.
@@ -30,6 +33,10 @@ const MAX_LAGS: usize = 32;
 const MIN_OBSERVATIONS: u32 = 50;
 /// Levels below this count as this in the envelopes (silence is not -120 dB of information).
 const ENVELOPE_FLOOR_DBFS: f32 = -70.0;
+/// The echo gain is this quantile of the caller/reference level ratio on the echo path.
+const GAIN_QUANTILE: f32 = 0.9;
+/// How far (dB) one frame moves the gain's quantile estimate (up by 0.9 of it, down by 0.1).
+const GAIN_STEP_DB: f32 = 0.1;
 
 /// The levels of recently played and received frames and a model of the echo path.
 #[derive(Debug)]
@@ -39,8 +46,10 @@ pub(crate) struct EchoGuard {
     lags: [LagStats; MAX_LAGS],
     lag_count: usize,
     observations: u32,
-    /// Echo level / played level at the best lag (amplitude ratio).
-    gain: Option<f64>,
+    /// Echo level relative to the reference at the best lag, in dB (a high quantile).
+    gain_db: Option<f32>,
+    /// Level ratios seen before the first gain estimate (its starting point).
+    warm_up_ratios: Vec<f32>,
     smoothing: f64,
     level_margin_db: f32,
     inaudible_margin_db: f32,
@@ -57,7 +66,8 @@ impl EchoGuard {
             lags: [LagStats::default(); MAX_LAGS],
             lag_count: lag_count.clamp(1, MAX_LAGS),
             observations: 0,
-            gain: None,
+            gain_db: None,
+            warm_up_ratios: Vec::new(),
             smoothing: 1.0 / config.adaptation_frames.max(1) as f64,
             level_margin_db: config.level_margin_db,
             inaudible_margin_db: config.inaudible_margin_db,
@@ -77,39 +87,58 @@ impl EchoGuard {
         self.caller.set(slot, rms);
         let playing = rms_to_dbfs(self.played_at(slot, 0)) >= self.reference_floor_dbfs
             || rms_to_dbfs(self.played_at(slot, 1)) >= self.reference_floor_dbfs;
-        // Learn while the bot plays, and not from the caller talking over it.
-        if !playing || (self.gain.is_some() && !self.explains_caller_frame(now)) {
+        if !playing {
+            return;
+        }
+        let caller_db = rms_to_dbfs(rms).max(ENVELOPE_FLOOR_DBFS);
+        // The level ratio to the echo reference on the current path, when there is one.
+        let learnt = self.observations >= MIN_OBSERVATIONS;
+        let ratio_db = learnt
+            .then(|| self.echo_path())
+            .flatten()
+            .and_then(|(lag, _)| {
+                let reference_db = rms_to_dbfs(self.reference(slot, lag));
+                (reference_db >= self.reference_floor_dbfs).then_some(caller_db - reference_db)
+            });
+        // Learn while the bot plays, and not from the caller talking over it (a frame the
+        // model does not take for echo).
+        if let (Some(gain_db), Some(ratio_db)) = (self.gain_db, ratio_db)
+            && ratio_db > gain_db + self.level_margin_db
+        {
             return;
         }
         self.observations = self.observations.saturating_add(1);
         // An exact running mean at first, then exponential forgetting.
         let smoothing = self.smoothing.max(1.0 / f64::from(self.observations));
         // Levels in dB: loud moments do not outweigh the shape of the envelope.
-        let caller = f64::from(rms_to_dbfs(rms).max(ENVELOPE_FLOOR_DBFS));
         for lag in 0..self.lag_count {
             let played = self.played_at(slot, lag);
             let played = f64::from(rms_to_dbfs(played).max(ENVELOPE_FLOOR_DBFS));
-            self.lags[lag].update(caller, played, smoothing);
+            self.lags[lag].update(f64::from(caller_db), played, smoothing);
         }
-        if self.observations < MIN_OBSERVATIONS {
-            return;
-        }
-        let Some((lag, _)) = self.echo_path() else {
+        let Some(ratio_db) = ratio_db else {
             return;
         };
-        let played = f64::from(self.played_at(slot, lag));
-        if rms_to_dbfs(played as f32) < self.reference_floor_dbfs {
-            return;
+        match self.gain_db {
+            Some(gain_db) => {
+                // Track a high quantile of the ratio: the echo's loud moments set the level.
+                let step = if ratio_db >= gain_db {
+                    GAIN_QUANTILE
+                } else {
+                    GAIN_QUANTILE - 1.0
+                };
+                self.gain_db = Some(gain_db + GAIN_STEP_DB * step);
+            }
+            None => {
+                self.warm_up_ratios.push(ratio_db);
+                if self.warm_up_ratios.len() >= MIN_OBSERVATIONS as usize {
+                    self.warm_up_ratios.sort_by(f32::total_cmp);
+                    let index = (GAIN_QUANTILE * (self.warm_up_ratios.len() - 1) as f32) as usize;
+                    self.gain_db = Some(self.warm_up_ratios[index]);
+                    self.warm_up_ratios = Vec::new();
+                }
+            }
         }
-        let ratio = f64::from(rms) / played;
-        self.gain = Some(match self.gain {
-            None => ratio,
-            Some(gain) if ratio < gain => gain + 0.3 * (ratio - gain),
-            // Somewhat above: the echo may be a little louder than thought.
-            Some(gain) if ratio < 2.0 * gain => gain + 0.02 * (ratio - gain),
-            // Far above: the caller is talking over the bot; learn nothing from it.
-            Some(gain) => gain,
-        });
     }
 
     /// True when the caller frame received at `now` is explained by the bot's recent audio.
@@ -123,18 +152,26 @@ impl EchoGuard {
         if caller_db <= loudest_db - self.inaudible_margin_db {
             return true;
         }
+        let fallback = caller_db <= loudest_db - (self.level_margin_db + 4.0);
         if self.observations < MIN_OBSERVATIONS {
-            return caller_db <= loudest_db - (self.level_margin_db + 4.0);
+            return fallback;
         }
-        let (Some((lag, _)), Some(gain)) = (self.echo_path(), self.gain) else {
+        let Some((lag, _)) = self.echo_path() else {
             return false; // no echo path on this line
         };
-        // Allow one frame of jitter around the path delay.
-        let reference = (lag.saturating_sub(1)..=(lag + 1).min(self.lag_count - 1))
-            .map(|l| self.played_at(slot, l))
-            .fold(0.0f32, f32::max);
-        let predicted_db = rms_to_dbfs((f64::from(reference) * gain) as f32);
+        let Some(gain_db) = self.gain_db else {
+            return fallback; // a path, its gain still being measured
+        };
+        let predicted_db = rms_to_dbfs(self.reference(slot, lag)) + gain_db;
         caller_db <= predicted_db + self.level_margin_db
+    }
+
+    /// What the echo at `slot` is predicted from: the loudest frame played at the path delay,
+    /// allowing one frame of jitter either way.
+    fn reference(&self, slot: u64, lag: usize) -> f32 {
+        (lag.saturating_sub(1)..=(lag + 1).min(self.lag_count - 1))
+            .map(|l| self.played_at(slot, l))
+            .fold(0.0f32, f32::max)
     }
 
     /// The lag (in frames) and correlation of the echo path, when there is one.
@@ -270,6 +307,19 @@ mod tests {
     fn loud_delayed_copy_is_echo_once_the_path_is_learnt() {
         // Only 4 dB down at 240 ms: the fallback rule cannot tell; the learnt path can.
         assert_eq!(run(300, 100, echo(0.63, 12)), 200);
+    }
+
+    #[test]
+    fn an_echo_blurred_across_frames_stays_echo_after_learning() {
+        // A real line's frames do not align with ours: each echo frame mixes two played
+        // frames (here half of the frame 40 ms back, half of 60 ms back), so the level ratio
+        // to any one played frame scatters. The gain must follow the echo's loud moments, not
+        // its quietest ratios, or the loud ones pass for the caller.
+        let blurred = |slot: u64| {
+            slot.checked_sub(3)
+                .map_or(0.0, |s| 0.05 * (bot_level(s) + bot_level(s + 1)))
+        };
+        assert_eq!(run(500, 100, blurred), 400);
     }
 
     #[test]

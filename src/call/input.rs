@@ -24,6 +24,8 @@ pub enum SessionInput {
         request_id: RequestId,
         text: String,
         lang: Lang,
+        /// How sure the recogniser was of the words (mean token probability, 0..1).
+        confidence: f32,
     },
     /// One event of the answer to an [`AskDialogue`](super::SessionOutput::AskDialogue).
     DialogueReply { turn_id: TurnId, event: ReplyEvent },

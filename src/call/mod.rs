@@ -39,6 +39,7 @@ mod output;
 mod pre_roll;
 mod session;
 mod speech_hysteresis;
+mod speech_rate;
 mod turn_record;
 mod utterance;
 

@@ -135,7 +135,8 @@ impl Session {
                 request_id,
                 text,
                 lang,
-            } => self.on_transcript(request_id, text, lang, now),
+                confidence,
+            } => self.on_transcript(request_id, text, lang, confidence, now),
             SessionInput::DialogueReply { turn_id, event } => {
                 self.on_dialogue_event(turn_id, event, now)
             }

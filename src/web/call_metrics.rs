@@ -11,13 +11,15 @@ use super::histogram::{Histogram, LATENCY_BUCKETS};
 use crate::call::{CallEvent, CallNotice, CallNoticeKind, FalseBargeInReason, TurnOutcome};
 
 /// Labels of the false barge-in counter, in the order of [`false_barge_in_index`].
-const FALSE_BARGE_IN_REASONS: [&str; 6] = [
+const FALSE_BARGE_IN_REASONS: [&str; 8] = [
     "echo",
     "too_short",
     "protection_window",
     "backchannel",
     "nothing_recognised",
     "not_interruptible",
+    "low_confidence",
+    "implausible",
 ];
 /// Labels of the turn counter, in the order of [`outcome_index`].
 const TURN_OUTCOMES: [&str; 5] = [
@@ -227,6 +229,8 @@ fn false_barge_in_index(reason: &FalseBargeInReason) -> usize {
         FalseBargeInReason::Backchannel(_) => 3,
         FalseBargeInReason::NothingRecognised => 4,
         FalseBargeInReason::NotInterruptible => 5,
+        FalseBargeInReason::LowConfidence(_) => 6,
+        FalseBargeInReason::Implausible(_) => 7,
     }
 }
 

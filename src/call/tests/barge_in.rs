@@ -213,6 +213,41 @@ fn a_short_interruption_with_real_words_is_a_barge_in() {
 }
 
 #[test]
+fn a_hum_transcribed_as_unsure_words_does_not_interrupt() {
+    // Whisper hears a synthetic "嗯" as "我们" with a mean token probability of 0.02-0.16.
+    let (mut line, answer_start) = answering(SessionConfig::default());
+    line.say_unsure(answer_start.0 + 600, 300, "我们", 0.1);
+    line.run_until(answer_start.0 + 4000);
+    assert_eq!(
+        false_barge_ins(&line),
+        [FalseBargeInReason::LowConfidence("我们".into())]
+    );
+    assert_answer_completed(&line);
+}
+
+#[test]
+fn a_hum_transcribed_as_more_words_than_it_could_hold_does_not_interrupt() {
+    // 240 ms of "嗯" over the bot's echo came back as "的漫画,的" with confidence 0.72.
+    let (mut line, answer_start) = answering(SessionConfig::default());
+    line.say(answer_start.0 + 600, 240, "的漫画,的");
+    line.run_until(answer_start.0 + 4000);
+    assert_eq!(
+        false_barge_ins(&line),
+        [FalseBargeInReason::Implausible("的漫画,的".into())]
+    );
+    assert_answer_completed(&line);
+}
+
+#[test]
+fn a_short_sure_interruption_is_a_barge_in_even_near_the_confidence_floor() {
+    let (mut line, answer_start) = answering(SessionConfig::default());
+    line.say_unsure(answer_start.0 + 600, 400, "等一下", 0.35);
+    line.run_until(answer_start.0 + 6000);
+    assert_eq!(barge_ins(&line).len(), 1);
+    assert_eq!(line.records()[1].caller_text, "等一下");
+}
+
+#[test]
 fn a_cough_shorter_than_the_minimum_speech_is_ignored() {
     let (mut line, answer_start) = answering(SessionConfig::default());
     line.cough(answer_start.0 + 800, 120);
@@ -327,4 +362,55 @@ fn speech_while_the_bot_thinks_merges_into_one_turn() {
     let outcomes: Vec<_> = records.iter().map(|r| r.outcome).collect();
     assert_eq!(outcomes, [TurnOutcome::Superseded, TurnOutcome::Answered]);
     assert!(barge_ins(&line).is_empty(), "nothing was playing");
+}
+
+#[test]
+fn a_caller_who_goes_on_as_the_answer_starts_stops_it_and_is_heard_whole() {
+    // A question in two clauses with a pause that ends the turn ("几点开门，几点关门"): the
+    // caller resumes just before the answer's audio starts, so the bot stops at once (no
+    // protection window for speech that began first) and the two clauses are one question.
+    let mut line = PhoneLine::new(SessionConfig::default());
+    let start = line.finish_greeting().0 + 500;
+    line.say(start, 1000, "你们每天几点开门");
+    let mut answer_start = None;
+    while answer_start.is_none() {
+        assert!(line.now.0 < start + 5000, "the answer never started");
+        if line
+            .requests
+            .iter()
+            .any(|r| matches!(r, Request::AskDialogue(..)))
+        {
+            answer_start = Some(line.now);
+        }
+        line.run_until(line.now.0 + 20);
+    }
+    let resumed_at = line.now.0;
+    line.say(resumed_at, 900, "几点关门");
+    line.run_until(resumed_at + 6000);
+
+    // Audible bot audio after the caller went on, before the merged question was asked.
+    let asked = line.dialogue_requests();
+    assert_eq!(asked.len(), 2, "{:#?}", line.events);
+    assert_eq!(asked[1].transcript, "你们每天几点开门几点关门");
+    let second_ask = line
+        .requests
+        .iter()
+        .filter_map(|r| match r {
+            Request::AskDialogue(at, _) => Some(at.0),
+            _ => None,
+        })
+        .nth(1)
+        .unwrap();
+    let talked_over_ms = line
+        .played
+        .iter()
+        .filter(|(at, frame)| at.0 >= resumed_at && at.0 < second_ask && frame.dbfs() > -60.0)
+        .count()
+        * 20;
+    assert!(
+        talked_over_ms <= 200,
+        "the bot talked over the caller for {talked_over_ms} ms"
+    );
+    let records = line.records();
+    assert_ne!(records[0].outcome, TurnOutcome::Answered);
 }

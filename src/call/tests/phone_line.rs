@@ -23,6 +23,8 @@ pub struct CallerSound {
     pub text: String,
     pub rms: f32,
     pub speech_prob: f32,
+    /// How sure the fake transcriber is of the words.
+    pub confidence: f32,
 }
 
 /// The bot's line echo as the caller's phone returns it.
@@ -123,7 +125,17 @@ impl PhoneLine {
             text: text.to_string(),
             rms,
             speech_prob: 0.9,
+            confidence: 0.8,
         });
+    }
+
+    /// Script a sound the fake transcriber forces into `text` with the given confidence (a hum
+    /// Whisper hears as words).
+    pub fn say_unsure(&mut self, start: u64, duration: u64, text: &str, confidence: f32) {
+        self.say(start, duration, text);
+        if let Some(sound) = self.caller.last_mut() {
+            sound.confidence = confidence;
+        }
     }
 
     /// Script a burst of noise the VAD takes for speech (a cough) with no words in it.
@@ -134,6 +146,7 @@ impl PhoneLine {
             text: String::new(),
             rms: 5000.0,
             speech_prob: 0.8,
+            confidence: 0.1,
         });
     }
 
@@ -231,7 +244,7 @@ impl PhoneLine {
 
     /// What the fake transcriber hears in audio covering `from..to` of the call: the scripted
     /// text of each sound, cut to the share of it the audio covers.
-    fn transcript(&self, from: u64, to: u64) -> String {
+    fn transcript(&self, from: u64, to: u64) -> (String, f32) {
         let mut sounds: Vec<&CallerSound> = self
             .caller
             .iter()
@@ -239,6 +252,7 @@ impl PhoneLine {
             .collect();
         sounds.sort_by_key(|s| s.start);
         let mut text = String::new();
+        let confidence = sounds.iter().map(|s| s.confidence).fold(1.0f32, f32::min);
         for sound in sounds {
             let covered = to.min(sound.start + sound.duration) - sound.start.max(from);
             let chars = sound.text.chars().count();
@@ -248,7 +262,7 @@ impl PhoneLine {
             }
             text.extend(sound.text.chars().take(keep));
         }
-        text
+        (text, confidence)
     }
 
     /// A synthetic bot voice: two tones with a 5 Hz syllable rhythm, about -16 dBFS.
@@ -281,7 +295,7 @@ impl PhoneLine {
                     ..
                 } => {
                     let audio_ms = audio.len() as u64 / 16;
-                    let text = self.transcript(now.0.saturating_sub(audio_ms), now.0);
+                    let (text, confidence) = self.transcript(now.0.saturating_sub(audio_ms), now.0);
                     let latency = if partial {
                         self.asr_partial_ms
                     } else {
@@ -294,6 +308,7 @@ impl PhoneLine {
                             request_id,
                             text,
                             lang,
+                            confidence,
                         },
                     ));
                     self.requests.push(Request::Transcribe {
