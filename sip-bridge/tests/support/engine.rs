@@ -17,6 +17,12 @@ pub enum Script {
         after: Duration,
         request: TransferRequest,
     },
+    /// Like `Transfer`, but the transfer is dropped when the caller hangs up, as the call
+    /// driver aborts its jobs at the end of a call.
+    TransferDroppedOnHangUp {
+        after: Duration,
+        request: TransferRequest,
+    },
     /// Answer and listen (send nothing).
     Listen,
     /// Answer and send every caller frame straight back.
@@ -122,7 +128,10 @@ pub async fn start(config: BridgeConfig, script: Script) -> TestBridge {
                     });
                 }
                 let hung_up = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-                if let Script::Transfer { after, request } = &script {
+                let mut transfer_task = None;
+                if let Script::Transfer { after, request }
+                | Script::TransferDroppedOnHangUp { after, request } = &script
+                {
                     // Like the real call driver: one frame every 20 ms, silence when there is
                     // nothing to say, through the transfer too.
                     let (clock_control, stop) = (control.clone(), hung_up.clone());
@@ -135,7 +144,7 @@ pub async fn start(config: BridgeConfig, script: Script) -> TestBridge {
                     });
                     let (control, request, after, seen) =
                         (control.clone(), request.clone(), *after, seen.clone());
-                    tokio::spawn(async move {
+                    transfer_task = Some(tokio::spawn(async move {
                         tokio::time::sleep(after).await;
                         seen.send(Seen::TransferStarted(std::time::Instant::now()))
                             .ok();
@@ -147,7 +156,10 @@ pub async fn start(config: BridgeConfig, script: Script) -> TestBridge {
                         );
                         seen.send(Seen::SecondTransfer(second)).ok();
                         seen.send(Seen::Transferred(result)).ok();
-                    });
+                    }));
+                }
+                if !matches!(script, Script::TransferDroppedOnHangUp { .. }) {
+                    transfer_task = None;
                 }
                 let mut frames = 0;
                 let (mut loud_caller, mut agent_frames) = (0, 0);
@@ -168,6 +180,9 @@ pub async fn start(config: BridgeConfig, script: Script) -> TestBridge {
                         }
                         CallEvent::HangUp(reason) => {
                             hung_up.store(true, std::sync::atomic::Ordering::Release);
+                            if let Some(task) = transfer_task.take() {
+                                task.abort();
+                            }
                             seen.send(Seen::AudioFrames(frames)).ok();
                             seen.send(Seen::LoudFrames {
                                 caller: loud_caller,
