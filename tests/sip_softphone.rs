@@ -6,7 +6,14 @@
 //!    against `src/dialogue/demo_faq.csv`);
 //! 2. the caller asks for a human; the agent's phone rings and answers by itself, the caller
 //!    hears hold audio meanwhile, the agent hears the caller's next sentence (transcribed from
-//!    the agent's recording), and the caller's hang-up ends the agent's call.
+//!    the agent's recording), and the caller's hang-up ends the agent's call;
+//! 3. a caller presses 0 (RFC 4733 from baresip): the agent answers, and the caller hanging up
+//!    while the agent is still being briefed ends the agent's call too.
+//!
+//! It prints the caller's silence between "please hold" and the hold chime (the transfer
+//! target is ≤ 300 ms from the decision; `sip-bridge/tests/transfer_timing.rs` measures it on
+//! the wire). Recordings and logs are kept when a call fails, or always with
+//! `HOTLINE_KEEP_TEST_FILES=1`.
 //!
 //! English, because the Mandarin Piper voice is not among the fetched models: Mandarin answers
 //! fall back to espeak-ng, which Whisper cannot read back. baresip comes from `make test`
