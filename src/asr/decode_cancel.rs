@@ -1,8 +1,9 @@
 //! `DecodeCancel`: stops a Whisper decode that is already running. Aborting the tokio task
 //! only drops the wait; the decode itself runs on a blocking thread and, unstopped, holds its
 //! core for hundreds of ms after nobody wants the result (a partial overtaken by the final,
-//! a speculative decode the caller talked over). whisper.cpp asks an abort callback between
-//! graph computations; this flag is what it reads.
+//! a speculative decode the caller talked over). whisper.cpp (1.8) asks an abort callback
+//! after the encoder pass and after every decoded token; this flag is what it reads. The
+//! encoder pass itself is not interruptible, so a cancelled decode still finishes that.
 
 use std::ffi::c_void;
 use std::sync::Arc;
@@ -26,6 +27,11 @@ impl DecodeCancel {
 
     pub fn is_cancelled(&self) -> bool {
         self.0.load(Ordering::Relaxed)
+    }
+
+    /// Whether `other` is a clone of this flag.
+    pub fn same_as(&self, other: &DecodeCancel) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
     }
 
     /// Make the decode run with `params` stop once this flag is set. `params` must not outlive

@@ -3,10 +3,10 @@
 //! cores compete), one thread per decode, `audio_ctx` fitted to the utterance.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters};
 
 use super::asr_language::lang_from_whisper_code;
@@ -103,6 +103,8 @@ pub enum AsrError {
     Decode(String),
     #[error("decode cancelled")]
     Cancelled,
+    #[error("no free decode slot for a partial transcript")]
+    Busy,
     #[error("no audio to transcribe (0 samples)")]
     EmptyAudio,
     #[error("script tables: {0}")]
@@ -113,6 +115,8 @@ struct Shared {
     context: WhisperContext,
     states: StatePool,
     slots: Arc<Semaphore>,
+    /// Partial decodes running now: a final that finds no free slot stops them.
+    running_partials: Mutex<Vec<DecodeCancel>>,
     options: TranscriberOptions,
     has_yue: bool,
     scripts: ScriptNormaliser,
@@ -149,6 +153,7 @@ impl Transcriber {
             shared: Arc::new(Shared {
                 states: StatePool::new(),
                 slots: Arc::new(Semaphore::new(options.max_concurrent_decodes.max(1))),
+                running_partials: Mutex::new(Vec::new()),
                 context,
                 options,
                 has_yue,
@@ -191,26 +196,83 @@ impl Transcriber {
             .await
     }
 
-    /// As [`transcribe`](Self::transcribe); setting `cancel` stops the decode (waiting or
-    /// running) with [`AsrError::Cancelled`] and frees its slot within a graph step.
+    /// As [`transcribe`](Self::transcribe), for a transcript someone waits on (a final):
+    /// setting `cancel` stops the decode (waiting or running) with [`AsrError::Cancelled`]
+    /// and frees its slot within a graph step. When every slot is busy, running partial
+    /// decodes are stopped to make room: a final never waits behind a partial.
     pub async fn transcribe_cancellable(
         &self,
         samples: Arc<[i16]>,
         language: AsrLanguage,
         cancel: DecodeCancel,
     ) -> Result<Transcript, AsrError> {
-        let permit = Arc::clone(&self.shared.slots)
-            .acquire_owned()
+        let slots = Arc::clone(&self.shared.slots);
+        let permit = match slots.clone().try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(_) => {
+                for partial in self.running_partials().drain(..) {
+                    partial.cancel();
+                }
+                slots
+                    .acquire_owned()
+                    .await
+                    .map_err(|e| AsrError::Decode(e.to_string()))?
+            }
+        };
+        self.run_with_slot(permit, samples, language, cancel, false)
             .await
-            .map_err(|e| AsrError::Decode(e.to_string()))?;
+    }
+
+    /// A partial transcript: decoded only if a slot is free now and another stays free for a
+    /// final (with a single slot: if it is free), [`AsrError::Busy`] otherwise; stopped
+    /// ([`AsrError::Cancelled`]) if a final finds no slot while it runs.
+    pub async fn transcribe_partial(
+        &self,
+        samples: Arc<[i16]>,
+        language: AsrLanguage,
+        cancel: DecodeCancel,
+    ) -> Result<Transcript, AsrError> {
+        let reserve = usize::from(self.shared.options.max_concurrent_decodes > 1);
+        if self.shared.slots.available_permits() <= reserve {
+            return Err(AsrError::Busy);
+        }
+        let permit = Arc::clone(&self.shared.slots)
+            .try_acquire_owned()
+            .map_err(|_| AsrError::Busy)?;
+        self.run_with_slot(permit, samples, language, cancel, true)
+            .await
+    }
+
+    fn running_partials(&self) -> std::sync::MutexGuard<'_, Vec<DecodeCancel>> {
+        self.shared
+            .running_partials
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    async fn run_with_slot(
+        &self,
+        permit: OwnedSemaphorePermit,
+        samples: Arc<[i16]>,
+        language: AsrLanguage,
+        cancel: DecodeCancel,
+        partial: bool,
+    ) -> Result<Transcript, AsrError> {
         if cancel.is_cancelled() {
             return Err(AsrError::Cancelled);
+        }
+        if partial {
+            self.running_partials().push(cancel.clone());
         }
         let this = self.clone();
         // The slot goes with the decode: if this future is dropped, the slot stays taken
         // until the blocking decode has really stopped.
         tokio::task::spawn_blocking(move || {
             let result = this.decode(&samples, language, Some(&cancel));
+            if partial {
+                this.running_partials()
+                    .retain(|running| !running.same_as(&cancel));
+            }
             drop(permit);
             result
         })

@@ -336,6 +336,15 @@ impl Session {
         }
     }
 
+    /// A partial was not decoded: the next one may be asked for when due.
+    pub(super) fn on_transcript_skipped(&mut self, request_id: RequestId) {
+        if let Some(utterance) = self.utterance.as_mut()
+            && utterance.partial == Some(request_id)
+        {
+            utterance.partial = None;
+        }
+    }
+
     /// A transcript came back.
     pub(super) fn on_transcript(
         &mut self,

@@ -232,8 +232,8 @@ impl DrivenCall {
                     request_id,
                     audio,
                     lang_hint,
-                    partial: _,
-                } => jobs.transcribe(request_id, audio, lang_hint),
+                    partial,
+                } => jobs.transcribe(request_id, audio, lang_hint, partial),
                 SessionOutput::CancelTranscribe { request_id } => {
                     jobs.cancel_transcribe(request_id)
                 }

@@ -77,8 +77,15 @@ impl CallJobs {
         }
     }
 
-    /// Decodes `audio`; answers with `TranscriptReady` (empty text when the decode failed).
-    pub(super) fn transcribe(&mut self, request_id: RequestId, audio: Arc<[i16]>, lang_hint: Lang) {
+    /// Decodes `audio`; answers with `TranscriptReady` (empty text when the decode failed), or
+    /// for a partial that found no free slot or gave its slot to a final, `TranscriptSkipped`.
+    pub(super) fn transcribe(
+        &mut self,
+        request_id: RequestId,
+        audio: Arc<[i16]>,
+        lang_hint: Lang,
+        partial: bool,
+    ) {
         let transcriber = self.transcriber.clone();
         let results = self.results.clone();
         let language = self.asr_language;
@@ -86,11 +93,21 @@ impl CallJobs {
         let cancel = DecodeCancel::new();
         let watched = cancel.clone();
         let task = tokio::spawn(async move {
-            let transcript = transcriber
-                .transcribe_cancellable(audio, language, watched)
-                .await;
+            let transcript = if partial {
+                transcriber
+                    .transcribe_partial(audio, language, watched)
+                    .await
+            } else {
+                transcriber
+                    .transcribe_cancellable(audio, language, watched)
+                    .await
+            };
             let (text, lang, confidence) = match transcript {
                 Ok(transcript) => (transcript.text, transcript.language, transcript.confidence),
+                Err(AsrError::Busy | AsrError::Cancelled) if partial => {
+                    let _ = results.send(SessionInput::TranscriptSkipped { request_id });
+                    return;
+                }
                 Err(AsrError::Cancelled) => return,
                 Err(error) => {
                     tracing::error!(call = %call_id, %error, "transcription failed; treating the utterance as silence");
@@ -201,7 +218,8 @@ impl CallJobs {
     /// Forgets a finished job (its result came back).
     pub(super) fn finished(&mut self, input: &SessionInput) {
         match input {
-            SessionInput::TranscriptReady { request_id, .. } => {
+            SessionInput::TranscriptReady { request_id, .. }
+            | SessionInput::TranscriptSkipped { request_id } => {
                 self.transcribing.remove(request_id);
             }
             SessionInput::DialogueDone { turn_id } => {

@@ -27,6 +27,9 @@ pub enum SessionInput {
         /// How sure the recogniser was of the words (mean token probability, 0..1).
         confidence: f32,
     },
+    /// A partial [`Transcribe`](super::SessionOutput::Transcribe) request was not decoded (no
+    /// free decode slot, or a final needed it): ask again later.
+    TranscriptSkipped { request_id: RequestId },
     /// One event of the answer to an [`AskDialogue`](super::SessionOutput::AskDialogue).
     DialogueReply { turn_id: TurnId, event: ReplyEvent },
     /// The answer's stream ended (no more events for this turn).

@@ -137,6 +137,9 @@ impl Session {
                 lang,
                 confidence,
             } => self.on_transcript(request_id, text, lang, confidence, now),
+            SessionInput::TranscriptSkipped { request_id } => {
+                self.on_transcript_skipped(request_id)
+            }
             SessionInput::DialogueReply { turn_id, event } => {
                 self.on_dialogue_event(turn_id, event, now)
             }

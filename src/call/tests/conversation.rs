@@ -222,3 +222,25 @@ fn a_short_click_while_the_bot_is_idle_is_dropped_without_a_decode() {
     );
     assert!(line.dialogue_requests().is_empty());
 }
+
+#[test]
+fn skipped_partials_are_asked_for_again_and_the_final_still_comes() {
+    let mut line = PhoneLine::new(SessionConfig::default());
+    line.skip_partials = true;
+    let start = line.finish_greeting().0 + 1000;
+    line.say(start, 2000, "我想问一下你们周末营业吗");
+    line.run_until(start + 6000);
+
+    let partials = line
+        .requests
+        .iter()
+        .filter(|r| matches!(r, Request::Transcribe { partial: true, .. }))
+        .count();
+    // One every partial_interval_ms (300) from partial_min_audio_ms (300) of a 2 s turn.
+    assert!(partials >= 4, "{partials} partial requests");
+    assert_eq!(line.dialogue_requests().len(), 1);
+    assert_eq!(
+        line.dialogue_requests()[0].transcript,
+        "我想问一下你们周末营业吗"
+    );
+}

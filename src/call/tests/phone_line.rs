@@ -62,6 +62,8 @@ pub struct PhoneLine {
     pub asr_partial_ms: u64,
     /// Deliver results of cancelled decodes anyway (the session must ignore them).
     pub deliver_cancelled: bool,
+    /// Answer every partial request with `TranscriptSkipped` (a transcriber with no free slot).
+    pub skip_partials: bool,
     pub dialogue_first_ms: u64,
     pub dialogue_gap_ms: u64,
     pub tts_ms: u64,
@@ -89,6 +91,7 @@ impl PhoneLine {
             asr_final_ms: 150,
             asr_partial_ms: 100,
             deliver_cancelled: false,
+            skip_partials: false,
             dialogue_first_ms: 200,
             dialogue_gap_ms: 300,
             tts_ms: 100,
@@ -302,6 +305,15 @@ impl PhoneLine {
                         self.asr_final_ms
                     };
                     let lang = self.session.lang();
+                    if partial && self.skip_partials {
+                        self.pending
+                            .push((now, SessionInput::TranscriptSkipped { request_id }));
+                        self.requests.push(Request::Transcribe {
+                            request_id,
+                            partial,
+                        });
+                        continue;
+                    }
                     self.pending.push((
                         now.plus(latency),
                         SessionInput::TranscriptReady {
