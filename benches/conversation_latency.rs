@@ -156,6 +156,7 @@ fn main() {
                     || l.starts_with("hotline_false_barge_ins_total")
                     || l.starts_with("hotline_barge_ins_total")
                     || l.starts_with("hotline_turns_total")
+                    || l.starts_with("hotline_tts_cache_total")
             }) {
                 println!("  {line}");
             }

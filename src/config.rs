@@ -143,6 +143,8 @@ pub struct TtsConfig {
     pub en: String,
     /// Voice used for Mandarin when the Piper Mandarin voice is absent.
     pub zh_fallback: String,
+    /// Synthesized sentences kept for reuse (greeting, FAQ answers), in MiB; 0: none.
+    pub cache_mb: usize,
 }
 
 impl Default for TtsConfig {
@@ -152,6 +154,7 @@ impl Default for TtsConfig {
             yue: "espeak:yue".to_string(),
             en: "piper:piper-en_US-joe-medium".to_string(),
             zh_fallback: "espeak:cmn".to_string(),
+            cache_mb: 64,
         }
     }
 }

@@ -114,6 +114,8 @@ pub struct Engine {
     pub models: ModelStore,
     pub transcriber: Transcriber,
     pub voices: VoiceSet,
+    /// Sentences already synthesized, reused by every call.
+    pub speech_cache: crate::tts::SpeechCache,
     pub dialogue: Arc<dyn DialogueEngine>,
     pub vad_model: PathBuf,
 }
@@ -126,11 +128,13 @@ impl Engine {
         transcriber.warm_up()?;
         let dialogue = load_dialogue(&config)?;
         let vad_model = vad_model_path(&models)?;
+        let config_cache_bytes = config.tts.cache_mb.saturating_mul(1024 * 1024);
         Ok(Self {
             config,
             models,
             transcriber,
             voices,
+            speech_cache: crate::tts::SpeechCache::new(config_cache_bytes),
             dialogue,
             vad_model,
         })

@@ -187,19 +187,13 @@ impl CallJobs {
     pub(super) fn transfer(
         &mut self,
         control: Arc<dyn LegControl>,
-        target: Option<TransferTarget>,
+        target: TransferTarget,
         summary: String,
     ) {
         let results = self.results.clone();
         let call_id = Arc::clone(&self.call_id);
         let task = tokio::spawn(async move {
-            let outcome = match target {
-                Some(target) => control.transfer(&target, &summary).await,
-                None => TransferOutcome::Failed(
-                    "no transfer target: set [transfer] target (e.g. sip:agent@example.com)"
-                        .to_string(),
-                ),
-            };
+            let outcome = control.transfer(&target, &summary).await;
             let ok = match outcome {
                 TransferOutcome::Completed => {
                     tracing::info!(call = %call_id, "transfer completed");
@@ -271,25 +265,19 @@ async fn synthesis_worker(
         if is_cancelled(job.turn_id) {
             continue;
         }
-        let Ok(permit) = slots.acquire().await else {
-            return;
-        };
-        if is_cancelled(job.turn_id) {
-            continue;
-        }
-        let voice = Arc::clone(engine.voices.voice(job.lang));
-        let text = job.text;
-        let synthesis = tokio::task::spawn_blocking(move || voice.synthesize(&text)).await;
-        drop(permit);
-        let samples: Arc<[i16]> = match synthesis {
-            Ok(Ok(speech)) => speech.samples.into(),
-            Ok(Err(error)) => {
-                tracing::error!(call = %call_id, %error, "speech synthesis failed; the sentence is skipped");
-                Arc::from([])
-            }
-            Err(error) => {
-                tracing::error!(call = %call_id, %error, "speech synthesis task failed; the sentence is skipped");
-                Arc::from([])
+        // A sentence said before needs no synthesis slot.
+        let samples = match engine.speech_cache.get(job.lang, &job.text) {
+            Some(samples) => samples,
+            None => {
+                let Ok(permit) = slots.acquire().await else {
+                    return;
+                };
+                if is_cancelled(job.turn_id) {
+                    continue;
+                }
+                let samples = synthesize(&call_id, &engine, job.lang, &job.text).await;
+                drop(permit);
+                samples
             }
         };
         if is_cancelled(job.turn_id) {
@@ -303,6 +291,29 @@ async fn synthesis_worker(
             .is_err()
         {
             return;
+        }
+    }
+}
+
+/// Synthesizes `text` on the blocking pool and keeps it in the engine's speech cache; empty
+/// audio (the sentence is skipped) when the voice fails.
+async fn synthesize(call_id: &str, engine: &Arc<Engine>, lang: Lang, text: &str) -> Arc<[i16]> {
+    let voice = Arc::clone(engine.voices.voice(lang));
+    let owned = text.to_string();
+    let synthesis = tokio::task::spawn_blocking(move || voice.synthesize(&owned)).await;
+    match synthesis {
+        Ok(Ok(speech)) => {
+            let samples: Arc<[i16]> = speech.samples.into();
+            engine.speech_cache.put(lang, text, Arc::clone(&samples));
+            samples
+        }
+        Ok(Err(error)) => {
+            tracing::error!(call = %call_id, %error, "speech synthesis failed; the sentence is skipped");
+            Arc::from([])
+        }
+        Err(error) => {
+            tracing::error!(call = %call_id, %error, "speech synthesis task failed; the sentence is skipped");
+            Arc::from([])
         }
     }
 }
