@@ -81,15 +81,13 @@ fn rtp_window(count: u16) -> u16 {
 
 fn write_engine_config(dir: &Path, http: u16, sip: u16, agent_sip: u16) -> PathBuf {
     let rtp = rtp_window(100);
-    // `[transfer] target` as well: the call driver (src/call/driver_jobs.rs) refuses to transfer
-    // when it is empty, even with `[sip.transfer] target` set.
+    // Only `[sip.transfer] target`: the SIP leg's own target serves when `[transfer] target`
+    // is empty.
     let text = format!(
         r#"[server]
 listen = "127.0.0.1:{http}"
 [models]
 dir = "{models}"
-[transfer]
-target = "sip:agent@127.0.0.1:{agent_sip}"
 [sip]
 enabled = true
 udp_listen = "127.0.0.1:{sip}"

@@ -122,11 +122,10 @@ pub async fn drive_call(
     let asr_language = options
         .lang
         .map_or(engine.config.asr.language, AsrLanguage::from);
-    let transfer_target = Some(engine.config.transfer.target.trim())
-        .filter(|uri| !uri.is_empty())
-        .map(|uri| TransferTarget {
-            uri: uri.to_string(),
-        });
+    // Empty: the leg's own default ([sip.transfer] target); a leg with none says so.
+    let transfer_target = TransferTarget {
+        uri: engine.config.transfer.target.trim().to_string(),
+    };
     let (results, mut job_results) = mpsc::unbounded_channel();
     let mut jobs = CallJobs::new(Arc::clone(&call_id), &services, asr_language, results);
     let mut call = DrivenCall {
@@ -208,7 +207,7 @@ struct DrivenCall {
     session: Session,
     control: Arc<dyn LegControl>,
     notices: CallNotices,
-    transfer_target: Option<TransferTarget>,
+    transfer_target: TransferTarget,
     started: Instant,
     bot_hung_up: bool,
     turns: u32,

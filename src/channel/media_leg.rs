@@ -19,7 +19,8 @@ pub enum LegEvent {
     HangUp,
 }
 
-/// Where a transfer goes: a `sip:` or `tel:` URI.
+/// Where a transfer goes: a `sip:` or `tel:` URI, a name the channel maps to one (an intent
+/// or queue), or empty for the channel's own default target (`[sip.transfer] target`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TransferTarget {
     pub uri: String,

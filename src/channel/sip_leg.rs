@@ -44,9 +44,9 @@ impl SipTransferPolicy {
         if !self.sip.transfer.brief_agent || summary.trim().is_empty() {
             return None;
         }
-        let lang = briefing_lang(summary, engine.config.dialogue.default_language);
+        let text = crate::dialogue::spoken_briefing(summary);
+        let lang = briefing_lang(&text, engine.config.dialogue.default_language);
         let voice: Arc<dyn Voice> = engine.voices.voice(lang).clone();
-        let text = summary.to_string();
         let (sender, briefing) = AgentBriefing::pending();
         tokio::task::spawn_blocking(move || match voice.synthesize(&text) {
             Ok(speech) => sender.send(split_into_frames(&speech.samples).into()),

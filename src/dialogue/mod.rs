@@ -103,7 +103,7 @@ pub use pii_redaction::{redact_for_storage, redact_request};
 pub use pii_scanner::{PiiKind, PiiMatch, PiiScanner};
 pub use policy_emotion::{Emotion, EmotionDetector, EmotionLabel};
 pub use policy_engine::{PolicyConfig, PolicyEngine, TurnAssessment};
-pub use policy_handover::{HandoverFacts, handover_sentence, transfer_summary};
+pub use policy_handover::{HandoverFacts, handover_sentence, spoken_briefing, transfer_summary};
 pub use policy_human_request::HumanRequestDetector;
 pub use rasa_engine::RasaEngine;
 pub use relay_engine::RelayEngine;

@@ -89,6 +89,100 @@ pub fn transfer_summary(facts: &HandoverFacts<'_>) -> String {
     )
 }
 
+/// The summary as a human agent should hear it before the caller is connected: in the
+/// caller's language family (a Chinese caller's agent gets Chinese), without the separators,
+/// scores and labels written for a screen. Text that is not a [`transfer_summary`] (e.g. the
+/// "Caller: … / Bot: …" lines of a key-press transfer) is read with its separators dropped.
+pub fn spoken_briefing(summary: &str) -> String {
+    let fields: Vec<&str> = summary.split(" | ").map(str::trim).collect();
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find_map(|f| f.strip_prefix(name).map(str::trim))
+    };
+    let (Some(language), Some(emotion), Some(questions)) = (
+        field("language:"),
+        field("emotion:"),
+        field("last questions:"),
+    ) else {
+        return summary
+            .lines()
+            .map(|line| line.replace(" / ", "，").replace('|', "，"))
+            .collect::<Vec<_>>()
+            .join("。");
+    };
+    let lang = match language.split_whitespace().next() {
+        Some("yue") => Lang::Yue,
+        Some("zh") => Lang::Zh,
+        _ => Lang::En,
+    };
+    let why = fields.first().copied().unwrap_or("");
+    let priority = why.starts_with("[PRIORITY]");
+    let unresolved = why
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse::<u32>().ok())
+        .filter(|_| why.contains("without a satisfying answer"));
+    let label = emotion.split_whitespace().next().unwrap_or("neutral");
+    let questions: Vec<&str> = if questions == "(none)" {
+        Vec::new()
+    } else {
+        questions
+            .split(" / ")
+            .map(|q| q.trim_start_matches('「').trim_end_matches('」'))
+            .collect()
+    };
+    match lang {
+        Lang::Zh | Lang::Yue => {
+            let cantonese = lang == Lang::Yue;
+            let reason = if priority {
+                "优先转接，客户情绪激动".to_string()
+            } else if let Some(n) = unresolved {
+                format!("连续{n}轮问题没有解决")
+            } else if why == "caller asked for a human" {
+                "客户要求人工服务".to_string()
+            } else {
+                why.trim_start_matches("engine decided:").trim().to_string()
+            };
+            let mut text = format!(
+                "人工转接。{reason}。客户说{}",
+                if cantonese { "粤语" } else { "普通话" }
+            );
+            match label {
+                "angry" if !priority => text.push_str("，情绪激动"),
+                "negative" => text.push_str("，情绪不满"),
+                _ => {}
+            }
+            text.push('。');
+            if !questions.is_empty() {
+                text.push_str(&format!("最近的问题：{}。", questions.join("；")));
+            }
+            text
+        }
+        Lang::En => {
+            let reason = if priority {
+                "priority transfer, the caller is upset".to_string()
+            } else if let Some(n) = unresolved {
+                format!("{n} questions in a row without an answer")
+            } else if why == "caller asked for a human" {
+                "the caller asked for a person".to_string()
+            } else {
+                why.trim_start_matches("engine decided:").trim().to_string()
+            };
+            let mood = match label {
+                "angry" if !priority => " and sounds upset",
+                "negative" => " and sounds unhappy",
+                _ => "",
+            };
+            let mut text = format!("Transfer: {reason}. The caller speaks English{mood}.");
+            if !questions.is_empty() {
+                text.push_str(&format!(" Last questions: {}.", questions.join("; ")));
+            }
+            text
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,6 +208,48 @@ mod tests {
             "{summary}"
         );
         assert!(!summary.contains("「一」"), "{summary}");
+    }
+
+    #[test]
+    fn the_spoken_briefing_drops_scores_and_separators_and_follows_the_caller() {
+        let emotion = Emotion {
+            label: EmotionLabel::Neutral,
+            score: 0.0,
+        };
+        let facts = |reason, lang, questions| HandoverFacts {
+            reason,
+            lang,
+            emotion,
+            unresolved_turns: 3,
+            questions,
+        };
+        let english = spoken_briefing(&transfer_summary(&facts(
+            &TransferReason::CallerAsked,
+            Lang::En,
+            &["Where is my order?", "I want a human"],
+        )));
+        assert_eq!(
+            english,
+            "Transfer: the caller asked for a person. The caller speaks English. \
+             Last questions: Where is my order?; I want a human."
+        );
+        let cantonese = spoken_briefing(&transfer_summary(&facts(
+            &TransferReason::Unresolved,
+            Lang::Yue,
+            &["幾時退錢？"],
+        )));
+        assert_eq!(
+            cantonese,
+            "人工转接。连续3轮问题没有解决。客户说粤语。最近的问题：幾時退錢？。"
+        );
+        for text in [&english, &cantonese] {
+            assert!(!text.contains('|') && !text.contains("0.00"), "{text}");
+        }
+        // Not a policy summary: read with the separators dropped.
+        assert_eq!(
+            spoken_briefing("Caller: 我要转人工\nBot: 好的"),
+            "Caller: 我要转人工。Bot: 好的"
+        );
     }
 
     #[test]
