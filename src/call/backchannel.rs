@@ -4,12 +4,14 @@
 //! characters, never in whitespace words.
 
 use super::config::BargeInConfig;
+use super::speech_rate::syllables;
 
 /// The backchannel tokens of every language, normalised, longest first.
 #[derive(Debug, Clone)]
 pub(crate) struct BackchannelFilter {
     tokens: Vec<Vec<char>>,
     max_chars: usize,
+    short_interruptions: Vec<String>,
 }
 
 impl BackchannelFilter {
@@ -26,7 +28,25 @@ impl BackchannelFilter {
         Self {
             tokens,
             max_chars: config.max_backchannel_chars,
+            short_interruptions: config
+                .short_interruptions
+                .iter()
+                .flatten()
+                .map(|word| word.to_lowercase())
+                .collect(),
         }
+    }
+
+    /// True when `text` is one syllable, possibly repeated ("M", "冰 冰 冰"), that is not a
+    /// known short interruption: a hum or a noise Whisper wrote down, not a request.
+    pub(crate) fn is_lone_sound(&self, text: &str) -> bool {
+        let units = units(text);
+        let Some(first) = units.first() else {
+            return false;
+        };
+        units.iter().all(|unit| unit == first)
+            && syllables(first) <= 1
+            && !self.short_interruptions.contains(first)
     }
 
     /// True when `text` holds words and all of them are backchannels.
@@ -50,6 +70,28 @@ impl BackchannelFilter {
         }
         reachable[chars.len()]
     }
+}
+
+/// The words of `text`: each Han character, each run of Latin letters or digits (lower-cased).
+fn units(text: &str) -> Vec<String> {
+    let mut units = Vec::new();
+    let mut word = String::new();
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            word.push(c.to_ascii_lowercase());
+            continue;
+        }
+        if !word.is_empty() {
+            units.push(std::mem::take(&mut word));
+        }
+        if c.is_alphanumeric() {
+            units.push(c.to_string());
+        }
+    }
+    if !word.is_empty() {
+        units.push(word);
+    }
+    units
 }
 
 /// Lower-case letters, digits and Han characters only.
@@ -106,6 +148,27 @@ mod tests {
             "okay so what about my order",
         ] {
             assert!(!filter.is_backchannel(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_lone_syllable_is_a_hum_unless_it_is_a_short_interruption() {
+        let filter = filter();
+        for hum in ["M", "冰 冰 冰", "冬", "云。", "Hmm hmm"] {
+            assert!(filter.is_lone_sound(hum), "{hum}");
+        }
+        for words in [
+            "停！",
+            "Stop!",
+            "no no",
+            "等",
+            "不是",
+            "冰冰 冰棍",
+            "農民，農",
+            "1,111",
+            "",
+        ] {
+            assert!(!filter.is_lone_sound(words), "{words}");
         }
     }
 

@@ -93,7 +93,8 @@ pub enum FalseBargeInReason {
     TooShort,
     /// Inside the protection window after the bot started speaking.
     ProtectionWindow,
-    /// Only backchannels ("嗯", "係", "mm-hmm"): the caller is listening.
+    /// Only backchannels ("嗯", "係", "mm-hmm"), or one syllable that is not a known short
+    /// interruption ("M", "冰 冰"): the caller is listening, or humming.
     Backchannel(String),
     /// The transcriber heard no words in it.
     NothingRecognised,

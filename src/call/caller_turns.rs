@@ -393,10 +393,13 @@ impl Session {
             } else if too_fast {
                 // More words than the caller had time to say: echo or an invention.
                 self.drop_candidate(FalseBargeInReason::Implausible(text.to_string()), now);
-            } else if confidence < barge_in.min_confidence {
+            } else if confidence < barge_in.min_confidence || text.contains('\u{FFFD}') {
+                // Unsure, or half a character (Whisper guessing byte tokens on a hum).
                 // A hum or a noise Whisper forced into words ("嗯" heard as "我们").
                 self.drop_candidate(FalseBargeInReason::LowConfidence(text.to_string()), now);
-            } else if self.backchannels.is_backchannel(text) {
+            } else if self.backchannels.is_backchannel(text)
+                || self.backchannels.is_lone_sound(text)
+            {
                 self.drop_candidate(FalseBargeInReason::Backchannel(text.to_string()), now);
             } else {
                 self.confirm_candidate(now);

@@ -211,6 +211,9 @@ pub struct BargeInConfig {
     /// A transcript with more characters than this (after dropping spaces and punctuation)
     /// is never a backchannel.
     pub max_backchannel_chars: usize,
+    /// One-syllable words that do interrupt (停, 等, "stop"); any other lone syllable over
+    /// the bot, even repeated ("M", "冰 冰 冰"), is taken for a hum Whisper wrote down.
+    pub short_interruptions: PerLang<Vec<String>>,
 }
 
 impl Default for BargeInConfig {
@@ -236,11 +239,18 @@ impl Default for BargeInConfig {
                     "喔", "啊", "明", "明白", "知道",
                 ]),
                 en: strings(&[
-                    "mm", "mmm", "hmm", "mhm", "mm-hmm", "uh-huh", "yeah", "yep", "yes", "ok",
-                    "okay", "right", "sure", "i see", "got it", "alright",
+                    "m", "mm", "mmm", "hm", "hmm", "mhm", "mm-hmm", "mm-hm", "uh-huh", "yeah",
+                    "yep", "yes", "ok", "okay", "right", "sure", "i see", "got it", "alright",
                 ]),
             },
             max_backchannel_chars: 8,
+            short_interruptions: PerLang {
+                zh: strings(&["停", "等", "不", "喂", "慢", "错", "别", "啥"]),
+                yue: strings(&["停", "等", "唔", "喂", "咪", "錯", "慢", "咩"]),
+                en: strings(&[
+                    "stop", "wait", "no", "hey", "sorry", "what", "pardon", "hold",
+                ]),
+            },
         }
     }
 }

@@ -239,6 +239,37 @@ fn a_hum_transcribed_as_more_words_than_it_could_hold_does_not_interrupt() {
 }
 
 #[test]
+fn a_lone_syllable_hums_but_a_one_word_stop_interrupts() {
+    // Whisper writes a Piper "Mm-hmm" as "M" and a synthetic 嗯 as "冰 冰 冰".
+    for hum in ["M", "冰 冰 冰"] {
+        let (mut line, answer_start) = answering(SessionConfig::default());
+        line.say(answer_start.0 + 600, 300, hum);
+        line.run_until(answer_start.0 + 4000);
+        assert_eq!(
+            false_barge_ins(&line),
+            [FalseBargeInReason::Backchannel(hum.into())]
+        );
+        assert_answer_completed(&line);
+    }
+    let (mut line, answer_start) = answering(SessionConfig::default());
+    line.say(answer_start.0 + 600, 300, "停");
+    line.run_until(answer_start.0 + 4000);
+    assert_eq!(barge_ins(&line).len(), 1);
+}
+
+#[test]
+fn half_a_character_is_not_words() {
+    let (mut line, answer_start) = answering(SessionConfig::default());
+    line.say(answer_start.0 + 600, 300, "灵魂 \u{FFFD}");
+    line.run_until(answer_start.0 + 4000);
+    assert_eq!(
+        false_barge_ins(&line),
+        [FalseBargeInReason::LowConfidence("灵魂 \u{FFFD}".into())]
+    );
+    assert_answer_completed(&line);
+}
+
+#[test]
 fn a_short_sure_interruption_is_a_barge_in_even_near_the_confidence_floor() {
     let (mut line, answer_start) = answering(SessionConfig::default());
     line.say_unsure(answer_start.0 + 600, 400, "等一下", 0.35);
