@@ -15,7 +15,9 @@ use sip_bridge::{
 };
 use support::engine::{Script, Seen, loopback_config, start};
 use support::rtp_peer::{RtpPeer, tone_share};
-use support::sipp::{SippRun, SippTransport, free_port, run_sipp, run_sipp_full};
+use support::sipp::{
+    SippRun, SippTransport, free_port, run_sipp, run_sipp_full, start_agent_then_caller,
+};
 
 const LIMIT: Duration = Duration::from_secs(20);
 
@@ -189,19 +191,8 @@ async fn bridged_transfer_relays_audio_both_ways() {
     let agent = RtpPeer::bind().await;
 
     // The agent (sipp UAS) waits first; then the caller (sipp UAC) calls in.
-    let agent_sipp = tokio::spawn(run_sipp_full(SippRun {
-        keys: vec![("rtp_port", agent.port.to_string())],
-        local_port: Some(agent_port),
-        limit: LIMIT,
-        ..SippRun::new("uas_agent.xml", None)
-    }));
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let caller_sipp = tokio::spawn(run_sipp_full(SippRun {
-        keys: vec![("rtp_port", caller.port.to_string())],
-        extra_args: vec!["-d".into(), "5000".into()],
-        limit: LIMIT,
-        ..SippRun::new("uac_call_long.xml", Some(bridge.udp))
-    }));
+    let (agent_sipp, caller_sipp) =
+        start_agent_then_caller(agent_port, agent.port, bridge.udp, caller.port, 5000, LIMIT).await;
     let info = bridge.next_answered(Duration::from_secs(10)).await;
     let bridge_caller_rtp = SocketAddr::from(([127, 0, 0, 1], info.local_rtp_port));
     let caller_heard = caller.listen(Duration::from_millis(4800));
@@ -350,21 +341,10 @@ async fn caller_hanging_up_during_the_briefing_hangs_up_the_agent() {
     };
     let mut bridge = start(loopback_config("127.0.0.1"), script).await;
     let agent = RtpPeer::bind().await;
-    let agent_sipp = tokio::spawn(run_sipp_full(SippRun {
-        keys: vec![("rtp_port", agent.port.to_string())],
-        local_port: Some(agent_port),
-        limit: LIMIT,
-        ..SippRun::new("uas_agent.xml", None)
-    }));
-    tokio::time::sleep(Duration::from_millis(300)).await;
     let caller = RtpPeer::bind().await;
     // Up 1.8 s: the agent answers at about 0.8 s and the 4 s briefing is still playing.
-    let caller_sipp = tokio::spawn(run_sipp_full(SippRun {
-        keys: vec![("rtp_port", caller.port.to_string())],
-        extra_args: vec!["-d".into(), "1800".into()],
-        limit: LIMIT,
-        ..SippRun::new("uac_call_long.xml", Some(bridge.udp))
-    }));
+    let (agent_sipp, caller_sipp) =
+        start_agent_then_caller(agent_port, agent.port, bridge.udp, caller.port, 1800, LIMIT).await;
     let seen = bridge
         .collect_until(Duration::from_secs(10), |s| matches!(s, Seen::HangUp(_)))
         .await;

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use sip_bridge::{HoldAudio, TransferCompleted, TransferMode, TransferRequest};
 use support::engine::{Script, Seen, loopback_config, start};
 use support::rtp_peer::{Heard, RtpPeer, tone_share};
-use support::sipp::{SippRun, SippTransport, free_port, run_sipp_full};
+use support::sipp::{SippTransport, free_port, start_agent_then_caller};
 
 const RUNS: usize = 5;
 const LIMIT: Duration = Duration::from_secs(20);
@@ -66,19 +66,8 @@ async fn one_bridged_transfer() -> Timing {
     let mut bridge = start(loopback_config("127.0.0.1"), script).await;
     let caller = RtpPeer::bind().await;
     let agent = RtpPeer::bind().await;
-    let agent_sipp = tokio::spawn(run_sipp_full(SippRun {
-        keys: vec![("rtp_port", agent.port.to_string())],
-        local_port: Some(agent_port),
-        limit: LIMIT,
-        ..SippRun::new("uas_agent.xml", None)
-    }));
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let caller_sipp = tokio::spawn(run_sipp_full(SippRun {
-        keys: vec![("rtp_port", caller.port.to_string())],
-        extra_args: vec!["-d".into(), "4000".into()],
-        limit: LIMIT,
-        ..SippRun::new("uac_call_long.xml", Some(bridge.udp))
-    }));
+    let (agent_sipp, caller_sipp) =
+        start_agent_then_caller(agent_port, agent.port, bridge.udp, caller.port, 4000, LIMIT).await;
     let info = bridge.next_answered(Duration::from_secs(10)).await;
     let bridge_caller_rtp = SocketAddr::from(([127, 0, 0, 1], info.local_rtp_port));
     let caller_heard = caller.listen(Duration::from_millis(3800));

@@ -118,6 +118,36 @@ impl SippRun {
     }
 }
 
+/// A bridged transfer's two peers on loopback: the agent (sipp UAS `uas_agent.xml`, its RTP on
+/// `agent_rtp`) waits on `agent_port`; 300 ms later the caller (sipp UAC `uac_call_long.xml`,
+/// its RTP on `caller_rtp`) calls `bridge` and stays up `caller_ms`.
+pub async fn start_agent_then_caller(
+    agent_port: u16,
+    agent_rtp: u16,
+    bridge: SocketAddr,
+    caller_rtp: u16,
+    caller_ms: u64,
+    limit: Duration,
+) -> (
+    tokio::task::JoinHandle<SippOutcome>,
+    tokio::task::JoinHandle<SippOutcome>,
+) {
+    let agent = tokio::spawn(run_sipp_full(SippRun {
+        keys: vec![("rtp_port", agent_rtp.to_string())],
+        local_port: Some(agent_port),
+        limit,
+        ..SippRun::new("uas_agent.xml", None)
+    }));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let caller = tokio::spawn(run_sipp_full(SippRun {
+        keys: vec![("rtp_port", caller_rtp.to_string())],
+        extra_args: vec!["-d".into(), caller_ms.to_string()],
+        limit,
+        ..SippRun::new("uac_call_long.xml", Some(bridge))
+    }));
+    (agent, caller)
+}
+
 pub async fn run_sipp_full(run: SippRun) -> SippOutcome {
     let SippRun {
         scenario: scenario_name,
