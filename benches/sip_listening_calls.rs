@@ -1,0 +1,538 @@
+//! Concurrent listening calls over SIP through the FULL engine (issue #4's target: 200 calls,
+//! RTP both ways, VAD running, no ASR; outbound inter-packet deviation p99 ≤ 2 ms, nothing
+//! dropped by us). The engine loads in-process with `[sip]` on a free loopback port, wired
+//! into the real call driver exactly as `hotline serve` does (Silero VAD per 20 ms frame,
+//! greeting TTS, strict 20 ms play-out). sipp places the calls (`uac_call_long.xml`); every
+//! call's SDP points at one UDP socket of ours, which timestamps what the engine sends on its
+//! own OS thread and sends each call low noise back (PCMU, 20 ms, about -60 dBFS: the VAD runs
+//! on real input but nothing is speech, so ASR never starts).
+//!
+//! Printed: calls answered, packets received, lost (sequence gaps), outbound deviation
+//! |gap - 20 ms| p50/p99/max during the greeting (first 3 s of each stream) and after it,
+//! CPU seconds of this process per call per second, peak RSS growth per call, and
+//! INVITE → 200 as sipp saw it (per call, `-trace_rtt`, millisecond resolution).
+//!
+//! Run: `cargo bench --bench sip_listening_calls`. Environment:
+//! - `HOTLINE_BENCH_SIP_CALLS` (default 200) concurrent calls, all placed within 1 s;
+//! - `HOTLINE_BENCH_SIP_HOLD_MS` (default 10000) how long each call stays up after the 200.
+
+use std::collections::HashMap;
+use std::net::{SocketAddr, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use hotline::call::{CallOptions, spawn_call};
+use hotline::channel::run_sip_channel;
+use hotline::config::Config;
+use hotline::engine::Engine;
+use hotline::web::WebState;
+use sip_bridge::rtp_packet::RtpPacket;
+
+/// Each stream's first seconds carry the greeting; the steady-state figures start after.
+const GREETING_WINDOW: Duration = Duration::from_secs(3);
+/// RTP ports the engine takes per call (below Linux's ephemeral range, away from the tests').
+const RTP_PORTS: (u16, u16) = (20000, 29999);
+const FRAME: Duration = Duration::from_millis(20);
+/// PCMU bytes per 20 ms.
+const PCMU_FRAME: usize = 160;
+
+fn main() {
+    let calls = env_number("HOTLINE_BENCH_SIP_CALLS", 200);
+    let hold_ms = env_number("HOTLINE_BENCH_SIP_HOLD_MS", 10_000);
+    let command = format!(
+        "HOTLINE_BENCH_SIP_CALLS={calls} HOTLINE_BENCH_SIP_HOLD_MS={hold_ms} cargo bench --bench sip_listening_calls"
+    );
+    if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_default_env() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .try_init();
+    }
+    if let Err(problem) = run(calls, hold_ms, &command) {
+        eprintln!("sip_listening_calls: {problem}");
+    }
+}
+
+fn run(calls: usize, hold_ms: usize, command: &str) -> Result<(), String> {
+    let sip_port = free_udp_port()?;
+    let mut config = Config::load(None).map_err(|e| e.to_string())?;
+    config.sip.enabled = true;
+    config.sip.udp_listen = format!("127.0.0.1:{sip_port}");
+    config.sip.tcp_listen = String::new();
+    config.sip.public_address = "127.0.0.1".into();
+    config.sip.rtp_port_min = RTP_PORTS.0;
+    config.sip.rtp_port_max = RTP_PORTS.1;
+    config.sip.trunk_allowlist = vec!["127.0.0.1".into()];
+    config.sip.register = None;
+    config.sip.inbound_auth = None;
+    let sip = config.sip.clone();
+    let engine = Engine::load(config)
+        .map_err(|e| format!("cannot load the engine ({e}); run `make models models-test-data`"))?;
+    let engine = Arc::new(engine);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("tokio runtime: {e}"))?;
+    runtime.block_on(async move {
+        let state = WebState::live(Arc::clone(&engine));
+        let services = Arc::clone(&state.calls);
+        let answered = Arc::new(AtomicUsize::new(0));
+        let drivers = Arc::new(Mutex::new(Vec::new()));
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let channel = {
+            let (answered, drivers) = (Arc::clone(&answered), Arc::clone(&drivers));
+            tokio::spawn(run_sip_channel(
+                engine,
+                sip,
+                move |leg| {
+                    answered.fetch_add(1, Ordering::Relaxed);
+                    let driver = spawn_call(Arc::clone(&services), leg, CallOptions::default());
+                    if let Ok(mut drivers) = drivers.lock() {
+                        drivers.push(driver);
+                    }
+                },
+                async move {
+                    let _ = stop_rx.await;
+                },
+            ))
+        };
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        if channel.is_finished() {
+            return Err(format!("the SIP channel did not start: {:?}", channel.await));
+        }
+
+        let peer = CallerMedia::start()?;
+        let rss_before = memory_kib("VmRSS:");
+        let cpu_before = cpu_seconds();
+        let started = Instant::now();
+        let target: SocketAddr = ([127, 0, 0, 1], sip_port).into();
+        let rtp_port = peer.port;
+        let sipp = tokio::task::spawn_blocking(move || run_sipp(target, rtp_port, calls, hold_ms))
+            .await
+            .map_err(|e| format!("sipp task: {e}"))??;
+        let cpu = cpu_seconds() - cpu_before;
+        let wall = started.elapsed().as_secs_f64();
+        let recorded = peer.finish();
+        let peak_growth_kib = recorded.peak_rss_kib.saturating_sub(rss_before);
+
+        let _ = stop_tx.send(());
+        let drivers: Vec<_> = drivers.lock().map(|mut d| d.drain(..).collect()).unwrap_or_default();
+        let mut ends: HashMap<String, usize> = HashMap::new();
+        for driver in drivers {
+            let end = match tokio::time::timeout(Duration::from_secs(5), driver).await {
+                Ok(Ok(summary)) => format!("{:?}", summary.end),
+                Ok(Err(error)) => format!("driver task failed: {error}"),
+                Err(_) => "still running 5 s after BYE".into(),
+            };
+            *ends.entry(end).or_default() += 1;
+        }
+
+        let stats = RtpStats::of(&recorded.streams);
+        let mut setup = sipp.setup_ms.clone();
+        setup.sort_by(f64::total_cmp);
+        let answered = answered.load(Ordering::Relaxed);
+        println!("## SIP listening calls through the full engine (VAD on, greeting, no ASR)");
+        println!();
+        println!("command: {command}");
+        println!("cores: {}", std::thread::available_parallelism().map_or(0, |n| n.get()));
+        println!(
+            "sipp: {} (successful {} failed {}); calls answered by the engine {answered}/{calls}; \
+             call ends {ends:?}",
+            if sipp.success { "passed" } else { "FAILED" },
+            sipp.successful,
+            sipp.failed,
+        );
+        println!(
+            "RTP out (engine → caller): streams {} packets {} lost (sequence gaps) {}; \
+             streams with audible greeting {}",
+            recorded.streams.len(),
+            stats.packets,
+            stats.lost,
+            stats.audible_streams
+        );
+        println!(
+            "RTP in (caller → engine): packets sent {} (low noise, PCMU 20 ms)",
+            recorded.sent
+        );
+        print_deviation("outbound deviation |gap-20ms|, greeting (first 3 s)", &stats.greeting);
+        print_deviation("outbound deviation |gap-20ms|, after 3 s         ", &stats.steady);
+        println!(
+            "CPU: {cpu:.2} s over {wall:.2} s wall = {:.2} cores; {:.5} CPU s per call per s ({:.2} % of a core per call)",
+            cpu / wall,
+            cpu / wall / calls.max(1) as f64,
+            100.0 * cpu / wall / calls.max(1) as f64
+        );
+        println!(
+            "memory: peak RSS growth {peak_growth_kib} KiB = {:.1} KiB per call (baseline {rss_before} KiB after load)",
+            peak_growth_kib as f64 / calls.max(1) as f64
+        );
+        println!(
+            "setup INVITE → 200 (sipp, ms resolution, {} calls): p50 {:.0} ms p95 {:.0} ms max {:.0} ms",
+            setup.len(),
+            percentile(&setup, 0.5),
+            percentile(&setup, 0.95),
+            setup.last().copied().unwrap_or(f64::NAN)
+        );
+        if !sipp.success {
+            println!("sipp errors (tail):\n{}", tail(&sipp.errors, 2000));
+        }
+        Ok(())
+    })
+}
+
+fn print_deviation(label: &str, sorted_ms: &[f64]) {
+    println!(
+        "{label}: n {} p50 {:.3} ms p99 {:.3} ms max {:.3} ms; over 2 ms {:.3} %",
+        sorted_ms.len(),
+        percentile(sorted_ms, 0.5),
+        percentile(sorted_ms, 0.99),
+        sorted_ms.last().copied().unwrap_or(f64::NAN),
+        100.0 * sorted_ms.iter().filter(|&&d| d > 2.0).count() as f64
+            / sorted_ms.len().max(1) as f64
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The callers' media: one socket for every call's RTP
+
+/// What the engine sent one call: arrival instant, sequence number, and whether it was audible.
+type Arrivals = Vec<(Instant, u16, bool)>;
+
+struct Recorded {
+    streams: HashMap<SocketAddr, Arrivals>,
+    sent: u64,
+    peak_rss_kib: u64,
+}
+
+/// The socket every call's SDP names: a receiver thread timestamps the engine's packets, a
+/// sender thread answers each source (symmetric RTP) with low noise every 20 ms and samples RSS.
+struct CallerMedia {
+    port: u16,
+    stop: Arc<AtomicBool>,
+    receiver: std::thread::JoinHandle<HashMap<SocketAddr, Arrivals>>,
+    sender: std::thread::JoinHandle<(u64, u64)>,
+}
+
+impl CallerMedia {
+    fn start() -> Result<CallerMedia, String> {
+        let socket = UdpSocket::bind("127.0.0.1:0").map_err(|e| format!("RTP socket: {e}"))?;
+        socket
+            .set_read_timeout(Some(Duration::from_millis(100)))
+            .map_err(|e| format!("RTP socket timeout: {e}"))?;
+        let port = socket
+            .local_addr()
+            .map_err(|e| format!("RTP socket address: {e}"))?
+            .port();
+        let sending = socket
+            .try_clone()
+            .map_err(|e| format!("RTP socket clone: {e}"))?;
+        let peers: Arc<Mutex<Vec<SocketAddr>>> = Arc::default();
+        let stop = Arc::new(AtomicBool::new(false));
+        let receiver = {
+            let (peers, stop) = (Arc::clone(&peers), Arc::clone(&stop));
+            std::thread::spawn(move || receive(&socket, &peers, &stop))
+        };
+        let sender = {
+            let stop = Arc::clone(&stop);
+            std::thread::spawn(move || send_noise(&sending, &peers, &stop))
+        };
+        Ok(CallerMedia {
+            port,
+            stop,
+            receiver,
+            sender,
+        })
+    }
+
+    fn finish(self) -> Recorded {
+        // Let the last packets after the BYEs arrive.
+        std::thread::sleep(Duration::from_millis(300));
+        self.stop.store(true, Ordering::Relaxed);
+        let streams = self.receiver.join().unwrap_or_default();
+        let (sent, peak_rss_kib) = self.sender.join().unwrap_or_default();
+        Recorded {
+            streams,
+            sent,
+            peak_rss_kib,
+        }
+    }
+}
+
+fn receive(
+    socket: &UdpSocket,
+    peers: &Mutex<Vec<SocketAddr>>,
+    stop: &AtomicBool,
+) -> HashMap<SocketAddr, Arrivals> {
+    let mut streams: HashMap<SocketAddr, Arrivals> = HashMap::new();
+    let mut buf = [0u8; 2048];
+    while !stop.load(Ordering::Relaxed) {
+        let Ok((len, from)) = socket.recv_from(&mut buf) else {
+            continue;
+        };
+        let at = Instant::now();
+        let Ok(packet) = RtpPacket::parse(&buf[..len]) else {
+            continue;
+        };
+        // μ-law: the low 7 bits near 0x7F are near zero; well below is audible.
+        let audible = packet.payload.iter().any(|&b| (b & 0x7F) < 0x60);
+        let arrivals = streams.entry(from).or_insert_with(|| {
+            if let Ok(mut peers) = peers.lock() {
+                peers.push(from);
+            }
+            Vec::with_capacity(1024)
+        });
+        arrivals.push((at, packet.sequence, audible));
+    }
+    streams
+}
+
+/// Sends every known peer one noise frame per 20 ms tick; returns (packets sent, peak RSS KiB).
+fn send_noise(socket: &UdpSocket, peers: &Mutex<Vec<SocketAddr>>, stop: &AtomicBool) -> (u64, u64) {
+    let ssrc_base = std::process::id();
+    let mut random = 0x9E37_79B9_7F4A_7C15u64;
+    let mut out = Vec::with_capacity(12 + PCMU_FRAME);
+    let mut payload = [0u8; PCMU_FRAME];
+    let (mut sent, mut peak_rss) = (0u64, 0u64);
+    let mut tick = 0u32;
+    let mut next = Instant::now();
+    while !stop.load(Ordering::Relaxed) {
+        let targets: Vec<SocketAddr> = peers.lock().map(|p| p.clone()).unwrap_or_default();
+        for (index, target) in targets.iter().enumerate() {
+            for byte in &mut payload {
+                random ^= random << 13;
+                random ^= random >> 7;
+                random ^= random << 17;
+                // μ-law 0x70..=0x7F and 0xF0..=0xFF: magnitudes under ~30 of 32768 (≈ -60 dBFS).
+                *byte = 0x70 | (random as u8 & 0x8F);
+            }
+            out.clear();
+            RtpPacket {
+                marker: tick == 0,
+                payload_type: 0,
+                sequence: tick as u16,
+                timestamp: tick.wrapping_mul(PCMU_FRAME as u32),
+                ssrc: ssrc_base.wrapping_add(index as u32),
+                payload: &payload,
+            }
+            .write_to(&mut out);
+            if socket.send_to(&out, target).is_ok() {
+                sent += 1;
+            }
+        }
+        if tick.is_multiple_of(5) {
+            peak_rss = peak_rss.max(memory_kib("VmRSS:"));
+        }
+        tick = tick.wrapping_add(1);
+        next += FRAME;
+        let now = Instant::now();
+        if next > now {
+            std::thread::sleep(next - now);
+        } else {
+            next = now;
+        }
+    }
+    (sent, peak_rss)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Figures
+
+struct RtpStats {
+    packets: usize,
+    lost: u64,
+    audible_streams: usize,
+    /// Sorted deviations (ms) of gaps ending in each stream's first 3 s, and after.
+    greeting: Vec<f64>,
+    steady: Vec<f64>,
+}
+
+impl RtpStats {
+    fn of(streams: &HashMap<SocketAddr, Arrivals>) -> RtpStats {
+        let mut stats = RtpStats {
+            packets: 0,
+            lost: 0,
+            audible_streams: 0,
+            greeting: Vec::new(),
+            steady: Vec::new(),
+        };
+        for arrivals in streams.values() {
+            stats.packets += arrivals.len();
+            if arrivals.iter().any(|a| a.2) {
+                stats.audible_streams += 1;
+            }
+            let Some(first) = arrivals.first().map(|a| a.0) else {
+                continue;
+            };
+            for pair in arrivals.windows(2) {
+                stats.lost += u64::from(pair[1].1.wrapping_sub(pair[0].1).saturating_sub(1));
+                let gap_ms = pair[1].0.duration_since(pair[0].0).as_secs_f64() * 1000.0;
+                let deviation = (gap_ms - 20.0).abs();
+                if pair[0].0.duration_since(first) >= GREETING_WINDOW {
+                    stats.steady.push(deviation);
+                } else {
+                    stats.greeting.push(deviation);
+                }
+            }
+        }
+        stats.greeting.sort_by(f64::total_cmp);
+        stats.steady.sort_by(f64::total_cmp);
+        stats
+    }
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+fn cpu_seconds() -> f64 {
+    // utime + stime of this process (fields 14 and 15 of /proc/self/stat), 100 ticks a second.
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok());
+    (ticks(11).unwrap_or(0.0) + ticks(12).unwrap_or(0.0)) / 100.0
+}
+
+fn memory_kib(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+fn env_number(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(default)
+}
+
+fn free_udp_port() -> Result<u16, String> {
+    UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| format!("no free UDP port on 127.0.0.1: {e}"))
+}
+
+fn tail(text: &str, max: usize) -> &str {
+    let start = text.len().saturating_sub(max);
+    let start = (start..text.len())
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(text.len());
+    &text[start..]
+}
+
+// ---------------------------------------------------------------------------------------------
+// sipp
+
+struct SippResult {
+    success: bool,
+    successful: u64,
+    failed: u64,
+    errors: String,
+    /// INVITE → 200 per call, ms.
+    setup_ms: Vec<f64>,
+}
+
+fn scenario_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("sip-bridge")
+        .join("tests")
+        .join("scenarios")
+        .join("uac_call_long.xml")
+}
+
+/// Places `calls` calls at once (all within a second), each up `hold_ms` after its 200.
+fn run_sipp(
+    target: SocketAddr,
+    rtp_port: u16,
+    calls: usize,
+    hold_ms: usize,
+) -> Result<SippResult, String> {
+    let dir = std::env::temp_dir().join(format!("hotline-bench-sipp-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("temp dir {}: {e}", dir.display()))?;
+    let error_file = dir.join("errors.log");
+    let limit_s = hold_ms / 1000 + 60;
+    let output = std::process::Command::new("sipp")
+        .arg("-sf")
+        .arg(scenario_path())
+        .args(["-m", &calls.to_string(), "-l", &calls.to_string()])
+        .args(["-r", &calls.to_string(), "-rp", "1000"])
+        .args(["-i", "127.0.0.1", "-mi", "127.0.0.1"])
+        .args(["-p", &free_udp_port()?.to_string(), "-t", "u1"])
+        .args(["-d", &hold_ms.to_string()])
+        .args(["-key", "rtp_port", &rtp_port.to_string()])
+        .args(["-timeout", &format!("{limit_s}s"), "-timeout_error"])
+        .args(["-nostdin", "-trace_err", "-trace_rtt", "-rtt_freq", "1"])
+        .arg("-error_file")
+        .arg(&error_file)
+        .arg(target.to_string())
+        .current_dir(&dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .output()
+        .map_err(|e| {
+            format!("sipp did not run ({e}); install it with `apt-get install sip-tester`")
+        })?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let count = |label: &str| {
+        stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with(label))
+            .and_then(|l| l.split('|').nth(2))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0)
+    };
+    let result = SippResult {
+        success: output.status.success(),
+        successful: count("Successful call"),
+        failed: count("Failed call"),
+        errors: std::fs::read_to_string(&error_file).unwrap_or_default()
+            + &String::from_utf8_lossy(&output.stderr),
+        setup_ms: read_rtt(&dir),
+    };
+    std::fs::remove_dir_all(&dir).ok();
+    Ok(result)
+}
+
+/// Response times from sipp's `*_rtt.csv` (`-trace_rtt`): the `response_time` column, in ms.
+fn read_rtt(dir: &Path) -> Vec<f64> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut times = Vec::new();
+    for entry in entries.flatten() {
+        if !entry.file_name().to_string_lossy().ends_with("_rtt.csv") {
+            continue;
+        }
+        let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+        let mut lines = text.lines();
+        let Some(column) = lines.next().and_then(|header| {
+            header
+                .split(';')
+                .position(|h| h.to_ascii_lowercase().contains("response_time"))
+        }) else {
+            continue;
+        };
+        times.extend(lines.filter_map(|l| {
+            l.split(';')
+                .nth(column)
+                .and_then(|v| v.trim().parse::<f64>().ok())
+        }));
+    }
+    times
+}
