@@ -110,6 +110,7 @@ async fn a_caller_on_a_media_stream_gets_a_spoken_answer() {
     let mut next_question_frame = 0;
     let mut frames_received = 0u32;
     let mut answer_after: Option<Duration> = None;
+    let mut marks: Vec<String> = Vec::new();
     while answer_after.is_none() {
         assert!(
             started.elapsed() < Duration::from_secs(60),
@@ -140,6 +141,12 @@ async fn a_caller_on_a_media_stream_gets_a_spoken_answer() {
             message = receive.next() => {
                 let message = message.expect("the server keeps the call open").unwrap();
                 let Message::Text(text) = message else { continue };
+                let parsed: serde_json::Value =
+                    serde_json::from_str(text.as_str()).unwrap_or_default();
+                if parsed["event"] == "mark" {
+                    marks.push(parsed["mark"]["name"].as_str().unwrap_or("").to_string());
+                    continue;
+                }
                 let Some(level) = media_level(text.as_str()) else { continue };
                 frames_received += 1;
                 if level >= AUDIBLE_DBFS {
@@ -153,6 +160,12 @@ async fn a_caller_on_a_media_stream_gets_a_spoken_answer() {
         }
     }
     let answer_after = answer_after.unwrap();
+    // The greeting's end was labelled for the telephony side to confirm playback.
+    assert_eq!(
+        marks.first().map(String::as_str),
+        Some("turn1-sentence1"),
+        "{marks:?}"
+    );
     assert!(
         answer_after < Duration::from_secs(8),
         "the answer started {answer_after:?} after the question ended"

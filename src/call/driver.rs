@@ -223,7 +223,18 @@ impl DrivenCall {
 
     /// Carries out everything the session asked for since the last input.
     async fn carry_out(&mut self, jobs: &mut CallJobs) {
+        // Sentence ends are announced before the tick's frame goes out: label the audio
+        // after it.
+        let mut marks = Vec::new();
         while let Some(output) = self.session.poll_output() {
+            if let SessionOutput::Event(CallEvent::BotSentenceFinished {
+                turn_id,
+                sentence_id,
+                ..
+            }) = &output
+            {
+                marks.push(format!("turn{}-sentence{}", turn_id.0, sentence_id.0));
+            }
             match output {
                 SessionOutput::PlayFrame(frame) => self.control.send_frame(frame),
                 SessionOutput::FlushPlayback => self.control.flush(),
@@ -261,6 +272,9 @@ impl DrivenCall {
                 }
                 SessionOutput::Event(event) => self.publish(event),
             }
+        }
+        for mark in marks {
+            self.control.mark(&mark);
         }
     }
 

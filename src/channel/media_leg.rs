@@ -47,6 +47,9 @@ pub trait LegControl: Send + Sync {
     fn send_frame(&self, frame: Frame);
     /// Drops queued outbound audio (barge-in).
     fn flush(&self);
+    /// Labels the point in the outbound audio reached now (the end of a bot sentence), for
+    /// channels that report when the far end has played it (Twilio `mark`). Default: nothing.
+    fn mark(&self, _name: &str) {}
     /// Hands the caller to `target`.
     fn transfer<'a>(
         &'a self,

@@ -1,6 +1,6 @@
 //! The Twilio Media Streams channel: a WebSocket carrying JSON messages with base64 μ-law
-//! audio at 8 kHz (`connected`, `start`, `media`, `dtmf`, `mark`, `stop` in; `media`, `clear`
-//! out). Each stream becomes a [`MediaLeg`].
+//! audio at 8 kHz (`connected`, `start`, `media`, `dtmf`, `mark`, `stop` in; `media`, `mark`,
+//! `clear` out). Each stream becomes a [`MediaLeg`].
 //!
 //! [`TwilioMediaStream`] is the connection's state, independent of the WebSocket library: the
 //! web layer hands it every text message and sends what arrives on its [`SocketOutput`] queue.
@@ -294,6 +294,7 @@ mod tests {
 
         // The control speaks the outbound protocol.
         leg.control.send_frame(hotline_audio::Frame::silence());
+        leg.control.mark("turn2-s5");
         leg.control.flush();
         let target = crate::channel::TransferTarget {
             uri: "sip:agent@example.com".to_string(),
@@ -314,6 +315,12 @@ mod tests {
             .decode(payload)
             .unwrap();
         assert_eq!(codes.len(), 160);
+        assert_eq!(
+            socket.recv().await.unwrap(),
+            SocketOutput::Text(
+                r#"{"event":"mark","streamSid":"MZ1","mark":{"name":"turn2-s5"}}"#.to_string()
+            )
+        );
         assert_eq!(
             socket.recv().await.unwrap(),
             SocketOutput::Text(r#"{"event":"clear","streamSid":"MZ1"}"#.to_string())

@@ -1,5 +1,5 @@
 //! The outbound half of a media-stream leg: bot frames become `media` messages, a flush becomes
-//! `clear`, hanging up closes the socket. Messages go to the socket's writer through a bounded
+//! `clear`, the end of a bot sentence a `mark`, hanging up closes the socket. Messages go to the socket's writer through a bounded
 //! queue and are never awaited on the driver's clock: a stalled socket loses frames, not time.
 
 use std::sync::Mutex;
@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 
 use super::media_leg::{LegControl, LegFuture, TransferOutcome, TransferTarget};
 use super::twilio_media_stream_audio::OutboundAudio;
-use super::twilio_media_stream_messages::{OutboundMedia, OutboundMessage};
+use super::twilio_media_stream_messages::{OutboundMark, OutboundMedia, OutboundMessage};
 
 /// What the socket writer is asked to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,6 +83,16 @@ impl LegControl for MediaStreamControl {
         self.queue(
             OutboundMessage::Clear {
                 stream_sid: &self.stream_sid,
+            }
+            .to_json(),
+        );
+    }
+
+    fn mark(&self, name: &str) {
+        self.queue(
+            OutboundMessage::Mark {
+                stream_sid: &self.stream_sid,
+                mark: OutboundMark { name },
             }
             .to_json(),
         );

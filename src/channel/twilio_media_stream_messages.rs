@@ -102,6 +102,18 @@ pub enum OutboundMessage<'a> {
         #[serde(rename = "streamSid")]
         stream_sid: &'a str,
     },
+    /// A label after the audio sent so far; echoed back as an inbound `mark` once played.
+    Mark {
+        #[serde(rename = "streamSid")]
+        stream_sid: &'a str,
+        mark: OutboundMark<'a>,
+    },
+}
+
+/// The `mark` block of an outbound message.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OutboundMark<'a> {
+    pub name: &'a str,
 }
 
 /// The `media` block of an outbound message.
@@ -170,6 +182,15 @@ mod tests {
         assert_eq!(
             media,
             r#"{"event":"media","streamSid":"MZ1","media":{"payload":"AA=="}}"#
+        );
+        let mark = OutboundMessage::Mark {
+            stream_sid: "MZ1",
+            mark: OutboundMark { name: "turn2-s5" },
+        }
+        .to_json();
+        assert_eq!(
+            mark,
+            r#"{"event":"mark","streamSid":"MZ1","mark":{"name":"turn2-s5"}}"#
         );
     }
 }
