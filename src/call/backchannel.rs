@@ -12,6 +12,7 @@ pub(crate) struct BackchannelFilter {
     tokens: Vec<Vec<char>>,
     max_chars: usize,
     short_interruptions: Vec<String>,
+    min_syllables: usize,
 }
 
 impl BackchannelFilter {
@@ -34,19 +35,28 @@ impl BackchannelFilter {
                 .flatten()
                 .map(|word| word.to_lowercase())
                 .collect(),
+            min_syllables: config.min_interruption_syllables,
         }
     }
 
-    /// True when `text` is one syllable, possibly repeated ("M", "冰 冰 冰"), that is not a
-    /// known short interruption: a hum or a noise Whisper wrote down, not a request.
-    pub(crate) fn is_lone_sound(&self, text: &str) -> bool {
+    /// True when `text` has fewer syllables than an interruption needs and no known short
+    /// interruption word in it ("M", "Emama", "冰 冰 冰"): a hum or a noise Whisper wrote
+    /// down, not a request. Whisper hears short sounds badly (a synthetic "Right." comes back
+    /// as "Bye."), so a short sound must show it is an interruption, not the other way round.
+    pub(crate) fn is_too_few_words(&self, text: &str) -> bool {
         let units = units(text);
-        let Some(first) = units.first() else {
+        if units.is_empty() || syllables(text) >= self.min_syllables {
             return false;
-        };
-        units.iter().all(|unit| unit == first)
-            && syllables(first) <= 1
-            && !self.short_interruptions.contains(first)
+        }
+        let chars = normalise(text);
+        !self.short_interruptions.iter().any(|word| {
+            if word.is_ascii() {
+                units.iter().any(|unit| unit == word)
+            } else {
+                let word: Vec<char> = word.chars().collect();
+                chars.windows(word.len()).any(|w| w == word.as_slice())
+            }
+        })
     }
 
     /// True when `text` holds words and all of them are backchannels.
@@ -152,23 +162,37 @@ mod tests {
     }
 
     #[test]
-    fn a_lone_syllable_is_a_hum_unless_it_is_a_short_interruption() {
+    fn few_syllables_are_a_hum_unless_they_hold_a_short_interruption() {
         let filter = filter();
-        for hum in ["M", "冰 冰 冰", "冬", "云。", "Hmm hmm"] {
-            assert!(filter.is_lone_sound(hum), "{hum}");
+        for hum in [
+            "M",
+            "冰 冰 冰",
+            "冬",
+            "云。",
+            "Hmm hmm",
+            "Emama.",
+            "Amen.",
+            "Bye.",
+            "34",
+            "農民，農",
+        ] {
+            assert!(filter.is_too_few_words(hum), "{hum}");
         }
         for words in [
             "停！",
             "Stop!",
             "no no",
+            "Wait, wait.",
             "等",
             "不是",
-            "冰冰 冰棍",
-            "農民，農",
-            "1,111",
+            "唔係呀",
+            "等一下",
+            "hold on",
+            "我想问一下",
+            "can I ask something",
             "",
         ] {
-            assert!(!filter.is_lone_sound(words), "{words}");
+            assert!(!filter.is_too_few_words(words), "{words}");
         }
     }
 

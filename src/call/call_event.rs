@@ -93,8 +93,8 @@ pub enum FalseBargeInReason {
     TooShort,
     /// Inside the protection window after the bot started speaking.
     ProtectionWindow,
-    /// Only backchannels ("嗯", "係", "mm-hmm"), or one syllable that is not a known short
-    /// interruption ("M", "冰 冰"): the caller is listening, or humming.
+    /// Only backchannels ("嗯", "係", "mm-hmm"), or too few syllables with no known short
+    /// interruption word ("M", "Emama", "冰 冰"): the caller is listening, or humming.
     Backchannel(String),
     /// The transcriber heard no words in it.
     NothingRecognised,

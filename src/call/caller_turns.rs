@@ -398,7 +398,7 @@ impl Session {
                 // A hum or a noise Whisper forced into words ("嗯" heard as "我们").
                 self.drop_candidate(FalseBargeInReason::LowConfidence(text.to_string()), now);
             } else if self.backchannels.is_backchannel(text)
-                || self.backchannels.is_lone_sound(text)
+                || self.backchannels.is_too_few_words(text)
             {
                 self.drop_candidate(FalseBargeInReason::Backchannel(text.to_string()), now);
             } else {

@@ -211,8 +211,11 @@ pub struct BargeInConfig {
     /// A transcript with more characters than this (after dropping spaces and punctuation)
     /// is never a backchannel.
     pub max_backchannel_chars: usize,
-    /// One-syllable words that do interrupt (停, 等, "stop"); any other lone syllable over
-    /// the bot, even repeated ("M", "冰 冰 冰"), is taken for a hum Whisper wrote down.
+    /// A short interruption (under `backchannel_max_ms`) with fewer syllables than this
+    /// interrupts only if it holds one of `short_interruptions`.
+    pub min_interruption_syllables: usize,
+    /// Words that make even a short sound an interruption (停, 等, 不是, "stop", "wait");
+    /// Chinese ones match inside the transcript, English ones as whole words.
     pub short_interruptions: PerLang<Vec<String>>,
 }
 
@@ -244,11 +247,17 @@ impl Default for BargeInConfig {
                 ]),
             },
             max_backchannel_chars: 8,
+            min_interruption_syllables: 4,
             short_interruptions: PerLang {
-                zh: strings(&["停", "等", "不", "喂", "慢", "错", "别", "啥"]),
-                yue: strings(&["停", "等", "唔", "喂", "咪", "錯", "慢", "咩"]),
+                zh: strings(&[
+                    "停", "等", "不", "没", "喂", "慢", "错", "别", "啥", "什么", "人工",
+                ]),
+                yue: strings(&[
+                    "停", "等", "唔", "冇", "喂", "咪", "錯", "慢", "咩", "乜", "人工",
+                ]),
                 en: strings(&[
-                    "stop", "wait", "no", "hey", "sorry", "what", "pardon", "hold",
+                    "stop", "wait", "no", "not", "hey", "sorry", "what", "pardon", "hold", "hang",
+                    "excuse", "but", "actually", "agent", "human",
                 ]),
             },
         }
