@@ -146,11 +146,12 @@ fn run(calls: usize, hold_ms: usize, command: &str) -> Result<(), String> {
             sipp.failed,
         );
         println!(
-            "RTP out (engine → caller): streams {} packets {} lost (sequence gaps) {}; \
-             streams with audible greeting {}",
+            "RTP out (engine → caller): streams {} packets {} lost (sequence gaps) {} \
+             play-out slots skipped (timestamp jumps) {}; streams with audible greeting {}",
             recorded.streams.len(),
             stats.packets,
             stats.lost,
+            stats.skipped_slots,
             stats.audible_streams
         );
         println!(
@@ -159,6 +160,10 @@ fn run(calls: usize, hold_ms: usize, command: &str) -> Result<(), String> {
         );
         print_deviation("outbound deviation |gap-20ms|, greeting (first 3 s)", &stats.greeting);
         print_deviation("outbound deviation |gap-20ms|, after 3 s         ", &stats.steady);
+        print_deviation(
+            "bench's own sender thread, wake-up lateness (host noise)",
+            &recorded.sender_late_ms,
+        );
         println!(
             "CPU: {cpu:.2} s over {wall:.2} s wall = {:.2} cores; {:.5} CPU s per call per s ({:.2} % of a core per call)",
             cpu / wall,
@@ -198,13 +203,23 @@ fn print_deviation(label: &str, sorted_ms: &[f64]) {
 // ---------------------------------------------------------------------------------------------
 // The callers' media: one socket for every call's RTP
 
-/// What the engine sent one call: arrival instant, sequence number, and whether it was audible.
-type Arrivals = Vec<(Instant, u16, bool)>;
+/// One packet the engine sent a call, as it arrived here.
+struct Arrival {
+    at: Instant,
+    sequence: u16,
+    timestamp: u32,
+    audible: bool,
+}
+
+type Arrivals = Vec<Arrival>;
 
 struct Recorded {
     streams: HashMap<SocketAddr, Arrivals>,
     sent: u64,
     peak_rss_kib: u64,
+    /// How late (ms, sorted) the sender thread woke for its 20 ms ticks: this host's own
+    /// scheduling noise, which the receiver's timestamps share.
+    sender_late_ms: Vec<f64>,
 }
 
 /// The socket every call's SDP names: a receiver thread timestamps the engine's packets, a
@@ -213,7 +228,7 @@ struct CallerMedia {
     port: u16,
     stop: Arc<AtomicBool>,
     receiver: std::thread::JoinHandle<HashMap<SocketAddr, Arrivals>>,
-    sender: std::thread::JoinHandle<(u64, u64)>,
+    sender: std::thread::JoinHandle<Sent>,
 }
 
 impl CallerMedia {
@@ -252,11 +267,13 @@ impl CallerMedia {
         std::thread::sleep(Duration::from_millis(300));
         self.stop.store(true, Ordering::Relaxed);
         let streams = self.receiver.join().unwrap_or_default();
-        let (sent, peak_rss_kib) = self.sender.join().unwrap_or_default();
+        let mut sent = self.sender.join().unwrap_or_default();
+        sent.late_ms.sort_by(f64::total_cmp);
         Recorded {
             streams,
-            sent,
-            peak_rss_kib,
+            sent: sent.packets,
+            peak_rss_kib: sent.peak_rss_kib,
+            sender_late_ms: sent.late_ms,
         }
     }
 }
@@ -284,21 +301,35 @@ fn receive(
             }
             Vec::with_capacity(1024)
         });
-        arrivals.push((at, packet.sequence, audible));
+        arrivals.push(Arrival {
+            at,
+            sequence: packet.sequence,
+            timestamp: packet.timestamp,
+            audible,
+        });
     }
     streams
 }
 
-/// Sends every known peer one noise frame per 20 ms tick; returns (packets sent, peak RSS KiB).
-fn send_noise(socket: &UdpSocket, peers: &Mutex<Vec<SocketAddr>>, stop: &AtomicBool) -> (u64, u64) {
+#[derive(Default)]
+struct Sent {
+    packets: u64,
+    peak_rss_kib: u64,
+    late_ms: Vec<f64>,
+}
+
+/// Sends every known peer one noise frame per 20 ms tick, sampling RSS as it goes.
+fn send_noise(socket: &UdpSocket, peers: &Mutex<Vec<SocketAddr>>, stop: &AtomicBool) -> Sent {
     let ssrc_base = std::process::id();
     let mut random = 0x9E37_79B9_7F4A_7C15u64;
     let mut out = Vec::with_capacity(12 + PCMU_FRAME);
     let mut payload = [0u8; PCMU_FRAME];
-    let (mut sent, mut peak_rss) = (0u64, 0u64);
+    let mut sent = Sent::default();
     let mut tick = 0u32;
     let mut next = Instant::now();
     while !stop.load(Ordering::Relaxed) {
+        sent.late_ms
+            .push(Instant::now().duration_since(next).as_secs_f64() * 1000.0);
         let targets: Vec<SocketAddr> = peers.lock().map(|p| p.clone()).unwrap_or_default();
         for (index, target) in targets.iter().enumerate() {
             for byte in &mut payload {
@@ -319,11 +350,11 @@ fn send_noise(socket: &UdpSocket, peers: &Mutex<Vec<SocketAddr>>, stop: &AtomicB
             }
             .write_to(&mut out);
             if socket.send_to(&out, target).is_ok() {
-                sent += 1;
+                sent.packets += 1;
             }
         }
         if tick.is_multiple_of(5) {
-            peak_rss = peak_rss.max(memory_kib("VmRSS:"));
+            sent.peak_rss_kib = sent.peak_rss_kib.max(memory_kib("VmRSS:"));
         }
         tick = tick.wrapping_add(1);
         next += FRAME;
@@ -334,7 +365,7 @@ fn send_noise(socket: &UdpSocket, peers: &Mutex<Vec<SocketAddr>>, stop: &AtomicB
             next = now;
         }
     }
-    (sent, peak_rss)
+    sent
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -343,6 +374,8 @@ fn send_noise(socket: &UdpSocket, peers: &Mutex<Vec<SocketAddr>>, stop: &AtomicB
 struct RtpStats {
     packets: usize,
     lost: u64,
+    /// 20 ms slots the engine's play-out never sent (RTP timestamp jumped over them).
+    skipped_slots: u64,
     audible_streams: usize,
     /// Sorted deviations (ms) of gaps ending in each stream's first 3 s, and after.
     greeting: Vec<f64>,
@@ -354,23 +387,33 @@ impl RtpStats {
         let mut stats = RtpStats {
             packets: 0,
             lost: 0,
+            skipped_slots: 0,
             audible_streams: 0,
             greeting: Vec::new(),
             steady: Vec::new(),
         };
         for arrivals in streams.values() {
             stats.packets += arrivals.len();
-            if arrivals.iter().any(|a| a.2) {
+            if arrivals.iter().any(|a| a.audible) {
                 stats.audible_streams += 1;
             }
-            let Some(first) = arrivals.first().map(|a| a.0) else {
+            let Some(first) = arrivals.first().map(|a| a.at) else {
                 continue;
             };
             for pair in arrivals.windows(2) {
-                stats.lost += u64::from(pair[1].1.wrapping_sub(pair[0].1).saturating_sub(1));
-                let gap_ms = pair[1].0.duration_since(pair[0].0).as_secs_f64() * 1000.0;
+                let (before, after) = (&pair[0], &pair[1]);
+                stats.lost += u64::from(
+                    after
+                        .sequence
+                        .wrapping_sub(before.sequence)
+                        .saturating_sub(1),
+                );
+                // The play-out clock skips slots it was too late for and advances the timestamp.
+                let step = after.timestamp.wrapping_sub(before.timestamp) / PCMU_FRAME as u32;
+                stats.skipped_slots += u64::from(step.saturating_sub(1));
+                let gap_ms = after.at.duration_since(before.at).as_secs_f64() * 1000.0;
                 let deviation = (gap_ms - 20.0).abs();
-                if pair[0].0.duration_since(first) >= GREETING_WINDOW {
+                if before.at.duration_since(first) >= GREETING_WINDOW {
                     stats.steady.push(deviation);
                 } else {
                     stats.greeting.push(deviation);
