@@ -15,6 +15,8 @@
 //! Run: `cargo bench --bench sip_listening_calls`. Environment:
 //! - `HOTLINE_BENCH_SIP_CALLS` (default 200) concurrent calls, all placed within 1 s;
 //! - `HOTLINE_BENCH_SIP_HOLD_MS` (default 10000) how long each call stays up after the 200.
+//! - `HOTLINE_BENCH_SIP_LOUD_NOISE=1`: callers send -40 dBFS hiss instead of a -63 dBFS noise
+//!   floor, so the VAD runs its model on every chunk (above `[call.vad] energy_gate_dbfs`).
 
 use std::collections::HashMap;
 use std::net::{SocketAddr, UdpSocket};
@@ -321,6 +323,7 @@ struct Sent {
 /// Sends every known peer one noise frame per 20 ms tick, sampling RSS as it goes.
 fn send_noise(socket: &UdpSocket, peers: &Mutex<Vec<SocketAddr>>, stop: &AtomicBool) -> Sent {
     let ssrc_base = std::process::id();
+    let loud_noise = std::env::var("HOTLINE_BENCH_SIP_LOUD_NOISE").is_ok_and(|v| v == "1");
     let mut random = 0x9E37_79B9_7F4A_7C15u64;
     let mut out = Vec::with_capacity(12 + PCMU_FRAME);
     let mut payload = [0u8; PCMU_FRAME];
@@ -336,8 +339,14 @@ fn send_noise(socket: &UdpSocket, peers: &Mutex<Vec<SocketAddr>>, stop: &AtomicB
                 random ^= random << 13;
                 random ^= random >> 7;
                 random ^= random << 17;
-                // μ-law 0x70..=0x7F and 0xF0..=0xFF: magnitudes under ~30 of 32768 (≈ -60 dBFS).
-                *byte = 0x70 | (random as u8 & 0x8F);
+                // μ-law 0xFF/0x7F decode to 0 and 0xFE/0x7E to ±32 of 32768: a line's noise
+                // floor at about -63 dBFS. (0x70..=0x7F with 0xF0..=0xFF, up to ±480, is
+                // about -40 dBFS: loud hiss, which the VAD must look at.)
+                *byte = if loud_noise {
+                    0x70 | (random as u8 & 0x8F)
+                } else {
+                    0x7E | (random as u8 & 0x81)
+                };
             }
             out.clear();
             RtpPacket {

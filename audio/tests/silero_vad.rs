@@ -216,3 +216,45 @@ fn runtime_init_is_idempotent_and_missing_files_are_named() {
     let err = SileroVad::new(&bogus).unwrap_err();
     assert!(matches!(err, VadError::ModelLoad { .. }), "{err:?}");
 }
+
+#[test]
+fn an_energy_gate_skips_the_model_on_quiet_chunks_and_still_finds_the_speech() {
+    // 3 s of -70 dBFS line noise, then the speech clip: the gated run finds the same segment
+    // (within a chunk) as the ungated one, without running the model on the quiet part.
+    let mut frames = white_noise(150, -70.0);
+    frames.extend(speech_clip());
+    let (_, plain_events) = segment(&mut silero(), &frames);
+    let mut gated = silero();
+    gated.set_energy_gate_dbfs(Some(-55.0));
+    let (probabilities, gated_events) = segment(&mut gated, &frames);
+    assert!(
+        probabilities[..150].iter().all(|&p| p == 0.0),
+        "gated noise is silence"
+    );
+    // Runs: none for the noise, and at most every chunk of the speech clip.
+    let clip_chunks = (frames.len() - 150) as u64 * 320 / 512 + 1;
+    assert!(
+        gated.chunks_processed() <= clip_chunks,
+        "{} model runs for {} chunks of speech clip",
+        gated.chunks_processed(),
+        clip_chunks
+    );
+    let starts = |events: &[VadEvent]| -> Vec<u64> {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                VadEvent::SpeechStart { start_ms, .. } => Some(*start_ms),
+                _ => None,
+            })
+            .collect()
+    };
+    let (plain, gated_starts) = (starts(&plain_events), starts(&gated_events));
+    assert_eq!(plain.len(), 1, "{plain_events:?}");
+    assert_eq!(gated_starts.len(), 1, "{gated_events:?}");
+    assert!(
+        plain[0].abs_diff(gated_starts[0]) <= 64,
+        "speech starts at {} ms ungated, {} ms gated",
+        plain[0],
+        gated_starts[0]
+    );
+}

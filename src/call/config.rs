@@ -44,6 +44,9 @@ pub struct VadConfig {
     pub stop_threshold: f32,
     /// Audio kept before the first speech frame, so the first syllable is not clipped.
     pub pre_roll_ms: u64,
+    /// 32 ms chunks quieter than this (RMS dBFS) are silence without running the model: a
+    /// listening caller's line noise costs no inference. -200: run the model on everything.
+    pub energy_gate_dbfs: f32,
 }
 
 impl Default for VadConfig {
@@ -52,6 +55,7 @@ impl Default for VadConfig {
             start_threshold: 0.5,
             stop_threshold: 0.35,
             pre_roll_ms: 300,
+            energy_gate_dbfs: -55.0,
         }
     }
 }

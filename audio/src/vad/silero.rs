@@ -36,6 +36,11 @@ pub struct SileroVad {
     pending_len: usize,
     probability: f32,
     chunks: u64,
+    /// Chunks with an RMS level below this (linear, on the -1..1 scale) are silence without
+    /// running the model; None: every chunk runs.
+    energy_gate: Option<f32>,
+    /// The last chunk was gated: the next one that runs starts from a fresh state.
+    gated: bool,
 }
 
 impl std::fmt::Debug for SileroVad {
@@ -124,7 +129,16 @@ impl SileroVad {
             pending_len: 0,
             probability: 0.0,
             chunks: 0,
+            energy_gate: None,
+            gated: false,
         })
+    }
+
+    /// Chunks quieter than `dbfs` (RMS) count as silence without running the model: a line
+    /// that carries only its noise floor costs nothing. The first chunk above the gate after
+    /// gated ones starts from a fresh state, as a new stream does. None: no gate.
+    pub fn set_energy_gate_dbfs(&mut self, dbfs: Option<f32>) {
+        self.energy_gate = dbfs.map(|db| 10f32.powf(db / 20.0));
     }
 
     /// Feed one 20 ms frame; returns the speech probability (0..1) of the most recent
@@ -155,6 +169,21 @@ impl SileroVad {
     }
 
     fn run_chunk(&mut self) -> Result<(), VadError> {
+        if let Some(gate) = self.energy_gate {
+            let energy = self.pending.iter().map(|s| s * s).sum::<f32>();
+            let rms = (energy / SILERO_CHUNK_SAMPLES as f32).sqrt();
+            if rms < gate {
+                self.gated = true;
+                self.probability = 0.0;
+                let (_, input) = self.input.extract_tensor_mut();
+                input.copy_within(SILERO_CHUNK_SAMPLES.., 0);
+                input[SILERO_CONTEXT_SAMPLES..].copy_from_slice(&self.pending);
+                return Ok(());
+            }
+            if std::mem::take(&mut self.gated) {
+                self.state.extract_tensor_mut().1.fill(0.0);
+            }
+        }
         {
             let (_, input) = self.input.extract_tensor_mut();
             // The previous chunk's last 64 samples are still at the end of the buffer: move them
@@ -209,5 +238,6 @@ impl SileroVad {
         self.pending_len = 0;
         self.probability = 0.0;
         self.chunks = 0;
+        self.gated = false;
     }
 }
