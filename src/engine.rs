@@ -29,6 +29,8 @@ pub enum EngineError {
     Model { id: String, reason: String },
     #[error("cannot load onnxruntime from {path}: {reason}. Run `hotline models fetch`")]
     OnnxRuntime { path: PathBuf, reason: String },
+    #[error("voice activity detector: {0}")]
+    Vad(#[from] hotline_audio::vad::VadError),
 }
 
 /// Where the models of this configuration live.
@@ -118,6 +120,8 @@ pub struct Engine {
     pub speech_cache: crate::tts::SpeechCache,
     pub dialogue: Arc<dyn DialogueEngine>,
     pub vad_model: PathBuf,
+    /// The Silero sessions every call's VAD runs on (one per core).
+    pub vad: Arc<hotline_audio::vad::SileroModel>,
 }
 
 impl Engine {
@@ -128,6 +132,8 @@ impl Engine {
         transcriber.warm_up()?;
         let dialogue = load_dialogue(&config)?;
         let vad_model = vad_model_path(&models)?;
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let vad = hotline_audio::vad::SileroModel::load(&vad_model, cores)?;
         let config_cache_bytes = config.tts.cache_mb.saturating_mul(1024 * 1024);
         Ok(Self {
             config,
@@ -137,6 +143,7 @@ impl Engine {
             speech_cache: crate::tts::SpeechCache::new(config_cache_bytes),
             dialogue,
             vad_model,
+            vad,
         })
     }
 }

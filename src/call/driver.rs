@@ -100,17 +100,8 @@ pub async fn drive_call(
     };
 
     let engine = &services.engine;
-    // Building an ONNX session takes milliseconds of CPU: not on the runtime's workers, which
-    // pace every call's audio.
-    let vad_model = engine.vad_model.clone();
-    let vad = tokio::task::spawn_blocking(move || SileroVad::new(&vad_model))
-        .await
-        .unwrap_or_else(|error| {
-            Err(hotline_audio::vad::VadError::Inference {
-                reason: format!("VAD set-up task failed: {error}"),
-            })
-        });
-    let mut vad = match vad {
+    // The call's own VAD state on the engine's shared Silero sessions (no session per call).
+    let mut vad = match SileroVad::with_model(Arc::clone(&engine.vad)) {
         Ok(mut vad) => {
             vad.set_energy_gate_dbfs(Some(engine.config.call.vad.energy_gate_dbfs));
             vad

@@ -10,4 +10,4 @@ mod silero;
 pub use error::VadError;
 pub use onnx_runtime::{OnnxRuntimeError, init_onnx_runtime, onnx_runtime_library};
 pub use segmenter::{VadConfig, VadEvent, VadSegmenter};
-pub use silero::{SILERO_CHUNK_SAMPLES, SILERO_CONTEXT_SAMPLES, SileroVad};
+pub use silero::{SILERO_CHUNK_SAMPLES, SILERO_CONTEXT_SAMPLES, SileroModel, SileroVad};

@@ -8,6 +8,8 @@
 //! one thread.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use ort::session::Session;
 use ort::session::builder::GraphOptimizationLevel;
@@ -24,9 +26,25 @@ pub const SILERO_CHUNK_SAMPLES: usize = 512;
 pub const SILERO_CONTEXT_SAMPLES: usize = 64;
 const STATE_LEN: usize = 2 * 128;
 
-/// A Silero VAD session with its streaming state. One per call (not shared between streams).
+/// The loaded Silero model: a few ONNX sessions shared by every stream. A run takes
+/// ~0.1 ms; the sessions hold no stream state (that travels in each [`SileroVad`]), so a
+/// handful serve any number of calls, instead of one ~10 MiB session built per call.
+pub struct SileroModel {
+    sessions: Vec<Mutex<Session>>,
+    next: AtomicUsize,
+}
+
+impl std::fmt::Debug for SileroModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SileroModel")
+            .field("sessions", &self.sessions.len())
+            .finish()
+    }
+}
+
+/// A Silero VAD stream: its state, on a shared [`SileroModel`]. One per call.
 pub struct SileroVad {
-    session: Session,
+    model: Arc<SileroModel>,
     /// [1, 64 + 512]: context followed by the chunk.
     input: Tensor<f32>,
     /// [2, 1, 128] LSTM state, fed back after every chunk.
@@ -59,10 +77,11 @@ fn load_error(path: &Path, error: impl std::fmt::Display) -> VadError {
     }
 }
 
-impl SileroVad {
-    /// Load `silero_vad.onnx` (v5 or v6). [`init_onnx_runtime`](super::init_onnx_runtime) must
+impl SileroModel {
+    /// Load `silero_vad.onnx` (v5 or v6) into `sessions` ONNX sessions (at least one; about
+    /// one per core serves every call). [`init_onnx_runtime`](super::init_onnx_runtime) must
     /// have been called first.
-    pub fn new(model_path: impl AsRef<Path>) -> Result<Self, VadError> {
+    pub fn load(model_path: impl AsRef<Path>, sessions: usize) -> Result<Arc<Self>, VadError> {
         let path = model_path.as_ref();
         if onnx_runtime_library().is_none() {
             return Err(VadError::OnnxRuntimeNotLoaded);
@@ -72,56 +91,127 @@ impl SileroVad {
                 path: path.to_path_buf(),
             });
         }
-        let session = Session::builder()
-            .map_err(|e| load_error(path, e))?
-            .with_intra_threads(1)
-            .map_err(|e| load_error(path, e))?
-            .with_inter_threads(1)
-            .map_err(|e| load_error(path, e))?
-            .with_optimization_level(GraphOptimizationLevel::Level3)
-            .map_err(|e| load_error(path, e))?
-            .commit_from_file(path)
-            .map_err(|e| load_error(path, e))?;
-        let has = |names: &mut dyn Iterator<Item = &str>, wanted: &[&str]| {
-            let names: Vec<&str> = names.collect();
-            wanted.iter().all(|w| names.contains(w))
-        };
-        let inputs_ok = has(
-            &mut session.inputs().iter().map(|i| i.name()),
-            &["input", "state", "sr"],
-        );
-        let outputs_ok = has(
-            &mut session.outputs().iter().map(|o| o.name()),
-            &["output", "stateN"],
-        );
-        if !inputs_ok || !outputs_ok {
-            let names = |outlets: &[ort::value::Outlet]| {
-                outlets
-                    .iter()
-                    .map(|o| o.name().to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
-            return Err(VadError::UnexpectedModel {
-                path: path.to_path_buf(),
-                found: format!(
-                    "inputs {}; outputs {}",
-                    names(session.inputs()),
-                    names(session.outputs())
+        let sessions = (0..sessions.max(1))
+            .map(|_| load_session(path).map(Mutex::new))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Arc::new(Self {
+            sessions,
+            next: AtomicUsize::new(0),
+        }))
+    }
+
+    /// One model run on a free session (or the next one, waiting): the speech probability,
+    /// with the next LSTM state written to `next_state`.
+    fn run(
+        &self,
+        input: &Tensor<f32>,
+        state: &Tensor<f32>,
+        sample_rate: &Tensor<i64>,
+        next_state: &mut [f32],
+    ) -> Result<f32, VadError> {
+        let count = self.sessions.len();
+        let start = self.next.fetch_add(1, Ordering::Relaxed);
+        let mut session = (0..count)
+            .find_map(|i| self.sessions[(start + i) % count].try_lock().ok())
+            .unwrap_or_else(|| {
+                self.sessions[start % count]
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+            });
+        let outputs = session.run(ort::inputs![
+            "input" => input,
+            "state" => state,
+            "sr" => sample_rate,
+        ])?;
+        let (_, probability) = outputs["output"].try_extract_tensor::<f32>()?;
+        let probability = probability
+            .first()
+            .copied()
+            .ok_or_else(|| VadError::Inference {
+                reason: "the model returned an empty output".into(),
+            })?;
+        let (_, state_n) = outputs["stateN"].try_extract_tensor::<f32>()?;
+        if state_n.len() != next_state.len() {
+            return Err(VadError::Inference {
+                reason: format!(
+                    "stateN has {} values, expected {}",
+                    state_n.len(),
+                    next_state.len()
                 ),
             });
         }
+        next_state.copy_from_slice(state_n);
+        Ok(probability)
+    }
+}
+
+/// One ONNX session of the Silero model, its inputs and outputs checked.
+fn load_session(path: &Path) -> Result<Session, VadError> {
+    let session = Session::builder()
+        .map_err(|e| load_error(path, e))?
+        .with_intra_threads(1)
+        .map_err(|e| load_error(path, e))?
+        .with_inter_threads(1)
+        .map_err(|e| load_error(path, e))?
+        .with_optimization_level(GraphOptimizationLevel::Level3)
+        .map_err(|e| load_error(path, e))?
+        .commit_from_file(path)
+        .map_err(|e| load_error(path, e))?;
+    let has = |names: &mut dyn Iterator<Item = &str>, wanted: &[&str]| {
+        let names: Vec<&str> = names.collect();
+        wanted.iter().all(|w| names.contains(w))
+    };
+    let inputs_ok = has(
+        &mut session.inputs().iter().map(|i| i.name()),
+        &["input", "state", "sr"],
+    );
+    let outputs_ok = has(
+        &mut session.outputs().iter().map(|o| o.name()),
+        &["output", "stateN"],
+    );
+    if !inputs_ok || !outputs_ok {
+        let names = |outlets: &[ort::value::Outlet]| {
+            outlets
+                .iter()
+                .map(|o| o.name().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        return Err(VadError::UnexpectedModel {
+            path: path.to_path_buf(),
+            found: format!(
+                "inputs {}; outputs {}",
+                names(session.inputs()),
+                names(session.outputs())
+            ),
+        });
+    }
+    Ok(session)
+}
+
+impl SileroVad {
+    /// Load `silero_vad.onnx` (v5 or v6) for this stream alone.
+    /// [`init_onnx_runtime`](super::init_onnx_runtime) must have been called first.
+    pub fn new(model_path: impl AsRef<Path>) -> Result<Self, VadError> {
+        Self::with_model(SileroModel::load(model_path, 1)?)
+    }
+
+    /// A new stream on a shared model.
+    pub fn with_model(model: Arc<SileroModel>) -> Result<Self, VadError> {
+        let tensor_error = |e: ort::Error| VadError::Inference {
+            reason: format!("cannot allocate the VAD's tensors: {e}"),
+        };
         let input = Tensor::from_array((
             [1usize, SILERO_CONTEXT_SAMPLES + SILERO_CHUNK_SAMPLES],
             vec![0f32; SILERO_CONTEXT_SAMPLES + SILERO_CHUNK_SAMPLES],
         ))
-        .map_err(|e| load_error(path, e))?;
-        let state = Tensor::from_array(([2usize, 1, 128], vec![0f32; STATE_LEN]))
-            .map_err(|e| load_error(path, e))?;
-        let sample_rate = Tensor::from_array(((), vec![i64::from(SAMPLE_RATE)]))
-            .map_err(|e| load_error(path, e))?;
+        .map_err(tensor_error)?;
+        let state =
+            Tensor::from_array(([2usize, 1, 128], vec![0f32; STATE_LEN])).map_err(tensor_error)?;
+        let sample_rate =
+            Tensor::from_array(((), vec![i64::from(SAMPLE_RATE)])).map_err(tensor_error)?;
         Ok(Self {
-            session,
+            model,
             input,
             state,
             sample_rate,
@@ -191,31 +281,14 @@ impl SileroVad {
             input.copy_within(SILERO_CHUNK_SAMPLES.., 0);
             input[SILERO_CONTEXT_SAMPLES..].copy_from_slice(&self.pending);
         }
-        let outputs = self.session.run(ort::inputs![
-            "input" => &self.input,
-            "state" => &self.state,
-            "sr" => &self.sample_rate,
-        ])?;
-        let (_, probability) = outputs["output"].try_extract_tensor::<f32>()?;
-        let probability = probability
-            .first()
-            .copied()
-            .ok_or_else(|| VadError::Inference {
-                reason: "the model returned an empty output".into(),
-            })?;
-        let (_, next_state) = outputs["stateN"].try_extract_tensor::<f32>()?;
-        if next_state.len() != STATE_LEN {
-            return Err(VadError::Inference {
-                reason: format!(
-                    "stateN has {} values, expected {STATE_LEN}",
-                    next_state.len()
-                ),
-            });
-        }
+        let mut next_state = [0f32; STATE_LEN];
+        let probability =
+            self.model
+                .run(&self.input, &self.state, &self.sample_rate, &mut next_state)?;
         self.state
             .extract_tensor_mut()
             .1
-            .copy_from_slice(next_state);
+            .copy_from_slice(&next_state);
         self.probability = probability;
         self.chunks += 1;
         Ok(())
