@@ -6,6 +6,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use sip_bridge::{BridgeError, SipBridge};
+use tokio::sync::oneshot;
 use tracing::{info, warn};
 
 use crate::channel::media_leg::MediaLeg;
@@ -18,12 +19,19 @@ use crate::engine::Engine;
 pub enum SipChannelError {
     #[error(transparent)]
     Config(#[from] SipConfigError),
+    #[error("cannot start the SIP bridge's thread: {0}")]
+    Runtime(String),
     #[error("SIP channel: {0}")]
     Bridge(#[from] BridgeError),
 }
 
 /// Runs the SIP channel until `shutdown` completes: every answered call goes to `on_call`
-/// (which should spawn the call driver). Returns at once with `Ok` when `[sip]` is disabled.
+/// (which should spawn the call driver; it runs in the caller's runtime). Returns at once with
+/// `Ok` when `[sip]` is disabled.
+///
+/// The bridge (signalling, RTP, the 20 ms paced sending of every call) runs on a thread and
+/// runtime of its own: the engine's runtime also runs every call's VAD inference and session,
+/// and a paced packet must not wait behind them.
 pub async fn run_sip_channel(
     engine: Arc<Engine>,
     config: SipConfig,
@@ -33,30 +41,113 @@ pub async fn run_sip_channel(
     if !config.enabled {
         return Ok(());
     }
-    let mut bridge = SipBridge::start(config.bridge_config()?).await?;
+    let bridge_config = config.bridge_config()?;
+    let engine_runtime = tokio::runtime::Handle::current();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let (ready, started) = oneshot::channel::<Result<(), SipChannelError>>();
+    let on_call: Arc<dyn Fn(MediaLeg) + Send + Sync> = Arc::new(on_call);
+    let thread = std::thread::Builder::new()
+        .name("sip-bridge".into())
+        .spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(runtime) => runtime,
+                Err(error) => {
+                    let _ = ready.send(Err(SipChannelError::Runtime(error.to_string())));
+                    return;
+                }
+            };
+            runtime.block_on(bridge_loop(BridgeLoop {
+                bridge_config,
+                engine,
+                config,
+                on_call,
+                engine_runtime,
+                stopped,
+                ready,
+            }));
+        })
+        .map_err(|e| SipChannelError::Runtime(e.to_string()))?;
+    let joined = || async move {
+        let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+    };
+    match started.await {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => {
+            joined().await;
+            return Err(error);
+        }
+        Err(_) => {
+            joined().await;
+            return Err(SipChannelError::Runtime(
+                "the SIP bridge thread ended while starting".into(),
+            ));
+        }
+    }
+    shutdown.await;
+    let _ = stop.send(());
+    joined().await;
+    Ok(())
+}
+
+/// What the bridge thread needs.
+struct BridgeLoop {
+    bridge_config: sip_bridge::BridgeConfig,
+    engine: Arc<Engine>,
+    config: SipConfig,
+    on_call: Arc<dyn Fn(MediaLeg) + Send + Sync>,
+    engine_runtime: tokio::runtime::Handle,
+    stopped: oneshot::Receiver<()>,
+    ready: oneshot::Sender<Result<(), SipChannelError>>,
+}
+
+/// Accepts and answers calls on the bridge's runtime until told to stop (or the channel's
+/// task is gone); each answered call is handed to `on_call` inside the engine's runtime.
+async fn bridge_loop(setup: BridgeLoop) {
+    let BridgeLoop {
+        bridge_config,
+        engine,
+        config,
+        on_call,
+        engine_runtime,
+        mut stopped,
+        ready,
+    } = setup;
+    let mut bridge = match SipBridge::start(bridge_config).await {
+        Ok(bridge) => bridge,
+        Err(error) => {
+            let _ = ready.send(Err(error.into()));
+            return;
+        }
+    };
     info!(udp = ?bridge.udp_addr(), tcp = ?bridge.tcp_addr(), "SIP channel listening");
+    let _ = ready.send(Ok(()));
     let policy = Arc::new(SipTransferPolicy {
         fallback_target: engine.config.transfer.target.clone(),
         engine: Some(engine),
         sip: config,
     });
-    let on_call = Arc::new(on_call);
-    tokio::pin!(shutdown);
     loop {
         let incoming = tokio::select! {
             incoming = bridge.accept() => incoming,
-            () = &mut shutdown => None,
+            _ = &mut stopped => None,
         };
         let Some(incoming) = incoming else { break };
-        let (policy, on_call) = (policy.clone(), on_call.clone());
+        let (policy, on_call, engine_runtime) =
+            (policy.clone(), on_call.clone(), engine_runtime.clone());
         tokio::spawn(async move {
             match incoming.answer().await {
-                Ok(call) => on_call(sip_media_leg(call, policy)),
+                Ok(call) => {
+                    let leg = sip_media_leg(call, policy);
+                    let _engine = engine_runtime.enter();
+                    on_call(leg);
+                }
                 Err(error) => warn!(%error, "SIP call not answered"),
             }
         });
     }
     bridge.shutdown();
     info!("SIP channel stopped");
-    Ok(())
 }
