@@ -77,17 +77,32 @@ impl Session {
         self.check_utterance(now);
     }
 
-    /// What the bot is doing, as far as an interruption is concerned.
-    fn bot_activity(&self) -> BotActivity {
-        match &self.reply {
-            None => BotActivity::Idle,
-            Some(reply) if reply.started_at.is_some() => BotActivity::Speaking,
-            Some(_) => BotActivity::Thinking,
+    /// What the bot is doing, as far as an interruption starting `now` is concerned. An answer
+    /// that began playing within the protection window, to a caller who stopped speaking less
+    /// than `resume_window_ms` before that, still counts as thinking: the caller going on is
+    /// finishing the question the end of turn cut, not interrupting the answer.
+    fn bot_activity(&self, now: Millis) -> BotActivity {
+        let Some(reply) = &self.reply else {
+            return BotActivity::Idle;
+        };
+        let Some(started) = reply.started_at else {
+            return BotActivity::Thinking;
+        };
+        let barge_in = &self.config.barge_in;
+        let resumed = now.since(started) < barge_in.protection_ms
+            && reply
+                .record
+                .as_ref()
+                .is_some_and(|r| now.since(r.speech_end) < barge_in.resume_window_ms);
+        if resumed {
+            BotActivity::Thinking
+        } else {
+            BotActivity::Speaking
         }
     }
 
     fn start_utterance(&mut self, frame: &Frame, now: Millis) {
-        let activity = self.bot_activity();
+        let activity = self.bot_activity(now);
         let interruptible = self.config.barge_in.enabled
             && self.reply.as_ref().is_none_or(|reply| reply.interruptible);
         if !interruptible {

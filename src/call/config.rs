@@ -187,6 +187,10 @@ pub struct BargeInConfig {
     pub enabled: bool,
     /// After the bot starts a reply, caller speech in this window does not count.
     pub protection_ms: u64,
+    /// A caller who starts again this soon after their last speech, while the answer is
+    /// still in its protection window, is finishing their question: the answer stops and
+    /// both parts are answered as one.
+    pub resume_window_ms: u64,
     /// Caller speech (not echo, past the protection window) after which the bot's playback is
     /// paused while the session decides; resumed if it was not a real interruption.
     pub pause_after_ms: u64,
@@ -228,6 +232,7 @@ impl Default for BargeInConfig {
         Self {
             enabled: true,
             protection_ms: 300,
+            resume_window_ms: 1500,
             pause_after_ms: 100,
             min_speech_speaking_ms: 200,
             min_speech_thinking_ms: 200,

@@ -338,9 +338,17 @@ fn caller_speech_on_top_of_the_echo_still_interrupts() {
     assert_eq!(line.records()[1].caller_text, "等一下我想改地址");
 }
 
+/// Barge-in settings where only the protection window applies at the answer's start (no
+/// caller resuming their question: see the resume-window tests).
+fn protection_only() -> SessionConfig {
+    let mut config = SessionConfig::default();
+    config.barge_in.resume_window_ms = 0;
+    config
+}
+
 #[test]
 fn speech_inside_the_protection_window_does_not_interrupt() {
-    let (mut line, answer_start) = answering(SessionConfig::default());
+    let (mut line, answer_start) = answering(protection_only());
     line.say(answer_start.0, 240, "喂");
     line.run_until(answer_start.0 + 4000);
     assert_eq!(
@@ -352,7 +360,7 @@ fn speech_inside_the_protection_window_does_not_interrupt() {
 
 #[test]
 fn speech_that_starts_in_the_protection_window_and_goes_on_interrupts_after_it() {
-    let (mut line, answer_start) = answering(SessionConfig::default());
+    let (mut line, answer_start) = answering(protection_only());
     line.say(answer_start.0, 1200, "我不是问这个我想问退货");
     line.run_until(answer_start.0 + 4000);
     let barge_ins = barge_ins(&line);
@@ -444,4 +452,35 @@ fn a_caller_who_goes_on_as_the_answer_starts_stops_it_and_is_heard_whole() {
     );
     let records = line.records();
     assert_ne!(records[0].outcome, TurnOutcome::Answered);
+}
+
+#[test]
+fn a_caller_who_goes_on_just_after_the_answer_starts_is_finishing_the_question() {
+    // The bench's "你们每天几点开门，几点关门": the caller resumed 60 ms after the answer's
+    // audio began. Not shielded, not a barge-in of a speaking bot: one question.
+    let mut line = PhoneLine::new(SessionConfig::default());
+    let start = line.finish_greeting().0 + 500;
+    line.say(start, 1000, "你们每天几点开门");
+    let before = line.count(|e| matches!(e, CallEvent::BotSentenceStarted { .. }));
+    while line.count(|e| matches!(e, CallEvent::BotSentenceStarted { .. })) == before {
+        assert!(line.now.0 < start + 5000, "the answer never started");
+        line.run_until(line.now.0 + 20);
+    }
+    let resumed_at = line.now.0 + 60;
+    line.run_until(resumed_at);
+    line.say(resumed_at, 900, "几点关门");
+    line.run_until(resumed_at + 6000);
+    let asked = line.dialogue_requests();
+    assert_eq!(asked.len(), 2, "{:#?}", line.events);
+    assert_eq!(asked[1].transcript, "你们每天几点开门几点关门");
+    let talked_over_ms = line
+        .played
+        .iter()
+        .filter(|(at, frame)| at.0 >= resumed_at && at.0 < resumed_at + 900 && frame.dbfs() > -60.0)
+        .count()
+        * 20;
+    assert!(
+        talked_over_ms <= 200,
+        "the bot talked over the caller for {talked_over_ms} ms"
+    );
 }
