@@ -5,6 +5,14 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+/// True for a Han (CJK ideograph) character: the unified block, extension A, the
+/// compatibility block and the supplementary planes' extensions. The one test every part that
+/// counts, splits or detects Chinese text uses.
+pub fn is_han(c: char) -> bool {
+    matches!(c as u32,
+        0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F)
+}
+
 /// A caller language. Codes: `zh` (Mandarin / standard written Chinese), `yue` (Cantonese), `en`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

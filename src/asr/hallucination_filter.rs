@@ -3,6 +3,7 @@
 //! forced. This filter removes those before the dialogue engine believes them.
 
 use crate::asr::AsrLanguage;
+use crate::lang::is_han;
 
 /// Why a transcript was thrown away.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -166,10 +167,6 @@ fn collapse_repeats(text: &str, max_repeats: usize) -> String {
         i += 1;
     }
     out.into_iter().collect()
-}
-
-fn is_han(c: char) -> bool {
-    matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FFFF)
 }
 
 fn is_kana_or_hangul(c: char) -> bool {

@@ -4,6 +4,8 @@
 //! the caller's words. Chinese characters and digits are a syllable each; a Latin-script word
 //! counts its vowel groups.
 
+use crate::lang::is_han;
+
 /// Syllables `text` would take to say (an estimate; punctuation and spaces take none).
 pub(crate) fn syllables(text: &str) -> usize {
     let mut count = 0;
@@ -15,7 +17,7 @@ pub(crate) fn syllables(text: &str) -> usize {
         }
         count += latin_syllables(&word);
         word.clear();
-        if c.is_ascii_digit() || is_cjk(c) {
+        if c.is_ascii_digit() || is_han(c) {
             count += 1;
         }
     }
@@ -42,10 +44,6 @@ fn latin_syllables(word: &str) -> usize {
         in_vowel = vowel;
     }
     groups.max(1)
-}
-
-fn is_cjk(c: char) -> bool {
-    matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F)
 }
 
 #[cfg(test)]

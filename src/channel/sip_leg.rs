@@ -59,9 +59,7 @@ impl SipTransferPolicy {
 
 /// The voice that suits the summary's text: Chinese text in the engine's Chinese language.
 pub fn briefing_lang(summary: &str, default: Lang) -> Lang {
-    let chinese = summary
-        .chars()
-        .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+    let chinese = summary.chars().any(crate::lang::is_han);
     match (chinese, default) {
         (true, Lang::Yue) => Lang::Yue,
         (true, _) => Lang::Zh,

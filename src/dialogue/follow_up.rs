@@ -9,6 +9,7 @@
 //! answered on its own.
 
 use super::request::{DialogueRequest, Speaker};
+use crate::lang::is_han;
 
 /// Longest Chinese follow-up, in Han characters.
 pub const FOLLOW_UP_HAN: usize = 8;
@@ -61,10 +62,6 @@ pub fn follow_up(request: &DialogueRequest) -> Option<FollowUp<'_>> {
         context: &context.text,
         marked,
     })
-}
-
-fn is_han(c: char) -> bool {
-    matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF)
 }
 
 #[cfg(test)]

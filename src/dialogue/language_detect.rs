@@ -17,6 +17,7 @@
 //!   language when Chinese, else Mandarin;
 //! - nothing to judge (empty, digits, "ok") → the previous turn's language, else ASR's.
 
+use crate::lang::is_han;
 use std::sync::{Arc, OnceLock};
 
 use ferrous_opencc::OpenCC;
@@ -169,11 +170,6 @@ pub fn detect_turn_language(text: &str, asr_lang: Lang, previous: Option<Lang>) 
         Ok(detector) => detector.detect(text, asr_lang, previous),
         Err(_) => previous.unwrap_or(asr_lang),
     }
-}
-
-fn is_han(c: char) -> bool {
-    matches!(c as u32,
-        0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F)
 }
 
 #[cfg(test)]

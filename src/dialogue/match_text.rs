@@ -12,6 +12,7 @@
 //! used: they are mostly noise (店地, 址在) that no FAQ phrasing contains, and they dragged the
 //! calibrated score of good matches down. Each term kind has a weight, used by the index.
 
+use crate::lang::is_han;
 use std::sync::{Arc, OnceLock};
 
 use ferrous_opencc::OpenCC;
@@ -173,12 +174,6 @@ impl TextAnalyzer {
         }
         terms
     }
-}
-
-/// True for CJK ideographs (the characters jieba words and bigrams are made of).
-fn is_han(c: char) -> bool {
-    matches!(c as u32,
-        0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F)
 }
 
 #[cfg(test)]

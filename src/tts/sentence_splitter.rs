@@ -8,6 +8,8 @@
 //! is split near `max_chars`, at the last comma or space (never inside a number). Markdown
 //! (emphasis, headings, list markers, code ticks, links) is stripped: TTS would read it aloud.
 
+use crate::lang::is_han;
+
 /// Longest sentence of a complete text before a forced cut.
 const WHOLE_TEXT_MAX_CHARS: usize = 240;
 
@@ -184,10 +186,6 @@ fn hard_cut(chars: &[(usize, char)], k: usize) -> usize {
     }
     let (at, c) = chars[k];
     at + c.len_utf8()
-}
-
-fn is_han(c: char) -> bool {
-    matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' | '\u{F900}'..='\u{FAFF}')
 }
 
 fn is_closing(c: char) -> bool {
