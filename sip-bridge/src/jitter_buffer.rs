@@ -5,6 +5,9 @@
 //! missing one arrives, `max_held` packets pile up, or the oldest held packet has waited
 //! `max_wait`; then the gap is declared lost and reported as [`Playout::Lost`] so the caller
 //! can conceal it. Packets older than what was already released (late or duplicate) are dropped.
+//! Packets of other payload types in the same stream (RFC 4733 telephone-events, comfort noise)
+//! take sequence numbers too: they are passed in with [`JitterBuffer::skip`], so the gap they
+//! leave in the audio is neither counted lost nor concealed.
 //! Time is an input, so tests run without a clock.
 
 use std::collections::BTreeMap;
@@ -22,10 +25,20 @@ pub enum Playout {
 /// Counters for observability and tests.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct JitterStats {
+    /// Audio packets pushed.
     pub received: u64,
+    /// Sequence numbers taken by other payload types (telephone-events, comfort noise).
+    pub other_payloads: u64,
     pub late_or_duplicate: u64,
     pub lost: u64,
     pub reordered: u64,
+}
+
+/// A packet waiting for its turn: audio, or a sequence number another payload type used.
+#[derive(Debug)]
+struct Held {
+    arrived: Instant,
+    audio: Option<(u32, Vec<u8>)>,
 }
 
 /// Reorders by sequence number; see the module doc.
@@ -37,7 +50,7 @@ pub struct JitterBuffer {
     next: Option<u64>,
     /// Highest extended sequence seen, to extend 16-bit numbers across wrap.
     highest: u64,
-    held: BTreeMap<u64, (Instant, u32, Vec<u8>)>,
+    held: BTreeMap<u64, Held>,
     /// Gap losses longer than this are a new stream (sender restart), not concealment.
     max_conceal: u64,
     stats: JitterStats,
@@ -70,10 +83,21 @@ impl JitterBuffer {
         (self.highest as i64 + i64::from(delta)).max(0) as u64
     }
 
-    /// Accepts one packet that arrived at `now`.
+    /// Accepts one audio packet that arrived at `now`.
     pub fn push(&mut self, sequence: u16, timestamp: u32, payload: &[u8], now: Instant) {
-        let seq = self.extend(sequence);
         self.stats.received += 1;
+        self.hold(sequence, now, Some((timestamp, payload.to_vec())));
+    }
+
+    /// Notes that a packet of another payload type in the same RTP stream (a telephone-event,
+    /// comfort noise) took `sequence`: no audio leaves for it, and it is not a loss.
+    pub fn skip(&mut self, sequence: u16, now: Instant) {
+        self.stats.other_payloads += 1;
+        self.hold(sequence, now, None);
+    }
+
+    fn hold(&mut self, sequence: u16, now: Instant, audio: Option<(u32, Vec<u8>)>) {
+        let seq = self.extend(sequence);
         match self.next {
             None => {
                 self.next = Some(seq);
@@ -99,7 +123,13 @@ impl JitterBuffer {
             self.stats.reordered += 1;
         }
         self.highest = self.highest.max(seq);
-        self.held.insert(seq, (now, timestamp, payload.to_vec()));
+        self.held.insert(
+            seq,
+            Held {
+                arrived: now,
+                audio,
+            },
+        );
     }
 
     /// Releases what may leave at `now`, in order, appending to `out`.
@@ -108,12 +138,14 @@ impl JitterBuffer {
             return;
         };
         loop {
-            if let Some((_, timestamp, payload)) = self.held.remove(&next) {
-                out.push(Playout::Packet { timestamp, payload });
+            if let Some(held) = self.held.remove(&next) {
+                if let Some((timestamp, payload)) = held.audio {
+                    out.push(Playout::Packet { timestamp, payload });
+                }
                 next += 1;
                 continue;
             }
-            let Some((&first, &(arrived, _, _))) = self.held.iter().next() else {
+            let Some((&first, &Held { arrived, .. })) = self.held.iter().next() else {
                 break;
             };
             let gap_expired = self.held.len() >= self.max_held
@@ -222,6 +254,52 @@ mod tests {
         }
         assert_eq!(payloads(&out), vec![Some(254), Some(255), Some(0), Some(1)]);
         assert_eq!(jb.stats().late_or_duplicate, 1);
+    }
+
+    #[test]
+    fn sequence_numbers_of_telephone_events_are_neither_lost_nor_concealed() {
+        // Audio 1-3, a key press sent as telephone-events 4-15 (RFC 4733 shares the stream's
+        // sequence numbers), audio again from 16.
+        let t = Instant::now();
+        let mut jb = JitterBuffer::new(3, Duration::from_millis(60));
+        let mut out = Vec::new();
+        for seq in 1u16..=20 {
+            if (4..=15).contains(&seq) {
+                jb.skip(seq, t);
+            } else {
+                jb.push(seq, 0, &[seq as u8], t);
+            }
+            jb.pop_ready(t, &mut out);
+        }
+        let audio: Vec<Option<u8>> = [1u8, 2, 3, 16, 17, 18, 19, 20].map(Some).to_vec();
+        assert_eq!(payloads(&out), audio);
+        assert_eq!(jb.stats().lost, 0);
+        assert_eq!(jb.stats().other_payloads, 12);
+        assert_eq!(jb.stats().received, 8);
+        // Without being told, the same stream shows 12 packets lost and concealed.
+        let mut unaware = JitterBuffer::new(3, Duration::from_millis(60));
+        let mut out = Vec::new();
+        for seq in (1u16..=3).chain(16..=20) {
+            unaware.push(seq, 0, &[seq as u8], t);
+            unaware.pop_ready(t, &mut out);
+        }
+        assert_eq!(unaware.stats().lost, 12);
+    }
+
+    #[test]
+    fn a_reordered_telephone_event_still_fills_its_gap() {
+        let t = Instant::now();
+        let mut jb = JitterBuffer::new(3, Duration::from_millis(60));
+        let mut out = Vec::new();
+        jb.push(1, 0, &[1], t);
+        jb.push(3, 0, &[3], t);
+        jb.pop_ready(t, &mut out);
+        assert_eq!(payloads(&out), vec![Some(1)]);
+        jb.skip(2, t + Duration::from_millis(10));
+        jb.pop_ready(t + Duration::from_millis(10), &mut out);
+        assert_eq!(payloads(&out), vec![Some(1), Some(3)]);
+        assert_eq!(jb.stats().lost, 0);
+        assert_eq!(jb.stats().reordered, 1);
     }
 
     #[test]

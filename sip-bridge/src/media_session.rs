@@ -275,6 +275,8 @@ impl MediaSession {
                         now.duration_since(clock_origin).as_secs_f64(),
                     );
                     if Some(packet.payload_type) == media.telephone_event_payload_type {
+                        // Events take the stream's sequence numbers; the audio gap is no loss.
+                        jitter.skip(packet.sequence, now);
                         for digit in dtmf.on_packet(packet.timestamp, packet.payload).into_iter().flatten() {
                             stats.dtmf_digits += 1;
                             if events.try_send(CallEvent::Dtmf(digit)).is_err() {
@@ -283,11 +285,12 @@ impl MediaSession {
                         }
                     } else if packet.payload_type == media.codec_payload_type {
                         jitter.push(packet.sequence, packet.timestamp, packet.payload, now);
-                        release(&mut jitter, &mut decoder, &events, &forward, &mut ready, &mut stats, now);
                     } else {
                         // Comfort noise (13) and anything unnegotiated.
+                        jitter.skip(packet.sequence, now);
                         stats.packets_ignored += 1;
                     }
+                    release(&mut jitter, &mut decoder, &events, &forward, &mut ready, &mut stats, now);
                 }
             }
         }
