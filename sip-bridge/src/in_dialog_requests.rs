@@ -88,6 +88,7 @@ fn deliver_info_digit(shared: &BridgeShared, id: &DialogId, request: &Request) {
         .and_then(|media| media.events.upgrade());
     match events {
         Some(events) => {
+            info!(%id, %digit, "DTMF digit from SIP INFO");
             if events.try_send(CallEvent::Dtmf(digit)).is_err() {
                 warn!(%id, %digit, "engine not reading call events; SIP INFO digit dropped");
             }

@@ -279,6 +279,7 @@ impl MediaSession {
                         jitter.skip(packet.sequence, now);
                         for digit in dtmf.on_packet(packet.timestamp, packet.payload).into_iter().flatten() {
                             stats.dtmf_digits += 1;
+                            info!(%call_id, %digit, "DTMF digit from an RTP telephone-event (RFC 4733)");
                             if events.try_send(CallEvent::Dtmf(digit)).is_err() {
                                 warn!(%call_id, %digit, "engine not reading call events; DTMF digit dropped");
                             }
