@@ -14,6 +14,10 @@ use std::time::{Duration, Instant};
 
 /// Rate of the `sndfile` dumps (the G.711 decoder's output).
 pub const RECORDING_RATE: u32 = 8000;
+/// Rate of the microphone WAVs: G.711's own, so baresip does not resample what the phone says.
+/// From a 16 kHz source, what baresip 1.0.0 encodes (its `-enc.wav` dump) is ~50 dB down above
+/// 2 kHz, and Whisper loses Mandarin syllables in it.
+pub const MICROPHONE_RATE: u32 = 8000;
 /// Bytes before the samples in a `sndfile` WAV dump (plain RIFF/fmt/data header).
 const DUMP_HEADER_BYTES: usize = 44;
 
@@ -25,7 +29,8 @@ pub struct PeerSetup<'a> {
     pub dir: PathBuf,
     /// Answers incoming calls by itself.
     pub auto_answer: bool,
-    /// The microphone at start (16 kHz mono s16 WAV; the call ends when it runs out).
+    /// The microphone at start (8 kHz mono s16 WAV, [`MICROPHONE_RATE`]; the call ends when it
+    /// runs out).
     pub source_wav: &'a Path,
     /// First port of 200 from which baresip picks its RTP ports.
     pub rtp_base: u16,
@@ -42,6 +47,8 @@ pub struct BaresipPeer {
     messages: Receiver<serde_json::Value>,
     /// Events read while waiting for something else.
     pending: VecDeque<serde_json::Value>,
+    /// A recording of an earlier call, set aside by [`BaresipPeer::expect_a_new_call`].
+    set_aside: Option<PathBuf>,
 }
 
 /// Fails when baresip is missing, with how to get it.
@@ -69,7 +76,7 @@ fn write_config(setup: &PeerSetup, sip_port: u16, control_port: u16) -> std::io:
          audio_player\talsa,null\n\
          audio_alert\talsa,null\n\
          audio_source\taufile,{source}\n\
-         ausrc_srate\t16000\n\
+         ausrc_srate\t{MICROPHONE_RATE}\n\
          auplay_srate\t16000\n\
          ausrc_channels\t1\n\
          auplay_channels\t1\n\
@@ -199,6 +206,7 @@ impl BaresipPeer {
             control,
             messages,
             pending: VecDeque::new(),
+            set_aside: None,
         })
     }
 
@@ -276,8 +284,22 @@ impl BaresipPeer {
         }
     }
 
-    /// The WAV that `sndfile` writes with what this phone hears (latest call).
+    /// Sets the calls so far aside, for a phone that takes one call after another: their
+    /// events are dropped, and [`BaresipPeer::heard`] is empty until the next call's recording
+    /// begins.
+    pub fn expect_a_new_call(&mut self) {
+        self.pending.clear();
+        while self.messages.try_recv().is_ok() {}
+        self.set_aside = self.latest_dump();
+    }
+
+    /// The WAV that `sndfile` writes with what this phone hears (latest call, unless set aside).
     pub fn recording_path(&self) -> Option<PathBuf> {
+        let latest = self.latest_dump()?;
+        (Some(&latest) != self.set_aside.as_ref()).then_some(latest)
+    }
+
+    fn latest_dump(&self) -> Option<PathBuf> {
         let mut dumps: Vec<PathBuf> = std::fs::read_dir(&self.dir)
             .ok()?
             .filter_map(|entry| entry.ok().map(|e| e.path()))

@@ -6,6 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 pub mod baresip_peer;
+pub mod call_audio;
+pub mod hotline_server;
+pub mod softphone_rig;
 
 /// The `hotline` binary under test.
 pub fn hotline() -> Command {
