@@ -313,7 +313,7 @@ impl Drop for Sipp {
 /// and reaches the agent; it hangs up `stay_on` after pressing.
 fn key0_sip_info(call: &mut Call) -> Result<(), String> {
     let errors = call.dir.join("sipp-errors.log");
-    let stay_on = Duration::from_secs(12);
+    let stay_on = Duration::from_secs(15);
     let mut sipp = Command::new("sipp");
     sipp.arg("-sf")
         .arg(softphone_fixture(INFO_CALLER_SCENARIO))
