@@ -42,12 +42,16 @@ pub struct TransferConfig {
 pub struct ServerConfig {
     /// HTTP address: `/healthz`, `/metrics`, media WebSocket.
     pub listen: String,
+    /// Nice value (0-19) of the engine's worker and compute threads: above 0 they yield the
+    /// CPU to the SIP bridge's pacing thread, so model inference never delays a paced packet.
+    pub compute_nice: i32,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
         Self {
             listen: "0.0.0.0:8080".to_string(),
+            compute_nice: 5,
         }
     }
 }
@@ -338,6 +342,18 @@ impl Config {
         ] {
             crate::tts::VoiceSpec::parse(voice).map_err(|e| format!("tts.{lang}: {e}"))?;
         }
+        if !(0..=19).contains(&self.server.compute_nice) {
+            return Err(format!(
+                "server.compute_nice = {} must be between 0 (normal priority) and 19 (lowest)",
+                self.server.compute_nice
+            ));
+        }
+        if !(-20..=0).contains(&self.sip.pacing_nice) {
+            return Err(format!(
+                "sip.pacing_nice = {} must be between -20 (highest priority) and 0 (normal)",
+                self.sip.pacing_nice
+            ));
+        }
         self.server
             .listen
             .parse::<std::net::SocketAddr>()
@@ -434,6 +450,20 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("language") || err.contains("fr"), "{err}");
+    }
+
+    #[test]
+    fn thread_priorities_out_of_range_are_explained() {
+        for (key, value, named) in [
+            ("HOTLINE_SERVER__COMPUTE_NICE", "-5", "server.compute_nice"),
+            ("HOTLINE_SERVER__COMPUTE_NICE", "25", "server.compute_nice"),
+            ("HOTLINE_SIP__PACING_NICE", "5", "sip.pacing_nice"),
+        ] {
+            let err = Config::load_with_env(None, vec![(key.into(), value.into())])
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(named), "{key}={value}: {err}");
+        }
     }
 
     #[test]

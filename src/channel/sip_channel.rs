@@ -13,6 +13,7 @@ use crate::channel::media_leg::MediaLeg;
 use crate::channel::sip_config::{SipConfig, SipConfigError};
 use crate::channel::sip_leg::{SipTransferPolicy, sip_media_leg};
 use crate::engine::Engine;
+use crate::thread_priority::raise_this_thread;
 
 /// Why the SIP channel could not run.
 #[derive(Debug, thiserror::Error)]
@@ -30,8 +31,8 @@ pub enum SipChannelError {
 /// `Ok` when `[sip]` is disabled.
 ///
 /// The bridge (signalling, RTP, the 20 ms paced sending of every call) runs on a thread and
-/// runtime of its own: the engine's runtime also runs every call's VAD inference and session,
-/// and a paced packet must not wait behind them.
+/// runtime of its own, at `[sip] pacing_nice`: the engine's runtime also runs every call's VAD
+/// inference and session, and a paced packet must not wait behind them.
 pub async fn run_sip_channel(
     engine: Arc<Engine>,
     config: SipConfig,
@@ -46,9 +47,13 @@ pub async fn run_sip_channel(
     let (stop, stopped) = oneshot::channel::<()>();
     let (ready, started) = oneshot::channel::<Result<(), SipChannelError>>();
     let on_call: Arc<dyn Fn(MediaLeg) + Send + Sync> = Arc::new(on_call);
+    let pacing_nice = config.pacing_nice;
     let thread = std::thread::Builder::new()
         .name("sip-bridge".into())
         .spawn(move || {
+            if pacing_nice < 0 {
+                raise_this_thread(pacing_nice, "the SIP bridge's pacing thread");
+            }
             let runtime = match tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()

@@ -43,6 +43,10 @@ pub struct SipConfig {
     pub outbound_proxy: String,
     /// End a call with BYE after this many seconds without RTP; 0: never.
     pub rtp_timeout_s: u32,
+    /// Nice value (-20..0) of the bridge's thread, which paces every call's RTP: below 0 it
+    /// runs ahead of everything else on the box. Needs CAP_SYS_NICE (or root); without it the
+    /// thread keeps the normal priority and says so once.
+    pub pacing_nice: i32,
     pub transfer: SipTransferConfig,
 }
 
@@ -60,6 +64,7 @@ impl Default for SipConfig {
             register: None,
             outbound_proxy: String::new(),
             rtp_timeout_s: 60,
+            pacing_nice: -10,
             transfer: SipTransferConfig::default(),
         }
     }

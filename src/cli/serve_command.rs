@@ -10,6 +10,7 @@ use crate::call::{CallOptions, spawn_call};
 use crate::channel::run_sip_channel;
 use crate::config::Config;
 use crate::engine::Engine;
+use crate::engine_runtime::build_engine_runtime;
 use crate::web::{self, WebState};
 
 pub fn run(config: Config) -> anyhow::Result<()> {
@@ -19,10 +20,8 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         .parse()
         .with_context(|| format!("server.listen = {:?}", config.server.listen))?;
     let sip = config.sip.clone();
+    let runtime = build_engine_runtime(&config.server)?;
     let engine = Arc::new(Engine::load(config)?);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
     runtime.block_on(async move {
         let state = WebState::live(Arc::clone(&engine));
         let calls = Arc::clone(&state.calls);
