@@ -52,6 +52,7 @@ pub mod rtcp_report;
 pub mod rtp_packet;
 mod rtp_ports;
 pub mod sdp;
+mod send_lateness;
 mod sip_bridge;
 pub mod sipfrag;
 mod transfer;
@@ -67,6 +68,7 @@ pub use hold_audio::HoldAudio;
 pub use incoming_call::{IncomingCall, RejectReason};
 pub use media_session::MediaStats;
 pub use sdp::AudioCodec;
+pub use send_lateness::{SendLateness, send_lateness};
 pub use sip_bridge::SipBridge;
 pub use transfer_request::{
     TransferCompleted, TransferError, TransferMode, TransferRequest, TransferResult,

@@ -30,6 +30,7 @@ use crate::rtcp_report::{ReceptionStats, SenderCounts, build_report, parse_repor
 use crate::rtp_packet::RtpPacket;
 use crate::rtp_ports::RtpSocketPair;
 use crate::sdp::NegotiatedMedia;
+use crate::send_lateness::record_send_lateness;
 
 /// How often RTCP reports go out.
 pub(crate) const RTCP_INTERVAL: Duration = Duration::from_secs(5);
@@ -165,6 +166,7 @@ impl MediaSession {
                 }
                 () = tokio::time::sleep_until(deadline) => {
                     let now = Instant::now();
+                    let due = clock.next_deadline();
                     let (frame, flushed) = outbound.pop();
                     if flushed {
                         encoder.reset();
@@ -189,6 +191,7 @@ impl MediaSession {
                         if let Err(error) = socket.send_to(&datagram, remote).await {
                             debug!(%call_id, %error, %remote, "RTP send failed");
                         }
+                        record_send_lateness(Instant::now().saturating_duration_since(due));
                         stats.packets_sent += 1;
                         first_packet = false;
                         sequence = sequence.wrapping_add(1);

@@ -12,6 +12,7 @@ pub async fn metrics(State(state): State<WebState>) -> impl IntoResponse {
     text.push_str(&format!(
         "# HELP hotline_tts_cache_total Sentences to speak, by whether their audio was already synthesized.\n# TYPE hotline_tts_cache_total counter\nhotline_tts_cache_total{{result=\"hit\"}} {hits}\nhotline_tts_cache_total{{result=\"miss\"}} {misses}\n"
     ));
+    write_send_lateness(&mut text, &sip_bridge::send_lateness());
     (
         [(
             header::CONTENT_TYPE,
@@ -19,4 +20,44 @@ pub async fn metrics(State(state): State<WebState>) -> impl IntoResponse {
         )],
         text,
     )
+}
+
+/// Upper bounds (seconds) of the SIP send-lateness buckets: the pacing target is 2 ms.
+const SEND_LATENESS_BOUNDS: [f64; 6] = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02];
+
+/// How late each paced RTP packet left against its 20 ms slot (all SIP calls of this process).
+fn write_send_lateness(text: &mut String, lateness: &sip_bridge::SendLateness) {
+    let name = "hotline_rtp_send_lateness_seconds";
+    text.push_str(&format!(
+        "# HELP {name} How late each paced RTP packet left against its 20 ms slot.\n# TYPE {name} histogram\n"
+    ));
+    for bound in SEND_LATENESS_BOUNDS {
+        let count = lateness.earlier_than(std::time::Duration::from_secs_f64(bound));
+        text.push_str(&format!("{name}_bucket{{le=\"{bound}\"}} {count}\n"));
+    }
+    let packets = lateness.packets();
+    text.push_str(&format!(
+        "{name}_bucket{{le=\"+Inf\"}} {packets}\n{name}_sum {}\n{name}_count {packets}\n",
+        lateness.total().as_secs_f64()
+    ));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn send_lateness_is_a_cumulative_prometheus_histogram() {
+        let mut text = String::new();
+        write_send_lateness(&mut text, &sip_bridge::send_lateness());
+        let buckets: Vec<u64> = text
+            .lines()
+            .filter(|l| l.starts_with("hotline_rtp_send_lateness_seconds_bucket"))
+            .filter_map(|l| l.rsplit(' ').next()?.parse().ok())
+            .collect();
+        assert_eq!(buckets.len(), SEND_LATENESS_BOUNDS.len() + 1, "{text}");
+        assert!(buckets.windows(2).all(|w| w[0] <= w[1]), "{text}");
+        assert!(text.contains("# TYPE hotline_rtp_send_lateness_seconds histogram"));
+        assert!(text.contains("hotline_rtp_send_lateness_seconds_count "));
+    }
 }
