@@ -3,9 +3,12 @@
 //! dropped by us). The engine loads in-process with `[sip]` on a free loopback port, wired
 //! into the real call driver exactly as `hotline serve` does (Silero VAD per 20 ms frame,
 //! greeting TTS, strict 20 ms play-out). sipp places the calls (`uac_call_long.xml`); every
-//! call's SDP points at one UDP socket of ours, which timestamps what the engine sends on its
-//! own OS thread and sends each call low noise back (PCMU, 20 ms, about -60 dBFS: the VAD runs
-//! on real input but nothing is speech, so ASR never starts).
+//! call's SDP points at one UDP socket of ours. The kernel stamps each packet the engine sends
+//! as it arrives (`SO_TIMESTAMPNS`), so the figures do not depend on when the bench's threads
+//! get a core; a sender thread sends each call noise back (PCMU, 20 ms, a -63 dBFS floor, or
+//! -40 dBFS hiss: the VAD runs on real input but nothing is speech, so ASR never starts).
+//! The engine also counts how late each packet left against its own 20 ms schedule
+//! (`sip_bridge::send_lateness`); both views are printed.
 //!
 //! Printed: calls answered, packets received, lost (sequence gaps), outbound deviation
 //! |gap - 20 ms| p50/p99/max during the greeting (first 3 s of each stream) and after it,
@@ -17,6 +20,9 @@
 //! - `HOTLINE_BENCH_SIP_HOLD_MS` (default 10000) how long each call stays up after the 200.
 //! - `HOTLINE_BENCH_SIP_LOUD_NOISE=1`: callers send -40 dBFS hiss instead of a -63 dBFS noise
 //!   floor, so the VAD runs its model on every chunk (above `[call.vad] energy_gate_dbfs`).
+//! - `HOTLINE_BENCH_SIP_BURST=1`: every caller sends its packet at the same instant (the worst
+//!   case; by default the callers' packets are spread over the 20 ms, as independent phones'
+//!   are).
 
 use std::collections::HashMap;
 use std::net::{SocketAddr, UdpSocket};
@@ -30,6 +36,8 @@ use hotline::call::{CallOptions, spawn_call};
 use hotline::channel::run_sip_channel;
 use hotline::config::Config;
 use hotline::engine::Engine;
+use hotline::engine_runtime::build_engine_runtime;
+use hotline::thread_priority::set_this_thread_nice;
 use hotline::web::WebState;
 use sip_bridge::rtp_packet::RtpPacket;
 
@@ -38,6 +46,8 @@ const GREETING_WINDOW: Duration = Duration::from_secs(3);
 /// RTP ports the engine takes per call (below Linux's ephemeral range, away from the tests').
 const RTP_PORTS: (u16, u16) = (20000, 29999);
 const FRAME: Duration = Duration::from_millis(20);
+/// The callers' packets go out in this many groups, 1 ms apart (see `send_noise`).
+const SPREAD_PHASES: usize = 20;
 /// PCMU bytes per 20 ms.
 const PCMU_FRAME: usize = 160;
 
@@ -74,10 +84,8 @@ fn run(calls: usize, hold_ms: usize, command: &str) -> Result<(), String> {
     let engine = Engine::load(config)
         .map_err(|e| format!("cannot load the engine ({e}); run `make models models-test-data`"))?;
     let engine = Arc::new(engine);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("tokio runtime: {e}"))?;
+    let runtime =
+        build_engine_runtime(&engine.config.server).map_err(|e| format!("tokio runtime: {e}"))?;
     runtime.block_on(async move {
         let state = WebState::live(Arc::clone(&engine));
         let services = Arc::clone(&state.calls);
@@ -112,11 +120,22 @@ fn run(calls: usize, hold_ms: usize, command: &str) -> Result<(), String> {
         let started = Instant::now();
         let target: SocketAddr = ([127, 0, 0, 1], sip_port).into();
         let rtp_port = peer.port;
+        let lateness_before = sip_bridge::send_lateness();
+        // Every call is placed within 1 s, so from 4 s on all are past their greeting.
+        let lateness_steady = tokio::spawn(async {
+            tokio::time::sleep(GREETING_WINDOW + Duration::from_secs(1)).await;
+            sip_bridge::send_lateness()
+        });
         let sipp = tokio::task::spawn_blocking(move || run_sipp(target, rtp_port, calls, hold_ms))
             .await
             .map_err(|e| format!("sipp task: {e}"))??;
         let cpu = cpu_seconds() - cpu_before;
         let wall = started.elapsed().as_secs_f64();
+        let lateness_end = sip_bridge::send_lateness();
+        let lateness_steady = match lateness_steady.await {
+            Ok(at_4_s) => lateness_end.since(&at_4_s),
+            Err(_) => lateness_end.since(&lateness_before),
+        };
         let recorded = peer.finish();
         let peak_growth_kib = recorded.peak_rss_kib.saturating_sub(rss_before);
 
@@ -157,11 +176,29 @@ fn run(calls: usize, hold_ms: usize, command: &str) -> Result<(), String> {
             stats.audible_streams
         );
         println!(
-            "RTP in (caller → engine): packets sent {} (low noise, PCMU 20 ms)",
-            recorded.sent
+            "RTP in (caller → engine): packets sent {} ({}, PCMU 20 ms, {})",
+            recorded.sent,
+            if std::env::var("HOTLINE_BENCH_SIP_LOUD_NOISE").is_ok_and(|v| v == "1") {
+                "-40 dBFS hiss"
+            } else {
+                "-63 dBFS noise floor"
+            },
+            if std::env::var("HOTLINE_BENCH_SIP_BURST").is_ok_and(|v| v == "1") {
+                "all calls' packets at once"
+            } else {
+                "calls' packets spread over the 20 ms"
+            }
         );
         print_deviation("outbound deviation |gap-20ms|, greeting (first 3 s)", &stats.greeting);
         print_deviation("outbound deviation |gap-20ms|, after 3 s         ", &stats.steady);
+        print_lateness(
+            "engine's send lateness vs slot (its own clock), whole run",
+            &lateness_end.since(&lateness_before),
+        );
+        print_lateness(
+            "engine's send lateness vs slot (its own clock), from 4 s",
+            &lateness_steady,
+        );
         print_deviation(
             "bench's own sender thread, wake-up lateness (host noise)",
             &recorded.sender_late_ms,
@@ -202,12 +239,32 @@ fn print_deviation(label: &str, sorted_ms: &[f64]) {
     );
 }
 
+fn print_lateness(label: &str, lateness: &sip_bridge::SendLateness) {
+    let ms = |q: f64| {
+        lateness.quantile(q).map_or_else(
+            || "≥20".to_string(),
+            |d| format!("{:.1}", d.as_secs_f64() * 1e3),
+        )
+    };
+    println!(
+        "{label}: n {} p50 ≤{} ms p99 ≤{} ms max ≤{} ms; 2 ms or later {:.3} %",
+        lateness.packets(),
+        ms(0.5),
+        ms(0.99),
+        ms(1.0),
+        100.0 * lateness.later_than(Duration::from_millis(2)) as f64
+            / lateness.packets().max(1) as f64
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // The callers' media: one socket for every call's RTP
 
 /// One packet the engine sent a call, as it arrived here.
 struct Arrival {
-    at: Instant,
+    /// When the kernel queued it (`SO_TIMESTAMPNS`, since the epoch): the moment the engine's
+    /// packet arrived, however late this thread got to read it.
+    at: Duration,
     sequence: u16,
     timestamp: u32,
     audible: bool,
@@ -236,6 +293,8 @@ struct CallerMedia {
 impl CallerMedia {
     fn start() -> Result<CallerMedia, String> {
         let socket = UdpSocket::bind("127.0.0.1:0").map_err(|e| format!("RTP socket: {e}"))?;
+        enlarge_receive_buffer(&socket, 8 << 20);
+        enable_arrival_stamps(&socket)?;
         socket
             .set_read_timeout(Some(Duration::from_millis(100)))
             .map_err(|e| format!("RTP socket timeout: {e}"))?;
@@ -250,7 +309,14 @@ impl CallerMedia {
         let stop = Arc::new(AtomicBool::new(false));
         let receiver = {
             let (peers, stop) = (Arc::clone(&peers), Arc::clone(&stop));
-            std::thread::spawn(move || receive(&socket, &peers, &stop))
+            std::thread::spawn(move || {
+                // The kernel stamps arrivals, so this thread can read late without skewing a
+                // figure; at normal priority it preempted the engine's pacing thread on every
+                // loopback send (a phone on another machine takes nothing from the engine's
+                // cores), so it yields to everything.
+                let _ = set_this_thread_nice(19);
+                receive(&socket, &peers, &stop)
+            })
         };
         let sender = {
             let stop = Arc::clone(&stop);
@@ -280,6 +346,100 @@ impl CallerMedia {
     }
 }
 
+/// Asks the kernel to stamp each datagram's arrival, read back by [`recv_stamped`].
+fn enable_arrival_stamps(socket: &UdpSocket) -> Result<(), String> {
+    use std::os::fd::AsRawFd;
+    let on: libc::c_int = 1;
+    // SAFETY: setsockopt on a socket this process owns, with a pointer to a live c_int.
+    let outcome = unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_TIMESTAMPNS,
+            (&on as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if outcome == 0 {
+        Ok(())
+    } else {
+        Err(format!(
+            "cannot ask for kernel arrival stamps: {}",
+            std::io::Error::last_os_error()
+        ))
+    }
+}
+
+/// One datagram, its IPv4 source and the kernel's arrival stamp.
+fn recv_stamped(
+    socket: &UdpSocket,
+    buf: &mut [u8],
+) -> std::io::Result<(usize, SocketAddr, Duration)> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: every pointer handed to recvmsg points into a live local of the stated size; the
+    // control messages are walked with the libc CMSG macros within `control`, and a timespec is
+    // read unaligned from a cmsg of type SCM_TIMESTAMPNS, which carries exactly one.
+    unsafe {
+        let mut source: libc::sockaddr_in = std::mem::zeroed();
+        let mut iov = libc::iovec {
+            iov_base: buf.as_mut_ptr().cast(),
+            iov_len: buf.len(),
+        };
+        let mut control = [0u64; 16];
+        let mut message: libc::msghdr = std::mem::zeroed();
+        message.msg_name = (&mut source as *mut libc::sockaddr_in).cast();
+        message.msg_namelen = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+        message.msg_iov = &mut iov;
+        message.msg_iovlen = 1;
+        message.msg_control = control.as_mut_ptr().cast();
+        message.msg_controllen = std::mem::size_of_val(&control);
+        let len = libc::recvmsg(socket.as_raw_fd(), &mut message, 0);
+        if len < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let mut stamp = None;
+        let mut cmsg = libc::CMSG_FIRSTHDR(&message);
+        while !cmsg.is_null() {
+            if (*cmsg).cmsg_level == libc::SOL_SOCKET && (*cmsg).cmsg_type == libc::SCM_TIMESTAMPNS
+            {
+                let ts: libc::timespec = std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast());
+                stamp = Some(Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32));
+            }
+            cmsg = libc::CMSG_NXTHDR(&message, cmsg);
+        }
+        let from = SocketAddr::from((
+            std::net::Ipv4Addr::from(u32::from_be(source.sin_addr.s_addr)),
+            u16::from_be(source.sin_port),
+        ));
+        let stamp = stamp.ok_or_else(|| std::io::Error::other("no arrival stamp on a datagram"))?;
+        Ok((len as usize, from, stamp))
+    }
+}
+
+/// 200 calls' packets arrive at 10 000 a second: the default buffer holds about 25 ms of them,
+/// so a short stall of this thread would count as loss by the engine. Best effort.
+fn enlarge_receive_buffer(socket: &UdpSocket, bytes: libc::c_int) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: setsockopt on a socket this process owns, with a pointer to a live c_int and its
+    // size; failure only leaves the default buffer.
+    let outcome = unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUFFORCE,
+            (&bytes as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if outcome != 0 {
+        eprintln!(
+            "sip_listening_calls: cannot enlarge the callers' receive buffer ({}); a stall of the \
+             bench's receiver may show as loss",
+            std::io::Error::last_os_error()
+        );
+    }
+}
+
 fn receive(
     socket: &UdpSocket,
     peers: &Mutex<Vec<SocketAddr>>,
@@ -288,10 +448,9 @@ fn receive(
     let mut streams: HashMap<SocketAddr, Arrivals> = HashMap::new();
     let mut buf = [0u8; 2048];
     while !stop.load(Ordering::Relaxed) {
-        let Ok((len, from)) = socket.recv_from(&mut buf) else {
+        let Ok((len, from, at)) = recv_stamped(socket, &mut buf) else {
             continue;
         };
-        let at = Instant::now();
         let Ok(packet) = RtpPacket::parse(&buf[..len]) else {
             continue;
         };
@@ -328,13 +487,21 @@ fn send_noise(socket: &UdpSocket, peers: &Mutex<Vec<SocketAddr>>, stop: &AtomicB
     let mut out = Vec::with_capacity(12 + PCMU_FRAME);
     let mut payload = [0u8; PCMU_FRAME];
     let mut sent = Sent::default();
+    let burst = std::env::var("HOTLINE_BENCH_SIP_BURST").is_ok_and(|v| v == "1");
+    // Phones on separate lines send on clocks of their own, so their packets arrive spread
+    // over the 20 ms; the burst mode sends every call's packet at the same instant instead.
+    let phases = if burst { 1 } else { SPREAD_PHASES };
     let mut tick = 0u32;
+    let mut phase = 0usize;
     let mut next = Instant::now();
     while !stop.load(Ordering::Relaxed) {
         sent.late_ms
             .push(Instant::now().duration_since(next).as_secs_f64() * 1000.0);
         let targets: Vec<SocketAddr> = peers.lock().map(|p| p.clone()).unwrap_or_default();
         for (index, target) in targets.iter().enumerate() {
+            if index % phases != phase {
+                continue;
+            }
             for byte in &mut payload {
                 random ^= random << 13;
                 random ^= random >> 7;
@@ -362,11 +529,20 @@ fn send_noise(socket: &UdpSocket, peers: &Mutex<Vec<SocketAddr>>, stop: &AtomicB
                 sent.packets += 1;
             }
         }
+        phase += 1;
+        next += FRAME / phases as u32;
+        if phase < phases {
+            let now = Instant::now();
+            if next > now {
+                std::thread::sleep(next - now);
+            }
+            continue;
+        }
+        phase = 0;
         if tick.is_multiple_of(5) {
             sent.peak_rss_kib = sent.peak_rss_kib.max(memory_kib("VmRSS:"));
         }
         tick = tick.wrapping_add(1);
-        next += FRAME;
         let now = Instant::now();
         if next > now {
             std::thread::sleep(next - now);
@@ -420,9 +596,9 @@ impl RtpStats {
                 // The play-out clock skips slots it was too late for and advances the timestamp.
                 let step = after.timestamp.wrapping_sub(before.timestamp) / PCMU_FRAME as u32;
                 stats.skipped_slots += u64::from(step.saturating_sub(1));
-                let gap_ms = after.at.duration_since(before.at).as_secs_f64() * 1000.0;
+                let gap_ms = after.at.saturating_sub(before.at).as_secs_f64() * 1000.0;
                 let deviation = (gap_ms - 20.0).abs();
-                if before.at.duration_since(first) >= GREETING_WINDOW {
+                if before.at.saturating_sub(first) >= GREETING_WINDOW {
                     stats.steady.push(deviation);
                 } else {
                     stats.greeting.push(deviation);
