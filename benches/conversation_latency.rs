@@ -19,7 +19,9 @@
 //! Run: `cargo bench --bench conversation_latency`. Environment:
 //! - `HOTLINE_BENCH_VERBOSE=1`: print every measurement's timestamps since the call started;
 //! - `HOTLINE_BENCH_QUICK=1`: one caller, 3 turns, no sweep;
-//! - `HOTLINE_BENCH_TURNS` (default 6) turns per call;
+//! - `HOTLINE_BENCH_TURNS` (default 6) turns per call, raised at low levels so that each level
+//!   has at least `HOTLINE_BENCH_MIN_INTERRUPTIONS` (default 10) interruptions and as many
+//!   backchannels (a p95 over two interruptions is only their maximum);
 //! - `HOTLINE_BENCH_LEVELS` (default `1,2,4,8,12,16`) concurrent callers tried in order; the
 //!   sweep stops at the first level whose voice-to-voice p95 exceeds
 //!   `HOTLINE_BENCH_P95_LIMIT_MS` (default 1500).
@@ -54,6 +56,10 @@ const MISSED_AFTER: Duration = Duration::from_millis(2000);
 fn main() {
     let quick = std::env::var("HOTLINE_BENCH_QUICK").is_ok_and(|v| v != "0" && !v.is_empty());
     let turns = env_number("HOTLINE_BENCH_TURNS", if quick { 3 } else { 6 });
+    let min_interruptions = env_number(
+        "HOTLINE_BENCH_MIN_INTERRUPTIONS",
+        if quick { 0 } else { 10 },
+    );
     let limit_ms = env_number("HOTLINE_BENCH_P95_LIMIT_MS", 1500) as u64;
     let levels: Vec<usize> = if quick {
         vec![1]
@@ -100,11 +106,13 @@ fn main() {
         let router = hotline::web::engine_router(Arc::clone(&engine));
         tokio::spawn(async move { axum::serve(listener, router).await });
 
-        println!("conversation_latency: server on 127.0.0.1:{port}, {turns} turns per call, levels {levels:?}");
+        println!("conversation_latency: server on 127.0.0.1:{port}, at least {turns} turns per call and {min_interruptions} interruptions per level, levels {levels:?}");
         let mut rows = Vec::new();
         let mut best = None;
         for &callers in &levels {
             let started = Instant::now();
+            // One turn in SCRIPT.len() is an interruption.
+            let turns = turns.max((min_interruptions * SCRIPT.len()).div_ceil(callers.max(1)));
             let calls = (0..callers)
                 .map(|caller| tokio::spawn(run_call(port, caller, turns, Arc::clone(&clips))))
                 .collect::<Vec<_>>();
@@ -178,6 +186,7 @@ fn command_line(quick: bool) -> String {
     }
     for name in [
         "HOTLINE_BENCH_TURNS",
+        "HOTLINE_BENCH_MIN_INTERRUPTIONS",
         "HOTLINE_BENCH_LEVELS",
         "HOTLINE_BENCH_P95_LIMIT_MS",
     ] {
