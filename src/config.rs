@@ -269,20 +269,28 @@ impl Config {
             let Some(key) = var.strip_prefix(ENV_PREFIX) else {
                 continue;
             };
-            let Some((section, field)) = key.split_once("__") else {
+            // HOTLINE_SECTION__KEY, or deeper: HOTLINE_CALL__BARGE_IN__PAUSE_AFTER_MS.
+            let path: Vec<String> = key.split("__").map(str::to_ascii_lowercase).collect();
+            let Some((field, sections)) = path.split_last() else {
                 continue;
             };
-            let (section, field) = (section.to_ascii_lowercase(), field.to_ascii_lowercase());
-            let entry = table
-                .entry(section.clone())
-                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-            let toml::Value::Table(section_table) = entry else {
-                return Err(ConfigError::Env {
-                    var,
-                    reason: format!("[{section}] is not a section"),
-                });
-            };
-            section_table.insert(field, parse_env_value(&value));
+            if sections.is_empty() {
+                continue;
+            }
+            let mut section_table = &mut table;
+            for (depth, section) in sections.iter().enumerate() {
+                let entry = section_table
+                    .entry(section.clone())
+                    .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+                let toml::Value::Table(inner) = entry else {
+                    return Err(ConfigError::Env {
+                        var,
+                        reason: format!("[{}] is not a section", sections[..=depth].join(".")),
+                    });
+                };
+                section_table = inner;
+            }
+            section_table.insert(field.clone(), parse_env_value(&value));
             overridden.push(var);
         }
         let origin = if overridden.is_empty() {
@@ -450,6 +458,30 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("language") || err.contains("fr"), "{err}");
+    }
+
+    #[test]
+    fn env_reaches_nested_sections() {
+        let env = vec![
+            (
+                "HOTLINE_CALL__BARGE_IN__PAUSE_AFTER_MS".to_string(),
+                "60".to_string(),
+            ),
+            (
+                "HOTLINE_SIP__TRANSFER__TARGET".to_string(),
+                "tel:+85212345678".to_string(),
+            ),
+        ];
+        let config = Config::load_with_env(None, env).unwrap();
+        assert_eq!(config.call.barge_in.pause_after_ms, 60);
+        assert_eq!(config.sip.transfer.target, "tel:+85212345678");
+        let err = Config::load_with_env(
+            None,
+            vec![("HOTLINE_SERVER__LISTEN__PORT".to_string(), "1".to_string())],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("HOTLINE_SERVER__LISTEN__PORT"), "{err}");
     }
 
     #[test]
