@@ -4,6 +4,7 @@
 //!   [`FrameAssembler`] and [`split_into_frames`] cut other buffers into frames.
 //! - [`level`]: RMS / dBFS / peak.
 //! - [`g711`]: μ-law and A-law tables.
+//! - [`opus`]: Opus at 16 kHz (libopus): frames to packets and back, with loss concealment.
 //! - [`resample`]: a streaming 20 ms-chunk resampler for channel edges (8/48 kHz ↔ 16 kHz) and a
 //!   whole-buffer resampler for files and TTS output.
 //! - [`wav`]: read any WAV into 16 kHz mono, write WAVs.
@@ -14,6 +15,7 @@ mod frame;
 mod frame_assembler;
 pub mod g711;
 pub mod level;
+pub mod opus;
 pub mod resample;
 pub mod vad;
 pub mod wav;
