@@ -50,6 +50,8 @@ pub(crate) struct LegSlot {
 pub(crate) struct StartedMedia {
     pub task: JoinHandle<MediaStats>,
     pub stop: CancellationToken,
+    /// The leg's media as negotiated now (a re-INVITE changes it).
+    pub media: watch::Receiver<NegotiatedMedia>,
 }
 
 /// What [`BridgeShared::start_media`] needs for one leg.
@@ -158,6 +160,7 @@ impl BridgeShared {
                 local_sdp: setup.local_sdp,
             });
         }
+        let media = negotiated_rx.clone();
         let session = MediaSession {
             sockets: setup.sockets,
             media: negotiated_rx,
@@ -173,6 +176,7 @@ impl BridgeShared {
         StartedMedia {
             task: tokio::spawn(session.run()),
             stop,
+            media,
         }
     }
 

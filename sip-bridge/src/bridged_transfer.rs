@@ -199,7 +199,7 @@ async fn relay_until_hang_up(
     mut agent_events: mpsc::Receiver<CallEvent>,
     started: StartedMedia,
 ) {
-    let StartedMedia { mut task, stop } = started;
+    let StartedMedia { mut task, stop, .. } = started;
     let mut events_open = true;
     loop {
         tokio::select! {

@@ -1,4 +1,5 @@
-//! What the engine holds for one answered call: events in, frames out, flush, transfer, hang up.
+//! What the engine holds for one answered call: events in, frames and DTMF keys out, flush,
+//! transfer, hang up.
 //!
 //! [`Call`] owns the inbound event receiver; [`CallControl`] is a cheap clonable handle for the
 //! output side, so the engine's reader and writer can live in different tasks.
@@ -6,6 +7,7 @@
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use hotline_audio::Frame;
 use rsipstack::dialog::invite_dialog::InviteDialog;
@@ -14,9 +16,11 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info};
 
 use crate::bridge_shared::BridgeShared;
+use crate::dtmf_sender::DtmfTone;
+use crate::error::DtmfSendError;
 use crate::frame_forward::FrameForward;
 use crate::outbound_queue::OutboundQueue;
-use crate::sdp::AudioCodec;
+use crate::sdp::{AudioCodec, NegotiatedMedia};
 use crate::transfer_request::{TransferError, TransferRequest, TransferResult, checked_target};
 
 /// Why a call ended.
@@ -72,6 +76,8 @@ pub struct CallInfo {
 /// Everything the output side of one call needs; shared by its [`CallControl`] clones.
 pub(crate) struct CallLink {
     pub outbound: Arc<OutboundQueue>,
+    /// The caller's media as negotiated now (a re-INVITE may change it).
+    pub media: watch::Receiver<NegotiatedMedia>,
     pub dialog: InviteDialog,
     pub media_stop: CancellationToken,
     pub local_hang_up: AtomicBool,
@@ -150,6 +156,53 @@ impl CallControl {
             return 0;
         }
         self.link.outbound.flush()
+    }
+
+    /// Sends a DTMF key (`0-9`, `*`, `#`, `A-D`) held for `duration` (40 ms - 1 s; 100 ms is
+    /// usual) to the caller as RFC 4733 telephone-events on the call's RTP stream, at the
+    /// payload type and clock rate the caller offered. Returns once the key is queued: it goes
+    /// out in the next free 20 ms slots, ahead of queued audio, which waits meanwhile (a press
+    /// of 100 ms takes 7 slots: 5 for the tone, 2 more repeating its end). Keys queued one after
+    /// another are 60 ms apart.
+    ///
+    /// Refused when the caller did not offer telephone-event, while the call is on hold, while
+    /// a transfer owns the line, and after the call ended.
+    pub fn send_dtmf(&self, digit: char, duration: Duration) -> Result<(), DtmfSendError> {
+        let tone = DtmfTone::new(digit, duration)?;
+        self.queue_keys(&[tone])
+    }
+
+    /// Sends several keys (`"1234#"`), each held for `duration`; all of them or none are
+    /// queued (see [`Self::send_dtmf`]).
+    pub fn send_dtmf_digits(&self, digits: &str, duration: Duration) -> Result<(), DtmfSendError> {
+        let tones = digits
+            .chars()
+            .map(|digit| DtmfTone::new(digit, duration))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.queue_keys(&tones)
+    }
+
+    fn queue_keys(&self, tones: &[DtmfTone]) -> Result<(), DtmfSendError> {
+        if self.link.caller_gone() {
+            return Err(DtmfSendError::CallEnded);
+        }
+        if !self.engine_owns_the_line() {
+            return Err(DtmfSendError::Transferred);
+        }
+        let media = *self.link.media.borrow();
+        if media.telephone_event.is_none() {
+            return Err(DtmfSendError::NoTelephoneEvent);
+        }
+        if !media.direction.sends() {
+            return Err(DtmfSendError::OnHold);
+        }
+        self.link
+            .outbound
+            .push_keys(tones)
+            .map_err(|queued| DtmfSendError::QueueFull { queued })?;
+        let digits: String = tones.iter().map(|tone| tone.digit()).collect();
+        info!(call_id = %self.link.info.call_id, %digits, "DTMF keys queued for the caller (RFC 4733)");
+        Ok(())
     }
 
     /// Frames waiting to be sent (each is 20 ms).

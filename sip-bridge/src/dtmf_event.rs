@@ -1,4 +1,5 @@
-//! RFC 4733 telephone-event payloads in, digits out, each digit once.
+//! RFC 4733 telephone-event payloads in, digits out, each digit once (and the payload format
+//! itself, which the sending side writes).
 //!
 //! A sender repeats packets for one key press (same RTP timestamp) while the key is held and
 //! sends the end packet three times. We report the digit at its first end packet; if the end
@@ -27,6 +28,28 @@ impl TelephoneEvent {
             volume: bytes[1] & 0x3f,
             duration: u16::from_be_bytes([bytes[2], bytes[3]]),
         })
+    }
+
+    /// The 4-byte payload (§2.3): event, E bit and volume, duration.
+    pub fn to_bytes(self) -> [u8; 4] {
+        let duration = self.duration.to_be_bytes();
+        [
+            self.event,
+            (u8::from(self.end) << 7) | (self.volume & 0x3f),
+            duration[0],
+            duration[1],
+        ]
+    }
+
+    /// The event code of a DTMF key (`0-9`, `*`, `#`, `A-D`, case-insensitive).
+    pub fn event_for_digit(digit: char) -> Option<u8> {
+        match digit.to_ascii_uppercase() {
+            d @ '0'..='9' => Some(d as u8 - b'0'),
+            '*' => Some(10),
+            '#' => Some(11),
+            d @ 'A'..='D' => Some(d as u8 - b'A' + 12),
+            _ => None,
+        }
     }
 
     /// The DTMF character for events 0-15 (`0-9`, `*`, `#`, `A-D`); `None` for other tones.
@@ -116,6 +139,19 @@ mod tests {
             .collect();
         assert_eq!(digits, "0123456789*#ABCD");
         assert!(TelephoneEvent::parse(&[1, 2]).is_err());
+        for (n, digit) in digits.chars().enumerate() {
+            assert_eq!(TelephoneEvent::event_for_digit(digit), Some(n as u8));
+        }
+        assert_eq!(TelephoneEvent::event_for_digit('b'), Some(13));
+        assert_eq!(TelephoneEvent::event_for_digit('E'), None);
+        let e = TelephoneEvent {
+            event: 11,
+            end: true,
+            volume: 10,
+            duration: 800,
+        };
+        assert_eq!(e.to_bytes(), payload(11, true, 800));
+        assert_eq!(TelephoneEvent::parse(&e.to_bytes()).unwrap(), e);
     }
 
     #[test]

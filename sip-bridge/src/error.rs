@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 pub enum SdpError {
     #[error("SDP body is not UTF-8 text; the peer must send application/sdp as text")]
     NotUtf8,
-    #[error("SDP has no audio m-line; offer an m=audio stream with PCMU or PCMA")]
+    #[error("SDP has no audio m-line; offer an m=audio stream with Opus, PCMU or PCMA")]
     NoAudio,
     #[error("SDP m=audio line is malformed; expected `m=audio <port> RTP/AVP <payload types>`")]
     BadMediaLine,
@@ -21,7 +21,9 @@ pub enum SdpError {
     BadConnectionLine(String),
     #[error("SDP offers the audio stream with port 0 (stream disabled); nothing to answer")]
     AudioRejectedByOfferer,
-    #[error("no common codec: the offer has [{offered}]; enable PCMU or PCMA (G.711) on the trunk")]
+    #[error(
+        "no common codec: the offer has [{offered}]; enable opus/48000/2 or PCMU/PCMA (G.711) on the trunk"
+    )]
     NoCommonCodec { offered: String },
 }
 
@@ -34,6 +36,44 @@ pub enum RtpError {
     BadVersion(u8),
     #[error("RTP header fields (CSRC, extension or padding) run past the datagram; dropped")]
     Truncated,
+}
+
+/// Why the codec at the call's edge could not start or convert audio.
+#[derive(Debug, thiserror::Error)]
+pub enum EdgeCodecError {
+    #[error("G.711 edge: {0}")]
+    Resample(#[from] hotline_audio::resample::ResampleError),
+    #[error("Opus edge: {0}")]
+    Opus(#[from] hotline_audio::opus::OpusError),
+}
+
+/// Why a DTMF key could not be sent to the caller (RFC 4733 telephone-events).
+#[derive(Debug, Clone, Copy, thiserror::Error, PartialEq, Eq)]
+pub enum DtmfSendError {
+    #[error("`{0}` is not a DTMF key; send one of 0-9, *, #, A-D")]
+    NotAKey(char),
+    #[error(
+        "a DTMF key of {millis} ms cannot be sent; give a duration of 40-1000 ms (100 ms is usual)"
+    )]
+    BadDuration { millis: u128 },
+    #[error(
+        "the caller's SDP did not offer telephone-event (RFC 4733), so keys cannot be sent in \
+         RTP; the peer must enable RFC 2833/4733 DTMF"
+    )]
+    NoTelephoneEvent,
+    #[error(
+        "the caller has put the call on hold (we send no RTP); send keys after the call resumes"
+    )]
+    OnHold,
+    #[error(
+        "the line belongs to a transfer (hold audio or the agent); keys go to the caller only \
+         while the engine owns the line"
+    )]
+    Transferred,
+    #[error("{queued} keys are already waiting to be sent; wait until they have gone out")]
+    QueueFull { queued: usize },
+    #[error("the call has ended; no keys can be sent")]
+    CallEnded,
 }
 
 /// Configuration that cannot work.

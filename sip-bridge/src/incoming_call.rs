@@ -139,6 +139,7 @@ impl IncomingCall {
         let media_stop = started.stop.clone();
         let link = Arc::new(CallLink {
             outbound,
+            media: started.media.clone(),
             dialog: dialog.clone(),
             media_stop: media_stop.clone(),
             local_hang_up: AtomicBool::new(false),
@@ -158,7 +159,7 @@ impl IncomingCall {
         let bridge_stop = shared.stop.clone();
         let call_id = self.call_id.clone();
         let supervised = link.clone();
-        let StartedMedia { mut task, stop } = started;
+        let StartedMedia { mut task, stop, .. } = started;
         tokio::spawn(async move {
             let mut stats = None;
             let reason = tokio::select! {

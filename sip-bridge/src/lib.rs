@@ -25,8 +25,9 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Modules without I/O (testable with no sockets): [`sdp`], [`jitter_buffer`], [`dtmf_event`],
-//! [`rtp_packet`], [`pacing_clock`], [`edge_codec`].
+//! Modules without I/O (testable with no sockets): [`sdp`], [`opus_fmtp`], [`jitter_buffer`],
+//! [`dtmf_event`], [`dtmf_sender`], [`rtp_packet`], [`pacing_clock`], [`edge_codec`],
+//! [`g711_edge`].
 
 mod agent_briefing;
 mod blind_transfer;
@@ -37,21 +38,26 @@ mod config;
 mod digest_guard;
 pub mod dtmf_event;
 pub mod dtmf_relay;
+pub mod dtmf_sender;
 pub mod edge_codec;
 mod error;
 mod frame_forward;
+pub mod g711_edge;
 mod hold_audio;
 mod hold_player;
 mod in_dialog_requests;
 mod incoming_call;
 pub mod jitter_buffer;
 mod media_session;
+pub mod opus_fmtp;
 mod outbound_queue;
 pub mod pacing_clock;
 pub mod rtcp_report;
 pub mod rtp_packet;
 mod rtp_ports;
+mod rtp_sender;
 pub mod sdp;
+mod sdp_render;
 mod send_lateness;
 mod sip_bridge;
 pub mod sipfrag;
@@ -63,11 +69,11 @@ pub use agent_briefing::{AgentBriefing, BriefingSender};
 pub use call::{Call, CallControl, CallEvent, CallInfo, HangUpReason};
 pub use config::{BridgeConfig, TrunkRegistration};
 pub use digest_guard::{InboundAuth, SipUser};
-pub use error::{BridgeError, ConfigError, RtpError, SdpError};
+pub use error::{BridgeError, ConfigError, DtmfSendError, EdgeCodecError, RtpError, SdpError};
 pub use hold_audio::HoldAudio;
 pub use incoming_call::{IncomingCall, RejectReason};
 pub use media_session::MediaStats;
-pub use sdp::AudioCodec;
+pub use sdp::{AudioCodec, TelephoneEventFormat};
 pub use send_lateness::{SendLateness, send_lateness};
 pub use sip_bridge::SipBridge;
 pub use transfer_request::{

@@ -2,12 +2,13 @@
 //! 20 ms; RTCP reports on the odd port; end the call when RTP stops.
 //!
 //! One task per leg owns the sockets and all per-leg state, so nothing is shared with other
-//! calls but the runtime. The send side runs on an absolute schedule ([`PacingClock`]) and sends
-//! digital silence when the engine has nothing queued, so the caller's jitter buffer and any
-//! NAT binding stay fed. The receive side latches onto the source address of the first valid
-//! RTP packet (symmetric RTP, RFC 4961) and ignores other sources afterwards. A re-INVITE
-//! changes the negotiated media through a watch channel: hold (sendonly/inactive) stops our
-//! sending, resume restarts it, a new codec or address takes effect on the next packet.
+//! calls but the runtime. The send side runs on an absolute schedule ([`PacingClock`]); what
+//! each slot carries (a DTMF key press, queued audio, or silence so the caller's jitter buffer
+//! and any NAT binding stay fed) is decided by the [`RtpSender`]. The receive side latches onto
+//! the source address of the first valid RTP packet (symmetric RTP, RFC 4961) and ignores other
+//! sources afterwards. A re-INVITE changes the negotiated media through a watch channel: hold
+//! (sendonly/inactive) stops our sending, resume restarts it, a new codec (G.711 ↔ Opus) or
+//! address takes effect on the next packet.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -21,14 +22,15 @@ use tracing::{debug, info, warn};
 
 use crate::call::CallEvent;
 use crate::dtmf_event::DtmfDetector;
-use crate::edge_codec::{InboundDecoder, NARROWBAND_FRAME_SAMPLES, OutboundEncoder};
+use crate::edge_codec::InboundDecoder;
 use crate::frame_forward::FrameForward;
 use crate::jitter_buffer::{JitterBuffer, JitterStats, Playout};
 use crate::outbound_queue::OutboundQueue;
 use crate::pacing_clock::PacingClock;
-use crate::rtcp_report::{ReceptionStats, SenderCounts, build_report, parse_report};
+use crate::rtcp_report::{ReceptionStats, build_report, parse_report};
 use crate::rtp_packet::RtpPacket;
 use crate::rtp_ports::RtpSocketPair;
+use crate::rtp_sender::RtpSender;
 use crate::sdp::NegotiatedMedia;
 use crate::send_lateness::record_send_lateness;
 
@@ -55,6 +57,14 @@ pub(crate) struct MediaSession {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct MediaStats {
     pub packets_sent: u64,
+    /// Payload bytes sent (Opus packets vary in size; G.711 is 160 a packet).
+    pub octets_sent: u64,
+    /// DTMF key presses sent as RFC 4733 telephone-events.
+    pub dtmf_digits_sent: u64,
+    /// Frames the codec could not encode (silence went out instead).
+    pub encode_failures: u64,
+    /// Received audio payloads the codec refused (a malformed Opus packet), concealed.
+    pub payloads_undecodable: u64,
     pub slots_skipped: u64,
     pub packets_received: u64,
     pub packets_ignored: u64,
@@ -69,17 +79,10 @@ pub struct MediaStats {
     pub jitter: JitterStats,
 }
 
-fn codecs(media: &NegotiatedMedia, call_id: &str) -> Option<(InboundDecoder, OutboundEncoder)> {
-    match (
-        InboundDecoder::new(media.codec),
-        OutboundEncoder::new(media.codec),
-    ) {
-        (Ok(d), Ok(e)) => Some((d, e)),
-        (Err(error), _) | (_, Err(error)) => {
-            warn!(%call_id, %error, "cannot build the G.711 resamplers; media not started");
-            None
-        }
-    }
+fn build_decoder(media: &NegotiatedMedia, call_id: &str) -> Option<InboundDecoder> {
+    InboundDecoder::new(media.codec)
+        .inspect_err(|error| warn!(%call_id, %error, codec = ?media.codec, "cannot build the decoder; media stopped"))
+        .ok()
 }
 
 impl MediaSession {
@@ -103,8 +106,23 @@ impl MediaSession {
         } = sockets;
         let mut stats = MediaStats::default();
         let mut media = *media_updates.borrow_and_update();
-        let Some((mut decoder, mut encoder)) = codecs(&media, &call_id) else {
+        let Some(mut decoder) = build_decoder(&media, &call_id) else {
             return stats;
+        };
+        let (ssrc, sequence, timestamp) = {
+            let mut rng = rand::rng();
+            (
+                rng.random::<u32>(),
+                rng.random::<u16>(),
+                rng.random::<u32>(),
+            )
+        };
+        let mut sender = match RtpSender::new(&media, ssrc, sequence, timestamp) {
+            Ok(sender) => sender,
+            Err(error) => {
+                warn!(%call_id, %error, codec = ?media.codec, "cannot build the encoder; media not started");
+                return stats;
+            }
         };
         let mut jitter = JitterBuffer::new(jitter_max_held, jitter_max_wait);
         let mut dtmf = DtmfDetector::new();
@@ -113,23 +131,13 @@ impl MediaSession {
         let mut rtcp_remote = SocketAddr::new(remote.ip(), remote.port().wrapping_add(1));
         let mut rtcp_latched = false;
         let mut reception = ReceptionStats::default();
+        reception.set_clock_rate(media.codec.clock_rate());
         let clock_origin = Instant::now();
         let mut updates_open = true;
 
-        let (ssrc, mut sequence, mut timestamp) = {
-            let mut rng = rand::rng();
-            (
-                rng.random::<u32>(),
-                rng.random::<u16>(),
-                rng.random::<u32>(),
-            )
-        };
         let mut clock = PacingClock::new(Instant::now(), Duration::from_millis(60));
         let mut next_rtcp = Instant::now() + RTCP_INTERVAL;
         let mut last_rtp = Instant::now();
-        let mut first_packet = true;
-        let mut payload = [0u8; NARROWBAND_FRAME_SAMPLES];
-        let mut datagram = Vec::with_capacity(12 + NARROWBAND_FRAME_SAMPLES);
         let mut report = Vec::with_capacity(128);
         let mut recv_buf = vec![0u8; 2048];
         let mut rtcp_buf = vec![0u8; 1500];
@@ -147,18 +155,26 @@ impl MediaSession {
                     }
                     let next = *media_updates.borrow_and_update();
                     if next.codec != media.codec {
-                        let Some(pair) = codecs(&next, &call_id) else { break };
-                        (decoder, encoder) = pair;
+                        let Some(fresh) = build_decoder(&next, &call_id) else { break };
+                        decoder = fresh;
                         jitter = JitterBuffer::new(jitter_max_held, jitter_max_wait);
+                        reception.set_clock_rate(next.codec.clock_rate());
+                    }
+                    if let Err(error) = sender.media_changed(&media, &next) {
+                        warn!(%call_id, %error, codec = ?next.codec, "cannot build the encoder; media stopped");
+                        break;
+                    }
+                    if next.telephone_event.is_none() {
+                        let dropped = outbound.drop_keys();
+                        if dropped > 0 {
+                            warn!(%call_id, dropped, "the re-INVITE dropped telephone-event; queued DTMF keys not sent");
+                        }
                     }
                     if next.remote_rtp != media.remote_rtp && !next.remote_rtp.ip().is_unspecified() {
                         remote = next.remote_rtp;
                         rtcp_remote = SocketAddr::new(remote.ip(), remote.port().wrapping_add(1));
                         latched = false;
                         rtcp_latched = false;
-                    }
-                    if !media.direction.sends() && next.direction.sends() {
-                        first_packet = true;
                     }
                     info!(%call_id, codec = ?next.codec, direction = ?next.direction, "media changed by re-INVITE");
                     media = next;
@@ -167,49 +183,21 @@ impl MediaSession {
                 () = tokio::time::sleep_until(deadline) => {
                     let now = Instant::now();
                     let due = clock.next_deadline();
-                    let (frame, flushed) = outbound.pop();
-                    if flushed {
-                        encoder.reset();
-                    }
-                    let encoded = match &frame {
-                        Some(frame) => encoder.encode(frame, &mut payload).is_ok(),
-                        None => false,
-                    };
-                    if !encoded {
-                        encoder.silence_payload(&mut payload);
-                    }
-                    if media.direction.sends() {
-                        RtpPacket {
-                            marker: first_packet,
-                            payload_type: media.codec_payload_type,
-                            sequence,
-                            timestamp,
-                            ssrc,
-                            payload: &payload,
-                        }
-                        .write_to(&mut datagram);
-                        if let Err(error) = socket.send_to(&datagram, remote).await {
+                    if let Some(datagram) = sender.slot(&media, &outbound) {
+                        if let Err(error) = socket.send_to(datagram, remote).await {
                             debug!(%call_id, %error, %remote, "RTP send failed");
                         }
                         record_send_lateness(Instant::now().saturating_duration_since(due));
-                        stats.packets_sent += 1;
-                        first_packet = false;
-                        sequence = sequence.wrapping_add(1);
                     }
                     let skipped = clock.on_sent(now);
                     stats.slots_skipped += skipped;
-                    timestamp = timestamp
-                        .wrapping_add((NARROWBAND_FRAME_SAMPLES as u32).wrapping_mul(1 + skipped as u32));
+                    sender.advance(media.codec, skipped);
                     // The send tick doubles as the jitter buffer's timer.
                     release(&mut jitter, &mut decoder, &events, &forward, &mut ready, &mut stats, now);
 
                     if now >= next_rtcp {
                         next_rtcp = now + RTCP_INTERVAL;
-                        let sent = media.direction.sends().then(|| SenderCounts {
-                            rtp_timestamp: timestamp,
-                            packets: stats.packets_sent as u32,
-                            octets: (stats.packets_sent * NARROWBAND_FRAME_SAMPLES as u64) as u32,
-                        });
+                        let sent = media.direction.sends().then(|| sender.sender_counts());
                         build_report(ssrc, sent, &mut reception, SystemTime::now(), now, "hotline", &mut report);
                         if rtcp_socket.send_to(&report, rtcp_remote).await.is_ok() {
                             stats.rtcp_sent += 1;
@@ -238,6 +226,7 @@ impl MediaSession {
                     }
                     if let Some(block) = peer.block.filter(|b| b.ssrc == ssrc) {
                         stats.peer_reported_loss = block.fraction_lost;
+                        sender.on_peer_loss(block.fraction_lost);
                         debug!(%call_id, loss = block.fraction_lost, lost = block.cumulative_lost,
                                jitter = block.jitter, "RTCP report from the peer");
                     }
@@ -277,7 +266,7 @@ impl MediaSession {
                         packet.timestamp,
                         now.duration_since(clock_origin).as_secs_f64(),
                     );
-                    if Some(packet.payload_type) == media.telephone_event_payload_type {
+                    if Some(packet.payload_type) == media.telephone_event.map(|te| te.payload_type) {
                         // Events take the stream's sequence numbers; the audio gap is no loss.
                         jitter.skip(packet.sequence, now);
                         for digit in dtmf.on_packet(packet.timestamp, packet.payload).into_iter().flatten() {
@@ -299,6 +288,11 @@ impl MediaSession {
             }
         }
         stats.jitter = jitter.stats();
+        let sent = sender.counts();
+        stats.packets_sent = sent.packets;
+        stats.octets_sent = sent.octets;
+        stats.dtmf_digits_sent = sent.keys;
+        stats.encode_failures = sent.encode_failures;
         debug!(%call_id, ?stats, "media stopped");
         stats
     }
@@ -315,27 +309,36 @@ fn release(
 ) {
     ready.clear();
     jitter.pop_ready(now, ready);
-    for playout in ready.drain(..) {
-        let mut deliver = |frame: hotline_audio::Frame| {
-            forward.forward(&frame);
-            match events.try_send(CallEvent::Audio(frame)) {
-                Ok(()) => {}
-                Err(TrySendError::Full(_)) | Err(TrySendError::Closed(_)) => {
-                    stats.frames_dropped_engine_slow += 1;
-                }
-            }
-        };
+    let mut dropped = 0;
+    let mut deliver = |frame: hotline_audio::Frame| {
+        forward.forward(&frame);
+        match events.try_send(CallEvent::Audio(frame)) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) | Err(TrySendError::Closed(_)) => dropped += 1,
+        }
+    };
+    for (i, playout) in ready.iter().enumerate() {
         match playout {
             Playout::Packet { payload, .. } => {
-                if decoder.decode(&payload, &mut deliver).is_err() {
-                    // Only a wrong chunk length can fail, and chunks are cut to size.
-                    continue;
+                if let Err(error) = decoder.decode(payload, &mut deliver) {
+                    // A malformed packet (Opus) is a lost one: conceal it, keep the clock.
+                    stats.payloads_undecodable += 1;
+                    if stats.payloads_undecodable == 1 {
+                        debug!(%error, "undecodable RTP payload concealed");
+                    }
+                    decoder.conceal(None, &mut deliver);
                 }
             }
             Playout::Lost => {
-                let frame = decoder.conceal();
-                deliver(frame);
+                // The packet after the gap, when already here, carries Opus FEC for this one.
+                let next = match ready.get(i + 1) {
+                    Some(Playout::Packet { payload, .. }) => Some(payload.as_slice()),
+                    _ => None,
+                };
+                decoder.conceal(next, &mut deliver);
             }
         }
     }
+    stats.frames_dropped_engine_slow += dropped;
+    ready.clear();
 }

@@ -7,7 +7,8 @@
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-const RTP_CLOCK_RATE: f64 = 8000.0;
+/// The clock rate assumed until told otherwise (G.711).
+const DEFAULT_CLOCK_RATE: u32 = 8000;
 const NTP_UNIX_OFFSET_SECS: u64 = 2_208_988_800;
 
 /// Statistics about the RTP stream we receive (RFC 3550 Appendix A.1, A.3, A.8).
@@ -23,6 +24,8 @@ pub struct ReceptionStats {
     transit: Option<f64>,
     jitter: f64,
     last_sr: Option<(u32, Instant)>,
+    /// RTP clock rate of the stream (0 = [`DEFAULT_CLOCK_RATE`]); jitter is in its units.
+    clock_rate: u32,
 }
 
 /// One report block as read from a peer's SR/RR.
@@ -32,7 +35,7 @@ pub struct ReportBlock {
     /// Fraction of packets lost since the previous report, 0.0-1.0.
     pub fraction_lost: f64,
     pub cumulative_lost: i32,
-    /// Interarrival jitter in RTP timestamp units (8 kHz: 8 units = 1 ms).
+    /// Interarrival jitter in RTP timestamp units (8 kHz: 8 units = 1 ms; Opus: 48 = 1 ms).
     pub jitter: u32,
 }
 
@@ -54,6 +57,24 @@ pub struct SenderCounts {
 }
 
 impl ReceptionStats {
+    /// The stream's RTP clock changed (a re-INVITE switched between G.711 and Opus): jitter
+    /// is measured afresh in the new units.
+    pub fn set_clock_rate(&mut self, clock_rate: u32) {
+        if clock_rate != self.clock_rate {
+            self.clock_rate = clock_rate;
+            self.transit = None;
+            self.jitter = 0.0;
+        }
+    }
+
+    fn rate(&self) -> f64 {
+        f64::from(if self.clock_rate == 0 {
+            DEFAULT_CLOCK_RATE
+        } else {
+            self.clock_rate
+        })
+    }
+
     /// Records one received RTP packet (`arrival` in seconds on any monotonic clock).
     pub fn on_packet(&mut self, ssrc: u32, sequence: u16, rtp_timestamp: u32, arrival: f64) {
         if self.source_ssrc != Some(ssrc) {
@@ -62,6 +83,7 @@ impl ReceptionStats {
                 base_seq: u32::from(sequence),
                 max_seq: sequence,
                 last_sr: self.last_sr,
+                clock_rate: self.clock_rate,
                 ..ReceptionStats::default()
             };
         } else {
@@ -74,11 +96,12 @@ impl ReceptionStats {
             }
         }
         self.received += 1;
-        let transit = arrival * RTP_CLOCK_RATE - f64::from(rtp_timestamp);
+        let rate = self.rate();
+        let transit = arrival * rate - f64::from(rtp_timestamp);
         if let Some(previous) = self.transit {
             let d = (transit - previous).abs();
             // Timestamps wrap: ignore absurd jumps rather than poison the estimate.
-            if d < RTP_CLOCK_RATE * 10.0 {
+            if d < rate * 10.0 {
                 self.jitter += (d - self.jitter) / 16.0;
             }
         }
@@ -308,6 +331,46 @@ mod tests {
         let jitter = report.block.unwrap().jitter;
         // 10 ms alternating offsets = 80 timestamp units of transit change per packet.
         assert!((50..=80).contains(&jitter), "jitter {jitter}");
+    }
+
+    #[test]
+    fn jitter_is_counted_in_the_streams_own_clock() {
+        // The same 10 ms wobble, in an Opus stream (48 kHz timestamps): 480 units of transit
+        // change per packet, six times the 8 kHz figure. Read with the 8 kHz clock, steady
+        // 960-unit steps would look like 800 units of jitter per packet.
+        let mut opus = ReceptionStats::default();
+        opus.set_clock_rate(48_000);
+        for n in 0..50u16 {
+            let wobble = if n % 2 == 0 { 0.0 } else { 0.01 };
+            opus.on_packet(1, n, u32::from(n) * 960, f64::from(n) * 0.02 + wobble);
+        }
+        let mut out = Vec::new();
+        build_report(
+            9,
+            None,
+            &mut opus,
+            SystemTime::now(),
+            Instant::now(),
+            "h",
+            &mut out,
+        );
+        let jitter = parse_report(&out).unwrap().block.unwrap().jitter;
+        assert!((300..=480).contains(&jitter), "jitter {jitter}");
+        let mut steady = ReceptionStats::default();
+        steady.set_clock_rate(48_000);
+        for n in 0..50u16 {
+            steady.on_packet(1, n, u32::from(n) * 960, f64::from(n) * 0.02);
+        }
+        build_report(
+            9,
+            None,
+            &mut steady,
+            SystemTime::now(),
+            Instant::now(),
+            "h",
+            &mut out,
+        );
+        assert!(parse_report(&out).unwrap().block.unwrap().jitter < 2);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! RTP fixed header (RFC 3550 §5.1): parse what arrives, write what we send.
 //!
-//! Only what a G.711 leg needs: version 2, CSRCs and header extensions skipped, padding removed.
+//! Only what an audio leg needs: version 2, CSRCs and header extensions skipped, padding removed.
 //! Parsing never panics; anything inconsistent is a typed error and the packet is dropped.
 
 use crate::error::RtpError;

@@ -1,21 +1,26 @@
 //! SDP offer/answer for one audio stream (RFC 3264), without I/O.
 //!
-//! A trunk's INVITE carries an offer; we pick the first G.711 codec in the caller's order,
-//! keep telephone-event if offered, and render an answer. Parsing is deliberately small and
-//! tolerant: only what a G.711 telephone call needs, and never a panic on odd input.
+//! A trunk's INVITE carries an offer; we answer Opus (RFC 7587) when it is offered (wideband
+//! audio helps the ASR), else the first G.711 codec in the caller's order, keep
+//! telephone-event if offered (at the rate the offer gives it), and render an answer. Parsing is
+//! deliberately small and tolerant: only what a telephone call needs, and never a panic on odd
+//! input.
 
-use std::fmt::Write as _;
 use std::net::IpAddr;
 
 use crate::error::SdpError;
+use crate::opus_fmtp::OpusFmtp;
+pub use crate::sdp_render::{OFFERED_TELEPHONE_EVENT_PT, render_answer, render_offer};
 
-/// A G.711 codec we can speak on the wire.
+/// A codec we can speak on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AudioCodec {
     /// G.711 μ-law (static payload type 0).
     Pcmu,
     /// G.711 A-law (static payload type 8).
     Pcma,
+    /// Opus (RFC 7587; dynamic payload type, `opus/48000/2`).
+    Opus,
 }
 
 impl AudioCodec {
@@ -24,8 +29,39 @@ impl AudioCodec {
         match self {
             AudioCodec::Pcmu => "PCMU",
             AudioCodec::Pcma => "PCMA",
+            AudioCodec::Opus => "opus",
         }
     }
+
+    /// The RTP clock rate: 8000 for G.711, 48000 for Opus whatever rate it codes at.
+    pub fn clock_rate(self) -> u32 {
+        match self {
+            AudioCodec::Pcmu | AudioCodec::Pcma => 8000,
+            AudioCodec::Opus => 48_000,
+        }
+    }
+
+    /// RTP timestamp units in one 20 ms packet.
+    pub fn timestamp_step(self) -> u32 {
+        self.clock_rate() / 50
+    }
+
+    /// The `a=rtpmap` value: `PCMU/8000`, `opus/48000/2` (RFC 7587 always writes 2 channels).
+    pub(crate) fn rtpmap(self) -> &'static str {
+        match self {
+            AudioCodec::Pcmu => "PCMU/8000",
+            AudioCodec::Pcma => "PCMA/8000",
+            AudioCodec::Opus => "opus/48000/2",
+        }
+    }
+}
+
+/// The telephone-event format (RFC 4733) agreed for the call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TelephoneEventFormat {
+    pub payload_type: u8,
+    /// Its RTP clock rate as offered: 8000 with G.711, usually 48000 with Opus.
+    pub clock_rate: u32,
 }
 
 /// Which way media flows, from the offerer's point of view as written in the SDP.
@@ -58,7 +94,7 @@ impl MediaDirection {
         matches!(self, MediaDirection::SendRecv | MediaDirection::RecvOnly)
     }
 
-    fn attribute(self) -> &'static str {
+    pub(crate) fn attribute(self) -> &'static str {
         match self {
             MediaDirection::SendRecv => "sendrecv",
             MediaDirection::SendOnly => "sendonly",
@@ -75,9 +111,17 @@ pub struct OfferedFormat {
     /// Encoding name from `a=rtpmap` (upper-cased), or the static name for 0..=34.
     pub encoding: Option<String>,
     pub clock_rate: Option<u32>,
+    /// The `a=fmtp` parameters for this payload type, if any.
+    pub fmtp: Option<String>,
 }
 
-/// The parts of an SDP offer that matter for a G.711 call.
+impl OfferedFormat {
+    fn is(&self, encoding: &str, clock_rate: u32) -> bool {
+        self.encoding.as_deref() == Some(encoding) && self.clock_rate == Some(clock_rate)
+    }
+}
+
+/// The parts of an SDP offer that matter for a telephone call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SdpOffer {
     /// Where the caller wants RTP sent (media-level `c=` wins over session-level).
@@ -92,10 +136,13 @@ pub struct SdpOffer {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NegotiatedMedia {
     pub codec: AudioCodec,
-    /// Payload type the caller used for the codec (normally the static one).
+    /// Payload type the caller used for the codec (the static one for G.711, the offer's
+    /// dynamic one for Opus).
     pub codec_payload_type: u8,
-    /// Payload type of telephone-event/8000, when the caller offered it.
-    pub telephone_event_payload_type: Option<u8>,
+    /// The peer's Opus parameters (defaults unless the codec is Opus).
+    pub opus: OpusFmtp,
+    /// telephone-event, when the caller offered it.
+    pub telephone_event: Option<TelephoneEventFormat>,
     pub remote_rtp: std::net::SocketAddr,
     pub direction: MediaDirection,
 }
@@ -121,6 +168,7 @@ impl SdpOffer {
         let mut in_audio = false;
         let mut seen_audio = false;
         let mut rtpmaps: Vec<(u8, String, u32)> = Vec::new();
+        let mut fmtps: Vec<(u8, String)> = Vec::new();
         let mut direction_session = MediaDirection::SendRecv;
         let mut direction_media: Option<MediaDirection> = None;
         let mut ptime = None;
@@ -184,6 +232,14 @@ impl SdpOffer {
                                 rtpmaps.push(map);
                             }
                         }
+                        "fmtp" if in_audio => {
+                            if let Some((pt, parameters)) =
+                                arg.trim().split_once(char::is_whitespace)
+                                && let Ok(pt) = pt.parse::<u8>()
+                            {
+                                fmtps.push((pt, parameters.trim().to_string()));
+                            }
+                        }
                         "ptime" if in_audio => ptime = arg.trim().parse().ok(),
                         _ => {}
                     }
@@ -200,22 +256,19 @@ impl SdpOffer {
             .into_iter()
             .map(|pt| {
                 let mapped = rtpmaps.iter().find(|(p, _, _)| *p == pt);
-                match (mapped, static_encoding(pt)) {
-                    (Some((_, name, rate)), _) => OfferedFormat {
-                        payload_type: pt,
-                        encoding: Some(name.clone()),
-                        clock_rate: Some(*rate),
-                    },
-                    (None, Some((name, rate))) => OfferedFormat {
-                        payload_type: pt,
-                        encoding: Some(name.to_string()),
-                        clock_rate: Some(rate),
-                    },
-                    (None, None) => OfferedFormat {
-                        payload_type: pt,
-                        encoding: None,
-                        clock_rate: None,
-                    },
+                let (encoding, clock_rate) = match (mapped, static_encoding(pt)) {
+                    (Some((_, name, rate)), _) => (Some(name.clone()), Some(*rate)),
+                    (None, Some((name, rate))) => (Some(name.to_string()), Some(rate)),
+                    (None, None) => (None, None),
+                };
+                OfferedFormat {
+                    payload_type: pt,
+                    encoding,
+                    clock_rate,
+                    fmtp: fmtps
+                        .iter()
+                        .find(|(p, _)| *p == pt)
+                        .map(|(_, parameters)| parameters.clone()),
                 }
             })
             .collect();
@@ -228,23 +281,30 @@ impl SdpOffer {
         })
     }
 
-    /// Picks the first G.711 codec in the caller's order, and telephone-event/8000 if offered.
+    /// Picks Opus when offered (wherever it is in the list: wideband audio is worth more to
+    /// the ASR than the caller's order), else the first G.711 codec in the caller's order; and
+    /// telephone-event if offered, at the codec's clock rate when the offer has that one.
     pub fn negotiate(&self) -> Result<NegotiatedMedia, SdpError> {
         if self.audio_port == 0 {
             return Err(SdpError::AudioRejectedByOfferer);
         }
-        let codec = self.formats.iter().find_map(|f| {
-            let name = f.encoding.as_deref()?;
-            if f.clock_rate != Some(8000) {
-                return None;
-            }
-            match name {
-                "PCMU" => Some((AudioCodec::Pcmu, f.payload_type)),
-                "PCMA" => Some((AudioCodec::Pcma, f.payload_type)),
-                _ => None,
-            }
+        let opus = self.formats.iter().find(|f| f.is("OPUS", 48_000)).map(|f| {
+            let fmtp = f.fmtp.as_deref().map(OpusFmtp::parse).unwrap_or_default();
+            (AudioCodec::Opus, f.payload_type, fmtp)
         });
-        let Some((codec, codec_payload_type)) = codec else {
+        let g711 = || {
+            self.formats.iter().find_map(|f| {
+                let codec = if f.is("PCMU", 8000) {
+                    AudioCodec::Pcmu
+                } else if f.is("PCMA", 8000) {
+                    AudioCodec::Pcma
+                } else {
+                    return None;
+                };
+                Some((codec, f.payload_type, OpusFmtp::default()))
+            })
+        };
+        let Some((codec, codec_payload_type, opus)) = opus.or_else(g711) else {
             let offered = self
                 .formats
                 .iter()
@@ -256,17 +316,27 @@ impl SdpOffer {
                 .join(", ");
             return Err(SdpError::NoCommonCodec { offered });
         };
-        let telephone_event_payload_type = self
-            .formats
-            .iter()
-            .find(|f| {
-                f.encoding.as_deref() == Some("TELEPHONE-EVENT") && f.clock_rate == Some(8000)
+        let events = || {
+            self.formats.iter().filter(|f| {
+                f.encoding.as_deref() == Some("TELEPHONE-EVENT")
+                    && f.clock_rate
+                        .is_some_and(|rate| (8000..=48_000).contains(&rate))
             })
-            .map(|f| f.payload_type);
+        };
+        // RFC 4733 events share the audio's timestamps: the codec's own rate is the right one;
+        // a peer that offers only another rate still gets events at the rate it asked for.
+        let telephone_event = events()
+            .find(|f| f.clock_rate == Some(codec.clock_rate()))
+            .or_else(|| events().next())
+            .map(|f| TelephoneEventFormat {
+                payload_type: f.payload_type,
+                clock_rate: f.clock_rate.unwrap_or(8000),
+            });
         Ok(NegotiatedMedia {
             codec,
             codec_payload_type,
-            telephone_event_payload_type,
+            opus,
+            telephone_event,
             remote_rtp: std::net::SocketAddr::new(self.connection_address, self.audio_port),
             direction: self.direction.answer(),
         })
@@ -295,64 +365,6 @@ fn parse_rtpmap(arg: &str) -> Option<(u8, String, u32)> {
     Some((pt, name, rate))
 }
 
-/// Renders our SDP answer for the negotiated media.
-///
-/// `session_version` must grow when a later answer/offer changes the session (re-INVITE).
-pub fn render_answer(
-    media: &NegotiatedMedia,
-    local_ip: IpAddr,
-    local_rtp_port: u16,
-    session_id: u64,
-    session_version: u64,
-) -> String {
-    let ip_kind = if local_ip.is_ipv4() { "IP4" } else { "IP6" };
-    let mut pts = media.codec_payload_type.to_string();
-    if let Some(te) = media.telephone_event_payload_type {
-        let _ = write!(pts, " {te}");
-    }
-    let mut sdp = String::with_capacity(256);
-    let _ = write!(
-        sdp,
-        "v=0\r\no=hotline {session_id} {session_version} IN {ip_kind} {local_ip}\r\n\
-         s=hotline\r\nc=IN {ip_kind} {local_ip}\r\nt=0 0\r\n\
-         m=audio {local_rtp_port} RTP/AVP {pts}\r\n\
-         a=rtpmap:{} {}/8000\r\n",
-        media.codec_payload_type,
-        media.codec.encoding_name()
-    );
-    if let Some(te) = media.telephone_event_payload_type {
-        let _ = write!(
-            sdp,
-            "a=rtpmap:{te} telephone-event/8000\r\na=fmtp:{te} 0-16\r\n"
-        );
-    }
-    let _ = write!(sdp, "a=ptime:20\r\na={}\r\n", media.direction.attribute());
-    sdp
-}
-
-/// Payload type we offer for telephone-event on outbound INVITEs.
-pub const OFFERED_TELEPHONE_EVENT_PT: u8 = 101;
-
-/// Renders our SDP offer for an outbound call (the agent leg of a bridged transfer):
-/// PCMU, PCMA and telephone-event/8000, send and receive.
-pub fn render_offer(
-    local_ip: IpAddr,
-    local_rtp_port: u16,
-    session_id: u64,
-    session_version: u64,
-) -> String {
-    let ip_kind = if local_ip.is_ipv4() { "IP4" } else { "IP6" };
-    let te = OFFERED_TELEPHONE_EVENT_PT;
-    format!(
-        "v=0\r\no=hotline {session_id} {session_version} IN {ip_kind} {local_ip}\r\n\
-         s=hotline\r\nc=IN {ip_kind} {local_ip}\r\nt=0 0\r\n\
-         m=audio {local_rtp_port} RTP/AVP 0 8 {te}\r\n\
-         a=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n\
-         a=rtpmap:{te} telephone-event/8000\r\na=fmtp:{te} 0-16\r\n\
-         a=ptime:20\r\na=sendrecv\r\n"
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -363,16 +375,93 @@ mod tests {
         a=rtpmap:96 opus/48000/2\r\na=rtpmap:101 telephone-event/8000\r\n\
         a=fmtp:101 0-16\r\na=ptime:20\r\n";
 
+    fn event_pt(media: &NegotiatedMedia) -> Option<u8> {
+        media.telephone_event.map(|te| te.payload_type)
+    }
+
     #[test]
-    fn picks_first_g711_in_callers_order_and_keeps_telephone_event() {
+    fn opus_wins_and_the_only_telephone_event_keeps_its_rate() {
         let offer = SdpOffer::parse(LINPHONE_LIKE.as_bytes()).unwrap();
         assert_eq!(offer.formats.len(), 4);
         let media = offer.negotiate().unwrap();
-        assert_eq!(media.codec, AudioCodec::Pcma);
-        assert_eq!(media.codec_payload_type, 8);
-        assert_eq!(media.telephone_event_payload_type, Some(101));
+        assert_eq!(media.codec, AudioCodec::Opus);
+        assert_eq!(media.codec_payload_type, 96);
+        assert_eq!(media.opus, OpusFmtp::default(), "no fmtp for 96");
+        assert_eq!(
+            media.telephone_event,
+            Some(TelephoneEventFormat {
+                payload_type: 101,
+                clock_rate: 8000
+            })
+        );
         assert_eq!(media.remote_rtp, "192.0.2.10:40000".parse().unwrap());
         assert_eq!(offer.ptime_ms, Some(20));
+    }
+
+    #[test]
+    fn opus_offered_after_g711_still_wins_with_its_fmtp_and_48k_events() {
+        // A softphone's order: PCMU first, Opus later, events at both rates.
+        let sdp = "v=0\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n\
+                   m=audio 7078 RTP/AVP 0 8 111 101 102\r\n\
+                   a=rtpmap:111 opus/48000/2\r\n\
+                   a=fmtp:111 useinbandfec=1; maxaveragebitrate=20000\r\n\
+                   a=rtpmap:101 telephone-event/8000\r\na=rtpmap:102 telephone-event/48000\r\n";
+        let offer = SdpOffer::parse(sdp.as_bytes()).unwrap();
+        assert_eq!(
+            offer.formats[2].fmtp.as_deref(),
+            Some("useinbandfec=1; maxaveragebitrate=20000")
+        );
+        let media = offer.negotiate().unwrap();
+        assert_eq!(
+            (media.codec, media.codec_payload_type),
+            (AudioCodec::Opus, 111)
+        );
+        assert!(media.opus.use_inband_fec);
+        assert_eq!(media.opus.max_average_bitrate, Some(20_000));
+        assert_eq!(
+            media.telephone_event,
+            Some(TelephoneEventFormat {
+                payload_type: 102,
+                clock_rate: 48_000
+            }),
+            "events at Opus's own clock rate"
+        );
+        // Without Opus the same offer gives PCMU with events at 8 kHz.
+        let g711 = sdp.replace(" 111 101 102", " 101 102");
+        let media = SdpOffer::parse(g711.as_bytes())
+            .unwrap()
+            .negotiate()
+            .unwrap();
+        assert_eq!(media.codec, AudioCodec::Pcmu);
+        assert_eq!(media.opus, OpusFmtp::default());
+        assert_eq!(event_pt(&media), Some(101));
+        // Only 48 kHz events offered with G.711: we use what was offered.
+        let only_48k = sdp.replace(" 111 101 102", " 102");
+        let media = SdpOffer::parse(only_48k.as_bytes())
+            .unwrap()
+            .negotiate()
+            .unwrap();
+        assert_eq!(media.telephone_event.map(|te| te.clock_rate), Some(48_000));
+    }
+
+    #[test]
+    fn opus_alone_is_enough_and_a_wrong_opus_rate_is_not_opus() {
+        let sdp = "v=0\r\nc=IN IP4 10.0.0.1\r\nm=audio 5004 RTP/AVP 98\r\n\
+                   a=rtpmap:98 OPUS/48000/2\r\n";
+        let media = SdpOffer::parse(sdp.as_bytes())
+            .unwrap()
+            .negotiate()
+            .unwrap();
+        assert_eq!(
+            (media.codec, media.codec_payload_type),
+            (AudioCodec::Opus, 98)
+        );
+        assert_eq!(media.telephone_event, None);
+        let wrong = sdp.replace("OPUS/48000/2", "opus/16000");
+        assert!(matches!(
+            SdpOffer::parse(wrong.as_bytes()).unwrap().negotiate(),
+            Err(SdpError::NoCommonCodec { .. })
+        ));
     }
 
     #[test]
@@ -383,7 +472,7 @@ mod tests {
             .negotiate()
             .unwrap();
         assert_eq!(media.codec, AudioCodec::Pcmu);
-        assert_eq!(media.telephone_event_payload_type, None);
+        assert_eq!(media.telephone_event, None);
     }
 
     #[test]
@@ -447,25 +536,6 @@ mod tests {
     }
 
     #[test]
-    fn offer_parses_back_and_an_answer_to_it_negotiates() {
-        let offer = render_offer("127.0.0.1".parse().unwrap(), 20000, 5, 1);
-        let parsed = SdpOffer::parse(offer.as_bytes()).unwrap();
-        assert_eq!(parsed.audio_port, 20000);
-        assert_eq!(parsed.formats.len(), 3);
-        let media = parsed.negotiate().unwrap();
-        assert_eq!(media.codec, AudioCodec::Pcmu);
-        assert_eq!(media.telephone_event_payload_type, Some(101));
-        // The agent answers PCMA only: that is what we then send.
-        let answer = "v=0\r\nc=IN IP4 10.0.0.9\r\nm=audio 7000 RTP/AVP 8\r\na=sendrecv\r\n";
-        let agreed = SdpOffer::parse(answer.as_bytes())
-            .unwrap()
-            .negotiate()
-            .unwrap();
-        assert_eq!(agreed.codec, AudioCodec::Pcma);
-        assert!(agreed.direction.sends() && agreed.direction.receives());
-    }
-
-    #[test]
     fn hold_offers_stop_our_sending() {
         let hold = "v=0\r\nc=IN IP4 10.0.0.1\r\nm=audio 6000 RTP/AVP 0\r\na=sendonly\r\n";
         let ours = SdpOffer::parse(hold.as_bytes())
@@ -482,22 +552,5 @@ mod tests {
             .unwrap()
             .direction;
         assert!(!ours.sends() && !ours.receives());
-    }
-
-    #[test]
-    fn answer_round_trips_through_the_parser() {
-        let offer = SdpOffer::parse(LINPHONE_LIKE.as_bytes()).unwrap();
-        let media = offer.negotiate().unwrap();
-        let answer = render_answer(&media, "127.0.0.1".parse().unwrap(), 10002, 7, 1);
-        assert!(
-            answer.contains("m=audio 10002 RTP/AVP 8 101\r\n"),
-            "{answer}"
-        );
-        assert!(answer.contains("a=fmtp:101 0-16\r\n"));
-        let reparsed = SdpOffer::parse(answer.as_bytes()).unwrap();
-        assert_eq!(reparsed.audio_port, 10002);
-        let back = reparsed.negotiate().unwrap();
-        assert_eq!(back.codec, AudioCodec::Pcma);
-        assert_eq!(back.telephone_event_payload_type, Some(101));
     }
 }
