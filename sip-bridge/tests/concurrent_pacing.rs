@@ -3,6 +3,10 @@
 //! p50/p99/max, packets lost, and CPU time of this process.
 //!
 //! `SIP_BRIDGE_CALLS=200 cargo test --release -p sip-bridge --test concurrent_pacing -- --ignored --nocapture`
+//!
+//! `SIP_BRIDGE_CODEC=opus` makes every caller offer Opus only (the bridge encodes Opus for all
+//! of them on its pacing thread); `SIP_BRIDGE_PLAY=1` has the engine play a tone to every
+//! caller for the whole call, so each slot encodes audio rather than silence.
 
 mod support;
 
@@ -12,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use sip_bridge::rtp_packet::RtpPacket;
 use support::engine::{Script, Seen, loopback_config, start};
-use support::sipp::{SippTransport, run_sipp_calls};
+use support::sipp::{SippRun, SippTransport, run_sipp_full};
 
 fn cpu_seconds() -> f64 {
     // utime + stime of this process, in clock ticks (100 Hz on Linux).
@@ -53,7 +57,24 @@ async fn outbound_pacing_under_concurrent_calls() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(100);
-    let mut bridge = start(loopback_config("127.0.0.1"), Script::Echo).await;
+    let opus = std::env::var("SIP_BRIDGE_CODEC").is_ok_and(|c| c.eq_ignore_ascii_case("opus"));
+    let play = std::env::var("SIP_BRIDGE_PLAY").is_ok_and(|p| p == "1");
+    let script = if play {
+        Script::Play {
+            hz: 600.0,
+            amplitude: 8000.0,
+            frames: 150,
+            keys: None,
+        }
+    } else {
+        Script::Echo
+    };
+    println!(
+        "codec={} engine={}",
+        if opus { "opus" } else { "pcmu" },
+        if play { "tone" } else { "echo" }
+    );
+    let mut bridge = start(loopback_config("127.0.0.1"), script).await;
 
     // Receiver on its own OS thread so its timestamps do not wait on the bridge's runtime.
     let receiver = UdpSocket::bind("127.0.0.1:0").expect("receiver socket");
@@ -85,19 +106,30 @@ async fn outbound_pacing_under_concurrent_calls() {
     let rss_before = memory_kib("VmRSS:");
     let cpu_before = cpu_seconds();
     let wall = Instant::now();
-    let outcome = run_sipp_calls(
-        "uac_call.xml",
-        bridge.udp,
-        SippTransport::Udp,
-        vec![("rtp_port", rtp_port.to_string())],
-        Duration::from_secs(60),
+    let scenario = if opus {
+        "uac_opus_call.xml"
+    } else {
+        "uac_call.xml"
+    };
+    let mut keys = vec![("rtp_port", rtp_port.to_string())];
+    let mut extra_args = Vec::new();
+    if opus {
+        keys.push(("formats", "111 101".to_string()));
+        extra_args = vec!["-d".to_string(), "2500".to_string()];
+    }
+    let outcome = run_sipp_full(SippRun {
+        keys,
+        extra_args,
+        limit: Duration::from_secs(60),
         calls,
-    )
+        transport: SippTransport::Udp,
+        ..SippRun::new(scenario, Some(bridge.udp))
+    })
     .await;
     let cpu = cpu_seconds() - cpu_before;
     let peak_growth_kib = memory_kib("VmHWM:").saturating_sub(rss_before);
     let elapsed = wall.elapsed();
-    outcome.assert_passed("uac_call.xml");
+    outcome.assert_passed(scenario);
     // sipp's own view of INVITE → 200 over the wire (rtd on the 200 of uac_call.xml;
     // millisecond resolution, so 00:00:00:000000 means under 1 ms on average).
     for line in outcome

@@ -4,8 +4,10 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use hotline_audio::Frame;
 use sip_bridge::{
-    BridgeConfig, CallEvent, CallInfo, HangUpReason, SipBridge, TransferRequest, TransferResult,
+    BridgeConfig, CallEvent, CallInfo, DtmfSendError, HangUpReason, SipBridge, TransferRequest,
+    TransferResult,
 };
 use tokio::sync::mpsc;
 
@@ -31,6 +33,38 @@ pub enum Script {
     HangUpAfter(Duration),
     /// Never answer; report when the caller cancels.
     LetItRing,
+    /// Answer, queue `frames` frames of a `hz` sine with peak `amplitude` at once, send `keys`
+    /// (if any) after their delay, and report every caller frame at hang-up.
+    Play {
+        hz: f64,
+        amplitude: f64,
+        frames: usize,
+        keys: Option<KeyPlan>,
+    },
+}
+
+/// DTMF keys the scripted engine sends to the caller.
+#[derive(Debug, Clone)]
+pub struct KeyPlan {
+    pub digits: &'static str,
+    pub duration: Duration,
+    pub after: Duration,
+}
+
+/// `count` frames of a sine at `hz` with peak `amplitude`, phase-continuous.
+pub fn tone_frames(hz: f64, amplitude: f64, count: usize) -> Vec<Frame> {
+    let n = hotline_audio::FRAME_SAMPLES;
+    (0..count)
+        .map(|i| {
+            let samples: Vec<i16> = (i * n..(i + 1) * n)
+                .map(|s| {
+                    let t = s as f64 / f64::from(hotline_audio::SAMPLE_RATE);
+                    (amplitude * (2.0 * std::f64::consts::PI * hz * t).sin()) as i16
+                })
+                .collect();
+            Frame::from_slice(&samples).expect("a whole frame")
+        })
+        .collect()
 }
 
 /// What the engine observed, in order.
@@ -52,6 +86,10 @@ pub enum Seen {
     /// What a second transfer request while the first ran returned.
     SecondTransfer(TransferResult),
     Dtmf(char),
+    /// What `send_dtmf_digits` returned (the `Play` script with keys).
+    KeysSent(Result<(), DtmfSendError>),
+    /// Every caller frame of the call, in order (the `Play` script, at hang-up).
+    CallerFrames(Vec<Frame>),
     HangUp(HangUpReason),
     CancelledWhileRinging,
 }
@@ -161,6 +199,24 @@ pub async fn start(config: BridgeConfig, script: Script) -> TestBridge {
                 if !matches!(script, Script::TransferDroppedOnHangUp { .. }) {
                     transfer_task = None;
                 }
+                let mut caller_frames = Vec::new();
+                if let Script::Play {
+                    hz,
+                    amplitude,
+                    frames,
+                    keys,
+                } = &script
+                {
+                    control.send_frames(tone_frames(*hz, *amplitude, *frames));
+                    if let Some(plan) = keys.clone() {
+                        let (control, seen) = (control.clone(), seen.clone());
+                        tokio::spawn(async move {
+                            tokio::time::sleep(plan.after).await;
+                            let sent = control.send_dtmf_digits(plan.digits, plan.duration);
+                            seen.send(Seen::KeysSent(sent)).ok();
+                        });
+                    }
+                }
                 let mut frames = 0;
                 let (mut loud_caller, mut agent_frames) = (0, 0);
                 while let Some(event) = call.recv().await {
@@ -173,6 +229,8 @@ pub async fn start(config: BridgeConfig, script: Script) -> TestBridge {
                             }
                             if let Script::Echo = &script {
                                 control.send_frame(frame);
+                            } else if let Script::Play { .. } = &script {
+                                caller_frames.push(frame);
                             }
                         }
                         CallEvent::Dtmf(digit) => {
@@ -184,6 +242,10 @@ pub async fn start(config: BridgeConfig, script: Script) -> TestBridge {
                                 task.abort();
                             }
                             seen.send(Seen::AudioFrames(frames)).ok();
+                            if let Script::Play { .. } = &script {
+                                seen.send(Seen::CallerFrames(std::mem::take(&mut caller_frames)))
+                                    .ok();
+                            }
                             seen.send(Seen::LoudFrames {
                                 caller: loud_caller,
                                 agent: agent_frames,

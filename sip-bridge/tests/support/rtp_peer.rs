@@ -1,5 +1,5 @@
-//! The caller's media side, played by the test: sends a μ-law tone and RFC 4733 DTMF,
-//! records every RTP packet the bridge sends back.
+//! The caller's media side, played by the test: sends a μ-law tone, RFC 4733 DTMF or any
+//! prepared datagrams (Opus), records every RTP packet the bridge sends back.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -18,17 +18,25 @@ pub struct RtpPeer {
 #[derive(Debug, Clone)]
 pub struct Heard {
     pub at: Instant,
+    pub marker: bool,
     pub payload_type: u8,
     pub sequence: u16,
     pub timestamp: u32,
     pub rms: f64,
-    /// Decoded 8 kHz samples of the payload.
+    /// Decoded 8 kHz samples of the payload (meaningful for G.711 only).
     pub samples: Vec<i16>,
+    /// The payload as it came (Opus packets, telephone-events).
+    pub payload: Vec<u8>,
 }
 
 /// Power of `hz` in 8 kHz `samples` relative to their total power (Goertzel), 0-1.
 pub fn tone_share(samples: &[i16], hz: f64) -> f64 {
-    let w = 2.0 * std::f64::consts::PI * hz / 8000.0;
+    tone_share_at(samples, hz, 8000)
+}
+
+/// Power of `hz` in `samples` taken at `rate` relative to their total power (Goertzel), 0-1.
+pub fn tone_share_at(samples: &[i16], hz: f64, rate: u32) -> f64 {
+    let w = 2.0 * std::f64::consts::PI * hz / f64::from(rate);
     let coeff = 2.0 * w.cos();
     let (mut s1, mut s2) = (0.0f64, 0.0f64);
     let mut total = 0.0;
@@ -83,11 +91,13 @@ impl RtpPeer {
                 let energy: f64 = samples.iter().map(|&s| f64::from(s) * f64::from(s)).sum();
                 heard.push(Heard {
                     at,
+                    marker: packet.marker,
                     payload_type: packet.payload_type,
                     sequence: packet.sequence,
                     timestamp: packet.timestamp,
                     rms: (energy / samples.len().max(1) as f64).sqrt(),
                     samples,
+                    payload: packet.payload.to_vec(),
                 });
             }
             heard
@@ -123,6 +133,17 @@ impl RtpPeer {
             .expect("RTP from the bridge in time")
             .expect("RTP receive");
         from
+    }
+
+    /// Sends prepared datagrams, one every 20 ms (`None` leaves a slot empty: a lost packet).
+    pub async fn send_paced(&self, to: SocketAddr, datagrams: &[Option<Vec<u8>>]) {
+        let start = tokio::time::Instant::now();
+        for (n, datagram) in datagrams.iter().enumerate() {
+            if let Some(datagram) = datagram {
+                self.socket.send_to(datagram, to).await.expect("send RTP");
+            }
+            tokio::time::sleep_until(start + Duration::from_millis(20) * (n as u32 + 1)).await;
+        }
     }
 
     /// Sends `packets` × 20 ms of a 1 kHz μ-law tone, paced in real time.
