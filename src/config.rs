@@ -465,7 +465,7 @@ mod tests {
         let env = vec![
             (
                 "HOTLINE_CALL__BARGE_IN__PAUSE_AFTER_MS".to_string(),
-                "60".to_string(),
+                "80".to_string(),
             ),
             (
                 "HOTLINE_SIP__TRANSFER__TARGET".to_string(),
@@ -473,7 +473,7 @@ mod tests {
             ),
         ];
         let config = Config::load_with_env(None, env).unwrap();
-        assert_eq!(config.call.barge_in.pause_after_ms, 60);
+        assert_eq!(config.call.barge_in.pause_after_ms, 80);
         assert_eq!(config.sip.transfer.target, "tel:+85212345678");
         let err = Config::load_with_env(
             None,

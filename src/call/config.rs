@@ -233,7 +233,7 @@ impl Default for BargeInConfig {
             enabled: true,
             protection_ms: 300,
             resume_window_ms: 1500,
-            pause_after_ms: 100,
+            pause_after_ms: 60,
             min_speech_speaking_ms: 200,
             min_speech_thinking_ms: 200,
             backchannel_max_ms: 700,
