@@ -365,19 +365,27 @@ fn parse_rtpmap(arg: &str) -> Option<(u8, String, u32)> {
     Some((pt, name, rate))
 }
 
+/// Offers and helpers shared by the SDP parsing and rendering tests.
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(crate) mod test_offers {
+    use super::NegotiatedMedia;
 
-    const LINPHONE_LIKE: &str = "v=0\r\no=alice 1 1 IN IP4 192.0.2.10\r\ns=call\r\n\
+    /// What a softphone such as linphone offers: Opus first, G.711, RFC 4733 at 8 kHz.
+    pub(crate) const LINPHONE_LIKE: &str = "v=0\r\no=alice 1 1 IN IP4 192.0.2.10\r\ns=call\r\n\
         c=IN IP4 192.0.2.10\r\nt=0 0\r\n\
         m=audio 40000 RTP/AVP 96 8 0 101\r\n\
         a=rtpmap:96 opus/48000/2\r\na=rtpmap:101 telephone-event/8000\r\n\
         a=fmtp:101 0-16\r\na=ptime:20\r\n";
 
-    fn event_pt(media: &NegotiatedMedia) -> Option<u8> {
+    pub(crate) fn event_pt(media: &NegotiatedMedia) -> Option<u8> {
         media.telephone_event.map(|te| te.payload_type)
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_offers::{LINPHONE_LIKE, event_pt};
+    use super::*;
 
     #[test]
     fn opus_wins_and_the_only_telephone_event_keeps_its_rate() {

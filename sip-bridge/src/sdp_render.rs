@@ -74,16 +74,7 @@ pub fn render_offer(
 mod tests {
     use super::*;
     use crate::sdp::SdpOffer;
-
-    const LINPHONE_LIKE: &str = "v=0\r\no=alice 1 1 IN IP4 192.0.2.10\r\ns=call\r\n\
-        c=IN IP4 192.0.2.10\r\nt=0 0\r\n\
-        m=audio 40000 RTP/AVP 96 8 0 101\r\n\
-        a=rtpmap:96 opus/48000/2\r\na=rtpmap:101 telephone-event/8000\r\n\
-        a=fmtp:101 0-16\r\na=ptime:20\r\n";
-
-    fn event_pt(media: &NegotiatedMedia) -> Option<u8> {
-        media.telephone_event.map(|te| te.payload_type)
-    }
+    use crate::sdp::test_offers::{LINPHONE_LIKE, event_pt};
 
     #[test]
     fn opus_answer_has_rtpmap_fmtp_and_events_at_the_offered_rate() {
