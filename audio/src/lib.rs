@@ -17,6 +17,7 @@ pub mod g711;
 pub mod level;
 pub mod opus;
 pub mod resample;
+pub mod tone;
 pub mod vad;
 pub mod wav;
 

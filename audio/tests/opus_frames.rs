@@ -100,22 +100,7 @@ fn tone_frame(hz: f64, amplitude: f64, index: usize) -> Frame {
 
 /// Share of the power of 16 kHz `samples` at `hz` (Goertzel), 0-1.
 fn tone_share(samples: &[i16], hz: f64) -> f64 {
-    let w = 2.0 * std::f64::consts::PI * hz / 16_000.0;
-    let coeff = 2.0 * w.cos();
-    let (mut s1, mut s2, mut total) = (0.0f64, 0.0f64, 0.0f64);
-    for &x in samples {
-        let x = f64::from(x);
-        total += x * x;
-        let s0 = x + coeff * s1 - s2;
-        s2 = s1;
-        s1 = s0;
-    }
-    let power = s1 * s1 + s2 * s2 - coeff * s1 * s2;
-    if total == 0.0 {
-        0.0
-    } else {
-        (2.0 * power / (samples.len() as f64 * total)).min(1.0)
-    }
+    hotline_audio::tone::tone_share(samples, hz, 16_000)
 }
 
 fn encode_all(encoder: &mut OpusFrameEncoder, frames: &[Frame]) -> Vec<Vec<u8>> {

@@ -93,20 +93,7 @@ pub fn silence_before_hold(samples: &[i16]) -> Option<(usize, usize)> {
 
 /// Share of `hz` in the power of 8 kHz `samples` (Goertzel), 0-1.
 pub fn tone_share(samples: &[i16], hz: f64) -> f64 {
-    let coeff = 2.0 * (2.0 * std::f64::consts::PI * hz / f64::from(RECORDING_RATE)).cos();
-    let (mut s1, mut s2, mut total) = (0.0f64, 0.0f64, 0.0f64);
-    for &x in samples {
-        let x = f64::from(x);
-        total += x * x;
-        let s0 = x + coeff * s1 - s2;
-        s2 = s1;
-        s1 = s0;
-    }
-    if total == 0.0 {
-        return 0.0;
-    }
-    let power = s1 * s1 + s2 * s2 - coeff * s1 * s2;
-    (2.0 * power / (samples.len() as f64 * total)).min(1.0)
+    hotline_audio::tone::tone_share(samples, hz, RECORDING_RATE)
 }
 
 /// A sample count of a recording in seconds.

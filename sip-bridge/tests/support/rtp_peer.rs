@@ -36,23 +36,7 @@ pub fn tone_share(samples: &[i16], hz: f64) -> f64 {
 
 /// Power of `hz` in `samples` taken at `rate` relative to their total power (Goertzel), 0-1.
 pub fn tone_share_at(samples: &[i16], hz: f64, rate: u32) -> f64 {
-    let w = 2.0 * std::f64::consts::PI * hz / f64::from(rate);
-    let coeff = 2.0 * w.cos();
-    let (mut s1, mut s2) = (0.0f64, 0.0f64);
-    let mut total = 0.0;
-    for &x in samples {
-        let x = f64::from(x);
-        total += x * x;
-        let s0 = x + coeff * s1 - s2;
-        s2 = s1;
-        s1 = s0;
-    }
-    let power = s1 * s1 + s2 * s2 - coeff * s1 * s2;
-    if total == 0.0 {
-        0.0
-    } else {
-        (2.0 * power / (samples.len() as f64 * total)).min(1.0)
-    }
+    hotline_audio::tone::tone_share(samples, hz, rate)
 }
 
 impl RtpPeer {
