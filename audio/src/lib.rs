@@ -2,7 +2,8 @@
 //!
 //! - [`Frame`]: 20 ms of 16 kHz mono i16, the one unit of audio the engine passes around;
 //!   [`FrameAssembler`] and [`split_into_frames`] cut other buffers into frames.
-//! - [`level`]: RMS / dBFS / peak.
+//! - [`level`]: RMS / dBFS / peak; [`tone`]: the share of one frequency (Goertzel).
+//! - [`allocation_count`]: a counting allocator for tests that prove a path allocates nothing.
 //! - [`g711`]: μ-law and A-law tables.
 //! - [`opus`]: Opus at 16 kHz (libopus): frames to packets and back, with loss concealment.
 //! - [`resample`]: a streaming 20 ms-chunk resampler for channel edges (8/48 kHz ↔ 16 kHz) and a
@@ -11,6 +12,7 @@
 //! - [`vad`]: Silero VAD through ONNX Runtime (streaming, state carried across frames) and a
 //!   pure-logic segmenter turning per-frame probabilities into speech start/end events.
 
+pub mod allocation_count;
 mod frame;
 mod frame_assembler;
 pub mod g711;

@@ -3,44 +3,14 @@
 //! is rebuilt (FEC) or concealed, a malformed one is refused without harming the stream, and
 //! the per-frame path allocates nothing. `opus_frame_cost` (ignored) measures CPU per frame.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-
+use hotline_audio::allocation_count::{CountingAllocator, allocations_during};
 use hotline_audio::opus::{
     MAX_PACKET_BYTES, OpusEncoderSettings, OpusError, OpusFrameDecoder, OpusFrameEncoder,
 };
 use hotline_audio::{FRAME_SAMPLES, Frame};
 
-struct CountingAllocator;
-
-thread_local! {
-    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-}
-
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.with(|count| count.set(count.get() + 1));
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.with(|count| count.set(count.get() + 1));
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
 static GLOBAL: CountingAllocator = CountingAllocator;
-
-fn allocations_during(work: impl FnOnce()) -> usize {
-    let before = ALLOCATIONS.with(Cell::get);
-    work();
-    ALLOCATIONS.with(Cell::get) - before
-}
 
 /// `len` samples of a sine at `hz`, sampled at `rate`, starting at sample `from`.
 fn tone(rate: u32, hz: f64, amplitude: f64, from: usize, len: usize) -> Vec<i16> {

@@ -228,11 +228,10 @@ impl RtpSender {
 
 #[cfg(test)]
 mod tests {
-    use std::alloc::{GlobalAlloc, Layout, System};
-    use std::cell::Cell;
     use std::time::Duration;
 
     use hotline_audio::Frame;
+    use hotline_audio::allocation_count::{CountingAllocator, allocations_during};
 
     use super::*;
     use crate::dtmf_event::{DtmfDetector, TelephoneEvent};
@@ -241,28 +240,6 @@ mod tests {
     use crate::sdp::{MediaDirection, TelephoneEventFormat};
 
     /// Counts this thread's heap allocations (the unit tests' allocator).
-    struct CountingAllocator;
-
-    thread_local! {
-        static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-    }
-
-    unsafe impl GlobalAlloc for CountingAllocator {
-        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-            ALLOCATIONS.with(|count| count.set(count.get() + 1));
-            unsafe { System.alloc(layout) }
-        }
-
-        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-            unsafe { System.dealloc(ptr, layout) }
-        }
-
-        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-            ALLOCATIONS.with(|count| count.set(count.get() + 1));
-            unsafe { System.realloc(ptr, layout, new_size) }
-        }
-    }
-
     #[global_allocator]
     static GLOBAL: CountingAllocator = CountingAllocator;
 
@@ -478,17 +455,14 @@ mod tests {
                 .push_keys(&[DtmfTone::new('9', Duration::from_millis(60)).unwrap()])
                 .unwrap();
             let mut bytes = 0;
-            let before = ALLOCATIONS.with(Cell::get);
-            for _ in 0..40 {
-                bytes += sender.slot(&m, &queue).map_or(0, <[u8]>::len);
-                sender.advance(m.codec, 0);
-            }
-            assert_eq!(ALLOCATIONS.with(Cell::get) - before, 0, "{:?}", m.codec);
+            let allocations = allocations_during(|| {
+                for _ in 0..40 {
+                    bytes += sender.slot(&m, &queue).map_or(0, <[u8]>::len);
+                    sender.advance(m.codec, 0);
+                }
+            });
+            assert_eq!(allocations, 0, "{:?}", m.codec);
             assert!(bytes > 0);
         }
-        // The counter does see allocations on this thread.
-        let before = ALLOCATIONS.with(Cell::get);
-        drop(std::hint::black_box(vec![0u8; 64]));
-        assert_eq!(ALLOCATIONS.with(Cell::get) - before, 1);
     }
 }
