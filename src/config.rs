@@ -170,8 +170,16 @@ pub struct DialogueConfig {
     pub kb: Option<PathBuf>,
     /// Language answered in when nothing else tells.
     pub default_language: crate::lang::Lang,
-    /// Calibrated retrieval score (0..1) above which the FAQ answer is given directly.
+    /// Calibrated retrieval score (0..1) above which the FAQ answer is given directly, when
+    /// FAQ matching is lexical only (no embedding model).
     pub faq_threshold: f32,
+    /// Sentence-embedding model for matching by meaning: a manifest id (`e5-small-q4`), a
+    /// folder holding its files, or "none" for lexical matching only.
+    pub embedding_model: String,
+    /// OpenMP threads per embedding (one turn at a time on one worker thread).
+    pub embedding_threads: usize,
+    /// Where FAQ embeddings are kept by content hash between starts; empty: not kept.
+    pub embedding_cache: Option<PathBuf>,
     /// Hand the caller to a human when they ask for one (转人工, 搵真人, agent ...).
     pub transfer_on_request: bool,
     /// Hand an angry caller to a human at once (priority).
@@ -204,6 +212,9 @@ impl Default for DialogueConfig {
             kb: None,
             default_language: crate::lang::Lang::Zh,
             faq_threshold: crate::dialogue::DEFAULT_FAQ_THRESHOLD,
+            embedding_model: crate::embedding::EMBEDDING_MODEL.to_string(),
+            embedding_threads: 1,
+            embedding_cache: Some(PathBuf::from("data/cache/embeddings")),
             transfer_on_request: true,
             transfer_when_angry: true,
             negative_turns_before_transfer: 2,

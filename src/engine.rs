@@ -9,6 +9,7 @@ use hotline_models::ModelStore;
 use crate::asr::{Transcriber, TranscriberOptions};
 use crate::config::Config;
 use crate::dialogue::DialogueEngine;
+use crate::embedding::Embedder;
 use crate::tts::VoiceSet;
 
 /// Manifest id of the onnxruntime shared library (Piper and Silero run on it).
@@ -100,9 +101,43 @@ pub fn load_voices(config: &Config, store: &ModelStore) -> Result<VoiceSet, Engi
     Ok(VoiceSet::load(&config.tts, resolve)?)
 }
 
-/// Loads the dialogue engine of `[dialogue]`.
+/// Loads the dialogue engine of `[dialogue]`, matching by meaning when the embedding model
+/// loads (see [`load_embedder`]).
 pub fn load_dialogue(config: &Config) -> Result<Arc<dyn DialogueEngine>, EngineError> {
-    crate::dialogue::load_engine(&config.dialogue).map_err(|e| EngineError::Dialogue(e.to_string()))
+    let embedder = model_store(config)
+        .ok()
+        .and_then(|store| load_embedder(config, &store));
+    crate::dialogue::load_engine_with(&config.dialogue, embedder)
+        .map_err(|e| EngineError::Dialogue(e.to_string()))
+}
+
+/// Starts the sentence-embedding worker of `[dialogue] embedding_model`. A missing or broken
+/// model (or a CPU it cannot run on) is not fatal: FAQ matching falls back to words only,
+/// with a warning that says how to fix it.
+pub fn load_embedder(config: &Config, store: &ModelStore) -> Option<Arc<Embedder>> {
+    let setting = config.dialogue.embedding_model.trim();
+    if setting.is_empty() || setting.eq_ignore_ascii_case("none") {
+        tracing::info!("[dialogue] embedding_model = \"none\": FAQ matched by words only");
+        return None;
+    }
+    let dir = if Path::new(setting).is_dir() {
+        PathBuf::from(setting)
+    } else {
+        match resolve_model(store, setting) {
+            Ok(path) => path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf),
+            Err(e) => {
+                tracing::warn!(error = %e, "FAQ matched by words only: the embedding model is unknown; set [dialogue] embedding_model to a manifest id or folder, or \"none\"");
+                return None;
+            }
+        }
+    };
+    match Embedder::start(&dir, config.dialogue.embedding_threads.max(1)) {
+        Ok(embedder) => Some(embedder),
+        Err(e) => {
+            tracing::warn!(error = %e, "FAQ matched by words only (no embeddings)");
+            None
+        }
+    }
 }
 
 /// The path of the VAD model.

@@ -9,6 +9,7 @@ pub mod channel;
 pub mod cli;
 pub mod config;
 pub mod dialogue;
+pub mod embedding;
 pub mod engine;
 pub mod engine_runtime;
 pub mod lang;

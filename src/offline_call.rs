@@ -102,7 +102,7 @@ pub async fn run(
                 faq_score = Some(score);
             }
             ReplyEvent::Action(crate::dialogue::DialogueAction::Transfer { .. }) => transfer = true,
-            ReplyEvent::NoMatch { .. } | ReplyEvent::Action(_) => {}
+            ReplyEvent::NoMatch { .. } | ReplyEvent::Confirm { .. } | ReplyEvent::Action(_) => {}
         }
     }
     timings.dialogue = mark.elapsed().as_millis() as u64;

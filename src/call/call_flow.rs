@@ -47,7 +47,7 @@ impl Session {
                     record.match_score = Some(score);
                 }
             }
-            ReplyEvent::NoMatch { .. } => {}
+            ReplyEvent::NoMatch { .. } | ReplyEvent::Confirm { .. } => {}
             ReplyEvent::Action(action) => {
                 reply.action_after.get_or_insert(action);
             }

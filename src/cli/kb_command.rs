@@ -17,8 +17,8 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::dialogue::{
-    EvalReport, ImportKind, KnowledgeBase, detect_turn_language, evaluate, import_document,
-    import_faq, load_engine, parse_eval_cases,
+    EvalReport, HumanIntent, ImportKind, KnowledgeBase, TextAnalyzer, detect_turn_language,
+    evaluate, import_document, import_faq, load_engine_with, parse_eval_cases,
 };
 use crate::lang::Lang;
 
@@ -81,6 +81,10 @@ pub struct EvalArgs {
     /// One JSON object (figures and every case) on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Also write every case's raw evidence (lexical and semantic score of every topic,
+    /// similarity to asking for a person) as JSON lines to this file, for calibration.
+    #[arg(long)]
+    pub evidence: Option<PathBuf>,
 }
 
 pub fn run(config: Config, command: KbCommand) -> anyhow::Result<()> {
@@ -289,7 +293,12 @@ fn eval(mut config: Config, args: EvalArgs) -> anyhow::Result<()> {
         )
     })?;
     let cases = parse_eval_cases(&args.cases.display().to_string(), &text, Some(&known))?;
-    let engine = load_engine(&config.dialogue)?;
+    let store = crate::engine::model_store(&config)?;
+    let embedder = crate::engine::load_embedder(&config, &store);
+    if let (Some(path), Some(embedder)) = (&args.evidence, &embedder) {
+        write_evidence(&config, embedder, &cases, path)?;
+    }
+    let engine = load_engine_with(&config.dialogue, embedder)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -303,26 +312,34 @@ fn eval(mut config: Config, args: EvalArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_report(report: &EvalReport) {
-    println!("{} cases", report.cases_total);
+/// Top-1 (answer or a confirm question offering the right topic first), direct answers,
+/// confidently wrong answers, transfers and declined off-topic questions.
+fn print_figures(report: &EvalReport, split: &str) {
+    let tag = if split.is_empty() { String::new() } else { format!("[{split}] ") };
     for (lang, accuracy) in &report.top1 {
+        let direct = report.answered_directly.get(lang);
+        let wrong = report.wrong_answer.get(lang);
         println!(
-            "top-1 {lang:<3} {:>6.1}%  ({}/{})",
+            "{tag}top-1 {lang:<3} {:>6.1}%  ({}/{})  answered directly {:>5.1}%  wrong answers {:>4.1}% ({}/{})",
             100.0 * accuracy.accuracy,
             accuracy.correct,
-            accuracy.total
+            accuracy.total,
+            100.0 * direct.map_or(0.0, |d| d.accuracy),
+            100.0 * wrong.map_or(0.0, |w| w.accuracy),
+            wrong.map_or(0, |w| w.correct),
+            wrong.map_or(0, |w| w.total),
         );
     }
     let all = &report.top1_overall;
     println!(
-        "top-1 all {:>6.1}%  ({}/{})",
+        "{tag}top-1 all {:>6.1}%  ({}/{})",
         100.0 * all.accuracy,
         all.correct,
         all.total
     );
     let t = &report.transfer;
     println!(
-        "transfer precision {:.1}%  recall {:.1}%  (tp {}, fp {}, fn {})",
+        "{tag}transfer precision {:.1}%  recall {:.1}%  (tp {}, fp {}, fn {})",
         100.0 * t.precision,
         100.0 * t.recall,
         t.true_positives,
@@ -331,11 +348,52 @@ fn print_report(report: &EvalReport) {
     );
     let none = &report.none_accuracy;
     println!(
-        "none accuracy {:.1}%  ({}/{})",
+        "{tag}off-topic declined {:.1}%  ({}/{})",
         100.0 * none.accuracy,
         none.correct,
         none.total
     );
+}
+
+fn write_evidence(
+    config: &Config,
+    embedder: &std::sync::Arc<crate::embedding::Embedder>,
+    cases: &[crate::dialogue::EvalCase],
+    path: &Path,
+) -> anyhow::Result<()> {
+    let knowledge = knowledge(config, None)?.with_semantic(std::sync::Arc::clone(embedder), None)?;
+    let human = HumanIntent::new(std::sync::Arc::clone(embedder), TextAnalyzer::shared()?)?;
+    let mut out = String::new();
+    let qs = [0.25f32, 0.5, 0.75, 0.9];
+    let floors: std::collections::BTreeMap<String, Vec<f32>> = Lang::ALL
+        .iter()
+        .map(|&l| (l.to_string(), knowledge.impostor_quantiles(Some(l), &qs)))
+        .collect();
+    out.push_str(&serde_json::json!({ "impostor_quantiles": qs, "floors": floors }).to_string());
+    out.push('\n');
+    for case in cases {
+        let line = serde_json::json!({
+            "text": case.text,
+            "lang": case.lang,
+            "expect": case.expect.label(),
+            "topics": knowledge.topic_evidence(&case.text),
+            "human": human.evidence(&case.text)?,
+        });
+        out.push_str(&line.to_string());
+        out.push('\n');
+    }
+    std::fs::write(path, out).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+fn print_report(report: &EvalReport) {
+    println!("{} cases", report.cases_total);
+    print_figures(report, "");
+    for (split, figures) in &report.splits {
+        println!("\n== split {split} ({} cases)", figures.cases_total);
+        print_figures(figures, split);
+    }
+    println!();
     let misses: Vec<_> = report.cases.iter().filter(|c| !c.is_correct()).collect();
     if !misses.is_empty() {
         println!("misses:");

@@ -12,6 +12,8 @@ use super::engine_load_error::EngineLoadError;
 use super::faq_error::FaqError;
 use super::kb_engine::KnowledgeBaseEngine;
 use super::knowledge_base::KnowledgeBase;
+use super::match_text::TextAnalyzer;
+use super::policy_human_intent::HumanIntent;
 use super::llm_engine::LlmEngine;
 use super::policy_engine::{PolicyConfig, PolicyEngine};
 use super::rasa_engine::RasaEngine;
@@ -20,14 +22,30 @@ use super::safety_blacklist::Blacklist;
 use super::safety_filter::SafetyFilter;
 use super::secret_value::process_env;
 use crate::config::DialogueConfig;
+use crate::embedding::{Embedder, VectorCache};
 
-/// The engine for `config`, ready to share between calls.
+/// The engine for `config`, ready to share between calls, matching the FAQ by words only.
 pub fn load_engine(config: &DialogueConfig) -> Result<Arc<dyn DialogueEngine>, EngineLoadError> {
+    load_engine_with(config, None)
+}
+
+/// The engine for `config`; with an `embedder`, the FAQ is also matched by meaning and
+/// requests for a human are recognised by meaning too.
+pub fn load_engine_with(
+    config: &DialogueConfig,
+    embedder: Option<Arc<Embedder>>,
+) -> Result<Arc<dyn DialogueEngine>, EngineLoadError> {
     let load_knowledge = || -> Result<Arc<KnowledgeBase>, EngineLoadError> {
-        let knowledge = match &config.kb {
+        let mut knowledge = match &config.kb {
             Some(path) => KnowledgeBase::load(path)?,
             None => KnowledgeBase::demo()?,
         };
+        if let Some(embedder) = &embedder {
+            let cache = config.embedding_cache.as_ref().map(VectorCache::new);
+            knowledge = knowledge
+                .with_semantic(Arc::clone(embedder), cache.as_ref())
+                .map_err(|e| EngineLoadError::Embedding(e.to_string()))?;
+        }
         tracing::info!(
             entries = knowledge.entries().len(),
             topics = knowledge.topic_count(),
@@ -36,12 +54,18 @@ pub fn load_engine(config: &DialogueConfig) -> Result<Arc<dyn DialogueEngine>, E
         );
         Ok(Arc::new(knowledge))
     };
+    let mut loaded_faq: Option<Arc<KnowledgeBase>> = None;
+    let mut knowledge = || -> Result<Arc<KnowledgeBase>, EngineLoadError> {
+        let kb = load_knowledge()?;
+        loaded_faq = Some(Arc::clone(&kb));
+        Ok(kb)
+    };
     let engine: Arc<dyn DialogueEngine> = match config.engine {
         EngineChoice::Kb => Arc::new(
-            KnowledgeBaseEngine::new(load_knowledge()?).with_threshold(config.faq_threshold),
+            KnowledgeBaseEngine::new(knowledge()?).with_threshold(config.faq_threshold),
         ),
         EngineChoice::Llm => Arc::new(LlmEngine::new(
-            load_knowledge()?,
+            knowledge()?,
             config.faq_threshold,
             &config.llm,
             &config.tools,
@@ -55,7 +79,23 @@ pub fn load_engine(config: &DialogueConfig) -> Result<Arc<dyn DialogueEngine>, E
         SafetyFilter::new(engine, Blacklist::with_defaults(&config.blacklist))
             .redacting_requests(redact),
     );
-    Ok(with_policy(safe, config)?)
+    let human_intent = match &embedder {
+        Some(embedder) => {
+            let analyzer = TextAnalyzer::shared()?;
+            let intent = HumanIntent::new(Arc::clone(embedder), analyzer)
+                .map_err(|e| EngineLoadError::Embedding(e.to_string()))?;
+            Some(Arc::new(match loaded_faq {
+                Some(faq) => intent.with_faq(faq),
+                None => intent,
+            }))
+        }
+        None => None,
+    };
+    Ok(PolicyEngine::shared(
+        safe,
+        PolicyConfig::from_dialogue(config),
+        human_intent,
+    )?)
 }
 
 /// `engine` inside the policy layer configured by `config`.

@@ -29,4 +29,7 @@ pub enum EngineLoadError {
         "cannot build the HTTP client: {0}; this is a TLS/platform problem, rebuild with reqwest's rustls-tls feature"
     )]
     HttpClient(String),
+
+    #[error("embedding the FAQ failed: {0}; set [dialogue] embedding_model = \"none\" to match by words only")]
+    Embedding(String),
 }

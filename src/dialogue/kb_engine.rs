@@ -23,11 +23,32 @@ use crate::tts::SentenceSplitter;
 /// topic is the ranking's job (a runner-up may score well above the threshold).
 pub const DEFAULT_FAQ_THRESHOLD: f32 = 0.35;
 
+/// Lowest calibrated confidence at which the FAQ answer is given directly when the FAQ is
+/// matched by meaning too (zh, yue, en). Chosen on the dev cases so that confidently wrong
+/// answers stay under 2-3% (see [`super::knowledge_base`]'s calibration); between
+/// [`CONFIRM_THRESHOLD`] and this the bot asks whether the caller means the topic.
+pub const SEMANTIC_ANSWER_THRESHOLDS: [f32; 3] = [0.8, 0.8, 0.8];
+/// Lowest calibrated confidence at which the bot asks "do you mean …?" instead of saying
+/// it does not know.
+pub const CONFIRM_THRESHOLD: f32 = 0.3;
+/// A second topic is offered in the confirm question when its confidence is at least this
+/// share of the first one's.
+const SECOND_CANDIDATE_SHARE: f32 = 0.6;
+
 /// Answers from a [`KnowledgeBase`].
 #[derive(Debug, Clone)]
 pub struct KnowledgeBaseEngine {
     knowledge: Arc<KnowledgeBase>,
     threshold: f32,
+}
+
+/// What the engine decided for a turn.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FaqDecision {
+    Answer(Hit),
+    /// Ask whether the caller means these topics (one or two, best first).
+    Confirm(Vec<Hit>),
+    NotKnown(Option<Hit>),
 }
 
 impl KnowledgeBaseEngine {
@@ -53,11 +74,63 @@ impl KnowledgeBaseEngine {
         &self.knowledge
     }
 
-    /// The whole answer as events: `Matched` and the answer's sentences, or `NoMatch` and the
-    /// not-sure sentence.
+    /// The confidence at or above which `lang` callers get the FAQ answer directly.
+    pub fn answer_threshold(&self, lang: Lang) -> f32 {
+        if self.knowledge.semantic().is_some() {
+            let i = Lang::ALL.iter().position(|l| *l == lang).unwrap_or(0);
+            SEMANTIC_ANSWER_THRESHOLDS[i]
+        } else {
+            self.threshold
+        }
+    }
+
+    /// Answer, confirm or not known, for this turn (a yes/no to a confirm question included).
+    pub fn decide(&self, request: &DialogueRequest) -> FaqDecision {
+        if let Some(offered) = self.offered_topics(request) {
+            match yes_or_no(&request.transcript) {
+                Some(true) => {
+                    if let Some(hit) = self.topic_hit(&offered[0], request.lang) {
+                        return FaqDecision::Answer(hit);
+                    }
+                }
+                Some(false) => return FaqDecision::NotKnown(None),
+                None => {
+                    // "the second one", or the caller names one of the offered topics.
+                    if offered.len() > 1 && says_second(&request.transcript) {
+                        if let Some(hit) = self.topic_hit(&offered[1], request.lang) {
+                            return FaqDecision::Answer(hit);
+                        }
+                    }
+                }
+            }
+        }
+        let threshold = self.answer_threshold(request.lang);
+        let hits = self.best_hits(request);
+        let Some(best) = hits.first().cloned() else {
+            return FaqDecision::NotKnown(None);
+        };
+        if best.score >= threshold {
+            return FaqDecision::Answer(best);
+        }
+        let confirm_at = CONFIRM_THRESHOLD.min(threshold);
+        if self.knowledge.semantic().is_some() && best.score >= confirm_at {
+            let mut offered = vec![best.clone()];
+            if let Some(second) = hits.get(1)
+                && second.score >= confirm_at
+                && second.score >= SECOND_CANDIDATE_SHARE * best.score
+            {
+                offered.push(second.clone());
+            }
+            return FaqDecision::Confirm(offered);
+        }
+        FaqDecision::NotKnown(Some(best))
+    }
+
+    /// The whole answer as events: `Matched` and the answer's sentences, `Confirm` and the
+    /// question, or `NoMatch` and the not-sure sentence.
     pub fn answer(&self, request: &DialogueRequest) -> Vec<ReplyEvent> {
-        match self.best_hit(request) {
-            Some(hit) if hit.score >= self.threshold => {
+        match self.decide(request) {
+            FaqDecision::Answer(hit) => {
                 let mut events = vec![ReplyEvent::Matched {
                     faq_id: hit.faq_id,
                     score: hit.score,
@@ -69,7 +142,20 @@ impl KnowledgeBaseEngine {
                 );
                 events
             }
-            other => vec![
+            FaqDecision::Confirm(hits) => {
+                let questions: Vec<String> = hits
+                    .iter()
+                    .map(|h| self.topic_question(&h.faq_id, request.lang))
+                    .collect();
+                vec![
+                    ReplyEvent::Confirm {
+                        faq_ids: hits.iter().map(|h| h.faq_id.clone()).collect(),
+                        score: hits[0].score,
+                    },
+                    ReplyEvent::sentence(confirm_sentence(request.lang, &questions), request.lang),
+                ]
+            }
+            FaqDecision::NotKnown(other) => vec![
                 ReplyEvent::NoMatch {
                     best_score: other.as_ref().map_or(0.0, |h| h.score),
                     best_faq_id: other.map(|h| h.faq_id),
@@ -78,29 +164,84 @@ impl KnowledgeBaseEngine {
             ],
         }
     }
+
+    /// The question of topic `faq_id` as the caller's language writes it (else any language).
+    fn topic_question(&self, faq_id: &str, lang: Lang) -> String {
+        let entries = self.knowledge.entries();
+        entries
+            .iter()
+            .find(|e| e.id == faq_id && e.lang == lang)
+            .or_else(|| entries.iter().find(|e| e.id == faq_id))
+            .map(|e| e.question.clone())
+            .unwrap_or_default()
+    }
+
+    /// A hit for a topic chosen by id (the caller said yes to it).
+    fn topic_hit(&self, faq_id: &str, lang: Lang) -> Option<Hit> {
+        let question = self.topic_question(faq_id, lang);
+        self.knowledge
+            .search(&question, lang, self.knowledge.topic_count())
+            .into_iter()
+            .find(|h| h.faq_id == faq_id)
+            .map(|mut h| {
+                h.score = 1.0;
+                h
+            })
+    }
+
+    /// The topics the bot offered in its last turn, when that turn was a confirm question.
+    fn offered_topics(&self, request: &DialogueRequest) -> Option<Vec<String>> {
+        let last_bot = request
+            .history
+            .iter()
+            .rev()
+            .take_while(|t| t.speaker == super::request::Speaker::Bot)
+            .map(|t| t.text.as_str())
+            .collect::<Vec<_>>()
+            .join("");
+        if last_bot.is_empty() {
+            return None;
+        }
+        let mut offered: Vec<(usize, String)> = self
+            .knowledge
+            .entries()
+            .iter()
+            .filter(|e| !e.question.is_empty() && last_bot.contains(confirm_form(&e.question)))
+            .filter_map(|e| last_bot.find(confirm_form(&e.question)).map(|at| (at, e.id.clone())))
+            .collect();
+        if offered.is_empty() || !is_confirm_question(&last_bot) {
+            return None;
+        }
+        offered.sort();
+        offered.dedup_by(|a, b| a.1 == b.1);
+        Some(offered.into_iter().map(|(_, id)| id).collect())
+    }
 }
 
 impl KnowledgeBaseEngine {
     /// The best topic for the turn; a short follow-up ("那周末呢？") is also searched together
     /// with the caller's previous question (see [`follow_up`]).
     pub fn best_hit(&self, request: &DialogueRequest) -> Option<Hit> {
-        let search = |text: &str| {
-            self.knowledge
-                .search(text, request.lang, 1)
-                .into_iter()
-                .next()
-        };
+        self.best_hits(request).into_iter().next()
+    }
+
+    /// The two best topics for the turn, best first (see [`best_hit`](Self::best_hit)).
+    pub fn best_hits(&self, request: &DialogueRequest) -> Vec<Hit> {
+        let threshold = self.answer_threshold(request.lang);
+        let search = |text: &str| self.knowledge.search(text, request.lang, 2);
         let alone = search(&request.transcript);
         let Some(follow) = follow_up(request) else {
             return alone;
         };
-        let answered_alone = alone.as_ref().is_some_and(|h| h.score >= self.threshold);
+        let answered_alone = alone.first().is_some_and(|h| h.score >= threshold);
         if answered_alone && !follow.marked {
             return alone;
         }
-        match search(&format!("{} {}", follow.context, request.transcript)) {
-            Some(joined) if joined.score >= self.threshold => Some(joined),
-            _ => alone,
+        let joined = search(&format!("{} {}", follow.context, request.transcript));
+        if joined.first().is_some_and(|h| h.score >= threshold) {
+            joined
+        } else {
+            alone
         }
     }
 }
@@ -120,6 +261,78 @@ impl DialogueEngine for KnowledgeBaseEngine {
             entries: self.knowledge.entries().len(),
         }
     }
+}
+
+/// The question as it is quoted in a confirm question (without its final punctuation).
+fn confirm_form(question: &str) -> &str {
+    question.trim_end_matches(['？', '?', '。', '.', '！', '!', ' '])
+}
+
+/// True when a bot turn is one of the confirm questions of [`confirm_sentence`].
+fn is_confirm_question(text: &str) -> bool {
+    ["您是想问", "你係咪想問", "Do you mean"]
+        .iter()
+        .any(|p| text.contains(p))
+}
+
+/// "Do you mean: how do I cancel my order?" in the caller's language, with one or two topics.
+pub fn confirm_sentence(lang: Lang, questions: &[String]) -> String {
+    let q: Vec<&str> = questions.iter().map(|q| confirm_form(q)).collect();
+    match (lang, q.as_slice()) {
+        (Lang::Zh, [a]) => format!("您是想问“{a}”吗？"),
+        (Lang::Zh, [a, b, ..]) => format!("您是想问“{a}”，还是“{b}”？"),
+        (Lang::Yue, [a]) => format!("你係咪想問「{a}」？"),
+        (Lang::Yue, [a, b, ..]) => format!("你係咪想問「{a}」，定係「{b}」？"),
+        (Lang::En, [a]) => format!("Do you mean: {a}?"),
+        (Lang::En, [a, b, ..]) => format!("Do you mean: {a}? Or: {b}?"),
+        (_, []) => not_sure_sentence(lang).to_string(),
+    }
+}
+
+/// The caller's answer to a confirm question: yes, no, or neither (a new question).
+pub fn yes_or_no(text: &str) -> Option<bool> {
+    let t: String = text
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_alphanumeric() || c.is_whitespace() || *c == '\'')
+        .collect();
+    let t = t.trim();
+    const NO: &[&str] = &[
+        "不是", "不对", "不用", "都不是", "没有", "唔係", "唔系", "唔啱", "唔使", "no", "nope",
+        "not really", "neither", "not that", "wrong",
+    ];
+    const YES: &[&str] = &[
+        "是", "是的", "对", "对的", "对啊", "嗯", "好", "好的", "没错", "係", "系", "啱", "冇錯", "係呀",
+        "yes", "yeah", "yep", "yup", "correct", "right", "sure", "exactly", "that's right",
+        "ok", "okay", "uh huh", "mm",
+    ];
+    let words: Vec<&str> = t.split_whitespace().collect();
+    let short = t.chars().filter(|c| !c.is_whitespace()).count() <= 8 || words.len() <= 4;
+    if !short {
+        return None;
+    }
+    let starts = |list: &[&str]| {
+        list.iter().any(|w| {
+            t == *w
+                || (w.is_ascii() && words.first().is_some_and(|f| f.trim_end_matches(',') == *w))
+                || (!w.is_ascii() && t.starts_with(w))
+        })
+    };
+    if starts(NO) {
+        Some(false)
+    } else if starts(YES) {
+        Some(true)
+    } else {
+        None
+    }
+}
+
+/// "The second one" / 第二个 / 後面嗰個.
+fn says_second(text: &str) -> bool {
+    let t = text.to_lowercase();
+    ["第二", "后面", "後面", "second", "the other", "latter"]
+        .iter()
+        .any(|w| t.contains(w))
 }
 
 /// What the FAQ engine says when no entry fits: not sure, and a human can help.

@@ -57,6 +57,8 @@ pub struct EvalCase {
     pub text: String,
     pub lang: Lang,
     pub expect: Expectation,
+    /// The optional `split` column: `dev` (tuned on) or `test` (held out), reported apart.
+    pub split: Option<String>,
 }
 
 /// A case file that cannot be used.
@@ -129,6 +131,7 @@ pub fn parse_eval_cases(
             })
     };
     let (text_col, lang_col, expect_col) = (column("text")?, column("lang")?, column("expect")?);
+    let split_col = column("split").ok();
     let mut cases = Vec::new();
     for (line, row) in lines {
         let fields: Vec<&str> = row.split('\t').map(str::trim).collect();
@@ -160,11 +163,16 @@ pub fn parse_eval_cases(
                 known: known.join(", "),
             });
         }
+        let split = split_col
+            .and_then(|c| fields.get(c).copied())
+            .filter(|f| !f.is_empty())
+            .map(str::to_string);
         cases.push(EvalCase {
             line,
             text: text.to_string(),
             lang,
             expect,
+            split,
         });
     }
     if cases.is_empty() {
@@ -189,11 +197,24 @@ pub struct CaseOutcome {
     /// Why a transfer happened (`caller_asked`, `distress`, `unresolved` ...).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub transfer_reason: Option<String>,
+    /// `got` was offered in a confirm question ("do you mean …?") rather than answered.
+    #[serde(default)]
+    pub confirmed: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub split: Option<String>,
 }
 
 impl CaseOutcome {
+    /// The right outcome: the expected answer (or a confirm question offering it first),
+    /// transfer or none.
     pub fn is_correct(&self) -> bool {
         self.got == self.expect
+    }
+
+    /// Answered directly with an FAQ topic that was not the one expected (a transfer or
+    /// "none" was expected, or another topic): the worst outcome for a caller.
+    pub fn is_wrong_answer(&self) -> bool {
+        !self.confirmed && self.got != self.expect && self.got != "none" && self.got != "transfer"
     }
 }
 
@@ -236,6 +257,13 @@ pub struct EvalReport {
     pub top1_overall: Accuracy,
     pub transfer: TransferFigures,
     pub none_accuracy: Accuracy,
+    /// Per language: cases answered directly with a wrong FAQ topic, over all its cases.
+    pub wrong_answer: BTreeMap<String, Accuracy>,
+    /// Per language: FAQ cases answered directly (not via a confirm question) and right.
+    pub answered_directly: BTreeMap<String, Accuracy>,
+    /// The same figures for each `split` of the case file (dev, test), without the cases.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub splits: BTreeMap<String, EvalReport>,
     pub cases: Vec<CaseOutcome>,
 }
 
@@ -264,8 +292,14 @@ fn outcome_of(case: &EvalCase, events: &[ReplyEvent]) -> CaseOutcome {
     let mut matched = None;
     let mut score = None;
     let mut transfer_reason = None;
+    let mut confirmed = false;
     for event in events {
         match event {
+            ReplyEvent::Confirm { faq_ids, score: s } => {
+                matched = faq_ids.first().cloned();
+                score = Some(*s);
+                confirmed = true;
+            }
             ReplyEvent::Matched { faq_id, score: s } => {
                 matched = Some(faq_id.clone());
                 score = Some(*s);
@@ -292,11 +326,44 @@ fn outcome_of(case: &EvalCase, events: &[ReplyEvent]) -> CaseOutcome {
         expect: case.expect.label().to_string(),
         got,
         score: score.unwrap_or(if transfer_reason.is_some() { 1.0 } else { 0.0 }),
+        confirmed: confirmed && transfer_reason.is_none(),
         transfer_reason,
+        split: case.split.clone(),
     }
 }
 
 fn summarise(cases: Vec<CaseOutcome>) -> EvalReport {
+    let mut splits = BTreeMap::new();
+    let names: std::collections::BTreeSet<String> =
+        cases.iter().filter_map(|c| c.split.clone()).collect();
+    if names.len() > 1 || cases.iter().any(|c| c.split.is_none()) && !names.is_empty() {
+        for name in names {
+            let of_split: Vec<CaseOutcome> = cases
+                .iter()
+                .filter(|c| c.split.as_deref() == Some(name.as_str()))
+                .cloned()
+                .collect();
+            let mut report = summarise(of_split);
+            report.cases.clear();
+            splits.insert(name, report);
+        }
+    }
+    let mut wrong_answer = BTreeMap::new();
+    let mut answered_directly = BTreeMap::new();
+    for lang in Lang::ALL {
+        let of_lang: Vec<&CaseOutcome> = cases.iter().filter(|c| c.lang == lang).collect();
+        if of_lang.is_empty() {
+            continue;
+        }
+        let wrong = of_lang.iter().filter(|c| c.is_wrong_answer()).count();
+        wrong_answer.insert(lang.code().to_string(), Accuracy::of(wrong, of_lang.len()));
+        let faq: Vec<&&CaseOutcome> = of_lang
+            .iter()
+            .filter(|c| c.expect != "transfer" && c.expect != "none")
+            .collect();
+        let direct = faq.iter().filter(|c| c.is_correct() && !c.confirmed).count();
+        answered_directly.insert(lang.code().to_string(), Accuracy::of(direct, faq.len()));
+    }
     let mut top1 = BTreeMap::new();
     for lang in Lang::ALL {
         let of_lang = cases
@@ -333,6 +400,9 @@ fn summarise(cases: Vec<CaseOutcome>) -> EvalReport {
             recall: ratio(true_positives, true_positives + false_negatives),
         },
         none_accuracy: Accuracy::of(none_correct, none_total),
+        wrong_answer,
+        answered_directly,
+        splits,
         cases,
     }
 }

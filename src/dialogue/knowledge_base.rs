@@ -34,6 +34,8 @@ use super::faq_error::FaqError;
 use super::faq_file::{parse_faq_csv, parse_faq_yaml, read_faq_file};
 use super::match_text::TextAnalyzer;
 use super::passage_store::{Passage, passages_path_for, read_passages};
+use super::semantic_index::SemanticIndex;
+use crate::embedding::{Embedder, EmbeddingError, VectorCache};
 use crate::lang::Lang;
 
 /// The demo shop's FAQ (an electronics shop in Guangzhou and Hong Kong), built into the binary.
@@ -53,6 +55,18 @@ pub struct Hit {
     /// language of the best-matching phrasing.
     pub answer: String,
     pub answer_lang: Lang,
+    /// The evidence behind `score`: lexical share (see the module documentation) and cosine
+    /// similarity of the best phrasing by meaning (0 without embeddings).
+    pub lexical: f32,
+    pub semantic: f32,
+}
+
+/// The raw evidence for one topic: what [`KnowledgeBase::topic_evidence`] reports.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct TopicEvidence {
+    pub faq_id: String,
+    pub lexical: f32,
+    pub semantic: f32,
 }
 
 /// A document passage found for a question.
@@ -82,6 +96,10 @@ pub struct KnowledgeBase {
     passages: Vec<Passage>,
     passage_index: Bm25Index,
     analyzer: Arc<TextAnalyzer>,
+    semantic: Option<SemanticIndex>,
+    /// Per language (zh, yue, en): the median impostor similarity of the FAQ's phrasings,
+    /// computed at load (see [`calibrated_confidence`]).
+    scope_floor: [f32; 3],
 }
 
 impl KnowledgeBase {
@@ -116,6 +134,8 @@ impl KnowledgeBase {
             passages: Vec::new(),
             passage_index: Bm25Index::build(&[]),
             analyzer,
+            semantic: None,
+            scope_floor: [0.0; 3],
         })
     }
 
@@ -129,6 +149,76 @@ impl KnowledgeBase {
         self.passage_index = Bm25Index::build(&docs);
         self.passages = passages;
         self
+    }
+
+    /// The same knowledge base also searched by meaning: every phrasing embedded by
+    /// `embedder` (vectors read from / kept in `cache` when given).
+    pub fn with_semantic(
+        mut self,
+        embedder: Arc<Embedder>,
+        cache: Option<&VectorCache>,
+    ) -> Result<Self, EmbeddingError> {
+        let texts: Vec<&str> = self
+            .phrasings
+            .iter()
+            .map(|p| self.phrasing_text(*p))
+            .collect();
+        self.semantic = Some(SemanticIndex::build(
+            embedder,
+            Arc::clone(&self.analyzer),
+            &texts,
+            cache,
+        )?);
+        let all = self.impostor_quantiles(None, &[0.5])[0];
+        for (i, lang) in Lang::ALL.iter().enumerate() {
+            // A language with few phrasings of its own borrows the whole FAQ's level.
+            let own = self.phrasings.iter().filter(|p| self.entries[p.entry].lang == *lang).count();
+            self.scope_floor[i] = if own >= 8 {
+                self.impostor_quantiles(Some(*lang), &[0.5])[0]
+            } else {
+                all
+            };
+        }
+        Ok(self)
+    }
+
+    /// Quantiles of the impostor similarities (see
+    /// [`SemanticIndex::impostor_similarities`]) of the phrasings in `lang`, for `qs`.
+    pub fn impostor_quantiles(&self, lang: Option<Lang>, qs: &[f32]) -> Vec<f32> {
+        let Some(index) = &self.semantic else {
+            return vec![0.0; qs.len()];
+        };
+        let topic_of: Vec<usize> = self.phrasings.iter().map(|p| p.topic).collect();
+        let mut sims: Vec<f32> = index
+            .impostor_similarities(&topic_of)
+            .into_iter()
+            .zip(&self.phrasings)
+            .filter(|(_, p)| lang.is_none_or(|l| self.entries[p.entry].lang == l))
+            .map(|(s, _)| s)
+            .collect();
+        sims.sort_by(f32::total_cmp);
+        qs.iter()
+            .map(|q| {
+                if sims.is_empty() {
+                    return 0.0;
+                }
+                let at = ((sims.len() - 1) as f32 * q).round() as usize;
+                sims[at.min(sims.len() - 1)]
+            })
+            .collect()
+    }
+
+    /// The semantic index, when embeddings are loaded.
+    pub fn semantic(&self) -> Option<&SemanticIndex> {
+        self.semantic.as_ref()
+    }
+
+    fn phrasing_text(&self, phrasing: Phrasing) -> &str {
+        let entry = &self.entries[phrasing.entry];
+        entry
+            .phrasings()
+            .nth(phrasing.index_in_entry)
+            .unwrap_or(&entry.question)
     }
 
     /// Loads and indexes an FAQ file (`.csv`, `.yaml`, `.yml`), and the document passages
@@ -203,41 +293,97 @@ impl KnowledgeBase {
             .collect()
     }
 
-    /// The `k` best topics for `query`, best first, answers chosen for a caller speaking
-    /// `lang`. Topics sharing no term with the query are not returned.
-    pub fn search(&self, query: &str, lang: Lang, k: usize) -> Vec<Hit> {
+    /// Lexical and semantic evidence for every topic, in topic order, with the phrasing that
+    /// scored best for each (by meaning when embeddings are loaded, else by words).
+    fn evidence(&self, query: &str) -> Vec<(usize, f32, f32)> {
         let terms = self.analyzer.terms(query);
         let perfect = self.index.self_score(&terms);
-        if k == 0 || perfect <= 0.0 {
+        let n = self.topics.len();
+        let mut lexical = vec![0.0f32; n];
+        let mut best_lexical_doc: Vec<Option<(usize, f32)>> = vec![None; n];
+        if perfect > 0.0 {
+            let scores = self.index.scores(&terms);
+            let coverage = self.index.topic_coverage(&terms);
+            for (doc, &score) in scores.iter().enumerate() {
+                if score <= 0.0 {
+                    continue;
+                }
+                let topic = self.phrasings[doc].topic;
+                if best_lexical_doc[topic].is_none_or(|(_, s)| score > s) {
+                    best_lexical_doc[topic] = Some((doc, score));
+                }
+            }
+            for topic in 0..n {
+                if let Some((_, score)) = best_lexical_doc[topic] {
+                    lexical[topic] =
+                        (0.5 * ((score / perfect).clamp(0.0, 1.0) + coverage[topic])).clamp(0.0, 1.0);
+                }
+            }
+        }
+        let mut semantic = vec![0.0f32; n];
+        let mut best_semantic_doc: Vec<Option<usize>> = vec![None; n];
+        if let Some(index) = &self.semantic
+            && query.trim().chars().any(char::is_alphanumeric)
+        {
+            match index.embed_query(query) {
+                Ok(vector) => {
+                    for (doc, sim) in index.similarities(&vector).into_iter().enumerate() {
+                        let topic = self.phrasings[doc].topic;
+                        if best_semantic_doc[topic].is_none() || sim > semantic[topic] {
+                            semantic[topic] = sim;
+                            best_semantic_doc[topic] = Some(doc);
+                        }
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "turn matched lexically only"),
+            }
+        }
+        (0..n)
+            .filter_map(|topic| {
+                let doc = best_semantic_doc[topic].or(best_lexical_doc[topic].map(|(d, _)| d))?;
+                Some((doc, lexical[topic], semantic[topic]))
+            })
+            .collect()
+    }
+
+    /// Every topic's raw evidence for `query` (for `hotline kb eval --evidence`).
+    pub fn topic_evidence(&self, query: &str) -> Vec<TopicEvidence> {
+        self.evidence(query)
+            .into_iter()
+            .map(|(doc, lexical, semantic)| TopicEvidence {
+                faq_id: self.entries[self.phrasings[doc].entry].id.clone(),
+                lexical,
+                semantic,
+            })
+            .collect()
+    }
+
+    /// The `k` best topics for `query`, best first, answers chosen for a caller speaking
+    /// `lang`. Without embeddings, topics sharing no term with the query are not returned.
+    pub fn search(&self, query: &str, lang: Lang, k: usize) -> Vec<Hit> {
+        if k == 0 {
             return Vec::new();
         }
-        let scores = self.index.scores(&terms);
-        let coverage = self.index.topic_coverage(&terms);
-        // Best phrasing per topic.
-        let mut best: Vec<Option<(usize, f32)>> = vec![None; self.topics.len()];
-        for (doc, &score) in scores.iter().enumerate() {
-            if score <= 0.0 {
-                continue;
-            }
-            let topic = self.phrasings[doc].topic;
-            if best[topic].is_none_or(|(_, s)| score > s) {
-                best[topic] = Some((doc, score));
-            }
-        }
-        let mut ranked: Vec<(usize, f32)> = best
-            .into_iter()
-            .enumerate()
-            .filter_map(|(topic, found)| {
-                let (doc, score) = found?;
-                let phrasing = (score / perfect).clamp(0.0, 1.0);
-                Some((doc, 0.5 * (phrasing + coverage[topic])))
-            })
+        let evidence = self.evidence(query);
+        let semantic = self.semantic.is_some();
+        let floor = self.scope_floor[lang_index(lang)];
+        let scored = fused_confidences(&evidence, semantic.then_some(floor));
+        let mut ranked: Vec<(usize, f32, f32, f32)> = evidence
+            .iter()
+            .zip(scored)
+            .filter(|((_, lexical, _), _)| semantic || *lexical > 0.0)
+            .map(|(&(doc, lexical, sem), score)| (doc, score, lexical, sem))
             .collect();
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         ranked
             .into_iter()
             .take(k)
-            .map(|(doc, score)| self.hit(doc, score.clamp(0.0, 1.0), lang))
+            .map(|(doc, score, lexical, sem)| {
+                let mut hit = self.hit(doc, score.clamp(0.0, 1.0), lang);
+                hit.lexical = lexical;
+                hit.semantic = sem;
+                hit
+            })
             .collect()
     }
 
@@ -260,6 +406,69 @@ impl KnowledgeBase {
             matched_lang: matched.lang,
             answer: answering.answer.clone(),
             answer_lang: answering.lang,
+            lexical: score,
+            semantic: 0.0,
         }
     }
+}
+
+fn lang_index(lang: Lang) -> usize {
+    Lang::ALL.iter().position(|l| *l == lang).unwrap_or(0)
+}
+
+/// How much the lexical share counts beside the semantic similarity when ranking topics.
+const LEXICAL_RANK_WEIGHT: f32 = 0.05;
+/// A caller's question whose best semantic similarity stays this far below the FAQ's scope
+/// floor is taken as outside the FAQ.
+pub const SCOPE_MARGIN: f32 = -0.01;
+/// Confidence given at most to a question outside the FAQ's scope: under any confirm level.
+const OUT_OF_SCOPE_CAP: f32 = 0.2;
+
+/// One calibrated confidence (0..=1, the estimated probability that the topic is the one the
+/// caller asks about) per topic.
+///
+/// Without embeddings it is the lexical share itself. With them, a logistic function of
+/// evidence that means the same on any FAQ:
+/// - `g`: the topic's semantic similarity minus the FAQ's *scope floor* for the language, the
+///   median over the FAQ's phrasings of their similarity to the nearest phrasing of another
+///   topic (computed at load: how alike two different questions of this FAQ look);
+/// - `lex`: the calibrated lexical share;
+/// - `margin`: the topic's ranking score minus the best other topic's;
+/// - `z`: how far the topic's similarity stands out of this question's similarities to all
+///   topics (standard scores).
+///
+/// The weights were fitted by logistic regression on the dev cases of two FAQs (the demo shop
+/// and a property manager; `hotline kb eval --evidence`), never on the held-out clinic FAQ.
+/// A question below the scope floor by more than [`SCOPE_MARGIN`] is capped under the
+/// confirm level: it is probably about something the FAQ does not cover.
+fn fused_confidences(evidence: &[(usize, f32, f32)], scope_floor: Option<f32>) -> Vec<f32> {
+    let Some(floor) = scope_floor else {
+        return evidence.iter().map(|e| e.1).collect();
+    };
+    let n = evidence.len().max(1) as f32;
+    let rank: Vec<f32> = evidence
+        .iter()
+        .map(|e| e.2 + LEXICAL_RANK_WEIGHT * e.1)
+        .collect();
+    let mean = evidence.iter().map(|e| e.2).sum::<f32>() / n;
+    let var = evidence.iter().map(|e| (e.2 - mean).powi(2)).sum::<f32>() / n;
+    let sd = var.sqrt().max(0.01);
+    evidence
+        .iter()
+        .enumerate()
+        .map(|(i, &(_, lex, sem))| {
+            let best_other = rank
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .map(|(_, r)| *r)
+                .fold(f32::MIN, f32::max);
+            let margin = if best_other == f32::MIN { 0.0 } else { rank[i] - best_other };
+            let g = sem - floor;
+            let z = (sem - mean) / sd;
+            let logit = -7.24 + 2.51 * g + 5.96 * lex + 0.32 * margin + 2.76 * z;
+            let p = 1.0 / (1.0 + (-logit).exp());
+            if g < SCOPE_MARGIN { p.min(OUT_OF_SCOPE_CAP) } else { p }
+        })
+        .collect()
 }

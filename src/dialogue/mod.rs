@@ -45,6 +45,7 @@ mod pii_scanner;
 mod policy_emotion;
 mod policy_engine;
 mod policy_handover;
+mod policy_human_intent;
 mod policy_human_request;
 mod policy_unresolved;
 mod rasa_engine;
@@ -55,6 +56,7 @@ mod reply_stream;
 mod request;
 mod safety_blacklist;
 mod safety_filter;
+mod semantic_index;
 mod secret_value;
 
 #[cfg(test)]
@@ -75,7 +77,7 @@ pub use connector_sessions::ConversationIds;
 pub use document_chunks::{PASSAGE_CHARS, chunk_document};
 pub use engine::{DialogueEngine, EngineDescription};
 pub use engine_choice::EngineChoice;
-pub use engine_from_config::{load_engine, with_policy};
+pub use engine_from_config::{load_engine, load_engine_with, with_policy};
 pub use engine_load_error::EngineLoadError;
 pub use faq_entry::FaqEntry;
 pub use faq_error::{FaqError, FaqLocation};
@@ -89,7 +91,7 @@ pub use kb_import::{
     DEFAULT_FAQ_FILE, ImportKind, ImportSummary, faq_to_csv, faq_to_yaml, import_document,
     import_faq, merge_entries, target_faq_path,
 };
-pub use knowledge_base::{DEMO_FAQ_CSV, Hit, KnowledgeBase, PassageHit};
+pub use knowledge_base::{DEMO_FAQ_CSV, Hit, KnowledgeBase, PassageHit, TopicEvidence};
 pub use language_detect::{LanguageDetector, LanguageEvidence, detect_turn_language};
 pub use llm_config::{LlmConfig, LlmFallback, ToolConfig, ToolMethod};
 pub use llm_engine::{LlmEngine, filler_sentence, transfer_sentence};
@@ -104,6 +106,7 @@ pub use pii_scanner::{PiiKind, PiiMatch, PiiScanner};
 pub use policy_emotion::{Emotion, EmotionDetector, EmotionLabel};
 pub use policy_engine::{PolicyConfig, PolicyEngine, TurnAssessment};
 pub use policy_handover::{HandoverFacts, handover_sentence, spoken_briefing, transfer_summary};
+pub use policy_human_intent::{HumanIntent, HumanIntentEvidence};
 pub use policy_human_request::HumanRequestDetector;
 pub use rasa_engine::RasaEngine;
 pub use relay_engine::RelayEngine;

@@ -28,6 +28,7 @@ use super::language_detect::LanguageDetector;
 use super::match_text::TextAnalyzer;
 use super::policy_emotion::{Emotion, EmotionDetector};
 use super::policy_handover::{HandoverFacts, handover_sentence, transfer_summary};
+use super::policy_human_intent::HumanIntent;
 use super::policy_human_request::HumanRequestDetector;
 use super::policy_unresolved::{UnresolvedLedger, conversation_key, is_not_sure_reply, repeats};
 use super::reply_event::ReplyEvent;
@@ -86,7 +87,18 @@ pub struct PolicyEngine {
     human: HumanRequestDetector,
     emotion: EmotionDetector,
     ledger: Arc<UnresolvedLedger>,
+    /// Requests for a human recognised by meaning, when embeddings are loaded.
+    human_intent: Option<Arc<HumanIntent>>,
+    /// This engine, when it was built shared ([`PolicyEngine::shared`]): a turn waiting for
+    /// its embedding is decided on a task that owns it.
+    me: std::sync::Weak<PolicyEngine>,
 }
+
+/// How much nearer a turn must be to asking for a person than to the nearest FAQ phrasing or
+/// counter-example for it to count as a request (chosen on the dev cases).
+pub const HUMAN_INTENT_MARGIN: f32 = 0.02;
+/// ... and at least this near to one of the ways of asking for a person.
+pub const HUMAN_INTENT_FLOOR: f32 = 0.885;
 
 impl std::fmt::Debug for PolicyEngine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -126,7 +138,41 @@ impl PolicyEngine {
             human: HumanRequestDetector::new(),
             emotion: EmotionDetector::new(),
             ledger: Arc::new(UnresolvedLedger::new()),
+            human_intent: None,
+            me: std::sync::Weak::new(),
         })
+    }
+
+    /// A shared policy engine that also recognises requests for a human by meaning; turns are
+    /// embedded on the embedding worker before the policy decides (off the async runtime).
+    pub fn shared(
+        inner: Arc<dyn DialogueEngine>,
+        config: PolicyConfig,
+        human_intent: Option<Arc<HumanIntent>>,
+    ) -> Result<Arc<Self>, FaqError> {
+        let base = Self::new(inner, config)?;
+        Ok(Arc::new_cyclic(|me| Self {
+            human_intent,
+            me: me.clone(),
+            ..base
+        }))
+    }
+
+    /// True when the turn asks for a person by meaning (see [`HumanIntent`]).
+    fn asks_for_human_by_meaning(&self, text: &str) -> bool {
+        let Some(intent) = &self.human_intent else {
+            return false;
+        };
+        match intent.evidence(text) {
+            Ok(evidence) => {
+                evidence.ask >= HUMAN_INTENT_FLOOR
+                    && evidence.ask - evidence.not.max(evidence.faq) >= HUMAN_INTENT_MARGIN
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "request for a human judged by the rules only");
+                false
+            }
+        }
     }
 
     pub fn config(&self) -> &PolicyConfig {
@@ -159,7 +205,9 @@ impl PolicyEngine {
             })
             .count() as u32
             + u32::from(emotion.label.is_negative());
-        let asked_for_human = self.human.is_request(&self.analyzer, &request.transcript);
+        let asked_for_human = self.human.is_request(&self.analyzer, &request.transcript)
+            || (!self.human.is_refusal(&self.analyzer, &request.transcript)
+                && self.asks_for_human_by_meaning(&request.transcript));
         let repeats_previous = callers
             .last()
             .is_some_and(|(_, previous, _)| repeats(&self.analyzer, &request.transcript, previous));
@@ -264,7 +312,46 @@ impl DialogueEngine for PolicyEngine {
         &self.name
     }
 
-    fn respond(&self, mut request: DialogueRequest) -> ReplyStream {
+    fn respond(&self, request: DialogueRequest) -> ReplyStream {
+        // Embed the turn on the embedding worker first, so nothing below waits for it on an
+        // async worker thread.
+        if let (Some(intent), Some(me), Ok(runtime)) = (
+            &self.human_intent,
+            self.me.upgrade(),
+            tokio::runtime::Handle::try_current(),
+        ) {
+            let key = intent.query_text(&request.transcript);
+            if intent.embedder().recent_query(&key).is_none() {
+                let embedder = Arc::clone(intent.embedder());
+                let (sender, stream) = ReplyStream::channel(DEFAULT_REPLY_BUFFER);
+                runtime.spawn(async move {
+                    if let Err(e) = embedder.query(&key).await {
+                        tracing::warn!(error = %e, "turn embedding failed");
+                    }
+                    let mut inner = me.respond_now(request);
+                    while let Some(event) = inner.next().await {
+                        if sender.send(event).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+                return stream;
+            }
+        }
+        self.respond_now(request)
+    }
+
+    fn describe(&self) -> EngineDescription {
+        EngineDescription {
+            name: self.name.clone(),
+            entries: self.inner.describe().entries,
+        }
+    }
+}
+
+impl PolicyEngine {
+    /// Decides the turn with its embedding at hand (or without embeddings).
+    fn respond_now(&self, mut request: DialogueRequest) -> ReplyStream {
         let assessment = self.assess(&request);
         request.lang = assessment.lang;
         let key = conversation_key(
@@ -304,13 +391,6 @@ impl DialogueEngine for PolicyEngine {
             cut: false,
         };
         relay.run(self.inner.respond(request))
-    }
-
-    fn describe(&self) -> EngineDescription {
-        EngineDescription {
-            name: self.name.clone(),
-            entries: self.inner.describe().entries,
-        }
     }
 }
 

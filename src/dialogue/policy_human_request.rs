@@ -111,6 +111,34 @@ impl HumanRequestDetector {
         self.chinese_request(analyzer, text) || self.english_request(text)
     }
 
+    /// True when `text` says it does *not* want a person, or asks about the bot ("唔使轉人工",
+    /// "你是不是真人", "no need for an agent"): a turn that must not become a transfer by
+    /// meaning either, however near it is to asking for someone.
+    pub fn is_refusal(&self, analyzer: &TextAnalyzer, text: &str) -> bool {
+        let folded: String = analyzer
+            .fold(text)
+            .chars()
+            .filter(|c| c.is_alphanumeric())
+            .collect();
+        let chinese = CHINESE_BLOCKERS.iter().any(|blocker| {
+            folded.find(blocker).is_some_and(|at| {
+                let after: String = folded[at + blocker.len()..].chars().take(6).collect();
+                ["人工", "客服", "真人", "转", "机器", "人"]
+                    .iter()
+                    .any(|w| after.contains(w))
+            })
+        });
+        let lower = text.to_lowercase().replace(['’', '‘'], "'").replace("n't", " not");
+        let english = self.english_blocker.is_match(&lower)
+            && [
+                "agent", "human", "person", "someone", "somebody", "operator", "staff", "robot",
+                "machine", "bot", "representative", "real",
+            ]
+            .iter()
+            .any(|w| lower.contains(w));
+        chinese || english
+    }
+
     fn chinese_request(&self, analyzer: &TextAnalyzer, text: &str) -> bool {
         let mut folded: String = analyzer
             .fold(text)

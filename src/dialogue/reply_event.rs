@@ -19,6 +19,9 @@ pub enum ReplyEvent {
         best_faq_id: Option<String>,
         best_score: f32,
     },
+    /// The FAQ may know this, but not surely: the bot asks whether the caller means one (or
+    /// one of two) topics, best first; the caller's yes or no in the next turn resolves it.
+    Confirm { faq_ids: Vec<String>, score: f32 },
     /// Something to do after the sentences before it have been spoken.
     Action(DialogueAction),
 }
