@@ -11,6 +11,7 @@ pub mod config;
 pub mod dialogue;
 pub mod embedding;
 pub mod engine;
+pub mod engine_warm_up;
 pub mod engine_runtime;
 pub mod lang;
 pub mod offline_call;

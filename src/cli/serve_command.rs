@@ -25,6 +25,20 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     runtime.block_on(async move {
         let state = WebState::live(Arc::clone(&engine));
         let calls = Arc::clone(&state.calls);
+        {
+            // Warm start: every model runs once; /readyz says 200 when done.
+            let engine = Arc::clone(&engine);
+            let health = Arc::clone(&state.health);
+            tokio::task::spawn_blocking(move || {
+                let report = crate::engine_warm_up::warm_up(&engine);
+                if report.problems.is_empty() {
+                    tracing::info!(?report, "warm: every model has run once; ready for calls");
+                } else {
+                    tracing::warn!(?report, "warm-up had problems; serving anyway");
+                }
+                health.mark_warm(report);
+            });
+        }
         let sip_channel = tokio::spawn(run_sip_channel(
             engine,
             sip,

@@ -1,11 +1,17 @@
-//! `/healthz`: is the engine up, and what did it load.
+//! `/healthz`: is the engine up (liveness), and what did it load. `/readyz`: has every model
+//! run once (warm start, see [`crate::engine_warm_up`]) so a call now is answered at full
+//! speed; 503 until then, for a load balancer to hold calls back.
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::StatusCode;
 use serde::Serialize;
+
+use crate::engine_warm_up::WarmUpReport;
 
 use crate::engine::Engine;
 use crate::lang::Lang;
@@ -19,6 +25,10 @@ pub struct Health {
     pub faq_entries: usize,
     #[serde(skip)]
     pub started: Instant,
+    #[serde(skip)]
+    ready: AtomicBool,
+    #[serde(skip)]
+    warm_up: Mutex<Option<WarmUpReport>>,
 }
 
 impl Health {
@@ -33,8 +43,36 @@ impl Health {
                 .collect(),
             faq_entries: engine.dialogue.describe().entries,
             started: Instant::now(),
+            ready: AtomicBool::new(false),
+            warm_up: Mutex::new(None),
         }
     }
+
+    /// Every model has run once: `/readyz` answers 200 from now on.
+    pub fn mark_warm(&self, report: WarmUpReport) {
+        if let Ok(mut slot) = self.warm_up.lock() {
+            *slot = Some(report);
+        }
+        self.ready.store(true, Ordering::Release);
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Acquire)
+    }
+}
+
+pub async fn readyz(State(health): State<Arc<Health>>) -> (StatusCode, Json<serde_json::Value>) {
+    if !health.is_ready() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(serde_json::json!({ "status": "warming_up", "uptime_s": health.started.elapsed().as_secs() })),
+        );
+    }
+    let report = health.warm_up.lock().ok().and_then(|r| r.clone());
+    (
+        StatusCode::OK,
+        Json(serde_json::json!({ "status": "ready", "warm_up": report })),
+    )
 }
 
 #[derive(Serialize)]

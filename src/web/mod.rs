@@ -1,4 +1,4 @@
-//! HTTP surface of the engine: `/healthz`, `/metrics` and the `/media` WebSocket (Twilio Media
+//! HTTP surface of the engine: `/healthz`, `/readyz`, `/metrics` and the `/media` WebSocket (Twilio Media
 //! Streams); the widget and the review UI attach here as they arrive.
 
 mod call_metrics;
@@ -51,6 +51,7 @@ impl FromRef<WebState> for Arc<CallServices> {
 pub fn router(state: WebState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::metrics))
         .route("/media", get(media_route::media))
         .with_state(state)
