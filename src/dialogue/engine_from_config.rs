@@ -6,19 +6,19 @@
 
 use std::sync::Arc;
 
+use super::connectors::rasa_engine::RasaEngine;
+use super::connectors::relay_engine::RelayEngine;
 use super::engine::DialogueEngine;
 use super::engine_choice::EngineChoice;
 use super::engine_load_error::EngineLoadError;
 use super::faq_error::FaqError;
-use super::kb_engine::KnowledgeBaseEngine;
-use super::knowledge_base::KnowledgeBase;
-use super::llm_engine::LlmEngine;
-use super::policy_engine::{PolicyConfig, PolicyEngine};
-use super::rasa_engine::RasaEngine;
-use super::relay_engine::RelayEngine;
-use super::safety_blacklist::Blacklist;
-use super::safety_filter::SafetyFilter;
-use super::secret_value::process_env;
+use super::knowledge::engine::KnowledgeBaseEngine;
+use super::knowledge::knowledge_base::KnowledgeBase;
+use super::llm::engine::LlmEngine;
+use super::llm::secret_value::process_env;
+use super::policy::engine::{PolicyConfig, PolicyEngine};
+use super::safety::blacklist::Blacklist;
+use super::safety::filter::SafetyFilter;
 use crate::config::DialogueConfig;
 
 /// The engine for `config`, ready to share between calls.
