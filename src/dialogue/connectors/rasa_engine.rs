@@ -18,7 +18,7 @@ use crate::dialogue::knowledge::engine::not_sure_sentence;
 use crate::dialogue::reply_event::ReplyEvent;
 use crate::dialogue::reply_stream::{ReplySender, ReplyStream};
 use crate::dialogue::request::DialogueRequest;
-use crate::tts::SentenceSplitter;
+use crate::lang::SentenceSplitter;
 
 /// One message of Rasa's answer.
 #[derive(Debug, Deserialize)]

@@ -28,7 +28,7 @@ use crate::dialogue::reply_event::ReplyEvent;
 use crate::dialogue::reply_stream::{ReplySender, ReplyStream};
 use crate::dialogue::request::DialogueRequest;
 use crate::lang::Lang;
-use crate::tts::SentenceSplitter;
+use crate::lang::SentenceSplitter;
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 

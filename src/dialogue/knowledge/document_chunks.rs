@@ -12,7 +12,7 @@ use regex::Regex;
 use super::passage_store::Passage;
 use crate::dialogue::language::detect::LanguageDetector;
 use crate::lang::Lang;
-use crate::tts::SentenceSplitter;
+use crate::lang::SentenceSplitter;
 
 /// Most characters in one passage (a few paragraphs: enough context, still specific).
 pub const PASSAGE_CHARS: usize = 400;

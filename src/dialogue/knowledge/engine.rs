@@ -12,7 +12,7 @@ use crate::dialogue::reply_event::ReplyEvent;
 use crate::dialogue::reply_stream::ReplyStream;
 use crate::dialogue::request::DialogueRequest;
 use crate::lang::Lang;
-use crate::tts::SentenceSplitter;
+use crate::lang::SentenceSplitter;
 
 /// Default lowest calibrated score (see [`KnowledgeBase`]) at which an FAQ answer is given.
 ///

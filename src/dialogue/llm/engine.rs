@@ -29,7 +29,7 @@ use crate::dialogue::reply_event::ReplyEvent;
 use crate::dialogue::reply_stream::{DEFAULT_REPLY_BUFFER, ReplySender, ReplyStream};
 use crate::dialogue::request::DialogueRequest;
 use crate::lang::Lang;
-use crate::tts::SentenceSplitter;
+use crate::lang::SentenceSplitter;
 
 /// What is said once when the model has not started answering after
 /// `first_token_timeout_ms`.

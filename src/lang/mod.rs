@@ -1,4 +1,10 @@
-//! The languages the engine serves, with the codes used everywhere (config, FAQ files, CLI, JSON).
+//! The languages the engine serves, with the codes used everywhere (config, FAQ files, CLI, JSON),
+//! and the text handling that is about language, not speech: [`SentenceSplitter`] cuts a reply
+//! or a document into sentences (used by the dialogue engines, and so by TTS).
+
+mod sentence_splitter;
+
+pub use sentence_splitter::{SentenceSplitter, SplitLimits};
 
 use std::fmt;
 use std::str::FromStr;
