@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use super::config::DialogueConfig;
 use super::connectors::rasa_engine::RasaEngine;
 use super::connectors::relay_engine::RelayEngine;
 use super::engine::DialogueEngine;
@@ -19,7 +20,6 @@ use super::llm::secret_value::process_env;
 use super::policy::engine::{PolicyConfig, PolicyEngine};
 use super::safety::blacklist::Blacklist;
 use super::safety::filter::SafetyFilter;
-use crate::config::DialogueConfig;
 
 /// The engine for `config`, ready to share between calls.
 pub fn load_engine(config: &DialogueConfig) -> Result<Arc<dyn DialogueEngine>, EngineLoadError> {

@@ -9,6 +9,7 @@
 //! detection, match-term folding), `llm/`, `policy/`, `safety/`, `connectors/` (Rasa, relay).
 
 mod action;
+mod config;
 mod connectors;
 mod engine;
 mod engine_choice;
@@ -28,6 +29,7 @@ mod safety;
 mod test_support;
 
 pub use action::{DialogueAction, TransferReason};
+pub use config::DialogueConfig;
 pub use connectors::config::{RasaConfig, RelayConfig};
 pub use connectors::rasa_engine::RasaEngine;
 pub use connectors::relay_engine::RelayEngine;

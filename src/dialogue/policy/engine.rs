@@ -25,7 +25,7 @@ use super::emotion::{Emotion, EmotionDetector};
 use super::handover::{HandoverFacts, handover_sentence, transfer_summary};
 use super::human_request::HumanRequestDetector;
 use super::unresolved::{UnresolvedLedger, conversation_key, is_not_sure_reply, repeats};
-use crate::config::DialogueConfig;
+use crate::dialogue::DialogueConfig;
 use crate::dialogue::action::{DialogueAction, TransferReason};
 use crate::dialogue::engine::{DialogueEngine, EngineDescription};
 use crate::dialogue::faq_error::FaqError;
