@@ -16,7 +16,7 @@ use crate::dialogue::engine::DialogueEngine;
 use crate::dialogue::engine_load_error::EngineLoadError;
 use crate::dialogue::knowledge::engine::not_sure_sentence;
 use crate::dialogue::reply_event::ReplyEvent;
-use crate::dialogue::reply_stream::{ReplySender, ReplyStream};
+use crate::dialogue::reply_stream::{DEFAULT_REPLY_BUFFER, ReplySender, ReplyStream};
 use crate::dialogue::request::DialogueRequest;
 use crate::lang::SentenceSplitter;
 
@@ -76,7 +76,7 @@ impl DialogueEngine for RasaEngine {
             tracing::error!("the Rasa connector needs a tokio runtime; answering not-sure");
             return ReplyStream::ready(not_sure(&request));
         };
-        let (tx, stream) = ReplyStream::channel(crate::dialogue::DEFAULT_REPLY_BUFFER);
+        let (tx, stream) = ReplyStream::channel(DEFAULT_REPLY_BUFFER);
         let shared = Arc::clone(&self.shared);
         runtime.spawn(async move { shared.answer(request, tx).await });
         stream

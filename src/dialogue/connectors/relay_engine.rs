@@ -25,7 +25,7 @@ use crate::dialogue::engine::DialogueEngine;
 use crate::dialogue::engine_load_error::EngineLoadError;
 use crate::dialogue::knowledge::engine::not_sure_sentence;
 use crate::dialogue::reply_event::ReplyEvent;
-use crate::dialogue::reply_stream::{ReplySender, ReplyStream};
+use crate::dialogue::reply_stream::{DEFAULT_REPLY_BUFFER, ReplySender, ReplyStream};
 use crate::dialogue::request::DialogueRequest;
 use crate::lang::Lang;
 use crate::lang::SentenceSplitter;
@@ -84,7 +84,7 @@ impl DialogueEngine for RelayEngine {
             tracing::error!("the relay connector needs a tokio runtime; answering not-sure");
             return ReplyStream::ready(not_sure(request.lang));
         };
-        let (tx, stream) = ReplyStream::channel(crate::dialogue::DEFAULT_REPLY_BUFFER);
+        let (tx, stream) = ReplyStream::channel(DEFAULT_REPLY_BUFFER);
         let shared = Arc::clone(&self.shared);
         runtime.spawn(async move { shared.hand_over(request, tx).await });
         stream

@@ -26,7 +26,9 @@ use crate::dialogue::engine_load_error::EngineLoadError;
 use crate::dialogue::knowledge::engine::not_sure_sentence;
 use crate::dialogue::knowledge::knowledge_base::{Hit, KnowledgeBase};
 use crate::dialogue::reply_event::ReplyEvent;
-use crate::dialogue::reply_stream::{DEFAULT_REPLY_BUFFER, ReplySender, ReplyStream};
+use crate::dialogue::reply_stream::{
+    DEFAULT_REPLY_BUFFER, ReplySender, ReplyStream, ReplyStreamClosed,
+};
 use crate::dialogue::request::DialogueRequest;
 use crate::lang::Lang;
 use crate::lang::SentenceSplitter;
@@ -275,28 +277,28 @@ impl Speaker {
         }
     }
 
-    async fn push(&mut self, text: &str) -> Result<(), crate::dialogue::ReplyStreamClosed> {
+    async fn push(&mut self, text: &str) -> Result<(), ReplyStreamClosed> {
         for sentence in self.splitter.push(text) {
             self.say(sentence).await?;
         }
         Ok(())
     }
 
-    async fn finish(&mut self) -> Result<(), crate::dialogue::ReplyStreamClosed> {
+    async fn finish(&mut self) -> Result<(), ReplyStreamClosed> {
         for sentence in self.splitter.finish() {
             self.say(sentence).await?;
         }
         Ok(())
     }
 
-    async fn say(&mut self, sentence: String) -> Result<(), crate::dialogue::ReplyStreamClosed> {
+    async fn say(&mut self, sentence: String) -> Result<(), ReplyStreamClosed> {
         self.answer_sentences += 1;
         self.tx
             .send(ReplyEvent::sentence(sentence, self.lang))
             .await
     }
 
-    async fn filler(&mut self) -> Result<(), crate::dialogue::ReplyStreamClosed> {
+    async fn filler(&mut self) -> Result<(), ReplyStreamClosed> {
         self.tx
             .send(ReplyEvent::sentence(filler_sentence(self.lang), self.lang))
             .await

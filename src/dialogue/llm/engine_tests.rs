@@ -8,13 +8,13 @@ use serde_json::json;
 
 use super::config::{LlmConfig, LlmFallback, ToolConfig, ToolMethod};
 use super::engine::{LlmEngine, filler_sentence, transfer_sentence};
+use crate::dialogue::action::{DialogueAction, TransferReason};
 use crate::dialogue::engine::DialogueEngine;
 use crate::dialogue::knowledge::engine::not_sure_sentence;
 use crate::dialogue::knowledge::knowledge_base::KnowledgeBase;
 use crate::dialogue::reply_event::ReplyEvent;
 use crate::dialogue::request::{DialogueRequest, Turn};
 use crate::dialogue::test_support::mock_http_server::{MockHttpServer, MockResponse, Step};
-use crate::dialogue::{DialogueAction, TransferReason};
 use crate::lang::Lang;
 
 fn env(name: &str) -> Option<String> {
@@ -75,7 +75,7 @@ async fn a_confident_faq_match_is_answered_without_the_model() {
     let events = engine_with_threshold(
         &config(&llm.base),
         &[],
-        crate::dialogue::DEFAULT_FAQ_THRESHOLD,
+        crate::dialogue::knowledge::engine::DEFAULT_FAQ_THRESHOLD,
     )
     .respond(DialogueRequest::new(
         "How long is the warranty on a phone?",
