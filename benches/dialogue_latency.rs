@@ -51,7 +51,7 @@ fn main() {
         started.elapsed()
     );
 
-    let cases = include_str!("../src/dialogue/eval_cases.tsv");
+    let cases = include_str!("../src/dialogue/knowledge/eval_cases.tsv");
     let queries: Vec<(String, Lang)> = cases
         .lines()
         .skip(1)

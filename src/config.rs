@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::asr::{AsrLanguage, ChineseScript};
+/// `[dialogue]`: defined by the dialogue module, which needs nothing else of this file.
+pub use crate::dialogue::DialogueConfig;
 
 /// The file read when no `--config` is given, if it exists.
 pub const DEFAULT_CONFIG_FILE: &str = "hotline.toml";
@@ -159,74 +161,6 @@ impl Default for TtsConfig {
             en: "piper:piper-en_US-joe-medium".to_string(),
             zh_fallback: "espeak:cmn".to_string(),
             cache_mb: 64,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct DialogueConfig {
-    /// FAQ file (CSV or YAML). Empty: the embedded demo-shop FAQ.
-    pub kb: Option<PathBuf>,
-    /// Language answered in when nothing else tells.
-    pub default_language: crate::lang::Lang,
-    /// Calibrated retrieval score (0..1) above which the FAQ answer is given directly, when
-    /// FAQ matching is lexical only (no embedding model).
-    pub faq_threshold: f32,
-    /// Sentence-embedding model for matching by meaning: a manifest id (`e5-small-q4`), a
-    /// folder holding its files, or "none" for lexical matching only.
-    pub embedding_model: String,
-    /// OpenMP threads per embedding (one turn at a time on one worker thread).
-    pub embedding_threads: usize,
-    /// Where FAQ embeddings are kept by content hash between starts; empty: not kept.
-    pub embedding_cache: Option<PathBuf>,
-    /// Hand the caller to a human when they ask for one (转人工, 搵真人, agent ...).
-    pub transfer_on_request: bool,
-    /// Hand an angry caller to a human at once (priority).
-    pub transfer_when_angry: bool,
-    /// Negative caller turns in a call before a priority transfer; 0: never.
-    pub negative_turns_before_transfer: u32,
-    /// Turns in a row without a satisfying answer (no FAQ match, or the caller repeating
-    /// the question) before a transfer; 0: never.
-    pub unresolved_turns_before_transfer: u32,
-    /// Decide each turn's language (and so the reply's) from its text as well as from ASR.
-    pub detect_language: bool,
-    /// Which engine answers: kb (FAQ only), llm, rasa or relay.
-    pub engine: crate::dialogue::EngineChoice,
-    /// Replace IDs, card numbers, phones and emails by placeholders in what is sent to an LLM
-    /// or external bot and in transcripts that are stored or logged.
-    pub redact_pii: bool,
-    /// Words the bot must never say (added to a small built-in list); a sentence holding
-    /// one is replaced by a safe sentence before it is spoken.
-    pub blacklist: Vec<String>,
-    pub llm: crate::dialogue::LlmConfig,
-    /// Company HTTP APIs the LLM may call (`[[dialogue.tools]]`).
-    pub tools: Vec<crate::dialogue::ToolConfig>,
-    pub rasa: crate::dialogue::RasaConfig,
-    pub relay: crate::dialogue::RelayConfig,
-}
-
-impl Default for DialogueConfig {
-    fn default() -> Self {
-        Self {
-            kb: None,
-            default_language: crate::lang::Lang::Zh,
-            faq_threshold: crate::dialogue::DEFAULT_FAQ_THRESHOLD,
-            embedding_model: crate::embedding::EMBEDDING_MODEL.to_string(),
-            embedding_threads: 1,
-            embedding_cache: Some(PathBuf::from("data/cache/embeddings")),
-            transfer_on_request: true,
-            transfer_when_angry: true,
-            negative_turns_before_transfer: 2,
-            unresolved_turns_before_transfer: 3,
-            detect_language: true,
-            engine: crate::dialogue::EngineChoice::Kb,
-            redact_pii: true,
-            blacklist: Vec::new(),
-            llm: crate::dialogue::LlmConfig::default(),
-            tools: Vec::new(),
-            rasa: crate::dialogue::RasaConfig::default(),
-            relay: crate::dialogue::RelayConfig::default(),
         }
     }
 }

@@ -92,7 +92,7 @@ pub fn warm_up(engine: &Engine) -> WarmUpReport {
     let t = Instant::now();
     for lang in Lang::ALL {
         let greeting = engine.config.call.flow.greeting.get(lang);
-        for sentence in crate::tts::SentenceSplitter::split_whole(greeting) {
+        for sentence in crate::lang::SentenceSplitter::split_whole(greeting) {
             if engine.speech_cache.get(lang, &sentence).is_some() {
                 continue;
             }

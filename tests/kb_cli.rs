@@ -6,8 +6,8 @@ mod support;
 use serde_json::Value;
 use support::run;
 
-const FAQ: &str = "src/dialogue/demo_faq.csv";
-const CASES: &str = "src/dialogue/eval_cases.tsv";
+const FAQ: &str = "src/dialogue/knowledge/demo_faq.csv";
+const CASES: &str = "src/dialogue/knowledge/eval_cases.tsv";
 
 fn stdout_json(out: &std::process::Output) -> Value {
     assert!(

@@ -4,7 +4,7 @@
 //!
 //! 1. `faq_then_agent_en`: the caller's microphone plays an English question; what the caller
 //!    hears, transcribed by the engine's own ASR (`hotline transcribe`), is the FAQ answer
-//!    (character error rate against `src/dialogue/demo_faq.csv`). Then the caller asks for a
+//!    (character error rate against `src/dialogue/knowledge/demo_faq.csv`). Then the caller asks for a
 //!    human: the agent's phone rings and answers, the caller hears hold audio meanwhile, the
 //!    agent hears the caller's next sentence (transcribed from the agent's recording), and the
 //!    caller's hang-up ends the agent's call;
@@ -90,7 +90,7 @@ fn softphone_fixture(name: &str) -> PathBuf {
 /// The English answers of the demo FAQ, by entry id (fields may be quoted).
 fn english_faq_answers() -> Vec<(String, String)> {
     let text = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("src/dialogue/demo_faq.csv"),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("src/dialogue/knowledge/demo_faq.csv"),
     )
     .expect("demo FAQ");
     let mut answers = Vec::new();

@@ -26,7 +26,7 @@ impl EngineChoice {
 
 #[cfg(test)]
 mod tests {
-    use crate::config::DialogueConfig;
+    use crate::dialogue::DialogueConfig;
     use crate::dialogue::{
         EngineChoice, EngineLoadError, LlmFallback, ReplyEvent, ToolMethod, load_engine,
     };

@@ -6,22 +6,22 @@
 
 use std::sync::Arc;
 
+use super::config::DialogueConfig;
+use super::connectors::rasa_engine::RasaEngine;
+use super::connectors::relay_engine::RelayEngine;
 use super::engine::DialogueEngine;
 use super::engine_choice::EngineChoice;
 use super::engine_load_error::EngineLoadError;
 use super::faq_error::FaqError;
-use super::kb_engine::KnowledgeBaseEngine;
-use super::knowledge_base::KnowledgeBase;
-use super::match_text::TextAnalyzer;
-use super::policy_human_intent::HumanIntent;
-use super::llm_engine::LlmEngine;
-use super::policy_engine::{PolicyConfig, PolicyEngine};
-use super::rasa_engine::RasaEngine;
-use super::relay_engine::RelayEngine;
-use super::safety_blacklist::Blacklist;
-use super::safety_filter::SafetyFilter;
-use super::secret_value::process_env;
-use crate::config::DialogueConfig;
+use super::knowledge::engine::KnowledgeBaseEngine;
+use super::knowledge::knowledge_base::KnowledgeBase;
+use super::llm::engine::LlmEngine;
+use super::llm::secret_value::process_env;
+use super::policy::engine::{PolicyConfig, PolicyEngine};
+use super::safety::blacklist::Blacklist;
+use super::safety::filter::SafetyFilter;
+use super::language::match_text::TextAnalyzer;
+use super::policy::human_intent::HumanIntent;
 use crate::embedding::{Embedder, VectorCache};
 
 /// The engine for `config`, ready to share between calls, matching the FAQ by words only.

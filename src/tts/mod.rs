@@ -3,7 +3,6 @@
 
 mod espeak_voice;
 mod piper_voice;
-mod sentence_splitter;
 mod speech_cache;
 mod voice;
 mod voice_set;
@@ -11,7 +10,6 @@ mod voice_spec;
 
 pub use espeak_voice::EspeakVoice;
 pub use piper_voice::PiperVoice;
-pub use sentence_splitter::{SentenceSplitter, SplitLimits};
 pub use speech_cache::SpeechCache;
 pub use voice::{Speech, TtsError, Voice};
 pub use voice_set::VoiceSet;

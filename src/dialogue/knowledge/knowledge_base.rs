@@ -1,0 +1,474 @@
+//! The FAQ as a searchable knowledge base: entries plus a precomputed index over their phrasings.
+//!
+//! Shared by the FAQ engine (answer when the best hit passes a threshold), later by the LLM
+//! engine (retrieved context) and `hotline kb eval`. Document passages (imported Markdown or
+//! text, see [`Passage`]) are indexed beside the FAQ and searched with
+//! [`KnowledgeBase::search_passages`], each passage its own "topic", calibrated the same way.
+//!
+//! # Score calibration
+//!
+//! Raw BM25 grows with the length and rarity of the query's words, so it cannot be compared
+//! with a fixed threshold. Every query term has a weight `w = kind weight × idf` (idf over
+//! topics; a word the FAQ never uses weighs like the rarest word it does use), and the query's
+//! *self-score* `S = Σ w` is what a perfect match would score. A topic's calibrated score is
+//! the mean of two shares of `S`, each in 0..=1:
+//!
+//! - **phrasing**: BM25 of the topic's best phrasing divided by `S` (clamped to 1; a phrasing
+//!   shorter than average can slightly exceed its share through length normalisation): how
+//!   closely one way of asking matches the question;
+//! - **coverage**: the weight of the query terms found anywhere in the topic's phrasings,
+//!   divided by `S`: how much of the question the topic's vocabulary explains, even when the
+//!   words are spread over several paraphrases.
+//!
+//! So 1.0 means one phrasing holds every meaningful word of the question; a question about
+//! something the FAQ never mentions stays near 0, because its unknown words keep the full
+//! weight in `S` and none in either share.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use super::bm25_index::Bm25Index;
+use super::faq_entry::FaqEntry;
+use super::faq_file::{parse_faq_csv, parse_faq_yaml, read_faq_file};
+use super::passage_store::{Passage, passages_path_for, read_passages};
+use crate::dialogue::faq_error::FaqError;
+use crate::dialogue::language::match_text::TextAnalyzer;
+use super::semantic_index::SemanticIndex;
+use crate::embedding::{Embedder, EmbeddingError, VectorCache};
+use crate::lang::Lang;
+
+/// The demo shop's FAQ (an electronics shop in Guangzhou and Hong Kong), built into the binary.
+pub const DEMO_FAQ_CSV: &str = include_str!("demo_faq.csv");
+
+/// One FAQ topic found for a question, best first in [`KnowledgeBase::search`]'s answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    /// The topic (`shipping_fee`).
+    pub faq_id: String,
+    /// Calibrated similarity in 0..=1 (see the module documentation).
+    pub score: f32,
+    /// The phrasing (question or alternative) that matched best, and its language.
+    pub matched_question: String,
+    pub matched_lang: Lang,
+    /// The answer to speak: in the requested language when the topic has it, else in the
+    /// language of the best-matching phrasing.
+    pub answer: String,
+    pub answer_lang: Lang,
+    /// The evidence behind `score`: lexical share (see the module documentation) and cosine
+    /// similarity of the best phrasing by meaning (0 without embeddings).
+    pub lexical: f32,
+    pub semantic: f32,
+}
+
+/// The raw evidence for one topic: what [`KnowledgeBase::topic_evidence`] reports.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct TopicEvidence {
+    pub faq_id: String,
+    pub lexical: f32,
+    pub semantic: f32,
+}
+
+/// A document passage found for a question.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PassageHit {
+    pub passage: Passage,
+    /// Calibrated similarity in 0..=1, like [`Hit::score`].
+    pub score: f32,
+}
+
+/// Where an indexed phrasing comes from.
+#[derive(Debug, Clone, Copy)]
+struct Phrasing {
+    topic: usize,
+    entry: usize,
+    index_in_entry: usize,
+}
+
+/// FAQ entries and the index over their questions.
+#[derive(Debug)]
+pub struct KnowledgeBase {
+    entries: Vec<FaqEntry>,
+    /// Entry numbers of each topic, topics numbered in order of first appearance.
+    topics: Vec<Vec<usize>>,
+    phrasings: Vec<Phrasing>,
+    index: Bm25Index,
+    passages: Vec<Passage>,
+    passage_index: Bm25Index,
+    analyzer: Arc<TextAnalyzer>,
+    semantic: Option<SemanticIndex>,
+    /// Per language (zh, yue, en): the median impostor similarity of the FAQ's phrasings,
+    /// computed at load (see [`calibrated_confidence`]).
+    scope_floor: [f32; 3],
+}
+
+impl KnowledgeBase {
+    /// Indexes already-validated entries.
+    pub fn from_entries(entries: Vec<FaqEntry>) -> Result<Self, FaqError> {
+        let analyzer = TextAnalyzer::shared()?;
+        let mut topic_of_id: HashMap<&str, usize> = HashMap::new();
+        let mut topics: Vec<Vec<usize>> = Vec::new();
+        let mut phrasings = Vec::new();
+        let mut docs = Vec::new();
+        for (entry_number, entry) in entries.iter().enumerate() {
+            let topic = *topic_of_id.entry(entry.id.as_str()).or_insert_with(|| {
+                topics.push(Vec::new());
+                topics.len() - 1
+            });
+            topics[topic].push(entry_number);
+            for (index_in_entry, text) in entry.phrasings().enumerate() {
+                phrasings.push(Phrasing {
+                    topic,
+                    entry: entry_number,
+                    index_in_entry,
+                });
+                docs.push((topic, analyzer.terms(text)));
+            }
+        }
+        let index = Bm25Index::build(&docs);
+        Ok(Self {
+            entries,
+            topics,
+            phrasings,
+            index,
+            passages: Vec::new(),
+            passage_index: Bm25Index::build(&[]),
+            analyzer,
+            semantic: None,
+            scope_floor: [0.0; 3],
+        })
+    }
+
+    /// The same knowledge base with `passages` (replacing any it had) indexed for search.
+    pub fn with_passages(mut self, passages: Vec<Passage>) -> Self {
+        let docs: Vec<(usize, Vec<_>)> = passages
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (i, self.analyzer.terms(&format!("{}\n{}", p.title, p.text))))
+            .collect();
+        self.passage_index = Bm25Index::build(&docs);
+        self.passages = passages;
+        self
+    }
+
+    /// The same knowledge base also searched by meaning: every phrasing embedded by
+    /// `embedder` (vectors read from / kept in `cache` when given).
+    pub fn with_semantic(
+        mut self,
+        embedder: Arc<Embedder>,
+        cache: Option<&VectorCache>,
+    ) -> Result<Self, EmbeddingError> {
+        let texts: Vec<&str> = self
+            .phrasings
+            .iter()
+            .map(|p| self.phrasing_text(*p))
+            .collect();
+        self.semantic = Some(SemanticIndex::build(
+            embedder,
+            Arc::clone(&self.analyzer),
+            &texts,
+            cache,
+        )?);
+        let all = self.impostor_quantiles(None, &[0.5])[0];
+        for (i, lang) in Lang::ALL.iter().enumerate() {
+            // A language with few phrasings of its own borrows the whole FAQ's level.
+            let own = self.phrasings.iter().filter(|p| self.entries[p.entry].lang == *lang).count();
+            self.scope_floor[i] = if own >= 8 {
+                self.impostor_quantiles(Some(*lang), &[0.5])[0]
+            } else {
+                all
+            };
+        }
+        Ok(self)
+    }
+
+    /// Quantiles of the impostor similarities (see
+    /// [`SemanticIndex::impostor_similarities`]) of the phrasings in `lang`, for `qs`.
+    pub fn impostor_quantiles(&self, lang: Option<Lang>, qs: &[f32]) -> Vec<f32> {
+        let Some(index) = &self.semantic else {
+            return vec![0.0; qs.len()];
+        };
+        let topic_of: Vec<usize> = self.phrasings.iter().map(|p| p.topic).collect();
+        let mut sims: Vec<f32> = index
+            .impostor_similarities(&topic_of)
+            .into_iter()
+            .zip(&self.phrasings)
+            .filter(|(_, p)| lang.is_none_or(|l| self.entries[p.entry].lang == l))
+            .map(|(s, _)| s)
+            .collect();
+        sims.sort_by(f32::total_cmp);
+        qs.iter()
+            .map(|q| {
+                if sims.is_empty() {
+                    return 0.0;
+                }
+                let at = ((sims.len() - 1) as f32 * q).round() as usize;
+                sims[at.min(sims.len() - 1)]
+            })
+            .collect()
+    }
+
+    /// The semantic index, when embeddings are loaded.
+    pub fn semantic(&self) -> Option<&SemanticIndex> {
+        self.semantic.as_ref()
+    }
+
+    fn phrasing_text(&self, phrasing: Phrasing) -> &str {
+        let entry = &self.entries[phrasing.entry];
+        entry
+            .phrasings()
+            .nth(phrasing.index_in_entry)
+            .unwrap_or(&entry.question)
+    }
+
+    /// Loads and indexes an FAQ file (`.csv`, `.yaml`, `.yml`), and the document passages
+    /// stored beside it (`NAME.passages.jsonl`) when there are any.
+    pub fn load(path: &Path) -> Result<Self, FaqError> {
+        let passages = read_passages(&passages_path_for(path))?;
+        Ok(Self::from_entries(read_faq_file(path)?)?.with_passages(passages))
+    }
+
+    /// Parses and indexes FAQ CSV text; `source` names it in errors.
+    pub fn from_csv_str(source: &str, text: &str) -> Result<Self, FaqError> {
+        Self::from_entries(parse_faq_csv(source, text)?)
+    }
+
+    /// Parses and indexes FAQ YAML text; `source` names it in errors.
+    pub fn from_yaml_str(source: &str, text: &str) -> Result<Self, FaqError> {
+        Self::from_entries(parse_faq_yaml(source, text)?)
+    }
+
+    /// The built-in demo shop FAQ ([`DEMO_FAQ_CSV`]).
+    pub fn demo() -> Result<Self, FaqError> {
+        Self::from_csv_str("demo_faq.csv (built in)", DEMO_FAQ_CSV)
+    }
+
+    /// All entries, in file order.
+    pub fn entries(&self) -> &[FaqEntry] {
+        &self.entries
+    }
+
+    /// Number of distinct FAQ ids.
+    pub fn topic_count(&self) -> usize {
+        self.topics.len()
+    }
+
+    /// The distinct FAQ ids, in order of first appearance.
+    pub fn topic_ids(&self) -> Vec<String> {
+        self.topics
+            .iter()
+            .filter_map(|entries| entries.first().map(|&e| self.entries[e].id.clone()))
+            .collect()
+    }
+
+    /// The document passages, in stored order.
+    pub fn passages(&self) -> &[Passage] {
+        &self.passages
+    }
+
+    /// The `k` passages best matching `query`, best first (none sharing no term).
+    pub fn search_passages(&self, query: &str, k: usize) -> Vec<PassageHit> {
+        let terms = self.analyzer.terms(query);
+        let perfect = self.passage_index.self_score(&terms);
+        if k == 0 || perfect <= 0.0 || self.passages.is_empty() {
+            return Vec::new();
+        }
+        let coverage = self.passage_index.topic_coverage(&terms);
+        let mut ranked: Vec<(usize, f32)> = self
+            .passage_index
+            .scores(&terms)
+            .into_iter()
+            .enumerate()
+            .filter(|(_, s)| *s > 0.0)
+            .map(|(i, s)| (i, 0.5 * ((s / perfect).clamp(0.0, 1.0) + coverage[i])))
+            .collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        ranked
+            .into_iter()
+            .take(k)
+            .map(|(i, score)| PassageHit {
+                passage: self.passages[i].clone(),
+                score: score.clamp(0.0, 1.0),
+            })
+            .collect()
+    }
+
+    /// Lexical and semantic evidence for every topic, in topic order, with the phrasing that
+    /// scored best for each (by meaning when embeddings are loaded, else by words).
+    fn evidence(&self, query: &str) -> Vec<(usize, f32, f32)> {
+        let terms = self.analyzer.terms(query);
+        let perfect = self.index.self_score(&terms);
+        let n = self.topics.len();
+        let mut lexical = vec![0.0f32; n];
+        let mut best_lexical_doc: Vec<Option<(usize, f32)>> = vec![None; n];
+        if perfect > 0.0 {
+            let scores = self.index.scores(&terms);
+            let coverage = self.index.topic_coverage(&terms);
+            for (doc, &score) in scores.iter().enumerate() {
+                if score <= 0.0 {
+                    continue;
+                }
+                let topic = self.phrasings[doc].topic;
+                if best_lexical_doc[topic].is_none_or(|(_, s)| score > s) {
+                    best_lexical_doc[topic] = Some((doc, score));
+                }
+            }
+            for topic in 0..n {
+                if let Some((_, score)) = best_lexical_doc[topic] {
+                    lexical[topic] =
+                        (0.5 * ((score / perfect).clamp(0.0, 1.0) + coverage[topic])).clamp(0.0, 1.0);
+                }
+            }
+        }
+        let mut semantic = vec![0.0f32; n];
+        let mut best_semantic_doc: Vec<Option<usize>> = vec![None; n];
+        if let Some(index) = &self.semantic
+            && query.trim().chars().any(char::is_alphanumeric)
+        {
+            match index.embed_query(query) {
+                Ok(vector) => {
+                    for (doc, sim) in index.similarities(&vector).into_iter().enumerate() {
+                        let topic = self.phrasings[doc].topic;
+                        if best_semantic_doc[topic].is_none() || sim > semantic[topic] {
+                            semantic[topic] = sim;
+                            best_semantic_doc[topic] = Some(doc);
+                        }
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "turn matched lexically only"),
+            }
+        }
+        (0..n)
+            .filter_map(|topic| {
+                let doc = best_semantic_doc[topic].or(best_lexical_doc[topic].map(|(d, _)| d))?;
+                Some((doc, lexical[topic], semantic[topic]))
+            })
+            .collect()
+    }
+
+    /// Every topic's raw evidence for `query` (for `hotline kb eval --evidence`).
+    pub fn topic_evidence(&self, query: &str) -> Vec<TopicEvidence> {
+        self.evidence(query)
+            .into_iter()
+            .map(|(doc, lexical, semantic)| TopicEvidence {
+                faq_id: self.entries[self.phrasings[doc].entry].id.clone(),
+                lexical,
+                semantic,
+            })
+            .collect()
+    }
+
+    /// The `k` best topics for `query`, best first, answers chosen for a caller speaking
+    /// `lang`. Without embeddings, topics sharing no term with the query are not returned.
+    pub fn search(&self, query: &str, lang: Lang, k: usize) -> Vec<Hit> {
+        if k == 0 {
+            return Vec::new();
+        }
+        let evidence = self.evidence(query);
+        let semantic = self.semantic.is_some();
+        let floor = self.scope_floor[lang_index(lang)];
+        let scored = fused_confidences(&evidence, semantic.then_some(floor));
+        let mut ranked: Vec<(usize, f32, f32, f32)> = evidence
+            .iter()
+            .zip(scored)
+            .filter(|((_, lexical, _), _)| semantic || *lexical > 0.0)
+            .map(|(&(doc, lexical, sem), score)| (doc, score, lexical, sem))
+            .collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        ranked
+            .into_iter()
+            .take(k)
+            .map(|(doc, score, lexical, sem)| {
+                let mut hit = self.hit(doc, score.clamp(0.0, 1.0), lang);
+                hit.lexical = lexical;
+                hit.semantic = sem;
+                hit
+            })
+            .collect()
+    }
+
+    fn hit(&self, doc: usize, score: f32, lang: Lang) -> Hit {
+        let phrasing = self.phrasings[doc];
+        let matched = &self.entries[phrasing.entry];
+        let answering = self.topics[phrasing.topic]
+            .iter()
+            .map(|&e| &self.entries[e])
+            .find(|e| e.lang == lang)
+            .unwrap_or(matched);
+        Hit {
+            faq_id: matched.id.clone(),
+            score,
+            matched_question: matched
+                .phrasings()
+                .nth(phrasing.index_in_entry)
+                .unwrap_or(&matched.question)
+                .to_string(),
+            matched_lang: matched.lang,
+            answer: answering.answer.clone(),
+            answer_lang: answering.lang,
+            lexical: score,
+            semantic: 0.0,
+        }
+    }
+}
+
+fn lang_index(lang: Lang) -> usize {
+    Lang::ALL.iter().position(|l| *l == lang).unwrap_or(0)
+}
+
+/// How much the lexical share counts beside the semantic similarity when ranking topics.
+const LEXICAL_RANK_WEIGHT: f32 = 0.05;
+/// A caller's question whose best semantic similarity stays this far below the FAQ's scope
+/// floor is taken as outside the FAQ.
+pub const SCOPE_MARGIN: f32 = -0.01;
+/// Confidence given at most to a question outside the FAQ's scope: under any confirm level.
+const OUT_OF_SCOPE_CAP: f32 = 0.2;
+
+/// One calibrated confidence (0..=1, the estimated probability that the topic is the one the
+/// caller asks about) per topic.
+///
+/// Without embeddings it is the lexical share itself. With them, a logistic function of
+/// evidence that means the same on any FAQ:
+/// - `g`: the topic's semantic similarity minus the FAQ's *scope floor* for the language, the
+///   median over the FAQ's phrasings of their similarity to the nearest phrasing of another
+///   topic (computed at load: how alike two different questions of this FAQ look);
+/// - `lex`: the calibrated lexical share;
+/// - `margin`: the topic's ranking score minus the best other topic's;
+/// - `z`: how far the topic's similarity stands out of this question's similarities to all
+///   topics (standard scores).
+///
+/// The weights were fitted by logistic regression on the dev cases of two FAQs (the demo shop
+/// and a property manager; `hotline kb eval --evidence`), never on the held-out clinic FAQ.
+/// A question below the scope floor by more than [`SCOPE_MARGIN`] is capped under the
+/// confirm level: it is probably about something the FAQ does not cover.
+fn fused_confidences(evidence: &[(usize, f32, f32)], scope_floor: Option<f32>) -> Vec<f32> {
+    let Some(floor) = scope_floor else {
+        return evidence.iter().map(|e| e.1).collect();
+    };
+    let n = evidence.len().max(1) as f32;
+    let rank: Vec<f32> = evidence
+        .iter()
+        .map(|e| e.2 + LEXICAL_RANK_WEIGHT * e.1)
+        .collect();
+    let mean = evidence.iter().map(|e| e.2).sum::<f32>() / n;
+    let var = evidence.iter().map(|e| (e.2 - mean).powi(2)).sum::<f32>() / n;
+    let sd = var.sqrt().max(0.01);
+    evidence
+        .iter()
+        .enumerate()
+        .map(|(i, &(_, lex, sem))| {
+            let best_other = rank
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .map(|(_, r)| *r)
+                .fold(f32::MIN, f32::max);
+            let margin = if best_other == f32::MIN { 0.0 } else { rank[i] - best_other };
+            let g = sem - floor;
+            let z = (sem - mean) / sd;
+            let logit = -7.24 + 2.51 * g + 5.96 * lex + 0.32 * margin + 2.76 * z;
+            let p = 1.0 / (1.0 + (-logit).exp());
+            if g < SCOPE_MARGIN { p.min(OUT_OF_SCOPE_CAP) } else { p }
+        })
+        .collect()
+}

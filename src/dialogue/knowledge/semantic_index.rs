@@ -1,0 +1,102 @@
+//! The FAQ by meaning: one sentence embedding per phrasing (question and alternatives, every
+//! language), so a caller who shares no word with the FAQ still finds the topic.
+//!
+//! Texts are folded first ([`TextAnalyzer::fold`]: Cantonese colloquial forms to written
+//! Chinese, Traditional to Simplified), because e5's vocabulary lacks many Cantonese
+//! characters (撳 噉 嘥 …). Phrasings and caller turns are both embedded as e5 queries (a
+//! question against a question). Vectors are computed once per FAQ content and model, and
+//! kept on disk ([`VectorCache`]).
+
+use std::sync::Arc;
+
+use crate::dialogue::language::match_text::TextAnalyzer;
+use crate::embedding::{EMBEDDING_MODEL, Embedder, EmbeddingError, TextKind, VectorCache, cosine};
+
+/// Embeddings of every phrasing, in the knowledge base's phrasing order.
+#[derive(Debug)]
+pub struct SemanticIndex {
+    embedder: Arc<Embedder>,
+    analyzer: Arc<TextAnalyzer>,
+    vectors: Vec<Vec<f32>>,
+}
+
+impl SemanticIndex {
+    /// Embeds `phrasings` (or reads them from `cache`).
+    pub fn build(
+        embedder: Arc<Embedder>,
+        analyzer: Arc<TextAnalyzer>,
+        phrasings: &[&str],
+        cache: Option<&VectorCache>,
+    ) -> Result<Self, EmbeddingError> {
+        let texts: Vec<String> = phrasings.iter().map(|p| analyzer.fold(p)).collect();
+        let dim = embedder.dim();
+        let path = cache.map(|c| c.path_for(EMBEDDING_MODEL, TextKind::Query, &texts));
+        let stored = path
+            .as_ref()
+            .and_then(|p| VectorCache::read(p, texts.len(), dim));
+        let vectors = match stored {
+            Some(vectors) => vectors,
+            None => {
+                let started = std::time::Instant::now();
+                let vectors = embedder.embed_all_blocking(&texts, TextKind::Query)?;
+                tracing::info!(
+                    phrasings = texts.len(),
+                    ms = started.elapsed().as_millis() as u64,
+                    "FAQ phrasings embedded"
+                );
+                if let Some(path) = &path
+                    && let Err(e) = VectorCache::write(path, &vectors, dim)
+                {
+                    tracing::warn!(path = %path.display(), error = %e, "cannot keep FAQ embeddings on disk; they will be computed again at the next start");
+                }
+                vectors
+            }
+        };
+        Ok(Self {
+            embedder,
+            analyzer,
+            vectors,
+        })
+    }
+
+    /// The caller's words as a vector (from the embedder's recent queries when a layer before
+    /// this one already embedded them).
+    pub fn embed_query(&self, text: &str) -> Result<Arc<[f32]>, EmbeddingError> {
+        self.embedder.query_blocking(&self.analyzer.fold(text))
+    }
+
+    /// The folded text a query is embedded from (the key of the embedder's recent queries).
+    pub fn query_text(&self, text: &str) -> String {
+        self.analyzer.fold(text)
+    }
+
+    pub fn embedder(&self) -> &Arc<Embedder> {
+        &self.embedder
+    }
+
+    /// Cosine similarity of `query` to each phrasing.
+    pub fn similarities(&self, query: &[f32]) -> Vec<f32> {
+        self.vectors.iter().map(|v| cosine(query, v)).collect()
+    }
+
+    /// For every phrasing, its highest similarity to a phrasing of another topic: how alike
+    /// two *different* questions of this FAQ look to the model (`topic_of[i]` is phrasing
+    /// i's topic). A caller's question that is no nearer than that to any phrasing is
+    /// probably about something the FAQ does not cover.
+    pub fn impostor_similarities(&self, topic_of: &[usize]) -> Vec<f32> {
+        (0..self.vectors.len())
+            .map(|i| {
+                (0..self.vectors.len())
+                    .filter(|&j| topic_of[j] != topic_of[i])
+                    .map(|j| cosine(&self.vectors[i], &self.vectors[j]))
+                    .fold(f32::MIN, f32::max)
+            })
+            .collect()
+    }
+
+    /// Embeds extra texts (intent examples) the same way as phrasings.
+    pub fn embed_examples(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbeddingError> {
+        let folded: Vec<String> = texts.iter().map(|t| self.analyzer.fold(t)).collect();
+        self.embedder.embed_all_blocking(&folded, TextKind::Query)
+    }
+}
