@@ -124,7 +124,9 @@ pub fn load_embedder(config: &Config, store: &ModelStore) -> Option<Arc<Embedder
         PathBuf::from(setting)
     } else {
         match resolve_model(store, setting) {
-            Ok(path) => path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf),
+            Ok(path) => path
+                .parent()
+                .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
             Err(e) => {
                 tracing::warn!(error = %e, "FAQ matched by words only: the embedding model is unknown; set [dialogue] embedding_model to a manifest id or folder, or \"none\"");
                 return None;

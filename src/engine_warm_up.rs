@@ -81,7 +81,9 @@ pub fn warm_up(engine: &Engine) -> WarmUpReport {
                     .await
                 });
                 if events.is_err() {
-                    report.problems.push(format!("dialogue {lang}: no answer in 10 s"));
+                    report
+                        .problems
+                        .push(format!("dialogue {lang}: no answer in 10 s"));
                 }
             }
         }

@@ -209,11 +209,25 @@ struct PassageHitOutput {
 }
 
 fn search(config: &Config, args: SearchArgs) -> anyhow::Result<()> {
-    let kb = knowledge(config, args.kb.as_deref())?;
+    let mut kb = knowledge(config, args.kb.as_deref())?;
+    let store = crate::engine::model_store(config)?;
+    if let Some(embedder) = crate::engine::load_embedder(config, &store) {
+        let cache = config
+            .dialogue
+            .embedding_cache
+            .as_ref()
+            .map(crate::embedding::VectorCache::new);
+        kb = kb.with_semantic(embedder, cache.as_ref())?;
+    }
     let lang = args.lang.unwrap_or_else(|| {
         detect_turn_language(&args.query, config.dialogue.default_language, None)
     });
-    let threshold = config.dialogue.faq_threshold;
+    let threshold = if kb.semantic().is_some() {
+        crate::dialogue::SEMANTIC_ANSWER_THRESHOLDS
+            [Lang::ALL.iter().position(|l| *l == lang).unwrap_or(0)]
+    } else {
+        config.dialogue.faq_threshold
+    };
     let output = SearchOutput {
         query: &args.query,
         lang,
@@ -248,7 +262,7 @@ fn search(config: &Config, args: SearchArgs) -> anyhow::Result<()> {
     }
     println!("[{lang}] {}  (answer threshold {threshold:.2})", args.query);
     if output.faq.is_empty() {
-        println!("no FAQ topic shares a word with the question");
+        println!("no FAQ topic matches the question");
     }
     for hit in &output.faq {
         println!(
@@ -315,7 +329,11 @@ fn eval(mut config: Config, args: EvalArgs) -> anyhow::Result<()> {
 /// Top-1 (answer or a confirm question offering the right topic first), direct answers,
 /// confidently wrong answers, transfers and declined off-topic questions.
 fn print_figures(report: &EvalReport, split: &str) {
-    let tag = if split.is_empty() { String::new() } else { format!("[{split}] ") };
+    let tag = if split.is_empty() {
+        String::new()
+    } else {
+        format!("[{split}] ")
+    };
     for (lang, accuracy) in &report.top1 {
         let direct = report.answered_directly.get(lang);
         let wrong = report.wrong_answer.get(lang);
@@ -361,7 +379,8 @@ fn write_evidence(
     cases: &[crate::dialogue::EvalCase],
     path: &Path,
 ) -> anyhow::Result<()> {
-    let knowledge = knowledge(config, None)?.with_semantic(std::sync::Arc::clone(embedder), None)?;
+    let knowledge =
+        knowledge(config, None)?.with_semantic(std::sync::Arc::clone(embedder), None)?;
     let human = HumanIntent::new(std::sync::Arc::clone(embedder), TextAnalyzer::shared()?)?;
     let mut out = String::new();
     let qs = [0.25f32, 0.5, 0.75, 0.9];

@@ -15,13 +15,13 @@ use super::engine_load_error::EngineLoadError;
 use super::faq_error::FaqError;
 use super::knowledge::engine::KnowledgeBaseEngine;
 use super::knowledge::knowledge_base::KnowledgeBase;
+use super::language::match_text::TextAnalyzer;
 use super::llm::engine::LlmEngine;
 use super::llm::secret_value::process_env;
 use super::policy::engine::{PolicyConfig, PolicyEngine};
+use super::policy::human_intent::HumanIntent;
 use super::safety::blacklist::Blacklist;
 use super::safety::filter::SafetyFilter;
-use super::language::match_text::TextAnalyzer;
-use super::policy::human_intent::HumanIntent;
 use crate::embedding::{Embedder, VectorCache};
 
 /// The engine for `config`, ready to share between calls, matching the FAQ by words only.
@@ -61,9 +61,9 @@ pub fn load_engine_with(
         Ok(kb)
     };
     let engine: Arc<dyn DialogueEngine> = match config.engine {
-        EngineChoice::Kb => Arc::new(
-            KnowledgeBaseEngine::new(knowledge()?).with_threshold(config.faq_threshold),
-        ),
+        EngineChoice::Kb => {
+            Arc::new(KnowledgeBaseEngine::new(knowledge()?).with_threshold(config.faq_threshold))
+        }
         EngineChoice::Llm => Arc::new(LlmEngine::new(
             knowledge()?,
             config.faq_threshold,

@@ -30,6 +30,8 @@ pub enum EngineLoadError {
     )]
     HttpClient(String),
 
-    #[error("embedding the FAQ failed: {0}; set [dialogue] embedding_model = \"none\" to match by words only")]
+    #[error(
+        "embedding the FAQ failed: {0}; set [dialogue] embedding_model = \"none\" to match by words only"
+    )]
     Embedding(String),
 }

@@ -41,7 +41,10 @@ pub use engine_from_config::{load_engine, load_engine_with, with_policy};
 pub use engine_load_error::EngineLoadError;
 pub use faq_error::{FaqError, FaqLocation};
 pub use knowledge::document_chunks::{PASSAGE_CHARS, chunk_document};
-pub use knowledge::engine::{DEFAULT_FAQ_THRESHOLD, KnowledgeBaseEngine, not_sure_sentence};
+pub use knowledge::engine::{
+    CONFIRM_THRESHOLD, DEFAULT_FAQ_THRESHOLD, FaqDecision, KnowledgeBaseEngine,
+    SEMANTIC_ANSWER_THRESHOLDS, confirm_sentence, not_sure_sentence, yes_or_no,
+};
 pub use knowledge::eval::{
     Accuracy, CaseOutcome, EvalCase, EvalCasesError, EvalReport, Expectation, TransferFigures,
     evaluate, parse_eval_cases,

@@ -173,9 +173,8 @@ impl E5Library {
     /// The L2-normalised embedding of `text`.
     pub fn embed(&self, text: &str, kind: TextKind) -> Result<Vec<f32>, EmbeddingError> {
         // Interior NULs would cut the text; they carry no meaning.
-        let c_text = CString::new(text.replace('\0', " ")).map_err(|_| EmbeddingError::Embed {
-            code: -1,
-        })?;
+        let c_text = CString::new(text.replace('\0', " "))
+            .map_err(|_| EmbeddingError::Embed { code: -1 })?;
         let mut out = vec![0.0f32; self.dim];
         let is_query = c_int::from(kind == TextKind::Query);
         // SAFETY: model is live, text is NUL-terminated, out holds dim floats (e5.h contract).

@@ -104,7 +104,11 @@ impl Embedder {
             return Ok(found);
         }
         let (reply, receiver) = tokio::sync::oneshot::channel();
-        self.submit(vec![text.to_string()], TextKind::Query, ReplyTo::Async(reply))?;
+        self.submit(
+            vec![text.to_string()],
+            TextKind::Query,
+            ReplyTo::Async(reply),
+        )?;
         let vector = first(receiver.await.map_err(|_| EmbeddingError::WorkerGone)??)?;
         Ok(self.remember(text, vector))
     }
@@ -115,7 +119,11 @@ impl Embedder {
             return Ok(found);
         }
         let (reply, receiver) = std::sync::mpsc::channel();
-        self.submit(vec![text.to_string()], TextKind::Query, ReplyTo::Blocking(reply))?;
+        self.submit(
+            vec![text.to_string()],
+            TextKind::Query,
+            ReplyTo::Blocking(reply),
+        )?;
         let vector = first(receiver.recv().map_err(|_| EmbeddingError::WorkerGone)??)?;
         Ok(self.remember(text, vector))
     }
@@ -146,7 +154,12 @@ impl Embedder {
         receiver.recv().map_err(|_| EmbeddingError::WorkerGone)?
     }
 
-    fn submit(&self, texts: Vec<String>, kind: TextKind, reply: ReplyTo) -> Result<(), EmbeddingError> {
+    fn submit(
+        &self,
+        texts: Vec<String>,
+        kind: TextKind,
+        reply: ReplyTo,
+    ) -> Result<(), EmbeddingError> {
         match self.jobs.try_send(Job { texts, kind, reply }) {
             Ok(()) => Ok(()),
             Err(TrySendError::Full(_)) => Err(EmbeddingError::Busy),

@@ -65,7 +65,9 @@ pub async fn readyz(State(health): State<Arc<Health>>) -> (StatusCode, Json<serd
     if !health.is_ready() {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
-            Json(serde_json::json!({ "status": "warming_up", "uptime_s": health.started.elapsed().as_secs() })),
+            Json(
+                serde_json::json!({ "status": "warming_up", "uptime_s": health.started.elapsed().as_secs() }),
+            ),
         );
     }
     let report = health.warm_up.lock().ok().and_then(|r| r.clone());

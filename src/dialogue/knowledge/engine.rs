@@ -207,7 +207,11 @@ impl KnowledgeBaseEngine {
             .entries()
             .iter()
             .filter(|e| !e.question.is_empty() && last_bot.contains(confirm_form(&e.question)))
-            .filter_map(|e| last_bot.find(confirm_form(&e.question)).map(|at| (at, e.id.clone())))
+            .filter_map(|e| {
+                last_bot
+                    .find(confirm_form(&e.question))
+                    .map(|at| (at, e.id.clone()))
+            })
             .collect();
         if offered.is_empty() || !is_confirm_question(&last_bot) {
             return None;
@@ -298,13 +302,50 @@ pub fn yes_or_no(text: &str) -> Option<bool> {
         .collect();
     let t = t.trim();
     const NO: &[&str] = &[
-        "不是", "不对", "不用", "都不是", "没有", "唔係", "唔系", "唔啱", "唔使", "no", "nope",
-        "not really", "neither", "not that", "wrong",
+        "不是",
+        "不对",
+        "不用",
+        "都不是",
+        "没有",
+        "唔係",
+        "唔系",
+        "唔啱",
+        "唔使",
+        "no",
+        "nope",
+        "not really",
+        "neither",
+        "not that",
+        "wrong",
     ];
     const YES: &[&str] = &[
-        "是", "是的", "对", "对的", "对啊", "嗯", "好", "好的", "没错", "係", "系", "啱", "冇錯", "係呀",
-        "yes", "yeah", "yep", "yup", "correct", "right", "sure", "exactly", "that's right",
-        "ok", "okay", "uh huh", "mm",
+        "是",
+        "是的",
+        "对",
+        "对的",
+        "对啊",
+        "嗯",
+        "好",
+        "好的",
+        "没错",
+        "係",
+        "系",
+        "啱",
+        "冇錯",
+        "係呀",
+        "yes",
+        "yeah",
+        "yep",
+        "yup",
+        "correct",
+        "right",
+        "sure",
+        "exactly",
+        "that's right",
+        "ok",
+        "okay",
+        "uh huh",
+        "mm",
     ];
     let words: Vec<&str> = t.split_whitespace().collect();
     let short = t.chars().filter(|c| !c.is_whitespace()).count() <= 8 || words.len() <= 4;
@@ -478,5 +519,68 @@ mod tests {
             ),
             "{events:?}"
         );
+    }
+}
+
+#[cfg(test)]
+mod confirm_tests {
+    use super::*;
+
+    #[test]
+    fn yes_and_no_in_three_languages() {
+        for yes in [
+            "是",
+            "是的",
+            "对",
+            "嗯",
+            "係",
+            "係呀",
+            "啱",
+            "冇錯",
+            "yes",
+            "Yeah, that's it",
+            "correct",
+        ] {
+            assert_eq!(yes_or_no(yes), Some(true), "{yes}");
+        }
+        for no in [
+            "不是",
+            "不对",
+            "唔係",
+            "唔啱",
+            "no",
+            "Nope",
+            "not really",
+            "neither",
+        ] {
+            assert_eq!(yes_or_no(no), Some(false), "{no}");
+        }
+        for other in [
+            "我想问运费",
+            "what time do you open on sunday",
+            "運費幾多錢",
+        ] {
+            assert_eq!(yes_or_no(other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn confirm_questions_are_short_and_in_the_callers_language() {
+        let one = vec!["怎么取消订单？".to_string()];
+        assert_eq!(
+            confirm_sentence(Lang::Zh, &one),
+            "您是想问“怎么取消订单”吗？"
+        );
+        let two = vec!["點樣取消訂單？".to_string(), "點樣退貨？".to_string()];
+        assert_eq!(
+            confirm_sentence(Lang::Yue, &two),
+            "你係咪想問「點樣取消訂單」，定係「點樣退貨」？"
+        );
+        let en = vec!["How do I cancel my order?".to_string()];
+        assert_eq!(
+            confirm_sentence(Lang::En, &en),
+            "Do you mean: How do I cancel my order?"
+        );
+        assert!(is_confirm_question(&confirm_sentence(Lang::En, &en)));
     }
 }

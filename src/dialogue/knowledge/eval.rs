@@ -361,7 +361,10 @@ fn summarise(cases: Vec<CaseOutcome>) -> EvalReport {
             .iter()
             .filter(|c| c.expect != "transfer" && c.expect != "none")
             .collect();
-        let direct = faq.iter().filter(|c| c.is_correct() && !c.confirmed).count();
+        let direct = faq
+            .iter()
+            .filter(|c| c.is_correct() && !c.confirmed)
+            .count();
         answered_directly.insert(lang.code().to_string(), Accuracy::of(direct, faq.len()));
     }
     let mut top1 = BTreeMap::new();

@@ -32,9 +32,9 @@ use super::bm25_index::Bm25Index;
 use super::faq_entry::FaqEntry;
 use super::faq_file::{parse_faq_csv, parse_faq_yaml, read_faq_file};
 use super::passage_store::{Passage, passages_path_for, read_passages};
+use super::semantic_index::SemanticIndex;
 use crate::dialogue::faq_error::FaqError;
 use crate::dialogue::language::match_text::TextAnalyzer;
-use super::semantic_index::SemanticIndex;
 use crate::embedding::{Embedder, EmbeddingError, VectorCache};
 use crate::lang::Lang;
 
@@ -172,7 +172,11 @@ impl KnowledgeBase {
         let all = self.impostor_quantiles(None, &[0.5])[0];
         for (i, lang) in Lang::ALL.iter().enumerate() {
             // A language with few phrasings of its own borrows the whole FAQ's level.
-            let own = self.phrasings.iter().filter(|p| self.entries[p.entry].lang == *lang).count();
+            let own = self
+                .phrasings
+                .iter()
+                .filter(|p| self.entries[p.entry].lang == *lang)
+                .count();
             self.scope_floor[i] = if own >= 8 {
                 self.impostor_quantiles(Some(*lang), &[0.5])[0]
             } else {
@@ -315,8 +319,8 @@ impl KnowledgeBase {
             }
             for topic in 0..n {
                 if let Some((_, score)) = best_lexical_doc[topic] {
-                    lexical[topic] =
-                        (0.5 * ((score / perfect).clamp(0.0, 1.0) + coverage[topic])).clamp(0.0, 1.0);
+                    lexical[topic] = (0.5 * ((score / perfect).clamp(0.0, 1.0) + coverage[topic]))
+                        .clamp(0.0, 1.0);
                 }
             }
         }
@@ -463,12 +467,20 @@ fn fused_confidences(evidence: &[(usize, f32, f32)], scope_floor: Option<f32>) -
                 .filter(|(j, _)| *j != i)
                 .map(|(_, r)| *r)
                 .fold(f32::MIN, f32::max);
-            let margin = if best_other == f32::MIN { 0.0 } else { rank[i] - best_other };
+            let margin = if best_other == f32::MIN {
+                0.0
+            } else {
+                rank[i] - best_other
+            };
             let g = sem - floor;
             let z = (sem - mean) / sd;
             let logit = -7.24 + 2.51 * g + 5.96 * lex + 0.32 * margin + 2.76 * z;
             let p = 1.0 / (1.0 + (-logit).exp());
-            if g < SCOPE_MARGIN { p.min(OUT_OF_SCOPE_CAP) } else { p }
+            if g < SCOPE_MARGIN {
+                p.min(OUT_OF_SCOPE_CAP)
+            } else {
+                p
+            }
         })
         .collect()
 }

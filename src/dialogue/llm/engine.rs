@@ -136,8 +136,10 @@ impl Shared {
             self.config.passages.max(1),
         );
         let threshold = if self.knowledge.semantic().is_some() {
-            crate::dialogue::knowledge::engine::SEMANTIC_ANSWER_THRESHOLDS
-                [Lang::ALL.iter().position(|l| *l == request.lang).unwrap_or(0)]
+            crate::dialogue::knowledge::engine::SEMANTIC_ANSWER_THRESHOLDS[Lang::ALL
+                .iter()
+                .position(|l| *l == request.lang)
+                .unwrap_or(0)]
         } else {
             self.faq_threshold
         };

@@ -108,6 +108,8 @@ mod tests {
             matched_lang: Lang::Zh,
             answer: answer.to_string(),
             answer_lang: Lang::Zh,
+            lexical: 0.2,
+            semantic: 0.0,
         }
     }
 

@@ -540,8 +540,8 @@ fn is_rubbish_word(word: &str) -> bool {
 /// The turn is about rubbish as a thing: collected, thrown away, recycled.
 fn talks_of_rubbish_collection(folded: &str) -> bool {
     [
-        "收", "倒", "扔", "丢", "掉", "回收", "分类", "桶", "房", "站", "清", "pick", "collect", "bin",
-        "recycl", "dispos", "chute", "day", "time", "throw",
+        "收", "倒", "扔", "丢", "掉", "回收", "分类", "桶", "房", "站", "清", "pick", "collect",
+        "bin", "recycl", "dispos", "chute", "day", "time", "throw",
     ]
     .iter()
     .any(|w| folded.contains(w))

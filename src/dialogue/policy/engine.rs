@@ -23,6 +23,7 @@ use std::sync::Arc;
 
 use super::emotion::{Emotion, EmotionDetector};
 use super::handover::{HandoverFacts, handover_sentence, transfer_summary};
+use super::human_intent::HumanIntent;
 use super::human_request::HumanRequestDetector;
 use super::unresolved::{UnresolvedLedger, conversation_key, is_not_sure_reply, repeats};
 use crate::dialogue::action::{DialogueAction, TransferReason};
@@ -34,7 +35,6 @@ use crate::dialogue::language::match_text::TextAnalyzer;
 use crate::dialogue::reply_event::ReplyEvent;
 use crate::dialogue::reply_stream::{DEFAULT_REPLY_BUFFER, ReplyStream};
 use crate::dialogue::request::{DialogueRequest, Speaker};
-use super::human_intent::HumanIntent;
 use crate::lang::Lang;
 
 /// What the policy layer does; `[dialogue]` keys of the same names.

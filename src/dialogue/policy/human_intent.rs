@@ -39,12 +39,19 @@ pub struct HumanIntent {
 
 impl HumanIntent {
     /// Embeds the built-in examples (about 45 short texts, ≈ 1 s once at start).
-    pub fn new(embedder: Arc<Embedder>, analyzer: Arc<TextAnalyzer>) -> Result<Self, EmbeddingError> {
+    pub fn new(
+        embedder: Arc<Embedder>,
+        analyzer: Arc<TextAnalyzer>,
+    ) -> Result<Self, EmbeddingError> {
         let mut ask_texts = Vec::new();
         let mut not_texts = Vec::new();
-        for line in EXAMPLES.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
+        for line in EXAMPLES
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        {
             let mut fields = line.split('\t');
-            let (Some(kind), Some(_lang), Some(text)) = (fields.next(), fields.next(), fields.next())
+            let (Some(kind), Some(_lang), Some(text)) =
+                (fields.next(), fields.next(), fields.next())
             else {
                 continue;
             };

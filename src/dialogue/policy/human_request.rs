@@ -128,11 +128,24 @@ impl HumanRequestDetector {
                     .any(|w| after.contains(w))
             })
         });
-        let lower = text.to_lowercase().replace(['’', '‘'], "'").replace("n't", " not");
+        let lower = text
+            .to_lowercase()
+            .replace(['’', '‘'], "'")
+            .replace("n't", " not");
         let english = self.english_blocker.is_match(&lower)
             && [
-                "agent", "human", "person", "someone", "somebody", "operator", "staff", "robot",
-                "machine", "bot", "representative", "real",
+                "agent",
+                "human",
+                "person",
+                "someone",
+                "somebody",
+                "operator",
+                "staff",
+                "robot",
+                "machine",
+                "bot",
+                "representative",
+                "real",
             ]
             .iter()
             .any(|w| lower.contains(w));
