@@ -35,6 +35,9 @@ pub struct CallReport {
     pub answer: String,
     pub faq_id: Option<String>,
     pub faq_score: Option<f32>,
+    /// The topics the bot asked about ("do you mean …?") when it was not sure enough to
+    /// answer; empty when it answered or did not know.
+    pub confirm: Vec<String>,
     pub transfer: bool,
     /// Where the caller's speech was found in the input (ms).
     pub speech_start_ms: u64,
@@ -94,6 +97,7 @@ pub async fn run(
     let request = DialogueRequest::new(transcript.text.clone(), transcript.language);
     let mut replies = engine.dialogue.respond(request);
     let (mut sentences, mut faq_id, mut faq_score, mut transfer) = (Vec::new(), None, None, false);
+    let mut confirm = Vec::new();
     while let Some(event) = replies.next().await {
         match event {
             ReplyEvent::Sentence { text, lang } => sentences.push((text, lang)),
@@ -102,7 +106,11 @@ pub async fn run(
                 faq_score = Some(score);
             }
             ReplyEvent::Action(crate::dialogue::DialogueAction::Transfer { .. }) => transfer = true,
-            ReplyEvent::NoMatch { .. } | ReplyEvent::Confirm { .. } | ReplyEvent::Action(_) => {}
+            ReplyEvent::Confirm { faq_ids, score } => {
+                confirm = faq_ids;
+                faq_score = Some(score);
+            }
+            ReplyEvent::NoMatch { .. } | ReplyEvent::Action(_) => {}
         }
     }
     timings.dialogue = mark.elapsed().as_millis() as u64;
@@ -142,6 +150,7 @@ pub async fn run(
         answer,
         faq_id,
         faq_score,
+        confirm,
         transfer,
         speech_start_ms: (region.start / 16) as u64,
         speech_end_ms: (region.end / 16) as u64,

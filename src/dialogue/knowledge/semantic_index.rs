@@ -18,6 +18,9 @@ pub struct SemanticIndex {
     embedder: Arc<Embedder>,
     analyzer: Arc<TextAnalyzer>,
     vectors: Vec<Vec<f32>>,
+    /// One e5 *passage* per FAQ entry (its question and answer), for questions whose words
+    /// are in the answer rather than in any phrasing ("晚交要多收几多" → the late-fee answer).
+    passages: Vec<Vec<f32>>,
 }
 
 impl SemanticIndex {
@@ -26,39 +29,62 @@ impl SemanticIndex {
         embedder: Arc<Embedder>,
         analyzer: Arc<TextAnalyzer>,
         phrasings: &[&str],
+        passages: &[String],
         cache: Option<&VectorCache>,
     ) -> Result<Self, EmbeddingError> {
         let texts: Vec<String> = phrasings.iter().map(|p| analyzer.fold(p)).collect();
-        let dim = embedder.dim();
-        let path = cache.map(|c| c.path_for(EMBEDDING_MODEL, TextKind::Query, &texts));
-        let stored = path
-            .as_ref()
-            .and_then(|p| VectorCache::read(p, texts.len(), dim));
-        let vectors = match stored {
-            Some(vectors) => vectors,
-            None => {
-                let started = std::time::Instant::now();
-                let vectors = embedder.embed_all_blocking(&texts, TextKind::Query)?;
-                tracing::info!(
-                    phrasings = texts.len(),
-                    ms = started.elapsed().as_millis() as u64,
-                    "FAQ phrasings embedded"
-                );
-                if let Some(path) = &path
-                    && let Err(e) = VectorCache::write(path, &vectors, dim)
-                {
-                    tracing::warn!(path = %path.display(), error = %e, "cannot keep FAQ embeddings on disk; they will be computed again at the next start");
-                }
-                vectors
-            }
-        };
+        let vectors = embed_cached(&embedder, &texts, TextKind::Query, cache)?;
+        let passage_texts: Vec<String> = passages.iter().map(|p| analyzer.fold(p)).collect();
+        let passages = embed_cached(&embedder, &passage_texts, TextKind::Passage, cache)?;
         Ok(Self {
             embedder,
             analyzer,
             vectors,
+            passages,
         })
     }
 
+    /// Cosine similarity of `query` to each entry's passage (question and answer).
+    pub fn passage_similarities(&self, query: &[f32]) -> Vec<f32> {
+        self.passages.iter().map(|v| cosine(query, v)).collect()
+    }
+}
+
+/// Embeds `texts` as `kind`, reading them from / keeping them in `cache`.
+fn embed_cached(
+    embedder: &Embedder,
+    texts: &[String],
+    kind: TextKind,
+    cache: Option<&VectorCache>,
+) -> Result<Vec<Vec<f32>>, EmbeddingError> {
+    let dim = embedder.dim();
+    let path = cache.map(|c| c.path_for(EMBEDDING_MODEL, kind, texts));
+    let stored = path
+        .as_ref()
+        .and_then(|p| VectorCache::read(p, texts.len(), dim));
+    let vectors = match stored {
+        Some(vectors) => vectors,
+        None => {
+            let started = std::time::Instant::now();
+            let vectors = embedder.embed_all_blocking(texts, kind)?;
+            tracing::info!(
+                texts = texts.len(),
+                ?kind,
+                ms = started.elapsed().as_millis() as u64,
+                "FAQ texts embedded"
+            );
+            if let Some(path) = &path
+                && let Err(e) = VectorCache::write(path, &vectors, dim)
+            {
+                tracing::warn!(path = %path.display(), error = %e, "cannot keep FAQ embeddings on disk; they will be computed again at the next start");
+            }
+            vectors
+        }
+    };
+    Ok(vectors)
+}
+
+impl SemanticIndex {
     /// The caller's words as a vector (from the embedder's recent queries when a layer before
     /// this one already embedded them).
     pub fn embed_query(&self, text: &str) -> Result<Arc<[f32]>, EmbeddingError> {
