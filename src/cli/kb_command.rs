@@ -381,7 +381,11 @@ fn write_evidence(
 ) -> anyhow::Result<()> {
     let knowledge =
         knowledge(config, None)?.with_semantic(std::sync::Arc::clone(embedder), None)?;
-    let human = HumanIntent::new(std::sync::Arc::clone(embedder), TextAnalyzer::shared()?)?;
+    let human = HumanIntent::new(
+        std::sync::Arc::clone(embedder),
+        TextAnalyzer::shared()?,
+        None,
+    )?;
     let mut out = String::new();
     let qs = [0.25f32, 0.5, 0.75, 0.9];
     let floors: std::collections::BTreeMap<String, Vec<f32>> = Lang::ALL

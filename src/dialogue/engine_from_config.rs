@@ -82,7 +82,8 @@ pub fn load_engine_with(
     let human_intent = match &embedder {
         Some(embedder) => {
             let analyzer = TextAnalyzer::shared()?;
-            let intent = HumanIntent::new(Arc::clone(embedder), analyzer)
+            let cache = config.embedding_cache.as_ref().map(VectorCache::new);
+            let intent = HumanIntent::new(Arc::clone(embedder), analyzer, cache.as_ref())
                 .map_err(|e| EngineLoadError::Embedding(e.to_string()))?;
             Some(Arc::new(match loaded_faq {
                 Some(faq) => intent.with_faq(faq),

@@ -15,4 +15,4 @@ mod vector_cache;
 
 pub use e5_library::{E5Library, EmbeddingError, TextKind, cpu_supports_engine};
 pub use embedder::{EMBEDDING_MODEL, Embedder, cosine};
-pub use vector_cache::VectorCache;
+pub use vector_cache::{VectorCache, embed_cached};

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use super::e5_library::TextKind;
+use super::e5_library::{EmbeddingError, TextKind};
+use super::embedder::{EMBEDDING_MODEL, Embedder};
 
 const MAGIC: &[u8; 4] = b"HLV1";
 
@@ -75,6 +76,40 @@ impl VectorCache {
         file.sync_all()?;
         std::fs::rename(partial, path)
     }
+}
+
+/// Embeds `texts` as `kind`, reading them from / keeping them in `cache`.
+pub fn embed_cached(
+    embedder: &Embedder,
+    texts: &[String],
+    kind: TextKind,
+    cache: Option<&VectorCache>,
+) -> Result<Vec<Vec<f32>>, EmbeddingError> {
+    let dim = embedder.dim();
+    let path = cache.map(|c| c.path_for(EMBEDDING_MODEL, kind, texts));
+    let stored = path
+        .as_ref()
+        .and_then(|p| VectorCache::read(p, texts.len(), dim));
+    let vectors = match stored {
+        Some(vectors) => vectors,
+        None => {
+            let started = std::time::Instant::now();
+            let vectors = embedder.embed_all_blocking(texts, kind)?;
+            tracing::info!(
+                texts = texts.len(),
+                ?kind,
+                ms = started.elapsed().as_millis() as u64,
+                "FAQ texts embedded"
+            );
+            if let Some(path) = &path
+                && let Err(e) = VectorCache::write(path, &vectors, dim)
+            {
+                tracing::warn!(path = %path.display(), error = %e, "cannot keep FAQ embeddings on disk; they will be computed again at the next start");
+            }
+            vectors
+        }
+    };
+    Ok(vectors)
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use crate::dialogue::language::match_text::TextAnalyzer;
-use crate::embedding::{EMBEDDING_MODEL, Embedder, EmbeddingError, TextKind, VectorCache, cosine};
+use crate::embedding::{Embedder, EmbeddingError, TextKind, VectorCache, cosine, embed_cached};
 
 /// Embeddings of every phrasing, in the knowledge base's phrasing order.
 #[derive(Debug)]
@@ -48,40 +48,6 @@ impl SemanticIndex {
     pub fn passage_similarities(&self, query: &[f32]) -> Vec<f32> {
         self.passages.iter().map(|v| cosine(query, v)).collect()
     }
-}
-
-/// Embeds `texts` as `kind`, reading them from / keeping them in `cache`.
-fn embed_cached(
-    embedder: &Embedder,
-    texts: &[String],
-    kind: TextKind,
-    cache: Option<&VectorCache>,
-) -> Result<Vec<Vec<f32>>, EmbeddingError> {
-    let dim = embedder.dim();
-    let path = cache.map(|c| c.path_for(EMBEDDING_MODEL, kind, texts));
-    let stored = path
-        .as_ref()
-        .and_then(|p| VectorCache::read(p, texts.len(), dim));
-    let vectors = match stored {
-        Some(vectors) => vectors,
-        None => {
-            let started = std::time::Instant::now();
-            let vectors = embedder.embed_all_blocking(texts, kind)?;
-            tracing::info!(
-                texts = texts.len(),
-                ?kind,
-                ms = started.elapsed().as_millis() as u64,
-                "FAQ texts embedded"
-            );
-            if let Some(path) = &path
-                && let Err(e) = VectorCache::write(path, &vectors, dim)
-            {
-                tracing::warn!(path = %path.display(), error = %e, "cannot keep FAQ embeddings on disk; they will be computed again at the next start");
-            }
-            vectors
-        }
-    };
-    Ok(vectors)
 }
 
 impl SemanticIndex {

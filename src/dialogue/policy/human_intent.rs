@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use crate::dialogue::knowledge::knowledge_base::KnowledgeBase;
 use crate::dialogue::language::match_text::TextAnalyzer;
-use crate::embedding::{Embedder, EmbeddingError, TextKind, cosine};
+use crate::embedding::{Embedder, EmbeddingError, TextKind, VectorCache, cosine, embed_cached};
 
 /// The examples: `kind<TAB>lang<TAB>text` lines, kind `ask` or `not`.
 const EXAMPLES: &str = include_str!("human_request_examples.tsv");
@@ -42,6 +42,7 @@ impl HumanIntent {
     pub fn new(
         embedder: Arc<Embedder>,
         analyzer: Arc<TextAnalyzer>,
+        cache: Option<&VectorCache>,
     ) -> Result<Self, EmbeddingError> {
         let mut ask_texts = Vec::new();
         let mut not_texts = Vec::new();
@@ -61,8 +62,8 @@ impl HumanIntent {
                 _ => not_texts.push(folded),
             }
         }
-        let ask = embedder.embed_all_blocking(&ask_texts, TextKind::Query)?;
-        let not = embedder.embed_all_blocking(&not_texts, TextKind::Query)?;
+        let ask = embed_cached(&embedder, &ask_texts, TextKind::Query, cache)?;
+        let not = embed_cached(&embedder, &not_texts, TextKind::Query, cache)?;
         Ok(Self {
             embedder,
             analyzer,
