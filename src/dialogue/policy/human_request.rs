@@ -44,6 +44,8 @@ const CHINESE_PATTERNS: &[&str] = &[
     "找(个)?人(听|接|讲|说|倾|帮|跟进|处理)",
     // 有没有人听电话
     "有没有(真)?人(听|接|理|帮)",
+    // 帮我驳去管理处职员, 转去财务部同事: a department may stand between the verb and who
+    "(转接|转去|转过去|接去|接通)[^，。？！]{0,5}(职员|同事|员工|经理|主管|负责人|前台|工作人员)",
     // 专人跟进
     "专人(跟进|处理|接听|服务|跟)",
     // A turn that is only the word: 人工！ 真人啊 人工人工
@@ -123,7 +125,7 @@ impl HumanRequestDetector {
         let chinese = CHINESE_BLOCKERS.iter().any(|blocker| {
             folded.find(blocker).is_some_and(|at| {
                 let after: String = folded[at + blocker.len()..].chars().take(6).collect();
-                ["人工", "客服", "真人", "转", "机器", "人"]
+                ["人工", "客服", "真人", "转", "人"]
                     .iter()
                     .any(|w| after.contains(w))
             })
@@ -278,6 +280,24 @@ mod tests {
             "What are the opening hours of the customer service centre",
         ] {
             assert!(!asks(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_department_between_the_verb_and_the_person_still_asks() {
+        assert!(asks("幫我駁去管理處職員"));
+        assert!(asks("帮我转接财务部的同事"));
+    }
+
+    #[test]
+    fn refusals_are_no_and_not_wanting_a_machine_is_not_a_refusal() {
+        let analyzer = TextAnalyzer::shared().unwrap_or_else(|e| panic!("{e}"));
+        let detector = HumanRequestDetector::new();
+        for refusal in ["唔使轉人工", "不用找客服", "你是不是真人", "no need for an agent"] {
+            assert!(detector.is_refusal(&analyzer, refusal), "{refusal}");
+        }
+        for request in ["我不想跟机器说话", "I don't want to talk to a machine"] {
+            assert!(!detector.is_refusal(&analyzer, request), "{request}");
         }
     }
 
