@@ -143,9 +143,6 @@ impl HumanRequestDetector {
                 "somebody",
                 "operator",
                 "staff",
-                "robot",
-                "machine",
-                "bot",
                 "representative",
                 "real",
             ]
