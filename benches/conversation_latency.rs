@@ -22,6 +22,9 @@
 //! - `HOTLINE_BENCH_TURNS` (default 6) turns per call, raised at low levels so that each level
 //!   has at least `HOTLINE_BENCH_MIN_INTERRUPTIONS` (default 10) interruptions and as many
 //!   backchannels (a p95 over two interruptions is only their maximum);
+//! - `HOTLINE_BENCH_WARM` (default 1): warm the engine as `hotline serve` does before the
+//!   first call (0: the first call meets a just-loaded engine); the first answer of the first
+//!   level is printed beside the later ones (warm start: within 1.2× of them);
 //! - `HOTLINE_BENCH_LEVELS` (default `1,2,4,8,12,16`) concurrent callers tried in order; the
 //!   sweep stops at the first level whose voice-to-voice p95 exceeds
 //!   `HOTLINE_BENCH_P95_LIMIT_MS` (default 1500).
@@ -99,6 +102,17 @@ fn main() {
             Ok(clips) => Arc::new(clips),
             Err(error) => return eprintln!("conversation_latency: {error}"),
         };
+        if std::env::var("HOTLINE_BENCH_WARM").map_or(true, |v| v != "0") {
+            let warming = Arc::clone(&engine);
+            let report = tokio::task::spawn_blocking(move || {
+                hotline::engine_warm_up::warm_up(&warming)
+            })
+            .await
+            .expect("warm-up task");
+            println!("conversation_latency: warmed up in {} ms ({report:?})", report.total_ms);
+        } else {
+            println!("conversation_latency: not warmed up (HOTLINE_BENCH_WARM=0)");
+        }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind a free port");
@@ -117,6 +131,7 @@ fn main() {
                 .map(|caller| tokio::spawn(run_call(port, caller, turns, Arc::clone(&clips))))
                 .collect::<Vec<_>>();
             let mut level = Tally::default();
+            let first_level = rows.is_empty();
             for call in calls {
                 match call.await {
                     Ok(Ok(tally)) => level.add(tally),
@@ -132,6 +147,16 @@ fn main() {
             }
             let row = Row::of(callers, &level, started.elapsed());
             println!("{}", row.line());
+            if first_level && callers == 1 && level.voice_to_voice_ms.len() > 1 {
+                let first = level.voice_to_voice_ms[0];
+                let mut later = level.voice_to_voice_ms[1..].to_vec();
+                later.sort_unstable();
+                let median = later[later.len() / 2];
+                println!(
+                    "first answer after start {first} ms, later answers median {median} ms: ratio {:.2} (target ≤ 1.2)",
+                    first as f64 / median.max(1) as f64
+                );
+            }
             let within = row.v2v_p95.is_some_and(|p95| p95 <= limit_ms);
             rows.push(row);
             if within {

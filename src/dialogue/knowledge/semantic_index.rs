@@ -32,9 +32,9 @@ impl SemanticIndex {
         passages: &[String],
         cache: Option<&VectorCache>,
     ) -> Result<Self, EmbeddingError> {
-        let texts: Vec<String> = phrasings.iter().map(|p| analyzer.fold(p)).collect();
+        let texts: Vec<String> = phrasings.iter().map(|p| analyzer.normalise(p)).collect();
         let vectors = embed_cached(&embedder, &texts, TextKind::Query, cache)?;
-        let passage_texts: Vec<String> = passages.iter().map(|p| analyzer.fold(p)).collect();
+        let passage_texts: Vec<String> = passages.iter().map(|p| analyzer.normalise(p)).collect();
         let passages = embed_cached(&embedder, &passage_texts, TextKind::Passage, cache)?;
         Ok(Self {
             embedder,
@@ -54,12 +54,12 @@ impl SemanticIndex {
     /// The caller's words as a vector (from the embedder's recent queries when a layer before
     /// this one already embedded them).
     pub fn embed_query(&self, text: &str) -> Result<Arc<[f32]>, EmbeddingError> {
-        self.embedder.query_blocking(&self.analyzer.fold(text))
+        self.embedder.query_blocking(&self.analyzer.normalise(text))
     }
 
     /// The folded text a query is embedded from (the key of the embedder's recent queries).
     pub fn query_text(&self, text: &str) -> String {
-        self.analyzer.fold(text)
+        self.analyzer.normalise(text)
     }
 
     pub fn embedder(&self) -> &Arc<Embedder> {
@@ -88,7 +88,7 @@ impl SemanticIndex {
 
     /// Embeds extra texts (intent examples) the same way as phrasings.
     pub fn embed_examples(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbeddingError> {
-        let folded: Vec<String> = texts.iter().map(|t| self.analyzer.fold(t)).collect();
+        let folded: Vec<String> = texts.iter().map(|t| self.analyzer.normalise(t)).collect();
         self.embedder.embed_all_blocking(&folded, TextKind::Query)
     }
 }

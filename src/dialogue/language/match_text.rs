@@ -131,6 +131,12 @@ impl TextAnalyzer {
             .collect()
     }
 
+    /// The folded text with ASR homophones and synonyms folded too ([`DomainFolds`]): what
+    /// sentence embeddings are computed from, so "包油" (heard) reads as "包邮" (said).
+    pub fn normalise(&self, text: &str) -> String {
+        self.domain.apply(&self.fold(text))
+    }
+
     /// The match terms of `text`, in order of appearance (repeats kept: they are term frequency).
     /// Terms are cut from the folded text with ASR homophones and synonyms folded too
     /// ([`DomainFolds`]).

@@ -56,7 +56,7 @@ impl HumanIntent {
             else {
                 continue;
             };
-            let folded = analyzer.fold(text);
+            let folded = analyzer.normalise(text);
             match kind {
                 "ask" => ask_texts.push(folded),
                 _ => not_texts.push(folded),
@@ -82,7 +82,7 @@ impl HumanIntent {
 
     /// The folded text a turn is embedded from.
     pub fn query_text(&self, text: &str) -> String {
-        self.analyzer.fold(text)
+        self.analyzer.normalise(text)
     }
 
     /// The turn's evidence (embedding it, or reusing the embedder's recent vector).
