@@ -9,6 +9,7 @@ use hotline_models::ModelStore;
 use crate::asr::{Transcriber, TranscriberOptions};
 use crate::config::Config;
 use crate::dialogue::DialogueEngine;
+use crate::lang::Lang;
 use crate::tts::VoiceSet;
 
 /// Manifest id of the onnxruntime shared library (Piper and Silero run on it).
@@ -81,8 +82,15 @@ pub fn load_transcriber(config: &Config, store: &ModelStore) -> Result<Transcrib
         } else {
             asr.max_concurrent_decodes
         },
+        final_beam_size: asr.final_beam_size,
         temperature_fallback: asr.temperature_fallback,
+        initial_prompts: vec![
+            (Lang::Zh, asr.initial_prompt_zh.clone()),
+            (Lang::Yue, asr.initial_prompt_yue.clone()),
+            (Lang::En, asr.initial_prompt_en.clone()),
+        ],
         audio_ctx_margin: asr.audio_ctx_margin,
+        final_audio_ctx_margin: asr.final_audio_ctx_margin,
         max_tokens_per_second: asr.max_tokens_per_second,
         mandarin_script: asr.mandarin_script,
         cantonese_script: asr.cantonese_script,
