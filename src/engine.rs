@@ -10,6 +10,7 @@ use crate::asr::{Transcriber, TranscriberOptions};
 use crate::config::Config;
 use crate::dialogue::DialogueEngine;
 use crate::embedding::Embedder;
+use crate::lang::Lang;
 use crate::tts::VoiceSet;
 
 /// Manifest id of the onnxruntime shared library (Piper and Silero run on it).
@@ -82,8 +83,11 @@ pub fn load_transcriber(config: &Config, store: &ModelStore) -> Result<Transcrib
         } else {
             asr.max_concurrent_decodes
         },
+        final_beam_size: asr.final_beam_size,
         temperature_fallback: asr.temperature_fallback,
+        initial_prompts: initial_prompts(config),
         audio_ctx_margin: asr.audio_ctx_margin,
+        final_audio_ctx_margin: asr.final_audio_ctx_margin,
         max_tokens_per_second: asr.max_tokens_per_second,
         mandarin_script: asr.mandarin_script,
         cantonese_script: asr.cantonese_script,
@@ -91,6 +95,51 @@ pub fn load_transcriber(config: &Config, store: &ModelStore) -> Result<Transcrib
         ..defaults
     };
     Ok(Transcriber::load(&path, options)?)
+}
+
+/// The Whisper prompt of each language: `[asr] initial_prompt_<lang>` when set, otherwise (with
+/// `prompt_from_faq`, Mandarin and English) the distinctive terms of the FAQ the dialogue
+/// engine answers from (`[dialogue] kb`, or the built-in demo FAQ).
+pub fn initial_prompts(config: &Config) -> Vec<(Lang, String)> {
+    let asr = &config.asr;
+    let configured = [
+        (Lang::Zh, &asr.initial_prompt_zh),
+        (Lang::Yue, &asr.initial_prompt_yue),
+        (Lang::En, &asr.initial_prompt_en),
+    ];
+    let faq = if asr.prompt_from_faq && configured.iter().any(|(_, p)| p.is_empty()) {
+        let entries = match &config.dialogue.kb {
+            Some(path) => crate::dialogue::read_faq_file(path),
+            None => crate::dialogue::parse_faq_csv(
+                "demo_faq.csv (built in)",
+                crate::dialogue::DEMO_FAQ_CSV,
+            ),
+        };
+        entries.unwrap_or_else(|error| {
+            tracing::warn!(%error, "no Whisper prompt from the FAQ");
+            Vec::new()
+        })
+    } else {
+        Vec::new()
+    };
+    configured
+        .into_iter()
+        .map(|(lang, prompt)| {
+            // Not Cantonese: jieba's dictionary is Mandarin, and on written Cantonese it
+            // picks out fragments (吓貨, 盒仲可) rather than terms.
+            if !prompt.is_empty() || !asr.prompt_from_faq || lang == Lang::Yue {
+                return (lang, prompt.clone());
+            }
+            let phrasings: Vec<&str> = faq
+                .iter()
+                .filter(|entry| entry.lang == lang)
+                .flat_map(|entry| entry.phrasings())
+                .collect();
+            let prompt = crate::asr::vocabulary_prompt(lang, &phrasings);
+            tracing::info!(%lang, %prompt, "Whisper prompt from the FAQ");
+            (lang, prompt)
+        })
+        .collect()
 }
 
 /// Loads the voices of `[tts]` (initialises onnxruntime first).

@@ -72,7 +72,7 @@ impl HallucinationFilter {
             }
         }
         let text = collapse_repeats(&text, self.max_repeats);
-        let text = text.trim().to_string();
+        let text = collapse_repeated_sentence(text.trim());
         if text.chars().all(|c| !c.is_alphanumeric()) {
             return Err(Rejection::Empty);
         }
@@ -119,6 +119,57 @@ fn remove_phrase(text: &str, phrase: &str) -> Option<String> {
         }
     });
     Some(format!("{}{}", &text[..from], &text[to..]))
+}
+
+/// Shortest sentence [`collapse_repeated_sentence`] looks for (shorter units are
+/// [`collapse_repeats`]' business, and "好的好的" is ordinary speech).
+const MIN_SENTENCE_CHARS: usize = 6;
+
+/// A transcript that is one sentence said twice or more, the last copy possibly cut short by
+/// the token cap, becomes that sentence once ("送货到沙田需要多少运费 送货到沙田需要多少运费"). Whisper
+/// does this when its encoder context ends close to the speech; a caller rarely repeats a
+/// whole sentence without a pause that would split the utterance.
+fn collapse_repeated_sentence(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let separator = |c: char| !c.is_alphanumeric();
+    for length in MIN_SENTENCE_CHARS..=chars.len() / 2 {
+        // The unit without the punctuation and spaces that close it.
+        let mut core_end = length;
+        while core_end > 0 && separator(chars[core_end - 1]) {
+            core_end -= 1;
+        }
+        let core = &chars[..core_end];
+        if core.len() < MIN_SENTENCE_CHARS
+            || !chars[length..]
+                .first()
+                .is_none_or(|&c| separator(c) || chars[length..].starts_with(core))
+        {
+            continue;
+        }
+        let mut at = core_end;
+        let mut copies = 1;
+        loop {
+            while at < chars.len() && separator(chars[at]) {
+                at += 1;
+            }
+            if chars[at..].starts_with(core) {
+                at += core.len();
+                copies += 1;
+            } else {
+                break;
+            }
+        }
+        let rest = &chars[at..];
+        if copies >= 2 && core.starts_with(rest) {
+            // The first copy with the punctuation that closed it.
+            let mut end = core_end;
+            while end < chars.len() && separator(chars[end]) && !chars[end].is_whitespace() {
+                end += 1;
+            }
+            return chars[..end].iter().collect();
+        }
+    }
+    text.to_string()
 }
 
 /// Collapses any unit of 1-12 characters repeated more than `max_repeats` times in a row
@@ -215,6 +266,35 @@ mod tests {
         assert_eq!(
             clean("我想查订单。谢谢观看。", AsrLanguage::Zh).unwrap(),
             "我想查订单。"
+        );
+    }
+
+    #[test]
+    fn a_sentence_said_twice_is_kept_once() {
+        assert_eq!(
+            clean(
+                "送货到沙田需要多少运费 送货到沙田需要多少运费",
+                AsrLanguage::Zh
+            )
+            .unwrap(),
+            "送货到沙田需要多少运费"
+        );
+        assert_eq!(
+            clean(
+                "I need a dentist on Tuesday. I need a dentist on Tuesday. I need a",
+                AsrLanguage::En
+            )
+            .unwrap(),
+            "I need a dentist on Tuesday."
+        );
+        // A sentence that goes on after a repeated start is left alone.
+        assert_eq!(
+            clean("我想问一下，我想问一下运费", AsrLanguage::Zh).unwrap(),
+            "我想问一下，我想问一下运费"
+        );
+        assert_eq!(
+            clean("Can I top up my Octopus card?", AsrLanguage::En).unwrap(),
+            "Can I top up my Octopus card?"
         );
     }
 

@@ -8,9 +8,11 @@ mod hallucination_filter;
 mod script_normaliser;
 mod state_pool;
 mod transcriber;
+mod vocabulary_prompt;
 
 pub use asr_language::AsrLanguage;
 pub use decode_cancel::DecodeCancel;
 pub use hallucination_filter::{HallucinationFilter, Rejection};
 pub use script_normaliser::{ChineseScript, DEFAULT_CANTONESE_KEEP, ScriptNormaliser};
 pub use transcriber::{AsrError, Transcriber, TranscriberOptions, Transcript};
+pub use vocabulary_prompt::{MAX_PROMPT_CHARS, vocabulary_prompt};

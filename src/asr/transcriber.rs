@@ -23,6 +23,14 @@ const AUDIO_CTX_PER_SECOND: usize = 50;
 /// Margin added to the fitted encoder context (0.64 s). With timestamp tokens on, 32 decodes
 /// the speech fixtures as well as 96 did (Mandarin CER 11.5% both) in about 30% less time.
 const AUDIO_CTX_MARGIN: usize = 32;
+/// Margin of final decodes (5 s). Beam search on a context fitted closer than that sometimes
+/// repeats the sentence until the token cap (held-out dev clips, margin 32 and 100); 250
+/// decoded the dev clips as well as the full 30 s window at about a third of its time.
+const FINAL_AUDIO_CTX_MARGIN: usize = 250;
+/// Prompt tokens Whisper reads (half its 448-token text context).
+const MAX_PROMPT_TOKENS: usize = 224;
+/// Beam width of final decodes (whisper.cpp's CLI default).
+const FINAL_BEAM_SIZE: usize = 5;
 
 /// How decodes are run. Defaults suit a 2-core machine.
 #[derive(Debug, Clone)]
@@ -33,14 +41,23 @@ pub struct TranscriberOptions {
     pub max_concurrent_decodes: usize,
     /// Fit the encoder context to the utterance length.
     pub fit_audio_ctx: bool,
-    /// Encoder positions (20 ms each) added to the fitted context: too little makes Whisper
-    /// repeat itself on short utterances.
+    /// Encoder positions (20 ms each) added to the fitted context of partial (greedy) decodes:
+    /// too little makes Whisper repeat itself on short utterances.
     pub audio_ctx_margin: usize,
+    /// As `audio_ctx_margin`, for final (beam search) decodes; 1500 or more: the full window.
+    pub final_audio_ctx_margin: usize,
     /// Upper bound of decoded tokens per second of audio (plus a constant 16): a runaway
     /// repetition stops there instead of filling the context.
     pub max_tokens_per_second: usize,
-    /// Retry at higher temperature when a decode looks degenerate (slower, sometimes better).
+    /// Beam width of final decodes (1 = greedy). Partial decodes are always greedy: they are
+    /// looks at a growing utterance, and a final stops them when it needs their slot.
+    pub final_beam_size: usize,
+    /// Final decodes only: retry at a higher temperature (0.2 steps) when a decode looks
+    /// degenerate or unsure (mean token log-probability below -1, or too repetitive).
     pub temperature_fallback: bool,
+    /// Text given to Whisper as the previous context, per language (terms callers use: product
+    /// and place names); biases spelling towards them. Not used for `auto` decodes.
+    pub initial_prompts: Vec<(Lang, String)>,
     /// Script Mandarin transcripts are written in.
     pub mandarin_script: ChineseScript,
     /// Script Cantonese transcripts are written in.
@@ -58,8 +75,11 @@ impl Default for TranscriberOptions {
             max_concurrent_decodes: std::thread::available_parallelism().map_or(2, |n| n.get()),
             fit_audio_ctx: true,
             audio_ctx_margin: AUDIO_CTX_MARGIN,
+            final_audio_ctx_margin: FINAL_AUDIO_CTX_MARGIN,
             max_tokens_per_second: 10,
+            final_beam_size: FINAL_BEAM_SIZE,
             temperature_fallback: false,
+            initial_prompts: Vec::new(),
             mandarin_script: ChineseScript::Simplified,
             cantonese_script: ChineseScript::TraditionalHk,
             cantonese_keep: super::script_normaliser::DEFAULT_CANTONESE_KEEP.to_string(),
@@ -119,6 +139,8 @@ struct Shared {
     running_partials: Mutex<Vec<DecodeCancel>>,
     options: TranscriberOptions,
     has_yue: bool,
+    /// [`TranscriberOptions::initial_prompts`], tokenized once.
+    prompt_tokens: Vec<(Lang, Vec<i32>)>,
     scripts: ScriptNormaliser,
     filter: HallucinationFilter,
 }
@@ -149,6 +171,28 @@ impl Transcriber {
             );
         }
         let scripts = ScriptNormaliser::new(&options.cantonese_keep)?;
+        let prompt_tokens = options
+            .initial_prompts
+            .iter()
+            .filter_map(|(lang, prompt)| {
+                let prompt: String = prompt.chars().filter(|&c| c != '\0').collect();
+                let prompt = prompt.trim();
+                if prompt.is_empty() {
+                    return None;
+                }
+                match context.tokenize(prompt, MAX_PROMPT_TOKENS * 4) {
+                    // Whisper reads at most half its text context of prompt: keep the end.
+                    Ok(tokens) => {
+                        let skip = tokens.len().saturating_sub(MAX_PROMPT_TOKENS);
+                        Some((*lang, tokens[skip..].to_vec()))
+                    }
+                    Err(e) => {
+                        tracing::warn!(%lang, error = %e, "initial prompt not used: cannot tokenize it");
+                        None
+                    }
+                }
+            })
+            .collect();
         Ok(Self {
             shared: Arc::new(Shared {
                 states: StatePool::new(),
@@ -157,6 +201,7 @@ impl Transcriber {
                 context,
                 options,
                 has_yue,
+                prompt_tokens,
                 scripts,
                 filter: HallucinationFilter::default(),
             }),
@@ -268,7 +313,7 @@ impl Transcriber {
         // The slot goes with the decode: if this future is dropped, the slot stays taken
         // until the blocking decode has really stopped.
         tokio::task::spawn_blocking(move || {
-            let result = this.decode(&samples, language, Some(&cancel));
+            let result = this.decode(&samples, language, Some(&cancel), partial);
             if partial {
                 this.running_partials()
                     .retain(|running| !running.same_as(&cancel));
@@ -286,7 +331,7 @@ impl Transcriber {
         samples: &[i16],
         language: AsrLanguage,
     ) -> Result<Transcript, AsrError> {
-        self.decode(samples, language, None)
+        self.decode(samples, language, None, false)
     }
 
     fn decode(
@@ -294,6 +339,7 @@ impl Transcriber {
         samples: &[i16],
         language: AsrLanguage,
         cancel: Option<&DecodeCancel>,
+        partial: bool,
     ) -> Result<Transcript, AsrError> {
         if samples.is_empty() {
             return Err(AsrError::EmptyAudio);
@@ -307,7 +353,20 @@ impl Transcriber {
             other => Some(other.code()),
         };
 
-        let mut params = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
+        let beam_size = if partial {
+            1
+        } else {
+            shared.options.final_beam_size
+        };
+        let strategy = if beam_size > 1 {
+            SamplingStrategy::BeamSearch {
+                beam_size: beam_size as i32,
+                patience: -1.0,
+            }
+        } else {
+            SamplingStrategy::Greedy { best_of: 1 }
+        };
+        let mut params = FullParams::new(strategy);
         params.set_n_threads(shared.options.threads_per_decode.max(1) as i32);
         params.set_language(whisper_code.or(Some("auto")));
         params.set_no_context(true);
@@ -321,13 +380,25 @@ impl Transcriber {
         params.set_print_realtime(false);
         params.set_print_special(false);
         params.set_print_timestamps(false);
-        if !shared.options.temperature_fallback {
+        if partial || !shared.options.temperature_fallback {
             params.set_temperature_inc(0.0);
         }
+        if let Some(tokens) = language.lang().and_then(|lang| {
+            shared
+                .prompt_tokens
+                .iter()
+                .find(|(l, _)| *l == lang)
+                .map(|(_, tokens)| tokens.as_slice())
+        }) {
+            params.set_tokens(tokens);
+        }
         if shared.options.fit_audio_ctx {
-            params.set_audio_ctx(
-                fitted_audio_ctx(samples.len(), shared.options.audio_ctx_margin) as i32,
-            );
+            let margin = if partial {
+                shared.options.audio_ctx_margin
+            } else {
+                shared.options.final_audio_ctx_margin
+            };
+            params.set_audio_ctx(fitted_audio_ctx(samples.len(), margin) as i32);
         }
         if shared.options.max_tokens_per_second > 0 {
             let seconds = samples.len().div_ceil(16_000);
