@@ -23,14 +23,19 @@ const AUDIO_CTX_PER_SECOND: usize = 50;
 /// Margin added to the fitted encoder context (0.64 s). With timestamp tokens on, 32 decodes
 /// the speech fixtures as well as 96 did (Mandarin CER 11.5% both) in about 30% less time.
 const AUDIO_CTX_MARGIN: usize = 32;
-/// Margin of final decodes (5 s). Beam search on a context fitted closer than that sometimes
-/// repeats the sentence until the token cap (held-out dev clips, margin 32 and 100); 250
-/// decoded the dev clips as well as the full 30 s window at about a third of its time.
-const FINAL_AUDIO_CTX_MARGIN: usize = 250;
+/// Margin of final decodes: as partials by default (greedy finals). With beam search use 250
+/// (5 s): beam on a context fitted closer than that sometimes repeats the sentence until the
+/// token cap (held-out dev clips, margin 32 and 100); 250 decoded the dev clips as well as the
+/// full 30 s window at about a third of its time.
+const FINAL_AUDIO_CTX_MARGIN: usize = 32;
 /// Prompt tokens Whisper reads (half its 448-token text context).
 const MAX_PROMPT_TOKENS: usize = 224;
-/// Beam width of final decodes (whisper.cpp's CLI default).
-const FINAL_BEAM_SIZE: usize = 5;
+/// Beam width of final decodes: greedy by default. Beam 5 (whisper.cpp's CLI default, with
+/// margin 250) lowers Mandarin CER on the held-out clips but doubles the decode of a final on a
+/// 2-core machine: voice-to-voice p50/p95 981/1119 ms against 555/689 ms greedy for one caller
+/// (`HOTLINE_BENCH_LEVELS=1 cargo bench --bench conversation_latency`), past the 650 ms target.
+/// A node with cores to spare (or a GPU) sets `[asr] final_beam_size = 5`.
+const FINAL_BEAM_SIZE: usize = 1;
 
 /// How decodes are run. Defaults suit a 2-core machine.
 #[derive(Debug, Clone)]
