@@ -313,7 +313,7 @@ mod demo_faq_tests {
     /// The phrasings of the bundled demo FAQ in `lang` (question and alt_questions columns).
     fn demo_phrasings(lang: &str) -> Vec<String> {
         let mut reader =
-            csv::Reader::from_reader(include_str!("../dialogue/demo_faq.csv").as_bytes());
+            csv::Reader::from_reader(include_str!("../dialogue/knowledge/demo_faq.csv").as_bytes());
         let mut phrasings = Vec::new();
         for record in reader.records() {
             let record = record.expect("the bundled demo FAQ parses");

@@ -96,10 +96,11 @@ impl KnowledgeBaseEngine {
                 Some(false) => return FaqDecision::NotKnown(None),
                 None => {
                     // "the second one", or the caller names one of the offered topics.
-                    if offered.len() > 1 && says_second(&request.transcript) {
-                        if let Some(hit) = self.topic_hit(&offered[1], request.lang) {
-                            return FaqDecision::Answer(hit);
-                        }
+                    if offered.len() > 1
+                        && says_second(&request.transcript)
+                        && let Some(hit) = self.topic_hit(&offered[1], request.lang)
+                    {
+                        return FaqDecision::Answer(hit);
                     }
                 }
             }

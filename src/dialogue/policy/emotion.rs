@@ -455,6 +455,21 @@ fn units(text: &str) -> Vec<Option<String>> {
     units
 }
 
+/// Words that insult as "rubbish" but also name the rubbish itself.
+fn is_rubbish_word(word: &str) -> bool {
+    matches!(word, "垃圾" | "rubbish" | "trash" | "garbage")
+}
+
+/// The turn is about rubbish as a thing: collected, thrown away, recycled.
+fn talks_of_rubbish_collection(folded: &str) -> bool {
+    [
+        "收", "倒", "扔", "丢", "掉", "回收", "分类", "桶", "房", "站", "清", "pick", "collect",
+        "bin", "recycl", "dispos", "chute", "day", "time", "throw",
+    ]
+    .iter()
+    .any(|w| folded.contains(w))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -530,19 +545,4 @@ mod tests {
         assert_eq!(label("麻烦你帮我查一下订单"), EmotionLabel::Neutral);
         assert_eq!(label("呢部機好唔好用"), EmotionLabel::Neutral);
     }
-}
-
-/// Words that insult as "rubbish" but also name the rubbish itself.
-fn is_rubbish_word(word: &str) -> bool {
-    matches!(word, "垃圾" | "rubbish" | "trash" | "garbage")
-}
-
-/// The turn is about rubbish as a thing: collected, thrown away, recycled.
-fn talks_of_rubbish_collection(folded: &str) -> bool {
-    [
-        "收", "倒", "扔", "丢", "掉", "回收", "分类", "桶", "房", "站", "清", "pick", "collect",
-        "bin", "recycl", "dispos", "chute", "day", "time", "throw",
-    ]
-    .iter()
-    .any(|w| folded.contains(w))
 }

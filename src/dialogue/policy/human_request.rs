@@ -290,7 +290,12 @@ mod tests {
     fn refusals_are_no_and_not_wanting_a_machine_is_not_a_refusal() {
         let analyzer = TextAnalyzer::shared().unwrap_or_else(|e| panic!("{e}"));
         let detector = HumanRequestDetector::new();
-        for refusal in ["唔使轉人工", "不用找客服", "你是不是真人", "no need for an agent"] {
+        for refusal in [
+            "唔使轉人工",
+            "不用找客服",
+            "你是不是真人",
+            "no need for an agent",
+        ] {
             assert!(detector.is_refusal(&analyzer, refusal), "{refusal}");
         }
         for request in ["我不想跟机器说话", "I don't want to talk to a machine"] {
