@@ -111,6 +111,8 @@ pub struct KnowledgeBase {
     /// Per language (zh, yue, en): the median impostor similarity of the FAQ's phrasings,
     /// computed at load (see [`calibrated_confidence`]).
     scope_floor: [f32; 3],
+    /// Each sampled phrasing's language and impostor similarity (computed once at load).
+    impostors: Vec<(Lang, f32)>,
 }
 
 impl KnowledgeBase {
@@ -147,6 +149,7 @@ impl KnowledgeBase {
             analyzer,
             semantic: None,
             scope_floor: [0.0; 3],
+            impostors: Vec::new(),
         })
     }
 
@@ -186,14 +189,19 @@ impl KnowledgeBase {
             &passages,
             cache,
         )?);
+        let topic_of: Vec<usize> = self.phrasings.iter().map(|p| p.topic).collect();
+        self.impostors = self
+            .semantic
+            .as_ref()
+            .map(|index| index.impostor_similarities(&topic_of, MAX_IMPOSTOR_PROBES))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(i, sim)| (self.entries[self.phrasings[i].entry].lang, sim))
+            .collect();
         let all = self.impostor_quantiles(None, &[0.5])[0];
         for (i, lang) in Lang::ALL.iter().enumerate() {
             // A language with few phrasings of its own borrows the whole FAQ's level.
-            let own = self
-                .phrasings
-                .iter()
-                .filter(|p| self.entries[p.entry].lang == *lang)
-                .count();
+            let own = self.impostors.iter().filter(|(l, _)| l == lang).count();
             self.scope_floor[i] = if own >= 8 {
                 self.impostor_quantiles(Some(*lang), &[0.5])[0]
             } else {
@@ -206,16 +214,11 @@ impl KnowledgeBase {
     /// Quantiles of the impostor similarities (see
     /// [`SemanticIndex::impostor_similarities`]) of the phrasings in `lang`, for `qs`.
     pub fn impostor_quantiles(&self, lang: Option<Lang>, qs: &[f32]) -> Vec<f32> {
-        let Some(index) = &self.semantic else {
-            return vec![0.0; qs.len()];
-        };
-        let topic_of: Vec<usize> = self.phrasings.iter().map(|p| p.topic).collect();
-        let mut sims: Vec<f32> = index
-            .impostor_similarities(&topic_of)
-            .into_iter()
-            .zip(&self.phrasings)
-            .filter(|(_, p)| lang.is_none_or(|l| self.entries[p.entry].lang == l))
-            .map(|(s, _)| s)
+        let mut sims: Vec<f32> = self
+            .impostors
+            .iter()
+            .filter(|(l, _)| lang.is_none_or(|want| *l == want))
+            .map(|(_, s)| *s)
             .collect();
         sims.sort_by(f32::total_cmp);
         qs.iter()
@@ -450,6 +453,9 @@ impl KnowledgeBase {
 fn lang_index(lang: Lang) -> usize {
     Lang::ALL.iter().position(|l| *l == lang).unwrap_or(0)
 }
+
+/// Phrasings sampled for the scope floor (a large FAQ is not compared all against all).
+const MAX_IMPOSTOR_PROBES: usize = 1500;
 
 /// How much the similarity to a topic's question-and-answer passage counts beside the
 /// similarity to its best phrasing when ranking topics (chosen on the dev cases: the answer

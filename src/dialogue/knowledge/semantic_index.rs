@@ -75,14 +75,26 @@ impl SemanticIndex {
     /// two *different* questions of this FAQ look to the model (`topic_of[i]` is phrasing
     /// i's topic). A caller's question that is no nearer than that to any phrasing is
     /// probably about something the FAQ does not cover.
-    pub fn impostor_similarities(&self, topic_of: &[usize]) -> Vec<f32> {
-        (0..self.vectors.len())
+    ///
+    /// A large FAQ is sampled: at most `max_probes` phrasings (evenly spread) are compared with
+    /// all the others, so the load stays O(max_probes × phrasings). Returns (phrasing, value).
+    pub fn impostor_similarities(
+        &self,
+        topic_of: &[usize],
+        max_probes: usize,
+    ) -> Vec<(usize, f32)> {
+        let n = self.vectors.len();
+        let stride = n.div_ceil(max_probes.max(1)).max(1);
+        (0..n)
+            .step_by(stride)
             .map(|i| {
-                (0..self.vectors.len())
+                let best = (0..n)
                     .filter(|&j| topic_of[j] != topic_of[i])
                     .map(|j| cosine(&self.vectors[i], &self.vectors[j]))
-                    .fold(f32::MIN, f32::max)
+                    .fold(f32::MIN, f32::max);
+                (i, best)
             })
+            .filter(|(_, best)| *best > f32::MIN)
             .collect()
     }
 
