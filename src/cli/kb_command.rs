@@ -387,12 +387,12 @@ fn write_evidence(
         None,
     )?;
     let mut out = String::new();
-    let qs = [0.25f32, 0.5, 0.75, 0.9];
+    let qs = [0.5f32, 0.75, 0.9, 1.0];
     let floors: std::collections::BTreeMap<String, Vec<f32>> = Lang::ALL
         .iter()
-        .map(|&l| (l.to_string(), knowledge.impostor_quantiles(Some(l), &qs)))
+        .map(|&l| (l.to_string(), knowledge.off_topic_quantiles(Some(l), &qs)))
         .collect();
-    out.push_str(&serde_json::json!({ "impostor_quantiles": qs, "floors": floors }).to_string());
+    out.push_str(&serde_json::json!({ "off_topic_quantiles": qs, "floors": floors }).to_string());
     out.push('\n');
     for case in cases {
         let line = serde_json::json!({

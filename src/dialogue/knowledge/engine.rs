@@ -526,6 +526,51 @@ mod tests {
 #[cfg(test)]
 mod confirm_tests {
     use super::*;
+    use crate::dialogue::request::Turn;
+
+    fn after_confirm(question: &str, reply: &str, lang: Lang) -> Vec<ReplyEvent> {
+        let kb = KnowledgeBase::demo().unwrap_or_else(|e| panic!("{e}"));
+        let engine = KnowledgeBaseEngine::new(Arc::new(kb));
+        let asked = confirm_sentence(lang, &[question.to_string()]);
+        engine.answer(&DialogueRequest::new(reply, lang).with_history(vec![
+            Turn::caller("换过第二件得唔得", lang),
+            Turn::bot(&asked, lang),
+        ]))
+    }
+
+    #[test]
+    fn yes_to_a_confirm_question_answers_the_offered_topic_and_no_leaves_it_unresolved() {
+        let yes = after_confirm("點樣退貨？", "係呀", Lang::Yue);
+        assert!(
+            matches!(&yes[0], ReplyEvent::Matched { faq_id, .. } if faq_id == "return_policy"),
+            "{yes:?}"
+        );
+        let no = after_confirm("點樣退貨？", "唔係", Lang::Yue);
+        assert!(matches!(no[0], ReplyEvent::NoMatch { .. }), "{no:?}");
+        let en = after_confirm("What is your return policy?", "yes please", Lang::En);
+        assert!(
+            matches!(&en[0], ReplyEvent::Matched { faq_id, .. } if faq_id == "return_policy"),
+            "{en:?}"
+        );
+    }
+
+    #[test]
+    fn the_second_of_two_offered_topics_can_be_chosen() {
+        let kb = KnowledgeBase::demo().unwrap_or_else(|e| panic!("{e}"));
+        let engine = KnowledgeBaseEngine::new(Arc::new(kb));
+        let asked = confirm_sentence(
+            Lang::Zh,
+            &["怎么申请退货？".to_string(), "运费怎么算？".to_string()],
+        );
+        let events = engine.answer(&DialogueRequest::new("第二个", Lang::Zh).with_history(vec![
+            Turn::caller("退运费吗", Lang::Zh),
+            Turn::bot(&asked, Lang::Zh),
+        ]));
+        assert!(
+            matches!(&events[0], ReplyEvent::Matched { faq_id, .. } if faq_id == "shipping_fee"),
+            "{events:?}"
+        );
+    }
 
     #[test]
     fn yes_and_no_in_three_languages() {

@@ -71,36 +71,13 @@ impl SemanticIndex {
         self.vectors.iter().map(|v| cosine(query, v)).collect()
     }
 
-    /// For every phrasing, its highest similarity to a phrasing of another topic: how alike
-    /// two *different* questions of this FAQ look to the model (`topic_of[i]` is phrasing
-    /// i's topic). A caller's question that is no nearer than that to any phrasing is
-    /// probably about something the FAQ does not cover.
-    ///
-    /// A large FAQ is sampled: at most `max_probes` phrasings (evenly spread) are compared with
-    /// all the others, so the load stays O(max_probes × phrasings). Returns (phrasing, value).
-    pub fn impostor_similarities(
+    /// Embeds extra texts (built-in examples) the same way as phrasings.
+    pub fn embed_examples(
         &self,
-        topic_of: &[usize],
-        max_probes: usize,
-    ) -> Vec<(usize, f32)> {
-        let n = self.vectors.len();
-        let stride = n.div_ceil(max_probes.max(1)).max(1);
-        (0..n)
-            .step_by(stride)
-            .map(|i| {
-                let best = (0..n)
-                    .filter(|&j| topic_of[j] != topic_of[i])
-                    .map(|j| cosine(&self.vectors[i], &self.vectors[j]))
-                    .fold(f32::MIN, f32::max);
-                (i, best)
-            })
-            .filter(|(_, best)| *best > f32::MIN)
-            .collect()
-    }
-
-    /// Embeds extra texts (intent examples) the same way as phrasings.
-    pub fn embed_examples(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbeddingError> {
+        texts: &[&str],
+        cache: Option<&VectorCache>,
+    ) -> Result<Vec<Vec<f32>>, EmbeddingError> {
         let folded: Vec<String> = texts.iter().map(|t| self.analyzer.normalise(t)).collect();
-        self.embedder.embed_all_blocking(&folded, TextKind::Query)
+        embed_cached(&self.embedder, &folded, TextKind::Query, cache)
     }
 }
