@@ -2,6 +2,9 @@
 //! stack a call uses (policy + safety + FAQ engine, from `[dialogue]`), with 1,000+ FAQ entries.
 //! Prints p50/p95/max. Run: `cargo bench --bench dialogue_latency` (target: p95 ≤ 20 ms).
 
+#[path = "support/shipped_cases.rs"]
+mod shipped_cases;
+
 use std::io::Write;
 use std::time::{Duration, Instant};
 
@@ -51,17 +54,7 @@ fn main() {
         started.elapsed()
     );
 
-    let cases = include_str!("../src/dialogue/knowledge/eval_cases.tsv");
-    let queries: Vec<(String, Lang)> = cases
-        .lines()
-        .skip(1)
-        .filter_map(|l| {
-            let mut cols = l.split('\t');
-            let text = cols.next()?.to_string();
-            let lang = cols.next()?.parse().ok()?;
-            Some((text, lang))
-        })
-        .collect();
+    let queries: Vec<(String, Lang)> = shipped_cases::shipped_questions();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -4,6 +4,9 @@
 //! the FAQ's load time with the vector cache empty and full. Prints p50/p95/max.
 //! Run: `cargo bench --bench embedding_latency` (target: embedding p95 ≤ 25 ms per turn).
 
+#[path = "support/shipped_cases.rs"]
+mod shipped_cases;
+
 use std::time::{Duration, Instant};
 
 use hotline::config::DialogueConfig;
@@ -34,18 +37,7 @@ fn main() {
             return;
         }
     };
-    let cases = include_str!("../src/dialogue/knowledge/eval_cases.tsv");
-    let queries: Vec<(String, Lang)> = cases
-        .lines()
-        .skip(1)
-        .filter(|l| !l.starts_with('#'))
-        .filter_map(|l| {
-            let mut cols = l.split('\t');
-            let text = cols.next()?.to_string();
-            let lang = cols.next()?.parse().ok()?;
-            Some((text, lang))
-        })
-        .collect();
+    let queries: Vec<(String, Lang)> = shipped_cases::shipped_questions();
 
     // Each text once (no recent-query reuse), as a caller turn is.
     let mut embed = Vec::new();
