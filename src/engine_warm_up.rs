@@ -42,9 +42,7 @@ pub fn warm_up(engine: &Engine) -> WarmUpReport {
     let since = |t: Instant| t.elapsed().as_millis() as u64;
 
     let t = Instant::now();
-    let tone: Vec<i16> = (0..16_000)
-        .map(|i| ((i as f32 * 0.05).sin() * 300.0) as i16)
-        .collect();
+    let tone = crate::asr::warm_up_tone();
     for language in [AsrLanguage::Zh, AsrLanguage::En] {
         if let Err(e) = engine.transcriber.transcribe_now(&tone, language) {
             report.problems.push(format!("asr {language:?}: {e}"));

@@ -14,5 +14,5 @@ pub use asr_language::AsrLanguage;
 pub use decode_cancel::DecodeCancel;
 pub use hallucination_filter::{HallucinationFilter, Rejection};
 pub use script_normaliser::{ChineseScript, DEFAULT_CANTONESE_KEEP, ScriptNormaliser};
-pub use transcriber::{AsrError, Transcriber, TranscriberOptions, Transcript};
+pub use transcriber::{AsrError, Transcriber, TranscriberOptions, Transcript, warm_up_tone};
 pub use vocabulary_prompt::{MAX_PROMPT_CHARS, vocabulary_prompt};

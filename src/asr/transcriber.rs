@@ -156,6 +156,14 @@ pub struct Transcriber {
     shared: Arc<Shared>,
 }
 
+/// One second of a quiet tone: enough for a real encode/decode (or VAD) pass, nothing worth
+/// transcribing. What warm-ups run the models on.
+pub fn warm_up_tone() -> Vec<i16> {
+    (0..16_000)
+        .map(|i| ((i as f32 * 0.05).sin() * 300.0) as i16)
+        .collect()
+}
+
 impl Transcriber {
     /// Loads the ggml model at `path`.
     pub fn load(path: &Path, options: TranscriberOptions) -> Result<Self, AsrError> {
@@ -224,11 +232,8 @@ impl Transcriber {
         for state in states {
             shared.states.give_back(state);
         }
-        // A quiet tone: enough for a real encode/decode pass, nothing worth transcribing.
-        let tone: Vec<i16> = (0..16_000)
-            .map(|i| ((i as f32 * 0.05).sin() * 300.0) as i16)
-            .collect();
-        self.transcribe_now(&tone, AsrLanguage::En).map(|_| ())
+        self.transcribe_now(&warm_up_tone(), AsrLanguage::En)
+            .map(|_| ())
     }
 
     /// Whether the model can decode Cantonese as `yue`.

@@ -222,12 +222,7 @@ fn search(config: &Config, args: SearchArgs) -> anyhow::Result<()> {
     let lang = args.lang.unwrap_or_else(|| {
         detect_turn_language(&args.query, config.dialogue.default_language, None)
     });
-    let threshold = if kb.semantic().is_some() {
-        crate::dialogue::SEMANTIC_ANSWER_THRESHOLDS
-            [Lang::ALL.iter().position(|l| *l == lang).unwrap_or(0)]
-    } else {
-        config.dialogue.faq_threshold
-    };
+    let threshold = kb.answer_threshold(lang, config.dialogue.faq_threshold);
     let output = SearchOutput {
         query: &args.query,
         lang,

@@ -42,8 +42,8 @@ pub use engine_load_error::EngineLoadError;
 pub use faq_error::{FaqError, FaqLocation};
 pub use knowledge::document_chunks::{PASSAGE_CHARS, chunk_document};
 pub use knowledge::engine::{
-    CONFIRM_THRESHOLD, DEFAULT_FAQ_THRESHOLD, FaqDecision, KnowledgeBaseEngine,
-    SEMANTIC_ANSWER_THRESHOLDS, confirm_sentence, not_sure_sentence, yes_or_no,
+    CONFIRM_THRESHOLD, DEFAULT_FAQ_THRESHOLD, FaqDecision, KnowledgeBaseEngine, confirm_sentence,
+    not_sure_sentence, yes_or_no,
 };
 pub use knowledge::eval::{
     Accuracy, CaseOutcome, EvalCase, EvalCasesError, EvalReport, Expectation, TransferFigures,
@@ -55,7 +55,9 @@ pub use knowledge::import::{
     DEFAULT_FAQ_FILE, ImportKind, ImportSummary, faq_to_csv, faq_to_yaml, import_document,
     import_faq, merge_entries, target_faq_path,
 };
-pub use knowledge::knowledge_base::{DEMO_FAQ_CSV, Hit, KnowledgeBase, PassageHit, TopicEvidence};
+pub use knowledge::knowledge_base::{
+    DEMO_FAQ_CSV, Hit, KnowledgeBase, PassageHit, SEMANTIC_ANSWER_THRESHOLDS, TopicEvidence,
+};
 pub use knowledge::passage_store::{
     Passage, merge_passages, parse_passages, passages_path_for, passages_to_jsonl, read_passages,
 };

@@ -13,6 +13,6 @@ mod e5_library;
 mod embedder;
 mod vector_cache;
 
-pub use e5_library::{E5Library, EmbeddingError, TextKind, cpu_supports_engine};
+pub use e5_library::{E5Library, EmbeddingError, TextKind};
 pub use embedder::{EMBEDDING_MODEL, Embedder, cosine};
 pub use vector_cache::{VectorCache, embed_cached};

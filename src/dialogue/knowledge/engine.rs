@@ -23,11 +23,6 @@ use crate::lang::SentenceSplitter;
 /// topic is the ranking's job (a runner-up may score well above the threshold).
 pub const DEFAULT_FAQ_THRESHOLD: f32 = 0.35;
 
-/// Lowest calibrated confidence at which the FAQ answer is given directly when the FAQ is
-/// matched by meaning too (zh, yue, en). Chosen on the dev cases so that confidently wrong
-/// answers stay under 2-3% (see [`super::knowledge_base`]'s calibration); between
-/// [`CONFIRM_THRESHOLD`] and this the bot asks whether the caller means the topic.
-pub const SEMANTIC_ANSWER_THRESHOLDS: [f32; 3] = [0.8, 0.8, 0.8];
 /// Lowest calibrated confidence at which the bot asks "do you mean …?" instead of saying
 /// it does not know.
 pub const CONFIRM_THRESHOLD: f32 = 0.3;
@@ -76,12 +71,7 @@ impl KnowledgeBaseEngine {
 
     /// The confidence at or above which `lang` callers get the FAQ answer directly.
     pub fn answer_threshold(&self, lang: Lang) -> f32 {
-        if self.knowledge.semantic().is_some() {
-            let i = Lang::ALL.iter().position(|l| *l == lang).unwrap_or(0);
-            SEMANTIC_ANSWER_THRESHOLDS[i]
-        } else {
-            self.threshold
-        }
+        self.knowledge.answer_threshold(lang, self.threshold)
     }
 
     /// Answer, confirm or not known, for this turn (a yes/no to a confirm question included).
@@ -528,11 +518,14 @@ mod confirm_tests {
     use super::*;
     use crate::dialogue::request::Turn;
 
-    fn after_confirm(question: &str, reply: &str, lang: Lang) -> Vec<ReplyEvent> {
+    fn demo_engine() -> KnowledgeBaseEngine {
         let kb = KnowledgeBase::demo().unwrap_or_else(|e| panic!("{e}"));
-        let engine = KnowledgeBaseEngine::new(Arc::new(kb));
+        KnowledgeBaseEngine::new(Arc::new(kb))
+    }
+
+    fn after_confirm(question: &str, reply: &str, lang: Lang) -> Vec<ReplyEvent> {
         let asked = confirm_sentence(lang, &[question.to_string()]);
-        engine.answer(&DialogueRequest::new(reply, lang).with_history(vec![
+        demo_engine().answer(&DialogueRequest::new(reply, lang).with_history(vec![
             Turn::caller("换过第二件得唔得", lang),
             Turn::bot(&asked, lang),
         ]))
@@ -556,8 +549,7 @@ mod confirm_tests {
 
     #[test]
     fn the_second_of_two_offered_topics_can_be_chosen() {
-        let kb = KnowledgeBase::demo().unwrap_or_else(|e| panic!("{e}"));
-        let engine = KnowledgeBaseEngine::new(Arc::new(kb));
+        let engine = demo_engine();
         let asked = confirm_sentence(
             Lang::Zh,
             &["怎么申请退货？".to_string(), "运费怎么算？".to_string()],

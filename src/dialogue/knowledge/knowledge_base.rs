@@ -116,6 +116,11 @@ pub struct KnowledgeBase {
     off_topic: Vec<(Lang, f32)>,
 }
 
+/// Lowest calibrated confidence at which the FAQ answer is given directly when the FAQ is
+/// matched by meaning too (zh, yue, en). Chosen on the dev cases so that confidently wrong
+/// answers stay under 2-3%; below it the FAQ engine may ask "do you mean …?" instead.
+pub const SEMANTIC_ANSWER_THRESHOLDS: [f32; 3] = [0.8, 0.8, 0.8];
+
 /// Questions no company FAQ answers: `lang<TAB>text` lines.
 const OFF_TOPIC_EXAMPLES: &str = include_str!("off_topic_examples.tsv");
 /// The scope floor is this quantile of the off-topic questions' best similarities: a question
@@ -241,6 +246,17 @@ impl KnowledgeBase {
                 sims[at.min(sims.len() - 1)]
             })
             .collect()
+    }
+
+    /// The confidence at or above which a `lang` caller gets the FAQ answer directly:
+    /// [`SEMANTIC_ANSWER_THRESHOLDS`] when matching by meaning, else `lexical_threshold`
+    /// (`[dialogue] faq_threshold`).
+    pub fn answer_threshold(&self, lang: Lang, lexical_threshold: f32) -> f32 {
+        if self.semantic.is_some() {
+            SEMANTIC_ANSWER_THRESHOLDS[lang_index(lang)]
+        } else {
+            lexical_threshold
+        }
     }
 
     /// The semantic index, when embeddings are loaded.

@@ -57,15 +57,6 @@ impl SemanticIndex {
         self.embedder.query_blocking(&self.analyzer.normalise(text))
     }
 
-    /// The folded text a query is embedded from (the key of the embedder's recent queries).
-    pub fn query_text(&self, text: &str) -> String {
-        self.analyzer.normalise(text)
-    }
-
-    pub fn embedder(&self) -> &Arc<Embedder> {
-        &self.embedder
-    }
-
     /// Cosine similarity of `query` to each phrasing.
     pub fn similarities(&self, query: &[f32]) -> Vec<f32> {
         self.vectors.iter().map(|v| cosine(query, v)).collect()

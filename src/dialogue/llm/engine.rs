@@ -135,14 +135,9 @@ impl Shared {
             request.lang,
             self.config.passages.max(1),
         );
-        let threshold = if self.knowledge.semantic().is_some() {
-            crate::dialogue::knowledge::engine::SEMANTIC_ANSWER_THRESHOLDS[Lang::ALL
-                .iter()
-                .position(|l| *l == request.lang)
-                .unwrap_or(0)]
-        } else {
-            self.faq_threshold
-        };
+        let threshold = self
+            .knowledge
+            .answer_threshold(request.lang, self.faq_threshold);
         if let Some(best) = hits.first().filter(|h| h.score >= threshold) {
             let mut events = vec![ReplyEvent::Matched {
                 faq_id: best.faq_id.clone(),
