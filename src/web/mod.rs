@@ -6,6 +6,7 @@ mod health;
 mod histogram;
 mod media_route;
 mod metrics;
+mod widget_route;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -54,6 +55,8 @@ pub fn router(state: WebState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::metrics))
         .route("/media", get(media_route::media))
+        .route("/", get(widget_route::demo_page))
+        .route("/widget.js", get(widget_route::widget_js))
         .with_state(state)
 }
 
