@@ -23,7 +23,7 @@
   var VERSION = '1';
   var LANGS = ['auto', 'yue', 'zh', 'en'];
   var GATHER_MS = 1000; // longest wait for ICE gathering before the offer goes anyway
-  var CONNECT_MS = 20000; // no media path after this long: ICE failed
+  var CONNECT_MS = 15000; // no media path after this long: ICE failed
   var PING_MS = 10000;
   var MAX_TEXT = 2000; // longest server text shown
   var MAX_TYPED = 500;
@@ -333,6 +333,8 @@
     host = document.createElement('div');
     host.id = 'hotline-widget';
     host.setAttribute('data-hotline', VERSION);
+    // Page rules on the host element (display, transform, opacity…) lose to this.
+    host.style.cssText = 'all:initial !important';
     var root = host.attachShadow({ mode: 'open' });
     root.appendChild(h('style', { text: CSS }));
 
@@ -585,6 +587,7 @@
     clearTimeout(c.connectTimer);
     clearTimeout(c.unstableTimer);
     if (c.raf) cancelAnimationFrame(c.raf);
+    if (c.started && !c.serverEnded) release(c);
     if (c.mic) c.mic.getTracks().forEach(function (t) {
       t.stop();
     });
@@ -947,13 +950,15 @@
   function hangUp() {
     var c = call;
     if (!c) return false;
-    sendJson(c, { type: 'hangup' });
-    var url = c.started ? callUrl(c) : null;
-    if (url) {
-      fetch(url, { method: 'DELETE', keepalive: true, credentials: 'omit' }).catch(function () {});
-    }
     finish(c, 'caller_hung_up');
     return true;
+  }
+
+  // Tells the server the call is over (it may know already): a hangup message, then DELETE.
+  function release(c) {
+    sendJson(c, { type: 'hangup' });
+    var url = callUrl(c);
+    if (url) fetch(url, { method: 'DELETE', keepalive: true, credentials: 'omit' }).catch(function () {});
   }
 
   function mute(on) {
