@@ -29,6 +29,8 @@ pub struct Config {
     pub transfer: TransferConfig,
     /// SIP channel (`[sip]`); off unless `enabled = true`.
     pub sip: crate::channel::SipConfig,
+    /// Browser calls over WebRTC (`[webrtc]`): the voice widget.
+    pub webrtc: crate::channel::webrtc::WebRtcConfig,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -333,6 +335,7 @@ impl Config {
                 self.sip.pacing_nice
             ));
         }
+        self.webrtc.validate().map_err(|e| e.to_string())?;
         self.server
             .listen
             .parse::<std::net::SocketAddr>()

@@ -137,6 +137,14 @@ impl BotReply {
         }
     }
 
+    /// The text of sentence `id` of this reply (empty when it is not part of it).
+    pub(crate) fn sentence_text(&self, id: SentenceId) -> &str {
+        self.sentences
+            .iter()
+            .find(|s| s.id == id)
+            .map_or("", |s| s.text.as_str())
+    }
+
     /// True once every sentence has been played and no more can come.
     pub(crate) fn is_complete(&self) -> bool {
         !self.dialogue_open && self.current >= self.sentences.len()

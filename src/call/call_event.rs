@@ -33,6 +33,15 @@ pub enum CallEvent {
         lang: Lang,
         speculative: bool,
     },
+    /// A partial transcript of the utterance the caller is still speaking (live captions; it
+    /// may change until the final).
+    TranscriptPartial {
+        at: Millis,
+        text: String,
+        lang: Lang,
+    },
+    /// A typed message from the caller (the browser widget's text box), answered like speech.
+    CallerTyped { at: Millis, text: String },
     /// A caller utterance was dropped: too short, or nothing recognised in it.
     UtteranceDropped { at: Millis, reason: DropReason },
     /// The first frame of a bot sentence was played.
@@ -40,6 +49,8 @@ pub enum CallEvent {
         at: Millis,
         turn_id: TurnId,
         sentence_id: SentenceId,
+        /// The sentence as the caller hears it (live captions).
+        text: String,
     },
     /// The last frame of a bot sentence finished playing.
     BotSentenceFinished {

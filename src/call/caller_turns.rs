@@ -382,7 +382,14 @@ impl Session {
             if !has_final {
                 utterance.cue = end_of_turn_cue(&text, &self.config.turn);
             }
-            utterance.partial_text = Some(text);
+            utterance.partial_text = Some(text.clone());
+            if !text.trim().is_empty() {
+                self.event(CallEvent::TranscriptPartial {
+                    at: now,
+                    text: text.trim().to_string(),
+                    lang,
+                });
+            }
             return;
         }
         let Some(decode) = utterance
@@ -558,6 +565,55 @@ impl Session {
             lang: result.lang,
             speculative: decode.speculative,
         });
+        self.ask_dialogue(
+            text,
+            result.lang,
+            CallerTurnTiming {
+                speech_start,
+                speech_end,
+                end_of_turn,
+                cue,
+                asr_final: result.at,
+                used_speculative: decode.speculative,
+            },
+            now,
+        );
+    }
+
+    /// A message the caller typed (the browser widget's text box): it ends whatever the caller
+    /// was saying and whatever the bot was saying, and is answered like a spoken turn.
+    pub(super) fn on_caller_text(&mut self, text: &str, now: Millis) {
+        let text = text.trim();
+        if text.is_empty() || !matches!(self.phase, Phase::Active) {
+            return;
+        }
+        if let Some(utterance) = self.utterance.take() {
+            self.release_utterance(utterance);
+        }
+        self.carry_over = None;
+        self.event(CallEvent::CallerTyped {
+            at: now,
+            text: text.to_string(),
+        });
+        let lang = self.lang;
+        self.ask_dialogue(
+            text.to_string(),
+            lang,
+            CallerTurnTiming {
+                speech_start: now,
+                speech_end: now,
+                end_of_turn: now,
+                cue: EndOfTurnCue::Typed,
+                asr_final: now,
+                used_speculative: false,
+            },
+            now,
+        );
+    }
+
+    /// Hand the caller's turn to the dialogue engine: the reply in progress (if any) is
+    /// superseded, and a new reply waits for the answer.
+    fn ask_dialogue(&mut self, text: String, lang: Lang, timing: CallerTurnTiming, now: Millis) {
         if let Some(old) = self.reply.take()
             && let Some(record) = self.cut_reply(old, now)
         {
@@ -568,27 +624,26 @@ impl Session {
             })));
         }
         let turn_id = self.ids.turn();
-        let request =
-            DialogueRequest::new(text.clone(), result.lang).with_history(self.history.clone());
-        self.history.push(Turn::caller(text.clone(), result.lang));
+        let request = DialogueRequest::new(text.clone(), lang).with_history(self.history.clone());
+        self.history.push(Turn::caller(text.clone(), lang));
         self.emit(SessionOutput::AskDialogue { turn_id, request });
         let mut reply = super::bot_reply::BotReply::new(
             turn_id,
             ReplyPurpose::Answer,
-            result.lang,
+            lang,
             self.config.barge_in.enabled,
         );
         reply.dialogue_open = true;
         reply.record = Some(TurnRecord {
             turn_id,
             caller_text: text,
-            lang: result.lang,
-            speech_start,
-            speech_end,
-            end_of_turn,
-            end_of_turn_cue: cue,
-            asr_final: result.at,
-            used_speculative: decode.speculative,
+            lang,
+            speech_start: timing.speech_start,
+            speech_end: timing.speech_end,
+            end_of_turn: timing.end_of_turn,
+            end_of_turn_cue: timing.cue,
+            asr_final: timing.asr_final,
+            used_speculative: timing.used_speculative,
             dialogue_asked: now,
             first_sentence: None,
             first_audio_out: None,
@@ -606,4 +661,14 @@ impl Session {
         self.reprompts_in_row = 0;
         self.last_activity = now;
     }
+}
+
+/// When and how a caller turn ended, for its [`TurnRecord`].
+struct CallerTurnTiming {
+    speech_start: Millis,
+    speech_end: Millis,
+    end_of_turn: Millis,
+    cue: EndOfTurnCue,
+    asr_final: Millis,
+    used_speculative: bool,
 }

@@ -169,6 +169,10 @@ pub async fn drive_call(
                     let now = call.now();
                     call.session.handle(SessionInput::Dtmf(digit), now);
                 }
+                Some(LegEvent::Text(text)) => {
+                    let now = call.now();
+                    call.session.handle(SessionInput::CallerText(text), now);
+                }
                 Some(LegEvent::HangUp) | None => {
                     let now = call.now();
                     call.session.handle(SessionInput::HangUp, now);

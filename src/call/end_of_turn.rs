@@ -22,6 +22,8 @@ pub enum EndOfTurnCue {
     Digits,
     /// The utterance reached the maximum length.
     MaxLength,
+    /// Not spoken: the caller typed the message (browser widget), so it ended when sent.
+    Typed,
 }
 
 /// The cue in `text` (a partial or speculative transcript).
@@ -74,7 +76,7 @@ pub fn hangover_ms(cue: EndOfTurnCue, config: &TurnTakingConfig) -> u64 {
         EndOfTurnCue::Question => config.question_hangover_ms,
         EndOfTurnCue::Hesitation => config.hesitation_hangover_ms,
         EndOfTurnCue::Digits => config.digits_hangover_ms,
-        EndOfTurnCue::MaxLength => 0,
+        EndOfTurnCue::MaxLength | EndOfTurnCue::Typed => 0,
     }
 }
 

@@ -41,6 +41,8 @@ pub enum SessionInput {
     },
     /// A DTMF digit the caller pressed (`0`-`9`, `*`, `#`, `A`-`D`).
     Dtmf(char),
+    /// A message the caller typed instead of saying it (the browser widget).
+    CallerText(String),
     /// The caller hung up.
     HangUp,
     /// How the [`Transfer`](super::SessionOutput::Transfer) went.

@@ -149,6 +149,7 @@ impl Session {
                 samples,
             } => self.on_speech_ready(sentence_id, samples),
             SessionInput::Dtmf(digit) => self.on_dtmf(digit, now),
+            SessionInput::CallerText(text) => self.on_caller_text(&text, now),
             SessionInput::HangUp => self.on_caller_hung_up(now),
             SessionInput::TransferResult { ok } => self.on_transfer_result(ok, now),
         }
@@ -223,10 +224,12 @@ impl Session {
             }
         }
         if let Some(sentence_id) = played.started {
+            let text = reply.sentence_text(sentence_id).to_string();
             self.event(CallEvent::BotSentenceStarted {
                 at: now,
                 turn_id,
                 sentence_id,
+                text,
             });
         }
         if let Some(sentence_id) = played.finished {

@@ -15,6 +15,8 @@ pub enum LegEvent {
     Audio(Frame),
     /// A key pressed (RFC 4733, SIP INFO, or the channel's own DTMF message).
     Dtmf(char),
+    /// A message the caller typed (channels with a text box: the browser widget).
+    Text(String),
     /// The caller hung up or the channel closed; always the last event.
     HangUp,
 }

@@ -1,5 +1,5 @@
 //! Where calls come from. Every channel (SIP via sip-bridge, the Twilio-style media WebSocket,
-//! WebRTC later, files in tests) yields a [`MediaLeg`], so the conversation never knows which.
+//! the browser widget over WebRTC, files in tests) yields a [`MediaLeg`], so the conversation never knows which.
 
 mod media_leg;
 mod sip_channel;
@@ -9,6 +9,7 @@ pub mod twilio_media_stream;
 mod twilio_media_stream_audio;
 mod twilio_media_stream_control;
 mod twilio_media_stream_messages;
+pub mod webrtc;
 
 pub use media_leg::{LegControl, LegEvent, LegFuture, MediaLeg, TransferOutcome, TransferTarget};
 pub use sip_channel::{SipChannelError, run_sip_channel};

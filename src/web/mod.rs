@@ -1,25 +1,32 @@
-//! HTTP surface of the engine: `/healthz`, `/readyz`, `/metrics` and the `/media` WebSocket (Twilio Media
-//! Streams); the widget and the review UI attach here as they arrive.
+//! HTTP surface of the engine: `/healthz`, `/readyz`, `/metrics`, the `/media` WebSocket (Twilio
+//! Media Streams), the browser widget (`/widget.js`, the demo page at `/`) and its signalling
+//! (`/webrtc/...`); the review UI attaches here as it arrives.
 
+mod browser_calls;
 mod call_metrics;
 mod health;
 mod histogram;
 mod media_route;
 mod metrics;
+mod webrtc_route;
+mod widget_events;
 mod widget_route;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::FromRef;
-use axum::routing::get;
+use axum::routing::{delete, get};
 
+pub use browser_calls::BrowserCalls;
 pub use call_metrics::CallMetrics;
 pub use health::Health;
 pub use histogram::{Histogram, LATENCY_BUCKETS};
 
 use crate::call::{CallNotices, CallServices};
+use crate::channel::webrtc::WebRtcEndpoint;
 use crate::engine::Engine;
 
 /// What the handlers share.
@@ -28,6 +35,8 @@ pub struct WebState {
     pub health: Arc<Health>,
     pub metrics: Arc<CallMetrics>,
     pub calls: Arc<CallServices>,
+    /// Calls from the browser widget.
+    pub browser: Arc<BrowserCalls>,
 }
 
 impl FromRef<WebState> for Arc<Health> {
@@ -42,11 +51,21 @@ impl FromRef<WebState> for Arc<CallMetrics> {
     }
 }
 
+impl FromRef<WebState> for Arc<BrowserCalls> {
+    fn from_ref(state: &WebState) -> Self {
+        Arc::clone(&state.browser)
+    }
+}
+
 impl FromRef<WebState> for Arc<CallServices> {
     fn from_ref(state: &WebState) -> Self {
         Arc::clone(&state.calls)
     }
 }
+
+/// Largest request body read on `POST /webrtc/calls` (the offer limit itself is
+/// `[webrtc] max_offer_bytes`, checked with a clear message below this).
+const OFFER_BODY_LIMIT: usize = 1024 * 1024;
 
 /// Builds the router served by `hotline serve`.
 pub fn router(state: WebState) -> Router {
@@ -57,6 +76,17 @@ pub fn router(state: WebState) -> Router {
         .route("/media", get(media_route::media))
         .route("/", get(widget_route::demo_page))
         .route("/widget.js", get(widget_route::widget_js))
+        .route(
+            "/webrtc/calls",
+            axum::routing::post(webrtc_route::create_call)
+                .options(webrtc_route::preflight)
+                .layer(DefaultBodyLimit::max(OFFER_BODY_LIMIT)),
+        )
+        .route(
+            "/webrtc/calls/{id}",
+            delete(webrtc_route::delete_call).options(webrtc_route::preflight),
+        )
+        .route("/webrtc/config", get(webrtc_route::ice_config))
         .with_state(state)
 }
 
@@ -72,10 +102,16 @@ impl WebState {
             let follow = notices.subscribe();
             tokio::spawn(async move { metrics.follow(follow).await });
         }
+        let endpoint = WebRtcEndpoint::new(engine.config.webrtc.clone()).unwrap_or_else(|error| {
+            tracing::error!(%error, "browser calls are off");
+            WebRtcEndpoint::disabled()
+        });
+        let calls = Arc::new(CallServices::new(Arc::clone(&engine), notices));
         Self {
             health: Arc::new(Health::of(&engine)),
             metrics,
-            calls: Arc::new(CallServices::new(engine, notices)),
+            browser: Arc::new(BrowserCalls::new(endpoint, Arc::clone(&calls))),
+            calls,
         }
     }
 }

@@ -1,0 +1,114 @@
+//! Browser calls as the web layer runs them: each answered offer becomes a call driven with the
+//! shared engine, its notices become widget messages on the call's data channel, and the call
+//! is findable by id until it ends (for `DELETE /webrtc/calls/{id}`).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::broadcast;
+
+use super::widget_events::WidgetEvents;
+use crate::call::{CallNoticeKind, CallOptions, CallServices, spawn_call};
+use crate::channel::webrtc::{BrowserCall, BrowserHangUp, EndpointError, WebRtcEndpoint};
+use crate::lang::Lang;
+
+/// The browser calls of one server.
+pub struct BrowserCalls {
+    pub endpoint: WebRtcEndpoint,
+    services: Arc<CallServices>,
+    live: Mutex<HashMap<String, BrowserHangUp>>,
+}
+
+impl BrowserCalls {
+    pub fn new(endpoint: WebRtcEndpoint, services: Arc<CallServices>) -> Self {
+        Self {
+            endpoint,
+            services,
+            live: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Answers `offer` and starts the call; returns its id and the SDP answer.
+    pub async fn start(
+        self: &Arc<Self>,
+        offer: &[u8],
+        lang: Option<Lang>,
+    ) -> Result<(String, String), EndpointError> {
+        let BrowserCall {
+            leg,
+            answer_sdp,
+            page_messages,
+            hang_up,
+        } = self.endpoint.answer(offer).await?;
+        let call_id = leg.id.clone();
+        self.lock().insert(call_id.clone(), hang_up);
+        // Subscribe before the driver starts, so the widget misses nothing.
+        let notices = self.services.notices.subscribe();
+        let ready = serde_json::json!({
+            "type": "ready",
+            "call": call_id,
+            "lang": lang.map_or("auto".to_string(), |l| l.to_string()),
+        })
+        .to_string();
+        let _ = page_messages.try_send(ready);
+        let calls = Arc::clone(self);
+        let id = call_id.clone();
+        let driver = spawn_call(Arc::clone(&self.services), leg, CallOptions { lang });
+        tokio::spawn(async move {
+            forward_notices(&id, notices, &page_messages).await;
+            let _ = driver.await;
+            calls.lock().remove(&id);
+        });
+        Ok((call_id, answer_sdp))
+    }
+
+    /// Ends call `id`; false when there is no such call (or it has ended).
+    pub fn hang_up(&self, id: &str) -> bool {
+        match self.lock().get(id) {
+            Some(hang_up) => {
+                hang_up.hang_up();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Calls known now.
+    pub fn count(&self) -> usize {
+        self.lock().len()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, BrowserHangUp>> {
+        self.live.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Sends call `id`'s notices to its page as widget messages until the call ends.
+async fn forward_notices(
+    id: &str,
+    mut notices: broadcast::Receiver<crate::call::CallNotice>,
+    page: &tokio::sync::mpsc::Sender<String>,
+) {
+    let mut widget = WidgetEvents::default();
+    loop {
+        let notice = match notices.recv().await {
+            Ok(notice) => notice,
+            Err(broadcast::error::RecvError::Lagged(missed)) => {
+                tracing::warn!(call = %id, missed, "widget captions fell behind; some were skipped");
+                continue;
+            }
+            Err(broadcast::error::RecvError::Closed) => return,
+        };
+        if &*notice.call_id != id {
+            continue;
+        }
+        let ended = matches!(notice.kind, CallNoticeKind::Ended { .. });
+        for message in widget.on_notice(&notice.kind) {
+            // A page that stopped reading loses captions, never the call.
+            let _ = page.try_send(message);
+        }
+        if ended {
+            return;
+        }
+    }
+}
