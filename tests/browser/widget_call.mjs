@@ -49,6 +49,21 @@ try {
   const events = async (name) => (await hl()).events.filter((e) => e.name === name);
   const now = () => page.evaluate(() => Math.round(performance.now() - window.__hl.t0));
 
+  // When the bot has finished: the state is 'listening' and stays so for 1.5 s (the state
+  // may pass through 'listening' between two sentences). Returns when that began.
+  const quietAfter = async (t, what) => {
+    const since = await until(
+      async () => {
+        const states = (await events('state')).filter((e) => e.t > t);
+        const last = states[states.length - 1];
+        return last && last.detail === 'listening' && (await now()) - last.t >= 1500 ? last.t : null;
+      },
+      40000,
+      what,
+    ).catch(() => null);
+    return since === null ? await now() : since;
+  };
+
   await clickInWidget(page, '.fab');
   if (LANG_BUTTON) await clickInWidget(page, `.langs button:text-is("${LANG_BUTTON}")`);
   const tClick = await now();
@@ -77,12 +92,7 @@ try {
   );
   result.timings.speechStartToCallerFinalMs = callerFinal.t - (tClick + lead * 1000);
   result.timings.callerFinalToBotCaptionMs = answer.t - callerFinal.t;
-  const answered = await until(
-    async () => (await events('state')).find((e) => e.t > answer.t && e.detail === 'listening'),
-    30000,
-    'the end of the spoken answer',
-  ).catch(() => null);
-  const answerEnd = answered ? answered.t : await now();
+  const answerEnd = await quietAfter(answer.t, 'the end of the spoken answer');
 
   // The typed message.
   let typedAnswer = null;
@@ -98,11 +108,7 @@ try {
       'a bot caption answering the typed message',
     );
     result.timings.typedToBotCaptionMs = typedAnswer.t - tTyped;
-    await until(
-      async () => (await events('state')).find((e) => e.t > typedAnswer.t && e.detail === 'listening'),
-      30000,
-      'the end of the typed answer',
-    ).catch(() => null);
+    await quietAfter(typedAnswer.t, 'the end of the typed answer');
   }
 
   // Hang up with the widget's button.

@@ -331,8 +331,8 @@ const scenarios = {
     await page.locator('#hotline-widget >> form input').fill('Do you sell phones?');
     await page.locator('#hotline-widget >> form input').press('Enter');
     await stub.send({ type: 'caption', role: 'caller', final: true, text: 'Do you sell phones?' });
-    await stub.send({ type: 'caption', role: 'bot', turn: 2, sentence: 0, text: '是的，' });
-    await stub.send({ type: 'caption', role: 'bot', turn: 2, sentence: 1, text: '我们有手机。' });
+    await stub.send({ type: 'caption', role: 'bot', turn: 2, sentence: 12, text: '我们有手机。' });
+    await stub.send({ type: 'caption', role: 'bot', turn: 2, sentence: 11, text: '是的，' });
     // mute
     await clickInWidget(page, '.mute');
     const muted = await page.evaluate(() => window.Hotline.muted);
@@ -347,7 +347,6 @@ const scenarios = {
     await until(async () => (await stub.got()).some((m) => m.includes('"ping"')), 12000, 'a ping');
     const pwned = await page.evaluate(() => window.__pwned === 1);
     await clickInWidget(page, '.call'); // hang up
-    await until(async () => (await stub.got()).some((m) => m.includes('"hangup"')), 5000, 'the hangup message');
     await until(async () => log.deletes.length > 0, 5000, 'DELETE of the call');
     const end = await view(page);
     const got = await stub.got();
@@ -376,7 +375,7 @@ const scenarios = {
         muteToggles: muted === true,
         remoteAudioAttached: audio.tracks === 1 && audio.paused === false,
         pingSent: got.some((m) => m === '{"type":"ping"}'),
-        hangUpSendsMessageAndDelete: got.includes('{"type":"hangup"}') && log.deletes[0] === '/webrtc/calls/stub-1',
+        hangUpDeletesTheCall: log.deletes.length === 1 && log.deletes[0] === '/webrtc/calls/stub-1',
         endedEvent: events.some((e) => e.name === 'ended' && e.detail.reason === 'caller_hung_up'),
         endedState: end.status === 'Call ended' && end.callLabel === 'Call' && end.inputDisabled,
         noConsoleErrors: seen.consoleErrors.length === 0 && seen.pageErrors.length === 0,

@@ -524,7 +524,7 @@
     var key = String(turn);
     if (!botLines[key]) {
       var l = addLine('bot');
-      botLines[key] = { el: l.el, t: l.t, parts: [], cut: false };
+      botLines[key] = { el: l.el, t: l.t, parts: {}, count: 0, cut: false };
     }
     return botLines[key];
   }
@@ -532,9 +532,18 @@
   function botCaption(turn, sentence, text) {
     var line = botLine(turn);
     if (line.cut) return; // already cut at what the caller heard
-    if (sentence === null || sentence < 0 || sentence > 1000) sentence = line.parts.length;
+    if (sentence === null) sentence = 1e15 + line.count; // no id: after the others
+    if (!(sentence in line.parts)) line.count++;
+    if (line.count > 200) return;
     line.parts[sentence] = text;
-    line.t.textContent = joinSentences(line.parts);
+    var ids = Object.keys(line.parts).map(Number).sort(function (a, b) {
+      return a - b;
+    });
+    line.t.textContent = joinSentences(
+      ids.map(function (id) {
+        return line.parts[id];
+      })
+    );
     ui.log.scrollTop = ui.log.scrollHeight;
     emit('caption', { role: 'bot', text: text, turn: turn, sentence: sentence, final: true });
   }
@@ -954,11 +963,12 @@
     return true;
   }
 
-  // Tells the server the call is over (it may know already): a hangup message, then DELETE.
+  // Tells the server the call is over: DELETE of the call (works even when the data channel
+  // does not), or a hangup message when the call's URL is unknown.
   function release(c) {
-    sendJson(c, { type: 'hangup' });
     var url = callUrl(c);
     if (url) fetch(url, { method: 'DELETE', keepalive: true, credentials: 'omit' }).catch(function () {});
+    else sendJson(c, { type: 'hangup' });
   }
 
   function mute(on) {
