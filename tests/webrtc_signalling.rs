@@ -187,8 +187,13 @@ async fn wait_message(
 }
 
 fn start_server(port: u16, media_ports: (u16, u16)) -> Server {
+    start_server_with(port, media_ports, &[])
+}
+
+fn start_server_with(port: u16, media_ports: (u16, u16), env: &[(&str, &str)]) -> Server {
     let mut server = Server(
         support::hotline()
+            .envs(env.iter().copied())
             .env("HOTLINE_SERVER__LISTEN", format!("127.0.0.1:{port}"))
             .env("HOTLINE_WEBRTC__BIND_ADDRESS", "127.0.0.1")
             .env(
@@ -362,5 +367,65 @@ async fn a_browser_call_is_signalled_answered_and_freed() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(client.delete(&url).send().await.unwrap().status(), 404);
+    peer.close().await.unwrap();
+}
+
+/// Hundreds of POSTs (garbage, and real offers from peers that never connect) are each
+/// answered with a status, the server stays up, and every line comes back once the
+/// never-connected calls time out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_offers_is_refused_or_timed_out_and_leaks_nothing() {
+    let port = free_port();
+    let media_port = support::free_udp_port();
+    let _server = start_server_with(
+        port,
+        (media_port, media_port.saturating_add(3)),
+        &[
+            ("HOTLINE_WEBRTC__MAX_CALLS", "4"),
+            ("HOTLINE_WEBRTC__CONNECT_TIMEOUT_SECS", "2"),
+        ],
+    );
+    let client = reqwest::Client::new();
+    let (peer, _channel, mut events) = page_peer(true).await;
+    // A real offer that nobody will complete (its answer is never applied).
+    let offer = offer_of(&peer, &mut events).await;
+    let mut requests = Vec::new();
+    for n in 0..300 {
+        let body = match n % 3 {
+            0 => offer.clone(),
+            1 => "v=0\r\nm=audio 9 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n".to_string(),
+            _ => "x".repeat(n * 300),
+        };
+        let client = client.clone();
+        requests.push(tokio::spawn(async move {
+            post(&client, port, body, "application/sdp", None)
+                .await
+                .status()
+                .as_u16()
+        }));
+    }
+    let mut statuses = std::collections::BTreeMap::new();
+    for request in requests {
+        *statuses.entry(request.await.unwrap()).or_insert(0) += 1;
+    }
+    assert_eq!(statuses.values().sum::<usize>(), 300, "{statuses:?}");
+    assert!(
+        statuses
+            .keys()
+            .all(|s| [201, 400, 413, 415, 503].contains(s)),
+        "{statuses:?}"
+    );
+    assert!(statuses.get(&201).is_some_and(|&n| n <= 4), "{statuses:?}");
+    assert!(statuses.contains_key(&503), "{statuses:?}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while metric(port, "hotline_browser_calls_active") != Some(0.0) {
+        assert!(
+            Instant::now() < deadline,
+            "never-connected calls were not freed: {:?}",
+            metric(port, "hotline_browser_calls_active")
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(get(port, "/healthz").is_some(), "the server went down");
     peer.close().await.unwrap();
 }
