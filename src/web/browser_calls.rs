@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use tokio::sync::broadcast;
 
@@ -39,6 +40,7 @@ impl BrowserCalls {
             answer_sdp,
             page_messages,
             hang_up,
+            mut connected,
         } = self.endpoint.answer(offer).await?;
         let call_id = leg.id.clone();
         self.lock().insert(call_id.clone(), hang_up);
@@ -53,10 +55,20 @@ impl BrowserCalls {
         let _ = page_messages.try_send(ready);
         let calls = Arc::clone(self);
         let id = call_id.clone();
-        let driver = spawn_call(Arc::clone(&self.services), leg, CallOptions { lang });
+        let services = Arc::clone(&self.services);
+        let connect_timeout =
+            Duration::from_secs(self.endpoint.config().connect_timeout_secs.max(1));
         tokio::spawn(async move {
-            forward_notices(&id, notices, &page_messages).await;
-            let _ = driver.await;
+            // The greeting waits for the media path; a call that never connects is dropped
+            // (its connection keeper gives it up at the same timeout).
+            let up = tokio::time::timeout(connect_timeout, connected.wait_for(|c| *c))
+                .await
+                .is_ok_and(|up| up.is_ok());
+            if up {
+                let driver = spawn_call(services, leg, CallOptions { lang });
+                forward_notices(&id, notices, &page_messages).await;
+                let _ = driver.await;
+            }
             calls.lock().remove(&id);
         });
         Ok((call_id, answer_sdp))

@@ -12,6 +12,12 @@ pub async fn metrics(State(state): State<WebState>) -> impl IntoResponse {
     text.push_str(&format!(
         "# HELP hotline_tts_cache_total Sentences to speak, by whether their audio was already synthesized.\n# TYPE hotline_tts_cache_total counter\nhotline_tts_cache_total{{result=\"hit\"}} {hits}\nhotline_tts_cache_total{{result=\"miss\"}} {misses}\n"
     ));
+    let browser = &state.browser;
+    text.push_str(&format!(
+        "# HELP hotline_browser_calls_active Browser (WebRTC) calls holding a line now.\n# TYPE hotline_browser_calls_active gauge\nhotline_browser_calls_active {}\n# HELP hotline_browser_calls_limit Browser calls accepted at once ([webrtc] max_calls, at most the port range).\n# TYPE hotline_browser_calls_limit gauge\nhotline_browser_calls_limit {}\n",
+        browser.endpoint.active_calls(),
+        browser.endpoint.limit()
+    ));
     write_send_lateness(&mut text, &sip_bridge::send_lateness());
     (
         [(

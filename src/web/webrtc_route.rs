@@ -22,8 +22,8 @@ pub struct CallQuery {
     lang: Option<String>,
 }
 
-/// The page's origin when it may use this server; the error is the refusal.
-fn allowed_origin(calls: &BrowserCalls, headers: &HeaderMap) -> Result<Option<String>, Response> {
+/// The page's origin when it may use this server; the error is the reason for a 403.
+fn allowed_origin(calls: &BrowserCalls, headers: &HeaderMap) -> Result<Option<String>, String> {
     let Some(origin) = headers.get(header::ORIGIN) else {
         return Ok(None); // not a browser page (curl, a server): nothing to protect here
     };
@@ -44,11 +44,8 @@ fn allowed_origin(calls: &BrowserCalls, headers: &HeaderMap) -> Result<Option<St
     if same_origin || listed {
         Ok(Some(origin))
     } else {
-        Err(plain(
-            StatusCode::FORBIDDEN,
-            &format!(
-                "origin {origin:?} may not start calls here: add it to [webrtc] allowed_origins"
-            ),
+        Err(format!(
+            "origin {origin:?} may not start calls here: add it to [webrtc] allowed_origins"
         ))
     }
 }
@@ -85,7 +82,7 @@ pub async fn create_call(
 ) -> Response {
     let origin = match allowed_origin(&calls, &headers) {
         Ok(origin) => origin,
-        Err(refusal) => return refusal,
+        Err(reason) => return plain(StatusCode::FORBIDDEN, &reason),
     };
     let respond = |response: Response| with_cors(response, origin.as_deref());
     let content_type = headers
@@ -157,7 +154,7 @@ pub async fn delete_call(
 ) -> Response {
     let origin = match allowed_origin(&calls, &headers) {
         Ok(origin) => origin,
-        Err(refusal) => return refusal,
+        Err(reason) => return plain(StatusCode::FORBIDDEN, &reason),
     };
     let response = if calls.hang_up(&id) {
         StatusCode::NO_CONTENT.into_response()
@@ -190,7 +187,7 @@ pub async fn preflight(State(calls): State<Arc<BrowserCalls>>, headers: HeaderMa
             );
             response
         }
-        Err(refusal) => refusal,
+        Err(reason) => plain(StatusCode::FORBIDDEN, &reason),
     }
 }
 
@@ -198,7 +195,7 @@ pub async fn preflight(State(calls): State<Arc<BrowserCalls>>, headers: HeaderMa
 pub async fn ice_config(State(calls): State<Arc<BrowserCalls>>, headers: HeaderMap) -> Response {
     let origin = match allowed_origin(&calls, &headers) {
         Ok(origin) => origin,
-        Err(refusal) => return refusal,
+        Err(reason) => return plain(StatusCode::FORBIDDEN, &reason),
     };
     let servers: Vec<serde_json::Value> = calls
         .endpoint

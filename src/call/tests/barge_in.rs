@@ -484,3 +484,40 @@ fn a_caller_who_goes_on_just_after_the_answer_starts_is_finishing_the_question()
         "the bot talked over the caller for {talked_over_ms} ms"
     );
 }
+
+#[test]
+fn a_typed_message_stops_the_answer_and_is_answered_like_speech() {
+    let (mut line, started) = answering(SessionConfig::default());
+    line.run_until(started.0 + 400);
+    let at = line.now;
+    line.input(crate::call::SessionInput::CallerText(
+        "  How much is delivery?  ".into(),
+    ));
+    line.run_until(at.0 + 40);
+    assert!(
+        line.requests
+            .iter()
+            .any(|r| matches!(r, Request::Flush(t) if *t >= at)),
+        "the answer kept playing"
+    );
+    let asked = line.dialogue_requests();
+    assert_eq!(
+        asked.last().map(|r| r.transcript.as_str()),
+        Some("How much is delivery?")
+    );
+    assert!(line.events.iter().any(|e| matches!(
+        e,
+        CallEvent::CallerTyped { text, .. } if text == "How much is delivery?"
+    )));
+    let cut = line
+        .records()
+        .into_iter()
+        .find(|r| r.caller_text == "你们周末营业吗")
+        .expect("the first turn's record");
+    assert_eq!(cut.outcome, TurnOutcome::Superseded);
+    // Blank text is not a turn.
+    let before = line.dialogue_requests().len();
+    line.input(crate::call::SessionInput::CallerText("   ".into()));
+    line.run_until(line.now.0 + 40);
+    assert_eq!(line.dialogue_requests().len(), before);
+}

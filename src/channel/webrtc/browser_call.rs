@@ -18,7 +18,7 @@ use rtc::rtp_transceiver::rtp_sender::{
     RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters, RTCRtpEncodingParameters,
     RtpCodecKind,
 };
-use tokio::sync::{Notify, OwnedSemaphorePermit, mpsc};
+use tokio::sync::{Notify, OwnedSemaphorePermit, mpsc, watch};
 use webrtc::data_channel::{DataChannel, DataChannelEvent};
 use webrtc::media_stream::track_local::TrackLocal;
 use webrtc::media_stream::track_local::static_sample::TrackLocalStaticSample;
@@ -65,6 +65,9 @@ pub struct BrowserCall {
     pub page_messages: mpsc::Sender<String>,
     /// Ends the call from the signalling side (`DELETE`).
     pub hang_up: BrowserHangUp,
+    /// Becomes true when media can flow (ICE and DTLS done): start talking then, or the
+    /// visitor misses the start of the greeting.
+    pub connected: watch::Receiver<bool>,
 }
 
 /// Ends one browser call from outside (the page's DELETE, the engine shutting down).
@@ -122,7 +125,6 @@ pub async fn answer_browser_call(
             RTCRtpCodecParameters {
                 rtp_codec: opus.clone(),
                 payload_type: OPUS_PAYLOAD_TYPE,
-                ..Default::default()
             },
             RtpCodecKind::Audio,
         )
@@ -156,6 +158,7 @@ pub async fn answer_browser_call(
     let (page_messages, page_outbox) = mpsc::channel(PAGE_MESSAGE_QUEUE);
     let (gathered_tx, mut gathered) = mpsc::channel(1);
     let close = Arc::new(Notify::new());
+    let (connected_tx, connected) = watch::channel(false);
     let handler = Arc::new(BrowserPeerHandler {
         call_id: Arc::clone(&call_id),
         leg_events: leg_events.clone(),
@@ -164,7 +167,7 @@ pub async fn answer_browser_call(
         gathered: gathered_tx,
         close: Arc::clone(&close),
         audio_started: AtomicBool::new(false),
-        connected: Arc::new(Notify::new()),
+        connected: connected_tx,
     });
     let mut builder = PeerConnectionBuilder::new()
         .with_configuration(rtc_config)
@@ -266,6 +269,7 @@ pub async fn answer_browser_call(
         answer_sdp,
         page_messages,
         hang_up: BrowserHangUp { leg_events, close },
+        connected,
     })
 }
 
@@ -286,10 +290,15 @@ async fn keep_connection(
     port: PortLease,
     permit: OwnedSemaphorePermit,
 ) {
-    let connected = tokio::time::timeout(connect_timeout, handler.connected.notified());
+    let mut connected = handler.connected.subscribe();
+    let connected = async {
+        tokio::time::timeout(connect_timeout, connected.wait_for(|c| *c))
+            .await
+            .is_ok_and(|up| up.is_ok())
+    };
     tokio::select! {
-        outcome = connected => {
-            if outcome.is_err() {
+        up = connected => {
+            if !up {
                 tracing::warn!(call = %call_id, timeout_s = connect_timeout.as_secs(), "browser call never connected (ICE failed or the page left); ending it");
                 let _ = handler.leg_events.try_send(LegEvent::HangUp);
             } else {
@@ -351,7 +360,7 @@ struct BrowserPeerHandler {
     gathered: mpsc::Sender<()>,
     close: Arc<Notify>,
     audio_started: AtomicBool,
-    connected: Arc<Notify>,
+    connected: watch::Sender<bool>,
 }
 
 #[async_trait::async_trait]
@@ -365,7 +374,9 @@ impl PeerConnectionEventHandler for BrowserPeerHandler {
     async fn on_connection_state_change(&self, state: RTCPeerConnectionState) {
         tracing::debug!(call = %self.call_id, ?state, "browser connection state");
         match state {
-            RTCPeerConnectionState::Connected => self.connected.notify_one(),
+            RTCPeerConnectionState::Connected => {
+                self.connected.send_replace(true);
+            }
             RTCPeerConnectionState::Failed | RTCPeerConnectionState::Closed => {
                 // The page is gone (closed tab, network lost): the caller hung up.
                 let _ = self.leg_events.try_send(LegEvent::HangUp);

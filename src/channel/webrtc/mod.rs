@@ -111,6 +111,11 @@ impl WebRtcEndpoint {
         &self.config
     }
 
+    /// Browser calls accepted at once.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
     /// Browser calls running now.
     pub fn active_calls(&self) -> usize {
         self.limit - self.lines.available_permits()
