@@ -29,11 +29,12 @@ fn browser_dir() -> PathBuf {
 /// Why the browser tests cannot run here, if they cannot.
 fn missing_tools() -> Option<String> {
     let chromium = std::env::var_os("HOTLINE_CHROMIUM")
+        .or_else(|| std::env::var_os("CHROMIUM"))
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
     if !chromium.is_file() {
         return Some(format!(
-            "{} is missing (Debian package `chromium`, installed by `make test` from scripts/test-packages.txt; or set HOTLINE_CHROMIUM)",
+            "{} is missing (Debian package `chromium`, installed by `make test` from scripts/test-packages.txt; or set HOTLINE_CHROMIUM / CHROMIUM)",
             chromium.display()
         ));
     }
@@ -119,6 +120,7 @@ fn widget_ui_in_chromium() {
         "no_mic",
         "refusals",
         "stub_call",
+        "own_button",
         "bot_hangs_up",
         "dropped",
         "ice_failed",

@@ -11,7 +11,7 @@ export const REPO = path.resolve(HERE, '../..');
 export const WIDGET_DIR = path.join(REPO, 'src/web/widget');
 
 export function chromiumPath() {
-  return process.env.HOTLINE_CHROMIUM || '/usr/bin/chromium';
+  return process.env.HOTLINE_CHROMIUM || process.env.CHROMIUM || '/usr/bin/chromium';
 }
 
 // Launches Chromium. mic: false (no fake device), true (Chromium's beeping fake device) or a

@@ -40,11 +40,17 @@ async function serve(context, origin, api) {
     if (url.origin !== origin) return route.abort('blockedbyclient');
     if (url.pathname === '/' && req.method() === 'GET') return route.fulfill({ status: 200, contentType: 'text/html', body: demoHtml });
     if (url.pathname === '/widget.js') return route.fulfill({ status: 200, contentType: 'application/javascript; charset=utf-8', body: widgetJs });
+    if (url.pathname === '/own') return route.fulfill({ status: 200, contentType: 'text/html', body: OWN_BUTTON_PAGE });
     if (url.pathname === '/stub') return route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>stub</title>' });
     if (url.pathname.startsWith('/webrtc/') && api) return api(route, req, url);
     return route.fulfill({ status: 404, contentType: 'text/plain', body: 'not found' });
   });
 }
+
+// A site with its own call button and the widget's hidden.
+const OWN_BUTTON_PAGE = `<!doctype html><meta charset="utf-8"><title>own button</title>
+<button id="mine" onclick="Hotline.start({lang:'yue'})">Call</button>
+<script src="/widget.js" data-button="false" data-lang="en"></script>`;
 
 // The stub's end of the call, evaluated in its page.
 const STUB = `(() => {
@@ -382,6 +388,36 @@ const scenarios = {
         noExternalRequests: seen.external.length === 0,
       },
       details: { setupMs, mid, end, got, captions, states, deletes: log.deletes, consoleErrors: seen.consoleErrors, external: seen.external },
+    };
+  },
+
+  // data-button="false": no floating button; the site's own button starts the call through the
+  // API (the panel opens with it), Hotline.hangUp() ends it.
+  async own_button(browser) {
+    const { context, stub, log } = await stubCall(browser);
+    const page = await context.newPage();
+    const seen = watch(page, SECURE);
+    await page.addInitScript(EVENT_LOG);
+    await page.goto(SECURE + '/own');
+    await page.waitForFunction(() => !!window.Hotline);
+    const before = await page.evaluate(() => ({ host: !!document.getElementById('hotline-widget'), lang: window.Hotline.lang }));
+    await page.click('#mine');
+    await waitOpen(stub);
+    const during = await view(page);
+    const hung = await page.evaluate(() => window.Hotline.hangUp());
+    await until(async () => log.deletes.length > 0, 5000, 'DELETE of the call');
+    const after = await page.evaluate(() => window.Hotline.state);
+    await context.close();
+    return {
+      checks: {
+        nothingDrawnBeforeTheCall: before.host === false && before.lang === 'en',
+        noFloatingButton: during && !during.fabVisible,
+        panelOpensWithTheCall: during && during.panelOpen && during.callLabel === '收線',
+        langFromTheApi: log.lang === 'yue',
+        hangUpByApi: hung === true && after === 'ended' && log.deletes.length === 1,
+        noConsoleErrors: seen.consoleErrors.length === 0 && seen.pageErrors.length === 0,
+      },
+      details: { before, during, after, lang: log.lang },
     };
   },
 

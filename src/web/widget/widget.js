@@ -11,7 +11,7 @@
  *
  * Attributes: data-lang="auto|yue|zh|en" (first choice of the language picker),
  * data-button="false" (no floating button: drive it with window.Hotline from your own button).
- * API: Hotline.start({lang}), Hotline.hangUp(), Hotline.mute(bool), Hotline.send(text),
+ * API: Hotline.start({lang, panel}), Hotline.hangUp(), Hotline.mute(bool), Hotline.send(text),
  * Hotline.open(), Hotline.close(), Hotline.on(event, fn) → unsubscribe function, where event is
  * 'ready' | 'state' | 'caption' | 'transfer' | 'ended' | 'error'.
  */
@@ -695,7 +695,7 @@
     pickedLang = lang;
     uiLang = uiLangFor(lang);
     build();
-    if (showButton || opts.open) openPanel();
+    if (opts.panel !== false) openPanel(); // {panel: false}: the site shows the call itself
     notify('');
     lastTyped = null;
 
