@@ -387,11 +387,31 @@ fn write_evidence(
         .iter()
         .map(|&l| (l.to_string(), knowledge.off_topic_quantiles(Some(l), &qs)))
         .collect();
-    out.push_str(&serde_json::json!({ "off_topic_quantiles": qs, "floors": floors }).to_string());
+    let analyzer = TextAnalyzer::shared()?;
+    // What the embedder reads (folded text), so another embedder can be tried offline on
+    // exactly the same inputs.
+    let entries: Vec<_> = knowledge
+        .entries()
+        .iter()
+        .map(|e| {
+            serde_json::json!({
+                "faq_id": e.id,
+                "lang": e.lang,
+                "phrasings": e.phrasings().map(|p| analyzer.normalise(p)).collect::<Vec<_>>(),
+                "passage": analyzer.normalise(&format!("{}\n{}", e.question, e.answer)),
+            })
+        })
+        .collect();
+    out.push_str(
+        &serde_json::json!({ "off_topic_quantiles": qs, "floors": floors, "entries": entries })
+            .to_string(),
+    );
     out.push('\n');
     for case in cases {
         let line = serde_json::json!({
             "text": case.text,
+            "normalised": analyzer.normalise(&case.text),
+            "split": case.split,
             "lang": case.lang,
             "expect": case.expect.label(),
             "topics": knowledge.topic_evidence(&case.text),
