@@ -36,7 +36,7 @@ impl CharsMap {
             .ok_or(CharsMapError)?;
         let trie_size = u32::from_le_bytes(size_bytes) as usize;
         let trie = blob.get(4..4 + trie_size).ok_or(CharsMapError)?;
-        if trie_size % 4 != 0 || trie_size == 0 {
+        if !trie_size.is_multiple_of(4) || trie_size == 0 {
             return Err(CharsMapError);
         }
         let units = trie

@@ -16,6 +16,7 @@
 mod charsmap;
 mod e5_library;
 mod embedder;
+mod embedders;
 mod sentence_model;
 mod sentencepiece;
 mod use_encoder;
@@ -23,6 +24,7 @@ mod vector_cache;
 
 pub use e5_library::{E5Library, EmbeddingError, TextKind};
 pub use embedder::{EMBEDDING_MODEL, Embedder, PendingQuery, cosine};
+pub use embedders::Embedders;
 pub use sentence_model::SentenceModel;
 pub use sentencepiece::{SentencePiece, SentencePieceError};
 pub use use_encoder::{USE_MODEL, USE_TOKENIZER_FILE, USE_WEIGHTS_FILE, UseEncoder};
