@@ -1,8 +1,10 @@
 //! Cost of matching by meaning: one caller turn embedded (multilingual-e5-small on the
-//! embedding worker, one OpenMP thread), and a whole turn through the dialogue stack with
-//! embeddings on (policy + FAQ, the turn embedded once), on the shipped case questions. Also
-//! the FAQ's load time with the vector cache empty and full. Prints p50/p95/max.
-//! Run: `cargo bench --bench embedding_latency` (target: embedding p95 ≤ 25 ms per turn).
+//! embedding worker, one OpenMP thread; the Universal Sentence Encoder on its own worker; both
+//! at once, as a turn is), and a whole turn through the dialogue stack with embeddings on
+//! (policy + FAQ, the turn embedded once per model), on the shipped case questions. Also the
+//! FAQ's load time with the vector cache empty and full. Prints p50/p95/max.
+//! Run: `cargo bench --bench embedding_latency` (target: embedding p95 ≤ 25 ms per turn, both
+//! models together).
 
 #[path = "support/shipped_cases.rs"]
 mod shipped_cases;
@@ -11,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use hotline::config::DialogueConfig;
 use hotline::dialogue::DialogueRequest;
-use hotline::embedding::Embedder;
+use hotline::embedding::{Embedder, Embedders};
 use hotline::lang::Lang;
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -37,6 +39,13 @@ fn main() {
             return;
         }
     };
+    let second = match Embedder::start_use(std::path::Path::new("models")) {
+        Ok(e) => Some(e),
+        Err(e) => {
+            eprintln!("no second embedding model ({e}); measuring e5 alone");
+            None
+        }
+    };
     let queries: Vec<(String, Lang)> = shipped_cases::shipped_questions();
 
     // Each text once (no recent-query reuse), as a caller turn is.
@@ -47,7 +56,29 @@ fn main() {
         embedder.query_blocking(&unique).expect("embed");
         embed.push(t.elapsed());
     }
-    report("embed one caller turn", embed);
+    report("embed one caller turn (e5)", embed);
+    if let Some(second) = &second {
+        let mut alone = Vec::new();
+        let mut both = Vec::new();
+        for (i, (text, _)) in queries.iter().enumerate() {
+            let unique = format!("{text} {i} use");
+            let t = Instant::now();
+            second.query_blocking(&unique).expect("embed");
+            alone.push(t.elapsed());
+            let unique = format!("{text} {i} both");
+            let t = Instant::now();
+            let pending = second.start_query(&unique).expect("embed");
+            embedder.query_blocking(&unique).expect("embed");
+            pending.wait().expect("embed");
+            both.push(t.elapsed());
+        }
+        report("embed one caller turn (USE)", alone);
+        report("embed one caller turn (e5 + USE at once)", both);
+    }
+    let embedders = Embedders {
+        primary: Some(embedder.clone()),
+        second,
+    };
 
     let cache_dir = tempfile::tempdir().expect("temp dir");
     let config = DialogueConfig {
@@ -55,15 +86,13 @@ fn main() {
         ..DialogueConfig::default()
     };
     let t = Instant::now();
-    let _cold =
-        hotline::dialogue::load_engine_with(&config, Some(embedder.clone())).expect("engine");
+    let _cold = hotline::dialogue::load_engine_with(&config, embedders.clone()).expect("engine");
     println!(
         "load demo FAQ, vector cache empty      {:>8.1} ms",
         t.elapsed().as_secs_f64() * 1e3
     );
     let t = Instant::now();
-    let engine =
-        hotline::dialogue::load_engine_with(&config, Some(embedder.clone())).expect("engine");
+    let engine = hotline::dialogue::load_engine_with(&config, embedders.clone()).expect("engine");
     println!(
         "load demo FAQ, vector cache full       {:>8.1} ms",
         t.elapsed().as_secs_f64() * 1e3

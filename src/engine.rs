@@ -9,7 +9,7 @@ use hotline_models::ModelStore;
 use crate::asr::{Transcriber, TranscriberOptions};
 use crate::config::Config;
 use crate::dialogue::DialogueEngine;
-use crate::embedding::Embedder;
+use crate::embedding::{Embedder, Embedders};
 use crate::lang::Lang;
 use crate::tts::VoiceSet;
 
@@ -151,13 +151,36 @@ pub fn load_voices(config: &Config, store: &ModelStore) -> Result<VoiceSet, Engi
 }
 
 /// Loads the dialogue engine of `[dialogue]`, matching by meaning when the embedding model
-/// loads (see [`load_embedder`]).
+/// loads (see [`load_embedders`]).
 pub fn load_dialogue(config: &Config) -> Result<Arc<dyn DialogueEngine>, EngineError> {
-    let embedder = model_store(config)
+    let embedders = model_store(config)
         .ok()
-        .and_then(|store| load_embedder(config, &store));
-    crate::dialogue::load_engine_with(&config.dialogue, embedder)
+        .map(|store| load_embedders(config, &store))
+        .unwrap_or_default();
+    crate::dialogue::load_engine_with(&config.dialogue, embedders)
         .map_err(|e| EngineError::Dialogue(e.to_string()))
+}
+
+/// The folder holding the files of the model `setting` names (a manifest id or a folder);
+/// `None` (with a warning naming `key`) when it is unknown.
+fn model_folder(store: &ModelStore, setting: &str, key: &str) -> Option<PathBuf> {
+    if Path::new(setting).is_dir() {
+        return Some(PathBuf::from(setting));
+    }
+    match resolve_model(store, setting) {
+        Ok(path) => Some(
+            path.parent()
+                .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
+        ),
+        Err(e) => {
+            tracing::warn!(error = %e, "[dialogue] {key} is unknown; set it to a manifest id or folder, or \"none\"");
+            None
+        }
+    }
+}
+
+fn is_none(setting: &str) -> bool {
+    setting.is_empty() || setting.eq_ignore_ascii_case("none")
 }
 
 /// Starts the sentence-embedding worker of `[dialogue] embedding_model`. A missing or broken
@@ -165,22 +188,13 @@ pub fn load_dialogue(config: &Config) -> Result<Arc<dyn DialogueEngine>, EngineE
 /// with a warning that says how to fix it.
 pub fn load_embedder(config: &Config, store: &ModelStore) -> Option<Arc<Embedder>> {
     let setting = config.dialogue.embedding_model.trim();
-    if setting.is_empty() || setting.eq_ignore_ascii_case("none") {
+    if is_none(setting) {
         tracing::info!("[dialogue] embedding_model = \"none\": FAQ matched by words only");
         return None;
     }
-    let dir = if Path::new(setting).is_dir() {
-        PathBuf::from(setting)
-    } else {
-        match resolve_model(store, setting) {
-            Ok(path) => path
-                .parent()
-                .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
-            Err(e) => {
-                tracing::warn!(error = %e, "FAQ matched by words only: the embedding model is unknown; set [dialogue] embedding_model to a manifest id or folder, or \"none\"");
-                return None;
-            }
-        }
+    let Some(dir) = model_folder(store, setting, "embedding_model") else {
+        tracing::warn!("FAQ matched by words only: the embedding model is unknown");
+        return None;
     };
     match Embedder::start(&dir, config.dialogue.embedding_threads.max(1)) {
         Ok(embedder) => Some(embedder),
@@ -188,6 +202,35 @@ pub fn load_embedder(config: &Config, store: &ModelStore) -> Option<Arc<Embedder
             tracing::warn!(error = %e, "FAQ matched by words only (no embeddings)");
             None
         }
+    }
+}
+
+/// The embedding workers of `[dialogue]`: [`load_embedder`], and beside it the second model
+/// of `second_embedding_model` (the Universal Sentence Encoder). A missing or broken second
+/// model is not fatal either: FAQ topics are ranked with the first model alone.
+pub fn load_embedders(config: &Config, store: &ModelStore) -> Embedders {
+    let Some(primary) = load_embedder(config, store) else {
+        return Embedders::default();
+    };
+    let setting = config.dialogue.second_embedding_model.trim();
+    if is_none(setting) {
+        tracing::info!(
+            "[dialogue] second_embedding_model = \"none\": FAQ topics ranked by e5 alone"
+        );
+        return Embedders::primary(primary);
+    }
+    let second = model_folder(store, setting, "second_embedding_model").and_then(|dir| {
+        match Embedder::start_use(&dir) {
+            Ok(embedder) => Some(embedder),
+            Err(e) => {
+                tracing::warn!(error = %e, "FAQ topics ranked by the first embedding model alone");
+                None
+            }
+        }
+    });
+    Embedders {
+        primary: Some(primary),
+        second,
     }
 }
 

@@ -1,5 +1,6 @@
-//! Minimal NumPy `.npy` / `.npz` reader for the one thing conversion needs: the 2-D little-endian
-//! f32 mel filter bank in openai-whisper's `mel_filters.npz`.
+//! Minimal NumPy `.npy` / `.npz` reader: the 2-D little-endian f32 mel filter bank in
+//! openai-whisper's `mel_filters.npz`, and the arrays of a model shipped as an `.npz` (the
+//! multilingual Universal Sentence Encoder: f32 matrices, u8 quantized rows, an f64 scalar).
 
 use std::io::{Cursor, Read};
 
@@ -11,6 +12,23 @@ pub struct F32Matrix {
     pub data: Vec<f32>,
 }
 
+/// An array of any shape (C order), with its values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NpyArray {
+    /// Empty for a scalar.
+    pub shape: Vec<usize>,
+    pub data: NpyData,
+}
+
+/// The values of an [`NpyArray`], by element type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NpyData {
+    F32(Vec<f32>),
+    F64(Vec<f64>),
+    U8(Vec<u8>),
+    I8(Vec<i8>),
+}
+
 /// Why an array could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum NpyError {
@@ -20,6 +38,10 @@ pub enum NpyError {
     Header,
     #[error(".npy array has dtype/layout `{0}`; only little-endian f32, C order, 2-D is supported")]
     Layout(String),
+    #[error(
+        ".npy array has dtype/layout `{0}`; only C-order <f4, <f8, |u1 and |i1 arrays are supported"
+    )]
+    Dtype(String),
     #[error(".npy data is shorter than its shape says")]
     Truncated,
     #[error(".npz archive is unreadable: {0}")]
@@ -30,8 +52,8 @@ pub enum NpyError {
     Io(#[from] std::io::Error),
 }
 
-/// Parses an `.npy` file holding a 2-D `<f4` C-order array.
-pub fn parse_npy_f32_2d(bytes: &[u8]) -> Result<F32Matrix, NpyError> {
+/// The header text of an `.npy` file (whitespace removed) and where its data starts.
+fn npy_header(bytes: &[u8]) -> Result<(String, usize), NpyError> {
     if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
         return Err(NpyError::Magic);
     }
@@ -47,24 +69,87 @@ pub fn parse_npy_f32_2d(bytes: &[u8]) -> Result<F32Matrix, NpyError> {
         .and_then(|h| std::str::from_utf8(h).ok())
         .ok_or(NpyError::Header)?;
     let compact: String = header.chars().filter(|c| !c.is_whitespace()).collect();
-    if !compact.contains("'descr':'<f4'") || !compact.contains("'fortran_order':False") {
-        return Err(NpyError::Layout(header.trim().to_string()));
-    }
-    let shape = compact
-        .split("'shape':(")
-        .nth(1)
-        .and_then(|s| s.split(')').next())
-        .ok_or_else(|| NpyError::Layout(header.trim().to_string()))?;
-    let dims: Vec<usize> = shape
+    Ok((compact, start + header_len))
+}
+
+/// The `shape` tuple of a compact header (`None` when it has none or it is not numbers).
+fn npy_shape(compact: &str) -> Option<Vec<usize>> {
+    let shape = compact.split("'shape':(").nth(1)?.split(')').next()?;
+    shape
         .split(',')
         .filter(|s| !s.is_empty())
-        .map(str::parse)
-        .collect::<Result<_, _>>()
-        .map_err(|_| NpyError::Layout(header.trim().to_string()))?;
-    let [rows, cols] = dims[..] else {
-        return Err(NpyError::Layout(header.trim().to_string()));
+        .map(|s| s.parse().ok())
+        .collect()
+}
+
+/// Parses an `.npy` file holding a C-order array of `<f4`, `<f8`, `|u1` or `|i1`.
+pub fn parse_npy(bytes: &[u8]) -> Result<NpyArray, NpyError> {
+    let (compact, data_start) = npy_header(bytes)?;
+    let layout = || NpyError::Dtype(compact.clone());
+    if !compact.contains("'fortran_order':False") {
+        return Err(layout());
+    }
+    let shape = npy_shape(&compact).ok_or_else(layout)?;
+    let count: usize = shape.iter().product();
+    let dtype = compact
+        .split("'descr':'")
+        .nth(1)
+        .and_then(|s| s.split('\'').next())
+        .ok_or_else(layout)?;
+    let width = match dtype {
+        "<f4" => 4,
+        "<f8" => 8,
+        "|u1" | "|i1" => 1,
+        _ => return Err(layout()),
     };
-    let data_start = start + header_len;
+    let raw = count
+        .checked_mul(width)
+        .and_then(|len| bytes.get(data_start..data_start.checked_add(len)?))
+        .ok_or(NpyError::Truncated)?;
+    let data = match dtype {
+        "<f4" => NpyData::F32(
+            raw.chunks_exact(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect(),
+        ),
+        "<f8" => NpyData::F64(
+            raw.chunks_exact(8)
+                .map(|c| f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
+                .collect(),
+        ),
+        "|u1" => NpyData::U8(raw.to_vec()),
+        _ => NpyData::I8(raw.iter().map(|&b| b as i8).collect()),
+    };
+    Ok(NpyArray { shape, data })
+}
+
+/// Every array of an `.npz` archive held in memory, by name (without `.npy`), in archive
+/// order.
+pub fn read_npz(npz: &[u8]) -> Result<Vec<(String, NpyArray)>, NpyError> {
+    let mut zip = zip::ZipArchive::new(Cursor::new(npz))?;
+    let mut arrays = Vec::with_capacity(zip.len());
+    for i in 0..zip.len() {
+        let mut entry = zip.by_index(i)?;
+        let Some(name) = entry.name().strip_suffix(".npy").map(str::to_string) else {
+            continue;
+        };
+        let mut bytes = Vec::with_capacity(entry.size() as usize);
+        entry.read_to_end(&mut bytes)?;
+        arrays.push((name, parse_npy(&bytes)?));
+    }
+    Ok(arrays)
+}
+
+/// Parses an `.npy` file holding a 2-D `<f4` C-order array.
+pub fn parse_npy_f32_2d(bytes: &[u8]) -> Result<F32Matrix, NpyError> {
+    let (compact, data_start) = npy_header(bytes)?;
+    if !compact.contains("'descr':'<f4'") || !compact.contains("'fortran_order':False") {
+        return Err(NpyError::Layout(compact));
+    }
+    let dims = npy_shape(&compact).ok_or_else(|| NpyError::Layout(compact.clone()))?;
+    let [rows, cols] = dims[..] else {
+        return Err(NpyError::Layout(compact));
+    };
     let raw = bytes
         .get(data_start..data_start + rows * cols * 4)
         .ok_or(NpyError::Truncated)?;
@@ -132,6 +217,32 @@ pub(crate) mod tests {
             read_npz_f32_2d(&npz, "mel_128"),
             Err(NpyError::MissingArray(_))
         ));
+    }
+
+    #[test]
+    fn reads_arrays_of_other_types_and_shapes() {
+        let mut u8_npy = npy_bytes(2, 3, &[0.0; 6]);
+        let at = u8_npy.windows(3).position(|w| w == b"<f4").unwrap();
+        u8_npy[at..at + 3].copy_from_slice(b"|u1");
+        u8_npy.truncate(u8_npy.len() - 24);
+        u8_npy.extend_from_slice(&[1, 2, 3, 250, 0, 7]);
+        let npz = npz_bytes(&[("q1", u8_npy), ("m", npy_bytes(1, 2, &[0.5, -1.0]))]);
+        let arrays = read_npz(&npz).unwrap();
+        assert_eq!(arrays[0].0, "q1");
+        assert_eq!(arrays[0].1.shape, vec![2, 3]);
+        assert_eq!(arrays[0].1.data, NpyData::U8(vec![1, 2, 3, 250, 0, 7]));
+        assert_eq!(arrays[1].1.data, NpyData::F32(vec![0.5, -1.0]));
+        let mut scalar = npy_bytes(1, 1, &[0.0, 0.0]);
+        let at = scalar.windows(3).position(|w| w == b"<f4").unwrap();
+        scalar[at + 2] = b'8';
+        let at = scalar.windows(6).position(|w| w == b"(1, 1)").unwrap();
+        scalar[at..at + 6].copy_from_slice(b"()    ");
+        let eps = parse_npy(&scalar).unwrap();
+        assert!(eps.shape.is_empty());
+        assert_eq!(eps.data, NpyData::F64(vec![0.0]));
+        let whole = npy_bytes(2, 2, &[0.0; 4]);
+        let truncated = &whole[..whole.len() - 1];
+        assert!(matches!(parse_npy(truncated), Err(NpyError::Truncated)));
     }
 
     #[test]

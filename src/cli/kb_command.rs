@@ -211,13 +211,17 @@ struct PassageHitOutput {
 fn search(config: &Config, args: SearchArgs) -> anyhow::Result<()> {
     let mut kb = knowledge(config, args.kb.as_deref())?;
     let store = crate::engine::model_store(config)?;
-    if let Some(embedder) = crate::engine::load_embedder(config, &store) {
+    let embedders = crate::engine::load_embedders(config, &store);
+    if let Some(embedder) = &embedders.primary {
         let cache = config
             .dialogue
             .embedding_cache
             .as_ref()
             .map(crate::embedding::VectorCache::new);
-        kb = kb.with_semantic(embedder, cache.as_ref())?;
+        kb = kb.with_semantic(std::sync::Arc::clone(embedder), cache.as_ref())?;
+        if let Some(second) = embedders.second() {
+            kb = kb.with_second_semantic(std::sync::Arc::clone(second), cache.as_ref());
+        }
     }
     let lang = args.lang.unwrap_or_else(|| {
         detect_turn_language(&args.query, config.dialogue.default_language, None)
@@ -303,11 +307,11 @@ fn eval(mut config: Config, args: EvalArgs) -> anyhow::Result<()> {
     })?;
     let cases = parse_eval_cases(&args.cases.display().to_string(), &text, Some(&known))?;
     let store = crate::engine::model_store(&config)?;
-    let embedder = crate::engine::load_embedder(&config, &store);
-    if let (Some(path), Some(embedder)) = (&args.evidence, &embedder) {
-        write_evidence(&config, embedder, &cases, path)?;
+    let embedders = crate::engine::load_embedders(&config, &store);
+    if let (Some(path), Some(_)) = (&args.evidence, &embedders.primary) {
+        write_evidence(&config, &embedders, &cases, path)?;
     }
-    let engine = load_engine_with(&config.dialogue, embedder)?;
+    let engine = load_engine_with(&config.dialogue, embedders)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -370,12 +374,18 @@ fn print_figures(report: &EvalReport, split: &str) {
 
 fn write_evidence(
     config: &Config,
-    embedder: &std::sync::Arc<crate::embedding::Embedder>,
+    embedders: &crate::embedding::Embedders,
     cases: &[crate::dialogue::EvalCase],
     path: &Path,
 ) -> anyhow::Result<()> {
-    let knowledge =
+    let Some(embedder) = &embedders.primary else {
+        return Ok(());
+    };
+    let mut knowledge =
         knowledge(config, None)?.with_semantic(std::sync::Arc::clone(embedder), None)?;
+    if let Some(second) = embedders.second() {
+        knowledge = knowledge.with_second_semantic(std::sync::Arc::clone(second), None);
+    }
     let human = HumanIntent::new(
         std::sync::Arc::clone(embedder),
         TextAnalyzer::shared()?,
@@ -387,11 +397,35 @@ fn write_evidence(
         .iter()
         .map(|&l| (l.to_string(), knowledge.off_topic_quantiles(Some(l), &qs)))
         .collect();
-    out.push_str(&serde_json::json!({ "off_topic_quantiles": qs, "floors": floors }).to_string());
+    let analyzer = TextAnalyzer::shared()?;
+    // What the embedder reads (folded text), so another embedder can be tried offline on
+    // exactly the same inputs.
+    let entries: Vec<_> = knowledge
+        .entries()
+        .iter()
+        .map(|e| {
+            serde_json::json!({
+                "faq_id": e.id,
+                "lang": e.lang,
+                "phrasings": e.phrasings().map(|p| analyzer.normalise(p)).collect::<Vec<_>>(),
+                "passage": analyzer.normalise(&format!("{}\n{}", e.question, e.answer)),
+            })
+        })
+        .collect();
+    out.push_str(
+        &serde_json::json!({
+            "off_topic_quantiles": qs,
+            "floors": floors,
+            "entries": entries,
+        })
+        .to_string(),
+    );
     out.push('\n');
     for case in cases {
         let line = serde_json::json!({
             "text": case.text,
+            "normalised": analyzer.normalise(&case.text),
+            "split": case.split,
             "lang": case.lang,
             "expect": case.expect.label(),
             "topics": knowledge.topic_evidence(&case.text),

@@ -25,6 +25,10 @@ pub struct DialogueConfig {
     /// Sentence-embedding model for matching by meaning: a manifest id (`e5-small-q4`), a
     /// folder holding its files, or "none" for lexical matching only.
     pub embedding_model: String,
+    /// A second sentence-embedding model whose similarities rank FAQ topics together with
+    /// the first's (`use-multilingual-v3`, or a folder holding its files), or "none": rank
+    /// with the first model alone. Used only when `embedding_model` loads.
+    pub second_embedding_model: String,
     /// OpenMP threads per embedding (one turn at a time on one worker thread).
     pub embedding_threads: usize,
     /// Where FAQ embeddings are kept by content hash between starts; empty: not kept.
@@ -62,6 +66,7 @@ impl Default for DialogueConfig {
             default_language: Lang::Zh,
             faq_threshold: DEFAULT_FAQ_THRESHOLD,
             embedding_model: crate::embedding::EMBEDDING_MODEL.to_string(),
+            second_embedding_model: crate::embedding::USE_MODEL.to_string(),
             embedding_threads: 1,
             embedding_cache: Some(PathBuf::from("data/cache/embeddings")),
             transfer_on_request: true,

@@ -22,19 +22,21 @@ use super::policy::engine::{PolicyConfig, PolicyEngine};
 use super::policy::human_intent::HumanIntent;
 use super::safety::blacklist::Blacklist;
 use super::safety::filter::SafetyFilter;
-use crate::embedding::{Embedder, VectorCache};
+use crate::embedding::{Embedders, VectorCache};
 
 /// The engine for `config`, ready to share between calls, matching the FAQ by words only.
 pub fn load_engine(config: &DialogueConfig) -> Result<Arc<dyn DialogueEngine>, EngineLoadError> {
-    load_engine_with(config, None)
+    load_engine_with(config, Embedders::default())
 }
 
-/// The engine for `config`; with an `embedder`, the FAQ is also matched by meaning and
-/// requests for a human are recognised by meaning too.
+/// The engine for `config`; with a primary embedder, the FAQ is also matched by meaning and
+/// requests for a human are recognised by meaning too; with a second one as well, FAQ topics
+/// are ranked by both models' similarities.
 pub fn load_engine_with(
     config: &DialogueConfig,
-    embedder: Option<Arc<Embedder>>,
+    embedders: Embedders,
 ) -> Result<Arc<dyn DialogueEngine>, EngineLoadError> {
+    let embedder = embedders.primary.clone();
     let load_knowledge = || -> Result<Arc<KnowledgeBase>, EngineLoadError> {
         let mut knowledge = match &config.kb {
             Some(path) => KnowledgeBase::load(path)?,
@@ -45,6 +47,9 @@ pub fn load_engine_with(
             knowledge = knowledge
                 .with_semantic(Arc::clone(embedder), cache.as_ref())
                 .map_err(|e| EngineLoadError::Embedding(e.to_string()))?;
+            if let Some(second) = embedders.second() {
+                knowledge = knowledge.with_second_semantic(Arc::clone(second), cache.as_ref());
+            }
         }
         tracing::info!(
             entries = knowledge.entries().len(),

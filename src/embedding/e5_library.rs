@@ -24,6 +24,10 @@ pub enum EmbeddingError {
         "the embedding model {path} is corrupt or not an e5 model (e5_load failed); run `hotline models fetch e5-small-q4` to replace it"
     )]
     BadModel { path: PathBuf },
+    #[error(
+        "cannot load the second embedding model from {path}: {reason}; run `hotline models fetch use-multilingual-v3` (or set [dialogue] second_embedding_model = \"none\" to rank FAQ topics with e5 alone)"
+    )]
+    UseModel { path: PathBuf, reason: String },
     #[error("the embedding engine failed on a text (code {code})")]
     Embed { code: i32 },
     #[error("the embedding worker is busy (queue full); this turn is matched lexically")]
@@ -183,6 +187,16 @@ impl E5Library {
             return Err(EmbeddingError::Embed { code });
         }
         Ok(out)
+    }
+}
+
+impl super::sentence_model::SentenceModel for E5Library {
+    fn dim(&self) -> usize {
+        self.dim
+    }
+
+    fn embed(&self, text: &str, kind: TextKind) -> Result<Vec<f32>, EmbeddingError> {
+        E5Library::embed(self, text, kind)
     }
 }
 

@@ -1,6 +1,7 @@
-//! The embedding worker: one thread owns the e5 model and embeds texts one at a time, so the
-//! async runtime never runs a forward pass and the CPU spent on embeddings stays bounded
-//! (one OpenMP team of `threads`).
+//! The embedding worker: one thread owns a sentence model and embeds texts one at a time, so
+//! the async runtime never runs a forward pass and the CPU spent on embeddings stays bounded
+//! (e5: one OpenMP team of `threads`; the Universal Sentence Encoder: one thread). Each model
+//! has a worker of its own, so a turn is embedded by both at the same time.
 
 use std::collections::VecDeque;
 use std::path::Path;
@@ -8,6 +9,8 @@ use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex};
 
 use super::e5_library::{E5Library, EmbeddingError, TextKind};
+use super::sentence_model::SentenceModel;
+use super::use_encoder::{USE_MODEL, UseEncoder};
 
 /// Manifest id of the embedding model.
 pub const EMBEDDING_MODEL: &str = "e5-small-q4";
@@ -56,12 +59,17 @@ impl ReplyTo {
 pub struct Embedder {
     jobs: SyncSender<Job>,
     dim: usize,
+    /// Manifest id of the model (keys the on-disk vector cache).
+    model: &'static str,
     recent: Mutex<VecDeque<(String, Arc<[f32]>)>>,
 }
 
 impl std::fmt::Debug for Embedder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Embedder").field("dim", &self.dim).finish()
+        f.debug_struct("Embedder")
+            .field("model", &self.model)
+            .field("dim", &self.dim)
+            .finish()
     }
 }
 
@@ -69,16 +77,37 @@ impl Embedder {
     /// Starts the worker with the model in `dir` (`models/e5-small-q4`), `threads` OpenMP
     /// threads per embedding. Fails with the load error when the files or CPU do not fit.
     pub fn start(dir: &Path, threads: usize) -> Result<Arc<Self>, EmbeddingError> {
+        let dir = dir.to_path_buf();
+        Self::spawn(EMBEDDING_MODEL, "embedding", move || {
+            let library = E5Library::load(&dir)?;
+            library.set_threads(threads);
+            Ok(Box::new(library))
+        })
+    }
+
+    /// Starts a worker with the multilingual Universal Sentence Encoder of the models folder
+    /// `dir` (see [`UseEncoder`]).
+    pub fn start_use(dir: &Path) -> Result<Arc<Self>, EmbeddingError> {
+        let dir = dir.to_path_buf();
+        Self::spawn(USE_MODEL, "embedding-use", move || {
+            Ok(Box::new(UseEncoder::load(&dir)?))
+        })
+    }
+
+    /// Starts a worker thread named `thread` that loads its model with `load` and then
+    /// serves jobs; `model` is the model's manifest id.
+    pub fn spawn<F>(model: &'static str, thread: &str, load: F) -> Result<Arc<Self>, EmbeddingError>
+    where
+        F: FnOnce() -> Result<Box<dyn SentenceModel>, EmbeddingError> + Send + 'static,
+    {
         let (jobs, queue) = sync_channel::<Job>(QUEUE_DEPTH);
         let (loaded_tx, loaded_rx) = std::sync::mpsc::channel();
-        let dir = dir.to_path_buf();
         std::thread::Builder::new()
-            .name("embedding".to_string())
-            .spawn(move || match E5Library::load(&dir) {
+            .name(thread.to_string())
+            .spawn(move || match load() {
                 Ok(library) => {
-                    library.set_threads(threads);
                     let _ = loaded_tx.send(Ok(library.dim()));
-                    serve(library, queue);
+                    serve(library.as_ref(), queue);
                 }
                 Err(e) => {
                     let _ = loaded_tx.send(Err(e));
@@ -89,8 +118,14 @@ impl Embedder {
         Ok(Arc::new(Self {
             jobs,
             dim,
+            model,
             recent: Mutex::new(VecDeque::with_capacity(RECENT_QUERIES)),
         }))
+    }
+
+    /// Manifest id of the model.
+    pub fn model(&self) -> &'static str {
+        self.model
     }
 
     /// Length of every vector.
@@ -115,8 +150,18 @@ impl Embedder {
 
     /// Blocking form of [`query`](Self::query), for threads that are not async workers.
     pub fn query_blocking(&self, text: &str) -> Result<Arc<[f32]>, EmbeddingError> {
+        self.start_query(text)?.wait()
+    }
+
+    /// Hands `text` to the worker (unless it was embedded recently) without waiting, so
+    /// another model can embed it meanwhile; [`PendingQuery::wait`] gives the vector.
+    pub fn start_query(&self, text: &str) -> Result<PendingQuery<'_>, EmbeddingError> {
         if let Some(found) = self.recent_query(text) {
-            return Ok(found);
+            return Ok(PendingQuery {
+                embedder: self,
+                text: text.to_string(),
+                state: Pending::Ready(found),
+            });
         }
         let (reply, receiver) = std::sync::mpsc::channel();
         self.submit(
@@ -124,8 +169,11 @@ impl Embedder {
             TextKind::Query,
             ReplyTo::Blocking(reply),
         )?;
-        let vector = first(receiver.recv().map_err(|_| EmbeddingError::WorkerGone)??)?;
-        Ok(self.remember(text, vector))
+        Ok(PendingQuery {
+            embedder: self,
+            text: text.to_string(),
+            state: Pending::Waiting(receiver),
+        })
     }
 
     /// The query vector of `text` when it was embedded recently, without waiting.
@@ -179,11 +227,36 @@ impl Embedder {
     }
 }
 
+/// A caller's turn handed to the worker ([`Embedder::start_query`]).
+pub struct PendingQuery<'a> {
+    embedder: &'a Embedder,
+    text: String,
+    state: Pending,
+}
+
+enum Pending {
+    Ready(Arc<[f32]>),
+    Waiting(Receiver<Reply>),
+}
+
+impl PendingQuery<'_> {
+    /// Waits for the vector (kept among the worker's recent queries).
+    pub fn wait(self) -> Result<Arc<[f32]>, EmbeddingError> {
+        match self.state {
+            Pending::Ready(vector) => Ok(vector),
+            Pending::Waiting(receiver) => {
+                let vector = first(receiver.recv().map_err(|_| EmbeddingError::WorkerGone)??)?;
+                Ok(self.embedder.remember(&self.text, vector))
+            }
+        }
+    }
+}
+
 fn first(mut vectors: Vec<Vec<f32>>) -> Result<Vec<f32>, EmbeddingError> {
     vectors.pop().ok_or(EmbeddingError::Embed { code: -2 })
 }
 
-fn serve(library: E5Library, queue: Receiver<Job>) {
+fn serve(library: &dyn SentenceModel, queue: Receiver<Job>) {
     while let Ok(job) = queue.recv() {
         if job.reply.is_closed() {
             continue; // the turn was abandoned (barge-in, hang-up)

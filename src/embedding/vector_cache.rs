@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::e5_library::{EmbeddingError, TextKind};
-use super::embedder::{EMBEDDING_MODEL, Embedder};
+use super::embedder::Embedder;
 
 const MAGIC: &[u8; 4] = b"HLV1";
 
@@ -86,7 +86,7 @@ pub fn embed_cached(
     cache: Option<&VectorCache>,
 ) -> Result<Vec<Vec<f32>>, EmbeddingError> {
     let dim = embedder.dim();
-    let path = cache.map(|c| c.path_for(EMBEDDING_MODEL, kind, texts));
+    let path = cache.map(|c| c.path_for(embedder.model(), kind, texts));
     let stored = path
         .as_ref()
         .and_then(|p| VectorCache::read(p, texts.len(), dim));

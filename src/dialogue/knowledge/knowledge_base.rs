@@ -69,15 +69,29 @@ pub struct TopicEvidence {
     pub semantic: f32,
     /// Similarity to the topic's question-and-answer passage.
     pub passage: f32,
+    /// The second embedding model's similarity to the topic's best phrasing and to its
+    /// passage (0 without it).
+    pub second: f32,
+    pub second_passage: f32,
 }
 
-/// One topic's evidence for a question: its best phrasing (`doc`) and the three scores.
+/// One topic's evidence for a question: its best phrasing (`doc`) and the scores.
 #[derive(Debug, Clone, Copy)]
 struct Evidence {
     doc: usize,
     lexical: f32,
     semantic: f32,
     passage: f32,
+    /// By the second embedding model (0 without it).
+    second: f32,
+    second_passage: f32,
+}
+
+/// Every topic's evidence for one question, and whether the second embedding model gave its
+/// part (it may be missing, or busy on this turn).
+struct QueryEvidence {
+    topics: Vec<Evidence>,
+    second: bool,
 }
 
 /// A document passage found for a question.
@@ -114,6 +128,9 @@ pub struct KnowledgeBase {
     /// Each built-in off-topic question's language and best similarity to this FAQ's
     /// phrasings (computed once at load).
     off_topic: Vec<(Lang, f32)>,
+    /// The second embedding model's index (see
+    /// [`with_second_semantic`](Self::with_second_semantic)).
+    second: Option<SemanticIndex>,
 }
 
 /// Lowest calibrated confidence at which the FAQ answer is given directly when the FAQ is
@@ -162,6 +179,7 @@ impl KnowledgeBase {
             semantic: None,
             scope_floor: [0.0; 3],
             off_topic: Vec::new(),
+            second: None,
         })
     }
 
@@ -184,6 +202,37 @@ impl KnowledgeBase {
         embedder: Arc<Embedder>,
         cache: Option<&VectorCache>,
     ) -> Result<Self, EmbeddingError> {
+        let index = self.build_index(embedder, cache)?;
+        self.off_topic = off_topic_similarities(&index, cache)?;
+        self.scope_floor = per_language_floor(&self.off_topic);
+        self.semantic = Some(index);
+        Ok(self)
+    }
+
+    /// The same knowledge base with a second embedding model (the Universal Sentence
+    /// Encoder) whose similarities rank topics together with the first's; only meaningful
+    /// after [`with_semantic`](Self::with_semantic). When the FAQ cannot be embedded with
+    /// it, the knowledge base is returned as it was, with a warning.
+    pub fn with_second_semantic(
+        mut self,
+        embedder: Arc<Embedder>,
+        cache: Option<&VectorCache>,
+    ) -> Self {
+        match self.build_index(embedder, cache) {
+            Ok(index) => self.second = Some(index),
+            Err(e) => {
+                tracing::warn!(error = %e, "FAQ topics ranked by the first embedding model alone")
+            }
+        }
+        self
+    }
+
+    /// Every phrasing and every entry's question-and-answer passage embedded by `embedder`.
+    fn build_index(
+        &self,
+        embedder: Arc<Embedder>,
+        cache: Option<&VectorCache>,
+    ) -> Result<SemanticIndex, EmbeddingError> {
         let texts: Vec<&str> = self
             .phrasings
             .iter()
@@ -194,58 +243,19 @@ impl KnowledgeBase {
             .iter()
             .map(|e| format!("{}\n{}", e.question, e.answer))
             .collect();
-        self.semantic = Some(SemanticIndex::build(
+        SemanticIndex::build(
             embedder,
             Arc::clone(&self.analyzer),
             &texts,
             &passages,
             cache,
-        )?);
-        let examples: Vec<(Lang, &str)> = OFF_TOPIC_EXAMPLES
-            .lines()
-            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-            .filter_map(|l| {
-                let (lang, text) = l.split_once('\t')?;
-                Some((lang.parse().ok()?, text))
-            })
-            .collect();
-        let texts: Vec<&str> = examples.iter().map(|(_, t)| *t).collect();
-        if let Some(index) = &self.semantic {
-            let vectors = index.embed_examples(&texts, cache)?;
-            self.off_topic = examples
-                .iter()
-                .zip(vectors)
-                .map(|((lang, _), v)| {
-                    let best = index.similarities(&v).into_iter().fold(0.0f32, f32::max);
-                    (*lang, best)
-                })
-                .collect();
-        }
-        for (i, lang) in Lang::ALL.iter().enumerate() {
-            self.scope_floor[i] = self.off_topic_quantiles(Some(*lang), &[SCOPE_QUANTILE])[0];
-        }
-        Ok(self)
+        )
     }
 
     /// Quantiles `qs` of the built-in off-topic questions' best similarities to this FAQ,
     /// for the questions in `lang` (all when `None`).
     pub fn off_topic_quantiles(&self, lang: Option<Lang>, qs: &[f32]) -> Vec<f32> {
-        let mut sims: Vec<f32> = self
-            .off_topic
-            .iter()
-            .filter(|(l, _)| lang.is_none_or(|want| *l == want))
-            .map(|(_, s)| *s)
-            .collect();
-        sims.sort_by(f32::total_cmp);
-        qs.iter()
-            .map(|q| {
-                if sims.is_empty() {
-                    return 0.0;
-                }
-                let at = ((sims.len() - 1) as f32 * q).round() as usize;
-                sims[at.min(sims.len() - 1)]
-            })
-            .collect()
+        quantiles(&self.off_topic, lang, qs)
     }
 
     /// The confidence at or above which a `lang` caller gets the FAQ answer directly:
@@ -262,6 +272,11 @@ impl KnowledgeBase {
     /// The semantic index, when embeddings are loaded.
     pub fn semantic(&self) -> Option<&SemanticIndex> {
         self.semantic.as_ref()
+    }
+
+    /// The second embedding model's index, when it is loaded.
+    pub fn second_semantic(&self) -> Option<&SemanticIndex> {
+        self.second.as_ref()
     }
 
     fn phrasing_text(&self, phrasing: Phrasing) -> &str {
@@ -346,7 +361,7 @@ impl KnowledgeBase {
 
     /// Lexical and semantic evidence for every topic, in topic order, with the phrasing that
     /// scored best for each (by meaning when embeddings are loaded, else by words).
-    fn evidence(&self, query: &str) -> Vec<Evidence> {
+    fn evidence(&self, query: &str) -> QueryEvidence {
         let terms = self.analyzer.terms(query);
         let perfect = self.index.self_score(&terms);
         let n = self.topics.len();
@@ -374,9 +389,14 @@ impl KnowledgeBase {
         let mut semantic = vec![0.0f32; n];
         let mut passage = vec![0.0f32; n];
         let mut best_semantic_doc: Vec<Option<usize>> = vec![None; n];
+        let mut second = vec![0.0f32; n];
+        let mut second_passage = vec![0.0f32; n];
+        let mut second_ok = false;
         if let Some(index) = &self.semantic
             && query.trim().chars().any(char::is_alphanumeric)
         {
+            // The second model embeds the turn on its own worker while e5 does.
+            let pending = self.second.as_ref().map(|s| s.start_query(query));
             match index.embed_query(query) {
                 Ok(vector) => {
                     for (doc, sim) in index.similarities(&vector).into_iter().enumerate() {
@@ -396,8 +416,29 @@ impl KnowledgeBase {
                 }
                 Err(e) => tracing::warn!(error = %e, "turn matched lexically only"),
             }
+            if let (Some(index), Some(pending)) = (&self.second, pending) {
+                match pending.and_then(|p| p.wait()) {
+                    Ok(vector) => {
+                        second_ok = true;
+                        for (doc, sim) in index.similarities(&vector).into_iter().enumerate() {
+                            let topic = self.phrasings[doc].topic;
+                            second[topic] = second[topic].max(sim);
+                        }
+                        let sims = index.passage_similarities(&vector);
+                        for (topic, entries) in self.topics.iter().enumerate() {
+                            second_passage[topic] = entries
+                                .iter()
+                                .filter_map(|&e| sims.get(e).copied())
+                                .fold(0.0, f32::max);
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "turn ranked by the first embedding model alone")
+                    }
+                }
+            }
         }
-        (0..n)
+        let topics = (0..n)
             .filter_map(|topic| {
                 let doc = best_semantic_doc[topic].or(best_lexical_doc[topic].map(|(d, _)| d))?;
                 Some(Evidence {
@@ -405,20 +446,29 @@ impl KnowledgeBase {
                     lexical: lexical[topic],
                     semantic: semantic[topic],
                     passage: passage[topic],
+                    second: second[topic],
+                    second_passage: second_passage[topic],
                 })
             })
-            .collect()
+            .collect();
+        QueryEvidence {
+            topics,
+            second: second_ok,
+        }
     }
 
     /// Every topic's raw evidence for `query` (for `hotline kb eval --evidence`).
     pub fn topic_evidence(&self, query: &str) -> Vec<TopicEvidence> {
         self.evidence(query)
+            .topics
             .into_iter()
             .map(|e| TopicEvidence {
                 faq_id: self.entries[self.phrasings[e.doc].entry].id.clone(),
                 lexical: e.lexical,
                 semantic: e.semantic,
                 passage: e.passage,
+                second: e.second,
+                second_passage: e.second_passage,
             })
             .collect()
     }
@@ -429,21 +479,28 @@ impl KnowledgeBase {
         if k == 0 {
             return Vec::new();
         }
-        let evidence = self.evidence(query);
+        let QueryEvidence {
+            topics: evidence,
+            second,
+        } = self.evidence(query);
         let semantic = self.semantic.is_some();
         let floor = self.scope_floor[lang_index(lang)];
-        let scored = fused_confidences(&evidence, semantic.then_some(floor));
-        let mut ranked: Vec<(usize, f32, f32, f32)> = evidence
+        let rank = ranking_scores(&evidence, second);
+        let scored = fused_confidences(&evidence, &rank, semantic.then_some(floor));
+        // With the second model, topics are ordered by meaning (see [`ranking_scores`]);
+        // else by confidence, which also weighs the words they share with the question.
+        let order = if second { &rank } else { &scored };
+        let mut ranked: Vec<(usize, f32, f32, f32, f32)> = evidence
             .iter()
-            .zip(scored)
+            .zip(scored.iter().zip(order))
             .filter(|(e, _)| semantic || e.lexical > 0.0)
-            .map(|(e, score)| (e.doc, score, e.lexical, e.semantic))
+            .map(|(e, (&score, &key))| (e.doc, key, score, e.lexical, e.semantic))
             .collect();
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         ranked
             .into_iter()
             .take(k)
-            .map(|(doc, score, lexical, sem)| {
+            .map(|(doc, _, score, lexical, sem)| {
                 let mut hit = self.hit(doc, score.clamp(0.0, 1.0), lang);
                 hit.lexical = lexical;
                 hit.semantic = sem;
@@ -481,22 +538,101 @@ fn lang_index(lang: Lang) -> usize {
     Lang::ALL.iter().position(|l| *l == lang).unwrap_or(0)
 }
 
+/// Each built-in off-topic question's language and best similarity to the phrasings of
+/// `index`.
+fn off_topic_similarities(
+    index: &SemanticIndex,
+    cache: Option<&VectorCache>,
+) -> Result<Vec<(Lang, f32)>, EmbeddingError> {
+    let examples: Vec<(Lang, &str)> = OFF_TOPIC_EXAMPLES
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .filter_map(|l| {
+            let (lang, text) = l.split_once('\t')?;
+            Some((lang.parse().ok()?, text))
+        })
+        .collect();
+    let texts: Vec<&str> = examples.iter().map(|(_, t)| *t).collect();
+    let vectors = index.embed_examples(&texts, cache)?;
+    Ok(examples
+        .iter()
+        .zip(vectors)
+        .map(|((lang, _), v)| {
+            let best = index.similarities(&v).into_iter().fold(0.0f32, f32::max);
+            (*lang, best)
+        })
+        .collect())
+}
+
+/// The scope floor of each language (zh, yue, en): the [`SCOPE_QUANTILE`] of the off-topic
+/// questions' best similarities in it.
+fn per_language_floor(off_topic: &[(Lang, f32)]) -> [f32; 3] {
+    let mut floor = [0.0; 3];
+    for (i, lang) in Lang::ALL.iter().enumerate() {
+        floor[i] = quantiles(off_topic, Some(*lang), &[SCOPE_QUANTILE])[0];
+    }
+    floor
+}
+
+/// Quantiles `qs` of the similarities of `off_topic` in `lang` (all when `None`).
+fn quantiles(off_topic: &[(Lang, f32)], lang: Option<Lang>, qs: &[f32]) -> Vec<f32> {
+    let mut sims: Vec<f32> = off_topic
+        .iter()
+        .filter(|(l, _)| lang.is_none_or(|want| *l == want))
+        .map(|(_, s)| *s)
+        .collect();
+    sims.sort_by(f32::total_cmp);
+    qs.iter()
+        .map(|q| {
+            if sims.is_empty() {
+                return 0.0;
+            }
+            let at = ((sims.len() - 1) as f32 * q).round() as usize;
+            sims[at.min(sims.len() - 1)]
+        })
+        .collect()
+}
+
 /// How much the similarity to a topic's question-and-answer passage counts beside the
 /// similarity to its best phrasing when ranking topics (chosen on the dev cases: the answer
 /// often holds the caller's words when no phrasing does).
 const PASSAGE_RANK_WEIGHT: f32 = 1.0;
+/// How much the second embedding model's similarity to a topic's best phrasing counts when
+/// ranking topics. Its similarities spread about four times wider than e5's, so a small
+/// weight already decides between topics e5 finds about equally near. Chosen on the dev
+/// cases of three FAQs (replayed from `hotline kb eval --evidence`), leaving each FAQ out in
+/// turn: 0.1 was best on the other two every time. Measured through `kb eval` (zh / yue /
+/// en): property 85.7 / 92.1 / 88.7 → 87.5 / 93.7 / 90.6%, courier 74.5 / 71.4 / 54.9 →
+/// 74.5 / 76.8 / 60.8%, demo dev 100%; confidently wrong answers 9 → 10 of 585 dev cases.
+const SECOND_RANK_WEIGHT: f32 = 0.1;
 /// A caller's question whose best phrasing similarity stays below the FAQ's scope floor by
 /// more than this is taken as outside the FAQ.
 pub const SCOPE_MARGIN: f32 = 0.0;
 /// Confidence given at most to a question outside the FAQ's scope: under any confirm level.
 const OUT_OF_SCOPE_CAP: f32 = 0.2;
 
+/// Each topic's ranking score: its best phrasing's similarity plus its passage's, plus
+/// [`SECOND_RANK_WEIGHT`] × the second model's phrasing similarity when that model gave
+/// evidence for the question (`with_second`).
+///
+/// With the second model, topics are *ordered* by this score and the confidence only says
+/// how sure the first one is: ordered by confidence instead, its lexical term brings back
+/// topics that share words with the question but that the second model had ruled out
+/// (replayed dev top-1, mean of the nine FAQ × language cells: 86.2% instead of 87.5%).
+fn ranking_scores(evidence: &[Evidence], with_second: bool) -> Vec<f32> {
+    let second_weight = if with_second { SECOND_RANK_WEIGHT } else { 0.0 };
+    evidence
+        .iter()
+        .map(|e| e.semantic + PASSAGE_RANK_WEIGHT * e.passage + second_weight * e.second)
+        .collect()
+}
+
 /// One calibrated confidence (0..=1, the estimated probability that the topic is the one the
 /// caller asks about) per topic.
 ///
-/// Without embeddings it is the lexical share itself. With them, topics are ranked by their
-/// best phrasing's similarity plus their passage's, and the confidence is a logistic function
-/// of evidence that means the same on any FAQ:
+/// Without embeddings it is the lexical share itself. With them, it is a logistic function
+/// of evidence that means the same on any FAQ, given each topic's ranking score `rank`
+/// ([`ranking_scores`]):
 /// - `g`: the best phrasing's similarity minus the FAQ's *scope floor* for the language: how
 ///   near built-in questions that no FAQ answers (weather, jokes, the news …) come to this
 ///   FAQ, the [`SCOPE_QUANTILE`] of their best similarities (computed at load);
@@ -508,18 +644,16 @@ const OUT_OF_SCOPE_CAP: f32 = 0.2;
 /// The weights were fitted by logistic regression on the dev cases of three FAQs (the demo
 /// shop, a property manager, a courier; `hotline kb eval --evidence`), never on the held-out
 /// clinic FAQ; fitted on two of them, they rank the third's cases with ROC AUC 0.99 (demo),
-/// 0.94 (property) and 0.85 (courier).
+/// 0.94 (property) and 0.85 (courier). With the second model's similarity in the ranking
+/// score the same weights are kept: refitted ones (with or without a `g` of the second
+/// model) did no better on the dev cases, each FAQ left out in turn.
 /// A question below the scope floor by more than [`SCOPE_MARGIN`] is capped under the
 /// confirm level: it is probably about something the FAQ does not cover.
-fn fused_confidences(evidence: &[Evidence], scope_floor: Option<f32>) -> Vec<f32> {
+fn fused_confidences(evidence: &[Evidence], rank: &[f32], scope_floor: Option<f32>) -> Vec<f32> {
     let Some(floor) = scope_floor else {
         return evidence.iter().map(|e| e.lexical).collect();
     };
     let n = evidence.len().max(1) as f32;
-    let rank: Vec<f32> = evidence
-        .iter()
-        .map(|e| e.semantic + PASSAGE_RANK_WEIGHT * e.passage)
-        .collect();
     let mean = rank.iter().sum::<f32>() / n;
     let var = rank.iter().map(|r| (r - mean).powi(2)).sum::<f32>() / n;
     let sd = var.sqrt().max(0.01);

@@ -10,7 +10,9 @@
 use std::sync::Arc;
 
 use crate::dialogue::language::match_text::TextAnalyzer;
-use crate::embedding::{Embedder, EmbeddingError, TextKind, VectorCache, cosine, embed_cached};
+use crate::embedding::{
+    Embedder, EmbeddingError, PendingQuery, TextKind, VectorCache, cosine, embed_cached,
+};
 
 /// Embeddings of every phrasing, in the knowledge base's phrasing order.
 #[derive(Debug)]
@@ -55,6 +57,17 @@ impl SemanticIndex {
     /// this one already embedded them).
     pub fn embed_query(&self, text: &str) -> Result<Arc<[f32]>, EmbeddingError> {
         self.embedder.query_blocking(&self.analyzer.normalise(text))
+    }
+
+    /// Hands the caller's words to the embedder without waiting (see
+    /// [`Embedder::start_query`]).
+    pub fn start_query(&self, text: &str) -> Result<PendingQuery<'_>, EmbeddingError> {
+        self.embedder.start_query(&self.analyzer.normalise(text))
+    }
+
+    /// The embedder behind this index.
+    pub fn embedder(&self) -> &Arc<Embedder> {
+        &self.embedder
     }
 
     /// Cosine similarity of `query` to each phrasing.

@@ -313,20 +313,27 @@ impl DialogueEngine for PolicyEngine {
     }
 
     fn respond(&self, request: DialogueRequest) -> ReplyStream {
-        // Embed the turn on the embedding worker first, so nothing below waits for it on an
-        // async worker thread.
+        // Embed the turn on the embedding workers first (both models at once when the FAQ
+        // has a second one), so nothing below waits for them on an async worker thread.
         if let (Some(intent), Some(me), Ok(runtime)) = (
             &self.human_intent,
             self.me.upgrade(),
             tokio::runtime::Handle::try_current(),
         ) {
             let key = intent.query_text(&request.transcript);
-            if intent.embedder().recent_query(&key).is_none() {
-                let embedder = Arc::clone(intent.embedder());
+            let embedders: Vec<_> = intent
+                .embedders()
+                .into_iter()
+                .filter(|e| e.recent_query(&key).is_none())
+                .collect();
+            if !embedders.is_empty() {
                 let (sender, stream) = ReplyStream::channel(DEFAULT_REPLY_BUFFER);
                 runtime.spawn(async move {
-                    if let Err(e) = embedder.query(&key).await {
-                        tracing::warn!(error = %e, "turn embedding failed");
+                    let queries = embedders.iter().map(|e| e.query(&key));
+                    for result in futures_util::future::join_all(queries).await {
+                        if let Err(e) = result {
+                            tracing::warn!(error = %e, "turn embedding failed");
+                        }
                     }
                     let mut inner = me.respond_now(request);
                     while let Some(event) = inner.next().await {

@@ -118,4 +118,17 @@ impl HumanIntent {
     pub fn embedder(&self) -> &Arc<Embedder> {
         &self.embedder
     }
+
+    /// Every embedder a turn goes through: this one, and the FAQ's second model when it has
+    /// one (both embed the same folded text).
+    pub fn embedders(&self) -> Vec<Arc<Embedder>> {
+        let second = self
+            .faq
+            .as_ref()
+            .and_then(|kb| kb.second_semantic())
+            .map(|index| Arc::clone(index.embedder()));
+        std::iter::once(Arc::clone(&self.embedder))
+            .chain(second)
+            .collect()
+    }
 }
