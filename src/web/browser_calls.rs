@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tokio::sync::broadcast;
 
-use super::widget_events::WidgetEvents;
+use super::widget_events::{SETTLE, WidgetEvents};
 use crate::call::{CallNoticeKind, CallOptions, CallServices, spawn_call};
 use crate::channel::webrtc::{BrowserCall, BrowserHangUp, EndpointError, WebRtcEndpoint};
 use crate::lang::Lang;
@@ -103,7 +103,20 @@ async fn forward_notices(
 ) {
     let mut widget = WidgetEvents::default();
     loop {
-        let notice = match notices.recv().await {
+        let received = if widget.is_settling() {
+            tokio::select! {
+                received = notices.recv() => received,
+                () = tokio::time::sleep(SETTLE) => {
+                    for message in widget.settle() {
+                        let _ = page.try_send(message);
+                    }
+                    continue;
+                }
+            }
+        } else {
+            notices.recv().await
+        };
+        let notice = match received {
             Ok(notice) => notice,
             Err(broadcast::error::RecvError::Lagged(missed)) => {
                 tracing::warn!(call = %id, missed, "widget captions fell behind; some were skipped");

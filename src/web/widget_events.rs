@@ -30,11 +30,17 @@ impl WidgetState {
 }
 
 /// Turns one call's notices into widget messages (JSON texts); keeps the state so that only
-/// changes are sent.
+/// changes are sent. The end of a bot sentence does not say `listening` at once: the next
+/// sentence usually follows within a frame, so the change waits for [`WidgetEvents::settle`]
+/// (called by the forwarder after [`SETTLE`] with nothing new).
 #[derive(Debug, Default)]
 pub struct WidgetEvents {
     state: Option<WidgetState>,
+    listening_due: bool,
 }
+
+/// How long the bot stays quiet after a sentence before the widget is told `listening`.
+pub const SETTLE: std::time::Duration = std::time::Duration::from_millis(300);
 
 impl WidgetEvents {
     /// The messages for one notice of this call, in order.
@@ -53,6 +59,20 @@ impl WidgetEvents {
                 };
                 out.push(json!({ "type": "ended", "reason": reason }).to_string());
             }
+        }
+        out
+    }
+
+    /// True while a `listening` waits for the bot to stay quiet.
+    pub fn is_settling(&self) -> bool {
+        self.listening_due
+    }
+
+    /// The bot stayed quiet for [`SETTLE`]: the `listening` it owed, if any.
+    pub fn settle(&mut self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.listening_due {
+            self.state(WidgetState::Listening, &mut out);
         }
         out
     }
@@ -88,9 +108,12 @@ impl WidgetEvents {
                 );
                 self.state(WidgetState::Speaking, out);
             }
-            CallEvent::BotSentenceFinished { .. } | CallEvent::BargeIn { .. }
+            CallEvent::BotSentenceFinished { .. }
                 if self.state != Some(WidgetState::Transferring) =>
             {
+                self.listening_due = true;
+            }
+            CallEvent::BargeIn { .. } if self.state != Some(WidgetState::Transferring) => {
                 self.state(WidgetState::Listening, out);
             }
             CallEvent::TurnCompleted(record) if record.outcome == TurnOutcome::Interrupted => {
@@ -118,6 +141,7 @@ impl WidgetEvents {
     }
 
     fn state(&mut self, state: WidgetState, out: &mut Vec<String>) {
+        self.listening_due = false;
         if self.state != Some(state) {
             self.state = Some(state);
             out.push(json!({ "type": "state", "state": state.name() }).to_string());
@@ -194,6 +218,9 @@ mod tests {
         ] {
             all.extend(events.on_notice(&CallNoticeKind::Event(event)));
         }
+        assert!(events.is_settling());
+        all.extend(events.settle());
+        assert!(!events.is_settling());
         all.extend(events.on_notice(&CallNoticeKind::Ended {
             duration: Millis(4000),
             end: CallEnd::CallerHungUp,
