@@ -11,11 +11,12 @@ use std::time::Duration;
 
 use hotline_audio::FRAME_MS;
 use hotline_audio::vad::SileroVad;
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, MissedTickBehavior};
 
 use super::call_event::CallEvent;
+use super::call_services::CallServices;
 use super::clock::Millis;
 use super::driver_jobs::CallJobs;
 use super::driver_notices::{CallEnd, CallNoticeKind, CallNotices};
@@ -25,28 +26,7 @@ use super::session::Session;
 use crate::asr::AsrLanguage;
 use crate::channel::{LegControl, LegEvent, MediaLeg, TransferTarget};
 use crate::dialogue::redact_for_storage;
-use crate::engine::Engine;
 use crate::lang::Lang;
-
-/// What every call driver shares: the engine, the notice channel, the synthesis limit.
-pub struct CallServices {
-    pub engine: Arc<Engine>,
-    pub notices: CallNotices,
-    /// Syntheses running at once across all calls (Piper competes with Whisper for the cores).
-    pub(super) tts_slots: Arc<Semaphore>,
-}
-
-impl CallServices {
-    /// Services over `engine`; syntheses are limited to one per CPU core.
-    pub fn new(engine: Arc<Engine>, notices: CallNotices) -> Self {
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        Self {
-            engine,
-            notices,
-            tts_slots: Arc::new(Semaphore::new(cores)),
-        }
-    }
-}
 
 /// What the channel knows about a call before it starts.
 #[derive(Debug, Clone, Default)]

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::AbortHandle;
 
-use super::driver::CallServices;
+use super::call_services::CallServices;
 use super::ids::{RequestId, SentenceId, TurnId};
 use super::input::SessionInput;
 use crate::asr::{AsrError, AsrLanguage, DecodeCancel, Transcriber};

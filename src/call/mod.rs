@@ -25,6 +25,7 @@ mod backchannel;
 mod bot_reply;
 mod call_event;
 mod call_flow;
+mod call_services;
 mod caller_turns;
 mod clock;
 mod config;
@@ -47,12 +48,13 @@ mod utterance;
 mod tests;
 
 pub use call_event::{CallEvent, DropReason, FalseBargeInReason, HangUpReason};
+pub use call_services::CallServices;
 pub use clock::Millis;
 pub use config::{
     BargeInConfig, CallFlowConfig, DtmfAction, DtmfBinding, EchoConfig, PerLang, SessionConfig,
     TurnTakingConfig, VadConfig,
 };
-pub use driver::{CallOptions, CallServices, CallSummary, drive_call, spawn_call};
+pub use driver::{CallOptions, CallSummary, drive_call, spawn_call};
 pub use driver_notices::{CallEnd, CallNotice, CallNoticeKind, CallNotices};
 pub use end_of_turn::{EndOfTurnCue, end_of_turn_cue, hangover_ms};
 pub use ids::{RequestId, SentenceId, TurnId};

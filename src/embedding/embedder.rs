@@ -8,7 +8,8 @@ use std::path::Path;
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex};
 
-use super::e5_library::{E5Library, EmbeddingError, TextKind};
+use super::e5_library::E5Library;
+use super::embedding_error::{EmbeddingError, TextKind};
 use super::sentence_model::SentenceModel;
 use super::use_encoder::{USE_MODEL, UseEncoder};
 

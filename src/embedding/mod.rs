@@ -17,14 +17,16 @@ mod charsmap;
 mod e5_library;
 mod embedder;
 mod embedders;
+mod embedding_error;
 mod sentence_model;
 mod sentencepiece;
 mod use_encoder;
 mod vector_cache;
 
-pub use e5_library::{E5Library, EmbeddingError, TextKind};
+pub use e5_library::E5Library;
 pub use embedder::{EMBEDDING_MODEL, Embedder, PendingQuery, cosine};
 pub use embedders::Embedders;
+pub use embedding_error::{EmbeddingError, TextKind};
 pub use sentence_model::SentenceModel;
 pub use sentencepiece::{SentencePiece, SentencePieceError};
 pub use use_encoder::{USE_MODEL, USE_TOKENIZER_FILE, USE_WEIGHTS_FILE, UseEncoder};

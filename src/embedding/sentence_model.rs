@@ -3,7 +3,7 @@
 //! ([`E5Library`](super::E5Library)) and the multilingual Universal Sentence Encoder in Rust
 //! ([`UseEncoder`](super::UseEncoder)); each runs on a worker thread of its own.
 
-use super::e5_library::{EmbeddingError, TextKind};
+use super::embedding_error::{EmbeddingError, TextKind};
 
 /// A sentence-embedding model owned by one worker thread.
 pub trait SentenceModel: Send {

@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 
 use hotline_models::npy::{NpyArray, NpyData, read_npz};
 
-use super::e5_library::{EmbeddingError, TextKind};
+use super::embedding_error::{EmbeddingError, TextKind};
 use super::sentence_model::SentenceModel;
 use super::sentencepiece::SentencePiece;
 

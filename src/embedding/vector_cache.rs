@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use super::e5_library::{EmbeddingError, TextKind};
 use super::embedder::Embedder;
+use super::embedding_error::{EmbeddingError, TextKind};
 
 const MAGIC: &[u8; 4] = b"HLV1";
 

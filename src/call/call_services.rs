@@ -1,0 +1,29 @@
+//! `CallServices`: what every call driver shares (the engine, where call notices are
+//! published, the limit on syntheses running at once), built once by the server.
+
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
+
+use super::driver_notices::CallNotices;
+use crate::engine::Engine;
+
+/// What every call driver shares: the engine, the notice channel, the synthesis limit.
+pub struct CallServices {
+    pub engine: Arc<Engine>,
+    pub notices: CallNotices,
+    /// Syntheses running at once across all calls (Piper competes with Whisper for the cores).
+    pub(super) tts_slots: Arc<Semaphore>,
+}
+
+impl CallServices {
+    /// Services over `engine`; syntheses are limited to one per CPU core.
+    pub fn new(engine: Arc<Engine>, notices: CallNotices) -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Self {
+            engine,
+            notices,
+            tts_slots: Arc::new(Semaphore::new(cores)),
+        }
+    }
+}
