@@ -23,7 +23,10 @@ pub struct CallQuery {
 }
 
 /// The page's origin when it may use this server; the error is the refusal.
-fn allowed_origin(calls: &BrowserCalls, headers: &HeaderMap) -> Result<Option<String>, Response> {
+fn allowed_origin(
+    calls: &BrowserCalls,
+    headers: &HeaderMap,
+) -> Result<Option<String>, Box<Response>> {
     let Some(origin) = headers.get(header::ORIGIN) else {
         return Ok(None); // not a browser page (curl, a server): nothing to protect here
     };
@@ -44,12 +47,12 @@ fn allowed_origin(calls: &BrowserCalls, headers: &HeaderMap) -> Result<Option<St
     if same_origin || listed {
         Ok(Some(origin))
     } else {
-        Err(plain(
+        Err(Box::new(plain(
             StatusCode::FORBIDDEN,
             &format!(
                 "origin {origin:?} may not start calls here: add it to [webrtc] allowed_origins"
             ),
-        ))
+        )))
     }
 }
 
@@ -85,7 +88,7 @@ pub async fn create_call(
 ) -> Response {
     let origin = match allowed_origin(&calls, &headers) {
         Ok(origin) => origin,
-        Err(refusal) => return refusal,
+        Err(refusal) => return *refusal,
     };
     let respond = |response: Response| with_cors(response, origin.as_deref());
     let content_type = headers
@@ -157,7 +160,7 @@ pub async fn delete_call(
 ) -> Response {
     let origin = match allowed_origin(&calls, &headers) {
         Ok(origin) => origin,
-        Err(refusal) => return refusal,
+        Err(refusal) => return *refusal,
     };
     let response = if calls.hang_up(&id) {
         StatusCode::NO_CONTENT.into_response()
@@ -190,7 +193,7 @@ pub async fn preflight(State(calls): State<Arc<BrowserCalls>>, headers: HeaderMa
             );
             response
         }
-        Err(refusal) => refusal,
+        Err(refusal) => *refusal,
     }
 }
 
@@ -198,7 +201,7 @@ pub async fn preflight(State(calls): State<Arc<BrowserCalls>>, headers: HeaderMa
 pub async fn ice_config(State(calls): State<Arc<BrowserCalls>>, headers: HeaderMap) -> Response {
     let origin = match allowed_origin(&calls, &headers) {
         Ok(origin) => origin,
-        Err(refusal) => return refusal,
+        Err(refusal) => return *refusal,
     };
     let servers: Vec<serde_json::Value> = calls
         .endpoint

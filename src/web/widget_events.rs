@@ -88,10 +88,10 @@ impl WidgetEvents {
                 );
                 self.state(WidgetState::Speaking, out);
             }
-            CallEvent::BotSentenceFinished { .. } | CallEvent::BargeIn { .. } => {
-                if self.state != Some(WidgetState::Transferring) {
-                    self.state(WidgetState::Listening, out);
-                }
+            CallEvent::BotSentenceFinished { .. } | CallEvent::BargeIn { .. }
+                if self.state != Some(WidgetState::Transferring) =>
+            {
+                self.state(WidgetState::Listening, out);
             }
             CallEvent::TurnCompleted(record) if record.outcome == TurnOutcome::Interrupted => {
                 out.push(
