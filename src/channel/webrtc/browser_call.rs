@@ -1,10 +1,11 @@
 //! One browser call: the WebRTC peer connection answering the page's offer, its audio both ways
 //! ([`browser_audio`](super::browser_audio)), its `events` data channel (typed messages in,
-//! whatever the web layer queues out), and the [`MediaLeg`] the conversation runs over.
+//! whatever the web layer queues out), and the [`MediaLeg`] the conversation runs over, whose
+//! transfer hands the visitor to an agent's phone ([`browser_transfer`](super::browser_transfer)).
 //!
 //! The connection lives in a keeper task that closes it when the call ends for any reason (the
-//! bot or the page hung up, ICE failed, it never connected), after a short grace so the last
-//! messages (`ended`) still leave.
+//! bot, the page or the agent after a transfer hung up, ICE failed, it never connected), after
+//! a short grace so the last messages (`ended`) still leave.
 
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,6 +20,7 @@ use rtc::rtp_transceiver::rtp_sender::{
     RtpCodecKind,
 };
 use tokio::sync::{Notify, OwnedSemaphorePermit, mpsc};
+use tokio_util::sync::CancellationToken;
 use webrtc::data_channel::{DataChannel, DataChannelEvent};
 use webrtc::media_stream::track_local::TrackLocal;
 use webrtc::media_stream::track_local::static_sample::TrackLocalStaticSample;
@@ -32,8 +34,10 @@ use webrtc::peer_connection::{
 
 use super::browser_audio::{BrowserAudioOut, receive_browser_audio};
 use super::browser_messages::{BrowserMessageReader, BrowserRequest};
+use super::browser_transfer::{BrowserTransfer, VisitorTransfer};
 use super::config::WebRtcConfig;
 use super::port_pool::PortLease;
+use super::visitor_line::VisitorLine;
 use crate::channel::{LegControl, LegEvent, LegFuture, MediaLeg, TransferOutcome, TransferTarget};
 
 /// The payload type Chromium and Firefox give Opus; the answer follows the offer's anyway.
@@ -67,18 +71,26 @@ pub struct BrowserCall {
     pub hang_up: BrowserHangUp,
 }
 
-/// Ends one browser call from outside (the page's DELETE, the engine shutting down).
+/// Ends one browser call from outside (the page's DELETE, the engine shutting down), and says
+/// when it is over.
 #[derive(Clone)]
 pub struct BrowserHangUp {
     leg_events: mpsc::Sender<LegEvent>,
-    close: Arc<Notify>,
+    closing: CancellationToken,
 }
 
 impl BrowserHangUp {
-    /// The caller is gone: the conversation ends, then the connection closes.
+    /// The caller is gone: the conversation (or the agent's call) ends, then the connection
+    /// closes.
     pub fn hang_up(&self) {
         let _ = self.leg_events.try_send(LegEvent::HangUp);
-        self.close.notify_one();
+        self.closing.cancel();
+    }
+
+    /// Completes once the call's connection is closing: someone hung up (after a transfer, the
+    /// visitor or the agent), or it failed.
+    pub async fn closed(&self) {
+        self.closing.cancelled().await;
     }
 }
 
@@ -90,6 +102,8 @@ pub struct BrowserCallSetup<'a> {
     pub port: PortLease,
     /// Held for the life of the call: the endpoint's count of calls.
     pub permit: OwnedSemaphorePermit,
+    /// How a transfer reaches the human line; `None`: transfers fail and say why.
+    pub transfer: Option<BrowserTransfer>,
 }
 
 /// Answers `offer` (already checked by [`check_offer`](super::check_offer)).
@@ -103,6 +117,7 @@ pub async fn answer_browser_call(
         bind_ip,
         port,
         permit,
+        transfer,
     } = setup;
     let address = std::net::SocketAddr::new(bind_ip, port.port()).to_string();
     let setup_error = |reason: String| BrowserCallError::Setup {
@@ -122,7 +137,6 @@ pub async fn answer_browser_call(
             RTCRtpCodecParameters {
                 rtp_codec: opus.clone(),
                 payload_type: OPUS_PAYLOAD_TYPE,
-                ..Default::default()
             },
             RtpCodecKind::Audio,
         )
@@ -155,14 +169,16 @@ pub async fn answer_browser_call(
     let (leg_events, events) = mpsc::channel(LEG_EVENT_QUEUE);
     let (page_messages, page_outbox) = mpsc::channel(PAGE_MESSAGE_QUEUE);
     let (gathered_tx, mut gathered) = mpsc::channel(1);
-    let close = Arc::new(Notify::new());
+    let closing = CancellationToken::new();
+    let line = Arc::new(VisitorLine::default());
     let handler = Arc::new(BrowserPeerHandler {
         call_id: Arc::clone(&call_id),
         leg_events: leg_events.clone(),
         page_messages: page_messages.clone(),
         page_outbox: Mutex::new(Some(page_outbox)),
         gathered: gathered_tx,
-        close: Arc::clone(&close),
+        closing: closing.clone(),
+        line: Arc::clone(&line),
         audio_started: AtomicBool::new(false),
         connected: Arc::new(Notify::new()),
     });
@@ -243,10 +259,23 @@ pub async fn answer_browser_call(
         }
     };
 
-    let audio = BrowserAudioOut::start(Arc::clone(&call_id), track, ssrc, payload_type);
+    let audio = Arc::new(BrowserAudioOut::start(
+        Arc::clone(&call_id),
+        track,
+        ssrc,
+        payload_type,
+    ));
     let control = BrowserLegControl {
-        audio,
-        close: Arc::clone(&close),
+        audio: Arc::clone(&audio),
+        line: Arc::clone(&line),
+        closing: closing.clone(),
+        transfer: VisitorTransfer {
+            call_id: Arc::clone(&call_id),
+            via: transfer,
+            audio,
+            line,
+            closing: closing.clone(),
+        },
     };
     tokio::spawn(keep_connection(
         Arc::clone(&call_id),
@@ -265,7 +294,10 @@ pub async fn answer_browser_call(
         },
         answer_sdp,
         page_messages,
-        hang_up: BrowserHangUp { leg_events, close },
+        hang_up: BrowserHangUp {
+            leg_events,
+            closing,
+        },
     })
 }
 
@@ -293,11 +325,12 @@ async fn keep_connection(
                 tracing::warn!(call = %call_id, timeout_s = connect_timeout.as_secs(), "browser call never connected (ICE failed or the page left); ending it");
                 let _ = handler.leg_events.try_send(LegEvent::HangUp);
             } else {
-                handler.close.notified().await;
+                handler.closing.cancelled().await;
             }
         }
-        () = handler.close.notified() => {}
+        () = handler.closing.cancelled() => {}
     }
+    handler.closing.cancel();
     tokio::time::sleep(CLOSE_GRACE).await;
     if let Err(error) = peer.close().await {
         tracing::debug!(call = %call_id, %error, "closing the browser connection");
@@ -307,36 +340,43 @@ async fn keep_connection(
     drop(permit);
 }
 
-/// [`LegControl`] of a browser call.
+/// [`LegControl`] of a browser call. While a transfer has the line (hold audio, then the
+/// agent), the bot's frames and flushes are ignored.
 struct BrowserLegControl {
-    audio: BrowserAudioOut,
-    close: Arc<Notify>,
+    audio: Arc<BrowserAudioOut>,
+    line: Arc<VisitorLine>,
+    closing: CancellationToken,
+    transfer: VisitorTransfer,
 }
-
-/// Why a transfer cannot happen on a browser call (yet).
-pub const BROWSER_TRANSFER_UNSUPPORTED: &str =
-    "transfer from a browser call to the human line is not available in this version";
 
 impl LegControl for BrowserLegControl {
     fn send_frame(&self, frame: hotline_audio::Frame) {
-        self.audio.send(frame);
+        if self.line.bot_has_the_line() {
+            self.audio.send(frame);
+        }
     }
 
     fn flush(&self) {
-        self.audio.flush();
+        if self.line.bot_has_the_line() {
+            self.audio.flush();
+        }
     }
 
     fn transfer<'a>(
         &'a self,
-        _target: &'a TransferTarget,
-        _summary: &'a str,
+        target: &'a TransferTarget,
+        summary: &'a str,
     ) -> LegFuture<'a, TransferOutcome> {
-        Box::pin(async { TransferOutcome::Failed(BROWSER_TRANSFER_UNSUPPORTED.to_string()) })
+        Box::pin(self.transfer.run(target, summary))
     }
 
+    /// Ends the call; after a completed transfer the visitor is with the agent, and the bot
+    /// just leaves (the call ends when one of them hangs up).
     fn hang_up(&self) -> LegFuture<'_, ()> {
         Box::pin(async move {
-            self.close.notify_one();
+            if !self.line.with_agent() {
+                self.closing.cancel();
+            }
         })
     }
 }
@@ -349,7 +389,9 @@ struct BrowserPeerHandler {
     /// Taken by the first `events` data channel.
     page_outbox: Mutex<Option<mpsc::Receiver<String>>>,
     gathered: mpsc::Sender<()>,
-    close: Arc<Notify>,
+    /// Cancelled when the call's connection is to close.
+    closing: CancellationToken,
+    line: Arc<VisitorLine>,
     audio_started: AtomicBool,
     connected: Arc<Notify>,
 }
@@ -369,7 +411,7 @@ impl PeerConnectionEventHandler for BrowserPeerHandler {
             RTCPeerConnectionState::Failed | RTCPeerConnectionState::Closed => {
                 // The page is gone (closed tab, network lost): the caller hung up.
                 let _ = self.leg_events.try_send(LegEvent::HangUp);
-                self.close.notify_one();
+                self.closing.cancel();
             }
             _ => {}
         }
@@ -385,6 +427,7 @@ impl PeerConnectionEventHandler for BrowserPeerHandler {
             Arc::clone(&self.call_id),
             track,
             self.leg_events.clone(),
+            Arc::clone(&self.line),
         ));
     }
 
@@ -412,6 +455,7 @@ impl PeerConnectionEventHandler for BrowserPeerHandler {
             channel,
             self.leg_events.clone(),
             self.page_messages.clone(),
+            self.closing.clone(),
         ));
     }
 }
@@ -437,6 +481,7 @@ async fn read_page_messages(
     channel: Arc<dyn DataChannel>,
     leg_events: mpsc::Sender<LegEvent>,
     page_messages: mpsc::Sender<String>,
+    closing: CancellationToken,
 ) {
     let mut reader = BrowserMessageReader::default();
     while let Some(event) = channel.poll().await {
@@ -446,14 +491,22 @@ async fn read_page_messages(
             _ => continue,
         };
         match reader.read(&message.data, Instant::now()) {
-            Ok(BrowserRequest::Text { text }) => {
-                if leg_events.try_send(LegEvent::Text(text)).is_err() {
+            Ok(BrowserRequest::Text { text }) => match leg_events.try_send(LegEvent::Text(text)) {
+                Ok(()) => {}
+                Err(mpsc::error::TrySendError::Full(_)) => {
                     let _ = page_messages
                         .try_send(error_message("busy: message not taken, send it again"));
                 }
-            }
+                Err(mpsc::error::TrySendError::Closed(_)) => {
+                    let _ = page_messages.try_send(error_message(
+                        "the assistant has left the call: typed messages do not reach the agent, please speak",
+                    ));
+                }
+            },
             Ok(BrowserRequest::Hangup) => {
                 let _ = leg_events.try_send(LegEvent::HangUp);
+                // After a transfer no conversation reads the event: the agent is hung up.
+                closing.cancel();
             }
             Ok(BrowserRequest::Ping) => {
                 let _ = page_messages.try_send(r#"{"type":"pong"}"#.to_string());
