@@ -10,30 +10,22 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use hotline::channel::webrtc::{OPUS_PAYLOAD_TYPE, opus_media_engine, opus_track};
 use hotline_audio::opus::{
     MAX_PACKET_BYTES, OpusEncoderSettings, OpusFrameDecoder, OpusFrameEncoder,
 };
 use hotline_audio::{FRAME_MS, Frame, split_into_frames};
 use rtc::media::Sample;
-use rtc::media_stream::MediaStreamTrack;
-use rtc::peer_connection::configuration::media_engine::MIME_TYPE_OPUS;
-use rtc::rtp_transceiver::rtp_sender::{
-    RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters, RTCRtpEncodingParameters,
-    RtpCodecKind,
-};
 use tokio::sync::mpsc;
 use webrtc::data_channel::{DataChannel, DataChannelEvent};
 use webrtc::media_stream::track_local::TrackLocal;
 use webrtc::media_stream::track_local::static_sample::TrackLocalStaticSample;
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 use webrtc::peer_connection::{
-    MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler,
-    RTCConfigurationBuilder, RTCIceGatheringState, RTCPeerConnectionState, RTCSessionDescription,
-    Registry, register_default_interceptors,
+    PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCConfigurationBuilder,
+    RTCIceGatheringState, RTCPeerConnectionState, RTCSessionDescription,
 };
 
-/// The Opus payload type browsers use.
-const OPUS_PAYLOAD_TYPE: u8 = 111;
 const MICROPHONE_SSRC: u32 = 0x5157_0001;
 
 /// What the visitor's connection and tracks report, shared with its tasks.
@@ -278,25 +270,8 @@ async fn connect(
     seen: Arc<Seen>,
     microphone: Arc<Mutex<VecDeque<Frame>>>,
 ) -> Result<(Arc<dyn PeerConnection>, Arc<dyn DataChannel>, String), String> {
-    let opus = RTCRtpCodec {
-        mime_type: MIME_TYPE_OPUS.to_owned(),
-        clock_rate: 48_000,
-        channels: 2,
-        sdp_fmtp_line: "minptime=10;useinbandfec=1".to_owned(),
-        rtcp_feedback: vec![],
-    };
-    let mut media_engine = MediaEngine::default();
-    media_engine
-        .register_codec(
-            RTCRtpCodecParameters {
-                rtp_codec: opus.clone(),
-                payload_type: OPUS_PAYLOAD_TYPE,
-            },
-            RtpCodecKind::Audio,
-        )
-        .map_err(|e| format!("register Opus: {e}"))?;
-    let registry = register_default_interceptors(Registry::new(), &mut media_engine)
-        .map_err(|e| format!("interceptors: {e}"))?;
+    let (media_engine, registry) =
+        opus_media_engine().map_err(|e| format!("the visitor's Opus media engine: {e}"))?;
     let (gathered_tx, mut gathered) = mpsc::channel(1);
     let peer: Arc<dyn PeerConnection> = Arc::new(
         PeerConnectionBuilder::new()
@@ -317,26 +292,13 @@ async fn connect(
         .await
         .map_err(|e| format!("events channel: {e}"))?;
     tokio::spawn(read_events(Arc::clone(&events), Arc::clone(&seen)));
-    let track = Arc::new(
-        TrackLocalStaticSample::new(
-            Instant::now(),
-            MediaStreamTrack::new(
-                "visitor".to_string(),
-                "microphone".to_string(),
-                "visitor microphone".to_string(),
-                RtpCodecKind::Audio,
-                vec![RTCRtpEncodingParameters {
-                    rtp_coding_parameters: RTCRtpCodingParameters {
-                        ssrc: Some(MICROPHONE_SSRC),
-                        ..Default::default()
-                    },
-                    codec: opus,
-                    ..Default::default()
-                }],
-            ),
-        )
-        .map_err(|e| format!("microphone track: {e}"))?,
-    );
+    let track = opus_track(
+        "visitor",
+        "microphone",
+        "visitor microphone",
+        MICROPHONE_SSRC,
+    )
+    .map_err(|e| format!("microphone track: {e}"))?;
     peer.add_track(Arc::clone(&track) as Arc<dyn TrackLocal>)
         .await
         .map_err(|e| format!("add the microphone: {e}"))?;

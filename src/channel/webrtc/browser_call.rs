@@ -13,35 +13,27 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rtc::ice::mdns::MulticastDnsMode;
-use rtc::media_stream::MediaStreamTrack;
-use rtc::peer_connection::configuration::media_engine::MIME_TYPE_OPUS;
-use rtc::rtp_transceiver::rtp_sender::{
-    RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters, RTCRtpEncodingParameters,
-    RtpCodecKind,
-};
+use rtc::rtp_transceiver::rtp_sender::RtpCodecKind;
 use tokio::sync::{Notify, OwnedSemaphorePermit, mpsc};
 use tokio_util::sync::CancellationToken;
 use webrtc::data_channel::{DataChannel, DataChannelEvent};
 use webrtc::media_stream::track_local::TrackLocal;
-use webrtc::media_stream::track_local::static_sample::TrackLocalStaticSample;
 use webrtc::media_stream::track_remote::TrackRemote;
 use webrtc::peer_connection::{
-    MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler,
-    RTCConfigurationBuilder, RTCIceCandidateType, RTCIceGatheringState, RTCIceServer,
-    RTCPeerConnectionState, RTCSessionDescription, Registry, SettingEngineBuilder,
-    register_default_interceptors,
+    PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCConfigurationBuilder,
+    RTCIceCandidateType, RTCIceGatheringState, RTCIceServer, RTCPeerConnectionState,
+    RTCSessionDescription, SettingEngineBuilder,
 };
 
 use super::browser_audio::{BrowserAudioOut, receive_browser_audio};
 use super::browser_messages::{BrowserMessageReader, BrowserRequest};
 use super::browser_transfer::{BrowserTransfer, VisitorTransfer};
 use super::config::WebRtcConfig;
+use super::opus_track::{OPUS_PAYLOAD_TYPE, opus_media_engine, opus_track};
 use super::port_pool::PortLease;
 use super::visitor_line::VisitorLine;
 use crate::channel::{LegControl, LegEvent, LegFuture, MediaLeg, TransferOutcome, TransferTarget};
 
-/// The payload type Chromium and Firefox give Opus; the answer follows the offer's anyway.
-const OPUS_PAYLOAD_TYPE: u8 = 111;
 /// Caller events that may wait for the driver (a second of audio).
 const LEG_EVENT_QUEUE: usize = 64;
 /// Messages for the page that may wait for the data channel to open.
@@ -124,25 +116,7 @@ pub async fn answer_browser_call(
         address: address.clone(),
         reason,
     };
-    let opus = RTCRtpCodec {
-        mime_type: MIME_TYPE_OPUS.to_owned(),
-        clock_rate: 48_000,
-        channels: 2,
-        sdp_fmtp_line: "minptime=10;useinbandfec=1".to_owned(),
-        rtcp_feedback: vec![],
-    };
-    let mut media_engine = MediaEngine::default();
-    media_engine
-        .register_codec(
-            RTCRtpCodecParameters {
-                rtp_codec: opus.clone(),
-                payload_type: OPUS_PAYLOAD_TYPE,
-            },
-            RtpCodecKind::Audio,
-        )
-        .map_err(|e| setup_error(e.to_string()))?;
-    let registry = register_default_interceptors(Registry::new(), &mut media_engine)
-        .map_err(|e| setup_error(e.to_string()))?;
+    let (media_engine, registry) = opus_media_engine().map_err(|e| setup_error(e.to_string()))?;
     let mut settings = SettingEngineBuilder::new()
         // A server has no use for mDNS (the default would open port 5353 per connection);
         // a page's `.local` candidates still connect through peer-reflexive ones.
@@ -200,26 +174,8 @@ pub async fn answer_browser_call(
     );
 
     let ssrc = ssrc_for(&call_id);
-    let track = Arc::new(
-        TrackLocalStaticSample::new(
-            Instant::now(),
-            MediaStreamTrack::new(
-                "hotline".to_string(),
-                "bot-voice".to_string(),
-                "hotline bot".to_string(),
-                RtpCodecKind::Audio,
-                vec![RTCRtpEncodingParameters {
-                    rtp_coding_parameters: RTCRtpCodingParameters {
-                        ssrc: Some(ssrc),
-                        ..Default::default()
-                    },
-                    codec: opus,
-                    ..Default::default()
-                }],
-            ),
-        )
-        .map_err(|e| setup_error(e.to_string()))?,
-    );
+    let track = opus_track("hotline", "bot-voice", "hotline bot", ssrc)
+        .map_err(|e| setup_error(e.to_string()))?;
     let negotiate = async {
         let sender = peer
             .add_track(Arc::clone(&track) as Arc<dyn TrackLocal>)

@@ -16,6 +16,7 @@ mod browser_messages;
 mod browser_transfer;
 mod config;
 mod offer_check;
+mod opus_track;
 mod port_pool;
 mod visitor_line;
 
@@ -29,6 +30,7 @@ pub use browser_messages::{BrowserRequest, MAX_MESSAGE_BYTES, MAX_TEXT_CHARS};
 pub use browser_transfer::{BROWSER_TRANSFER_NEEDS_SIP, BrowserTransfer};
 pub use config::{IceServerConfig, WebRtcConfig, WebRtcConfigError};
 pub use offer_check::{OfferError, OfferSummary, check_offer};
+pub use opus_track::{OPUS_PAYLOAD_TYPE, opus_codec, opus_media_engine, opus_track};
 pub use port_pool::PortPool;
 
 use browser_call::{BrowserCallSetup, answer_browser_call};
