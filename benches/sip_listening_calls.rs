@@ -87,7 +87,8 @@ fn run(calls: usize, hold_ms: usize, command: &str) -> Result<(), String> {
     let runtime =
         build_engine_runtime(&engine.config.server).map_err(|e| format!("tokio runtime: {e}"))?;
     runtime.block_on(async move {
-        let state = WebState::live(Arc::clone(&engine));
+        let human_line = hotline::channel::HumanLine::default();
+        let state = WebState::live(Arc::clone(&engine), human_line.clone());
         let services = Arc::clone(&state.calls);
         let answered = Arc::new(AtomicUsize::new(0));
         let drivers = Arc::new(Mutex::new(Vec::new()));
@@ -97,6 +98,7 @@ fn run(calls: usize, hold_ms: usize, command: &str) -> Result<(), String> {
             tokio::spawn(run_sip_channel(
                 engine,
                 sip,
+                human_line,
                 move |leg| {
                     answered.fetch_add(1, Ordering::Relaxed);
                     let driver = spawn_call(Arc::clone(&services), leg, CallOptions::default());

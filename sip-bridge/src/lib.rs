@@ -25,11 +25,17 @@
 //! # Ok(()) }
 //! ```
 //!
+//! A caller the bridge does not carry (a browser call) is handed to a human with
+//! [`AgentDialer::dial`]: the same agent call as a bridged transfer (hold audio, briefing),
+//! yielding an [`AgentLeg`] that takes the caller's frames and gives the agent's.
+//!
 //! Modules without I/O (testable with no sockets): [`sdp`], [`opus_fmtp`], [`jitter_buffer`],
 //! [`dtmf_event`], [`dtmf_sender`], [`rtp_packet`], [`pacing_clock`], [`edge_codec`],
 //! [`g711_edge`].
 
 mod agent_briefing;
+mod agent_call;
+mod agent_leg;
 mod blind_transfer;
 mod bridge_shared;
 mod bridged_transfer;
@@ -66,11 +72,13 @@ mod transfer_request;
 mod trunk_registration;
 
 pub use agent_briefing::{AgentBriefing, BriefingSender};
+pub use agent_leg::{AgentDial, AgentDialer, AgentLeg, CallerAudio};
 pub use call::{Call, CallControl, CallEvent, CallInfo, HangUpReason};
 pub use config::{BridgeConfig, TrunkRegistration};
 pub use digest_guard::{InboundAuth, SipUser};
 pub use error::{BridgeError, ConfigError, DtmfSendError, EdgeCodecError, RtpError, SdpError};
 pub use hold_audio::HoldAudio;
+pub use hold_player::HoldSink;
 pub use incoming_call::{IncomingCall, RejectReason};
 pub use media_session::MediaStats;
 pub use sdp::{AudioCodec, TelephoneEventFormat};

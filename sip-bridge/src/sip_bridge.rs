@@ -21,6 +21,7 @@ use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
+use crate::agent_leg::{AgentDial, AgentDialer, AgentLeg};
 use crate::bridge_shared::BridgeShared;
 use crate::config::BridgeConfig;
 use crate::digest_guard::DigestVerdict;
@@ -28,6 +29,7 @@ use crate::error::{BridgeError, ConfigError, SdpError};
 use crate::in_dialog_requests::follow_dialog_states;
 use crate::incoming_call::IncomingCall;
 use crate::sdp::SdpOffer;
+use crate::transfer_request::TransferError;
 use crate::trunk_registration::{RegistrationState, start_registration};
 
 const ALLOWED_METHODS: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, NOTIFY";
@@ -35,6 +37,8 @@ const ALLOWED_METHODS: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, NOTIFY";
 /// A running SIP bridge: accepts calls from the configured trunk.
 pub struct SipBridge {
     shared: Arc<BridgeShared>,
+    /// The runtime the bridge was started in, where its calls to agents run.
+    runtime: tokio::runtime::Handle,
     registration: watch::Receiver<RegistrationState>,
     incoming: mpsc::Receiver<IncomingCall>,
     udp_addr: Option<SocketAddr>,
@@ -166,6 +170,7 @@ impl SipBridge {
         info!(?udp_addr, ?tcp_addr, %advertised_ip, "SIP bridge listening");
         Ok(SipBridge {
             shared,
+            runtime: tokio::runtime::Handle::current(),
             registration,
             incoming,
             udp_addr,
@@ -189,6 +194,20 @@ impl SipBridge {
             call = self.incoming.recv() => call,
             () = self.shared.stop.cancelled() => None,
         }
+    }
+
+    /// A handle that calls agents for callers this bridge does not carry (browser calls), from
+    /// any runtime; see [`AgentDialer::dial`].
+    pub fn agent_dialer(&self) -> AgentDialer {
+        AgentDialer {
+            shared: self.shared.clone(),
+            runtime: self.runtime.clone(),
+        }
+    }
+
+    /// Calls an agent for a caller this bridge does not carry (see [`AgentDialer::dial`]).
+    pub async fn dial_agent(&self, dial: AgentDial) -> Result<AgentLeg, TransferError> {
+        self.agent_dialer().dial(dial).await
     }
 
     /// Number of call legs ringing or up (a bridged transfer counts two).

@@ -96,6 +96,8 @@ pub enum TransferError {
     CallEnded,
     #[error("no RTP ports free for the agent leg; widen the RTP port range")]
     NoRtpPorts,
+    #[error("the SIP bridge has stopped; no agent can be called")]
+    BridgeStopped,
     #[error("SIP error while transferring: {0}")]
     Sip(String),
     #[error("REFER failed ({refer}); bridging failed too ({bridged})")]

@@ -1,20 +1,23 @@
 //! Transfers against real SIP peers (sipp): blind REFER accepted (NOTIFY 100 then 200, tel:
-//! target unchanged), refused (501), target busy (NOTIFY 486); and a bridged transfer with two
+//! target unchanged), refused (501), target busy (NOTIFY 486); a bridged transfer with two
 //! sipp instances (caller and agent) whose media is played by the test's RTP peers, checking
-//! each side hears the other, the agent hears the briefing, and a second request is refused.
+//! each side hears the other, the agent hears the briefing, and a second request is refused;
+//! and an agent dialled for a caller outside the bridge (`AgentDialer`, as for a browser call).
 
 mod support;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use hotline_audio::{FRAME_SAMPLES, Frame};
 use sip_bridge::{
-    HangUpReason, HoldAudio, TransferCompleted, TransferError, TransferMode, TransferRequest,
+    AgentDial, HangUpReason, HoldAudio, HoldSink, SipBridge, TransferCompleted, TransferError,
+    TransferMode, TransferRequest,
 };
 use support::engine::{Script, Seen, loopback_config, start};
-use support::rtp_peer::{RtpPeer, tone_share};
+use support::rtp_peer::{RtpPeer, tone_share, tone_share_at};
 use support::sipp::{
     SippRun, SippTransport, free_port, run_sipp, run_sipp_full, start_agent_then_caller,
 };
@@ -360,4 +363,118 @@ async fn caller_hanging_up_during_the_briefing_hangs_up_the_agent() {
         Some(&Seen::HangUp(HangUpReason::RemoteBye)),
         "{seen:?}"
     );
+}
+
+/// Hold audio of a caller outside the bridge, counted (it sends at once, like a browser track).
+#[derive(Default)]
+struct CountedHold {
+    frames: AtomicUsize,
+    cleared: AtomicBool,
+}
+
+impl HoldSink for CountedHold {
+    fn frames_wanted(&self) -> usize {
+        1
+    }
+
+    fn push_hold_frame(&self, _frame: Frame) {
+        self.frames.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn clear_hold(&self) {
+        self.cleared.store(true, Ordering::Relaxed);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_dialled_for_a_caller_outside_the_bridge_hears_it_and_is_hung_up() {
+    let agent_port = free_port(SippTransport::Udp);
+    let bridge = SipBridge::start(loopback_config("127.0.0.1"))
+        .await
+        .expect("bridge starts");
+    let agent = RtpPeer::bind().await;
+    let agent_sipp = tokio::spawn(run_sipp_full(SippRun {
+        keys: vec![("rtp_port", agent.port.to_string())],
+        local_port: Some(agent_port),
+        limit: LIMIT,
+        ..SippRun::new("uas_agent.xml", None)
+    }));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let hold = Arc::new(CountedHold::default());
+    let mut leg = bridge
+        .agent_dialer()
+        .dial(AgentDial {
+            transfer: TransferRequest {
+                agent_briefing: Some(tone_frames(400.0, 25).into()),
+                ..request(
+                    &format!("sip:agent@127.0.0.1:{agent_port}"),
+                    TransferMode::Bridged,
+                )
+            },
+            caller_id: "browser-1".into(),
+            caller_hold: hold.clone(),
+        })
+        .await
+        .expect("the agent answers");
+    // Rang 500 ms, then 500 ms of briefing: about 50 ticks of hold audio, one frame each.
+    let held = hold.frames.load(Ordering::Relaxed);
+    assert!(
+        (30..=120).contains(&held),
+        "{held} hold frames while the agent rang and was briefed"
+    );
+    assert!(
+        hold.cleared.load(Ordering::Relaxed),
+        "hold audio must stop once the agent is briefed"
+    );
+    assert_eq!(leg.end_reason(), None);
+
+    let bridge_agent_rtp = agent.first_source(Duration::from_secs(5)).await;
+    let agent_heard = agent.listen(Duration::from_millis(3000));
+    let caller_audio = leg.caller_audio();
+    let caller_talks = tokio::spawn(async move {
+        let start = tokio::time::Instant::now();
+        for (n, frame) in tone_frames(1000.0, 120).iter().enumerate() {
+            caller_audio.send(frame.clone());
+            tokio::time::sleep_until(start + Duration::from_millis(20) * (n as u32 + 1)).await;
+        }
+    });
+    let from_agent = async {
+        let mut frames = Vec::new();
+        let deadline = tokio::time::Instant::now() + Duration::from_millis(3000);
+        while let Ok(Some(frame)) = tokio::time::timeout_at(deadline, leg.recv()).await {
+            frames.push(frame);
+        }
+        frames
+    };
+    let ((), from_agent) =
+        tokio::join!(agent.send_tone_hz(bridge_agent_rtp, 120, 600.0), from_agent);
+    caller_talks.await.expect("caller frames sent");
+    let agent_heard = agent_heard.await.expect("agent listener");
+    let caller_tone_at_agent = packets_with_tone(&agent_heard, 1000.0);
+    let agent_tone_from_leg = from_agent
+        .iter()
+        .filter(|f| f.rms() > 1500.0 && tone_share_at(f.as_slice(), 600.0, 16_000) > 0.6)
+        .count();
+    println!("caller→agent={caller_tone_at_agent} agent→caller={agent_tone_from_leg}");
+    assert!(
+        caller_tone_at_agent >= 60,
+        "agent heard only {caller_tone_at_agent} packets of the caller's 120"
+    );
+    assert!(
+        agent_tone_from_leg >= 60,
+        "the leg gave only {agent_tone_from_leg} frames of the agent's 120"
+    );
+
+    leg.hang_up();
+    let over = tokio::time::timeout(Duration::from_secs(5), async {
+        while leg.recv().await.is_some() {}
+    })
+    .await;
+    assert!(over.is_ok(), "the agent's frames must end after hang_up");
+    assert_eq!(leg.end_reason(), Some(HangUpReason::LocalHangUp));
+    agent_sipp
+        .await
+        .expect("agent sipp")
+        .assert_passed("uas_agent.xml (hang_up must send the agent BYE)");
 }

@@ -1,6 +1,8 @@
 //! Where calls come from. Every channel (SIP via sip-bridge, the Twilio-style media WebSocket,
 //! the browser widget over WebRTC, files in tests) yields a [`MediaLeg`], so the conversation never knows which.
+//! The human line (agents' phones, over SIP) is reached through the [`HumanLine`].
 
+mod human_line;
 mod media_leg;
 mod sip_channel;
 mod sip_config;
@@ -11,6 +13,7 @@ mod twilio_media_stream_control;
 mod twilio_media_stream_messages;
 pub mod webrtc;
 
+pub use human_line::HumanLine;
 pub use media_leg::{LegControl, LegEvent, LegFuture, MediaLeg, TransferOutcome, TransferTarget};
 pub use sip_channel::{SipChannelError, run_sip_channel};
 pub use sip_config::{

@@ -1,6 +1,7 @@
 //! The SIP channel: starts the bridge from `[sip]`, answers each call and hands it to the
-//! conversation as a [`MediaLeg`]. The serve command calls [`run_sip_channel`] when
-//! `[sip] enabled = true`.
+//! conversation as a [`MediaLeg`], and connects the [`HumanLine`] so other channels (browser
+//! calls) can reach agents through the same user agent. The serve command calls
+//! [`run_sip_channel`] when `[sip] enabled = true`.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -9,6 +10,7 @@ use sip_bridge::{BridgeError, SipBridge};
 use tokio::sync::oneshot;
 use tracing::{info, warn};
 
+use crate::channel::human_line::HumanLine;
 use crate::channel::media_leg::MediaLeg;
 use crate::channel::sip_config::{SipConfig, SipConfigError};
 use crate::channel::sip_leg::{SipTransferPolicy, sip_media_leg};
@@ -27,8 +29,9 @@ pub enum SipChannelError {
 }
 
 /// Runs the SIP channel until `shutdown` completes: every answered call goes to `on_call`
-/// (which should spawn the call driver; it runs in the caller's runtime). Returns at once with
-/// `Ok` when `[sip]` is disabled.
+/// (which should spawn the call driver; it runs in the caller's runtime), and `human_line`
+/// dials agents through the bridge while it runs. Returns at once with `Ok` when `[sip]` is
+/// disabled (the human line stays empty).
 ///
 /// The bridge (signalling, RTP, the 20 ms paced sending of every call) runs on a thread and
 /// runtime of its own, at `[sip] pacing_nice`: the engine's runtime also runs every call's VAD
@@ -36,6 +39,7 @@ pub enum SipChannelError {
 pub async fn run_sip_channel(
     engine: Arc<Engine>,
     config: SipConfig,
+    human_line: HumanLine,
     on_call: impl Fn(MediaLeg) + Send + Sync + 'static,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), SipChannelError> {
@@ -68,6 +72,7 @@ pub async fn run_sip_channel(
                 bridge_config,
                 engine,
                 config,
+                human_line,
                 on_call,
                 engine_runtime,
                 stopped,
@@ -102,6 +107,7 @@ struct BridgeLoop {
     bridge_config: sip_bridge::BridgeConfig,
     engine: Arc<Engine>,
     config: SipConfig,
+    human_line: HumanLine,
     on_call: Arc<dyn Fn(MediaLeg) + Send + Sync>,
     engine_runtime: tokio::runtime::Handle,
     stopped: oneshot::Receiver<()>,
@@ -115,6 +121,7 @@ async fn bridge_loop(setup: BridgeLoop) {
         bridge_config,
         engine,
         config,
+        human_line,
         on_call,
         engine_runtime,
         mut stopped,
@@ -128,6 +135,7 @@ async fn bridge_loop(setup: BridgeLoop) {
         }
     };
     info!(udp = ?bridge.udp_addr(), tcp = ?bridge.tcp_addr(), "SIP channel listening");
+    human_line.connect(Some(bridge.agent_dialer()));
     let _ = ready.send(Ok(()));
     let policy = Arc::new(SipTransferPolicy {
         fallback_target: engine.config.transfer.target.clone(),
@@ -153,6 +161,7 @@ async fn bridge_loop(setup: BridgeLoop) {
             }
         });
     }
+    human_line.connect(None);
     bridge.shutdown();
     info!("SIP channel stopped");
 }

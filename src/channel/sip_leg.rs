@@ -19,7 +19,8 @@ use crate::engine::Engine;
 use crate::lang::Lang;
 use crate::tts::Voice;
 
-/// What a SIP leg needs to carry out transfers; shared by all calls.
+/// What a leg needs to carry out transfers (`[sip.transfer]`, `[transfer] target`, the voices
+/// of the agent briefing); shared by all SIP calls, and by browser calls for theirs.
 pub struct SipTransferPolicy {
     pub sip: SipConfig,
     /// The engine's `[transfer] target`, used when `[sip.transfer]` names none.
@@ -37,9 +38,20 @@ impl SipTransferPolicy {
         }
     }
 
+    /// Where a transfer the conversation asked for (`asked`: a URI, an intent name, or empty)
+    /// goes; `None` when no target is configured.
+    pub(crate) fn target(&self, asked: &str) -> Option<String> {
+        self.sip.resolve_target(asked, &self.fallback_target)
+    }
+
+    /// How long the agent's phone may ring.
+    pub(crate) fn ring_timeout(&self) -> Duration {
+        Duration::from_secs(u64::from(self.sip.transfer.ring_timeout_s.max(1)))
+    }
+
     /// Starts synthesising the agent briefing and returns it pending, so the transfer (and the
     /// caller's hold audio) starts now rather than after text-to-speech.
-    fn briefing(&self, summary: &str) -> Option<AgentBriefing> {
+    pub(crate) fn briefing(&self, summary: &str) -> Option<AgentBriefing> {
         let engine = self.engine.as_ref()?;
         if !self.sip.transfer.brief_agent || summary.trim().is_empty() {
             return None;
@@ -56,6 +68,10 @@ impl SipTransferPolicy {
         Some(briefing)
     }
 }
+
+/// Why a transfer fails when no target is configured.
+pub const NO_TRANSFER_TARGET: &str =
+    "no transfer target: set [sip.transfer] target or [transfer] target";
 
 /// The voice that suits the summary's text: Chinese text in the engine's Chinese language.
 pub fn briefing_lang(summary: &str, default: Lang) -> Lang {
@@ -88,23 +104,15 @@ impl LegControl for SipLegControl {
         summary: &'a str,
     ) -> LegFuture<'a, TransferOutcome> {
         Box::pin(async move {
-            let Some(uri) = self
-                .policy
-                .sip
-                .resolve_target(&target.uri, &self.policy.fallback_target)
-            else {
-                return TransferOutcome::Failed(
-                    "no transfer target: set [sip.transfer] target or [transfer] target".into(),
-                );
+            let Some(uri) = self.policy.target(&target.uri) else {
+                return TransferOutcome::Failed(NO_TRANSFER_TARGET.into());
             };
             let request = TransferRequest {
                 target: uri.clone(),
                 mode: self.policy.mode(),
                 hold_audio: HoldAudio::SoftChime,
                 agent_briefing: self.policy.briefing(summary),
-                ring_timeout: Duration::from_secs(u64::from(
-                    self.policy.sip.transfer.ring_timeout_s.max(1),
-                )),
+                ring_timeout: self.policy.ring_timeout(),
             };
             match self.control.transfer(request).await {
                 Ok(done) => {

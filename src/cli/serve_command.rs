@@ -1,13 +1,14 @@
 //! `hotline serve`: load everything once, then serve HTTP (`/healthz`, `/metrics`), the
-//! `/media` WebSocket and, when `[sip] enabled`, SIP calls, every call driven with the shared
-//! engine, until stopped.
+//! `/media` WebSocket, browser calls and, when `[sip] enabled`, SIP calls (whose user agent
+//! also takes browser calls to the human line), every call driven with the shared engine,
+//! until stopped.
 
 use std::sync::Arc;
 
 use anyhow::Context;
 
 use crate::call::{CallOptions, spawn_call};
-use crate::channel::run_sip_channel;
+use crate::channel::{HumanLine, run_sip_channel};
 use crate::config::Config;
 use crate::engine::Engine;
 use crate::engine_runtime::build_engine_runtime;
@@ -23,7 +24,8 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     let runtime = build_engine_runtime(&config.server)?;
     let engine = Arc::new(Engine::load(config)?);
     runtime.block_on(async move {
-        let state = WebState::live(Arc::clone(&engine));
+        let human_line = HumanLine::default();
+        let state = WebState::live(Arc::clone(&engine), human_line.clone());
         let calls = Arc::clone(&state.calls);
         {
             // Warm start: every model runs once; /readyz says 200 when done.
@@ -42,6 +44,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         let sip_channel = tokio::spawn(run_sip_channel(
             engine,
             sip,
+            human_line,
             move |leg| {
                 spawn_call(Arc::clone(&calls), leg, CallOptions::default());
             },

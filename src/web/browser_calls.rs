@@ -1,6 +1,8 @@
 //! Browser calls as the web layer runs them: each answered offer becomes a call driven with the
 //! shared engine, its notices become widget messages on the call's data channel, and the call
-//! is findable by id until it ends (for `DELETE /webrtc/calls/{id}`).
+//! is findable by id until it ends (for `DELETE /webrtc/calls/{id}`). A call transferred to an
+//! agent goes on after the bot's part: the page hears `ended` (`transferred`) only once the
+//! visitor or the agent has hung up.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -9,7 +11,7 @@ use std::time::Duration;
 use tokio::sync::broadcast;
 
 use super::widget_events::{SETTLE, WidgetEvents};
-use crate::call::{CallNoticeKind, CallOptions, CallServices, spawn_call};
+use crate::call::{CallEnd, CallNoticeKind, CallOptions, CallServices, spawn_call};
 use crate::channel::webrtc::{BrowserCall, BrowserHangUp, EndpointError, WebRtcEndpoint};
 use crate::lang::Lang;
 
@@ -43,7 +45,7 @@ impl BrowserCalls {
             mut connected,
         } = self.endpoint.answer(offer).await?;
         let call_id = leg.id.clone();
-        self.lock().insert(call_id.clone(), hang_up);
+        self.lock().insert(call_id.clone(), hang_up.clone());
         // Subscribe before the driver starts, so the widget misses nothing.
         let notices = self.services.notices.subscribe();
         let ready = serde_json::json!({
@@ -66,7 +68,7 @@ impl BrowserCalls {
                 .is_ok_and(|up| up.is_ok());
             if up {
                 let driver = spawn_call(services, leg, CallOptions { lang });
-                forward_notices(&id, notices, &page_messages).await;
+                forward_notices(&id, notices, &page_messages, &hang_up).await;
                 let _ = driver.await;
             }
             calls.lock().remove(&id);
@@ -95,11 +97,13 @@ impl BrowserCalls {
     }
 }
 
-/// Sends call `id`'s notices to its page as widget messages until the call ends.
+/// Sends call `id`'s notices to its page as widget messages until the call ends (for a call
+/// handed to an agent, until `call` says the agent's part is over too).
 async fn forward_notices(
     id: &str,
     mut notices: broadcast::Receiver<crate::call::CallNotice>,
     page: &tokio::sync::mpsc::Sender<String>,
+    call: &BrowserHangUp,
 ) {
     let mut widget = WidgetEvents::default();
     loop {
@@ -128,6 +132,16 @@ async fn forward_notices(
             continue;
         }
         let ended = matches!(notice.kind, CallNoticeKind::Ended { .. });
+        if matches!(
+            notice.kind,
+            CallNoticeKind::Ended {
+                end: CallEnd::Transferred,
+                ..
+            }
+        ) {
+            // The visitor is talking to the agent; the page would hang up on `ended`.
+            call.closed().await;
+        }
         for message in widget.on_notice(&notice.kind) {
             // A page that stopped reading loses captions, never the call.
             let _ = page.try_send(message);

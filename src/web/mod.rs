@@ -26,7 +26,8 @@ pub use health::Health;
 pub use histogram::{Histogram, LATENCY_BUCKETS};
 
 use crate::call::{CallNotices, CallServices};
-use crate::channel::webrtc::WebRtcEndpoint;
+use crate::channel::webrtc::{BrowserTransfer, WebRtcEndpoint};
+use crate::channel::{HumanLine, SipTransferPolicy};
 use crate::engine::Engine;
 
 /// What the handlers share.
@@ -92,9 +93,10 @@ pub fn router(state: WebState) -> Router {
 
 impl WebState {
     /// Everything `hotline serve` runs over a loaded engine: call services (the media
-    /// WebSocket's and any other channel's calls go to `calls`), and metrics following the
-    /// calls. Must be called inside a tokio runtime (it spawns the metrics task).
-    pub fn live(engine: Arc<Engine>) -> Self {
+    /// WebSocket's and any other channel's calls go to `calls`), metrics following the calls,
+    /// and browser calls that transfer through `human_line` (connected by the SIP channel).
+    /// Must be called inside a tokio runtime (it spawns the metrics task).
+    pub fn live(engine: Arc<Engine>, human_line: HumanLine) -> Self {
         let notices = CallNotices::new();
         let metrics = Arc::new(CallMetrics::new());
         {
@@ -102,10 +104,20 @@ impl WebState {
             let follow = notices.subscribe();
             tokio::spawn(async move { metrics.follow(follow).await });
         }
-        let endpoint = WebRtcEndpoint::new(engine.config.webrtc.clone()).unwrap_or_else(|error| {
-            tracing::error!(%error, "browser calls are off");
-            WebRtcEndpoint::disabled()
-        });
+        let transfer = BrowserTransfer {
+            line: human_line,
+            policy: Arc::new(SipTransferPolicy {
+                sip: engine.config.sip.clone(),
+                fallback_target: engine.config.transfer.target.clone(),
+                engine: Some(Arc::clone(&engine)),
+            }),
+        };
+        let endpoint = WebRtcEndpoint::new(engine.config.webrtc.clone())
+            .unwrap_or_else(|error| {
+                tracing::error!(%error, "browser calls are off");
+                WebRtcEndpoint::disabled()
+            })
+            .with_transfer(transfer);
         let calls = Arc::new(CallServices::new(Arc::clone(&engine), notices));
         Self {
             health: Arc::new(Health::of(&engine)),
@@ -116,9 +128,10 @@ impl WebState {
     }
 }
 
-/// [`router`] over [`WebState::live`]: the whole server of a loaded engine.
+/// [`router`] over [`WebState::live`]: the whole server of a loaded engine, without SIP (browser
+/// calls cannot be transferred).
 pub fn engine_router(engine: Arc<Engine>) -> Router {
-    router(WebState::live(engine))
+    router(WebState::live(engine, HumanLine::default()))
 }
 
 /// Serves `router` on `listen` until ctrl-c / SIGTERM, then returns.

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 pub mod baresip_peer;
+pub mod browser_visitor;
 pub mod call_audio;
 pub mod hotline_server;
 pub mod softphone_rig;

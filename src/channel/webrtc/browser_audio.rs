@@ -1,7 +1,8 @@
 //! Audio of a browser call at the channel's edge: the browser's Opus RTP decoded straight to
-//! the engine's 20 ms, 16 kHz frames (libopus decodes at 16 kHz, so nothing is resampled), and
-//! the bot's frames encoded back to Opus and written to the call's track as they come (the
-//! call driver's 20 ms clock is the pacer).
+//! the engine's 20 ms, 16 kHz frames (libopus decodes at 16 kHz, so nothing is resampled) and
+//! handed to the conversation (or to the agent, once a transfer has bridged them), and the
+//! bot's frames encoded back to Opus and written to the call's track as they come (the call
+//! driver's 20 ms clock is the pacer; during a transfer, the hold audio's and the agent's).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -17,16 +18,19 @@ use tokio::sync::mpsc;
 use webrtc::media_stream::track_local::static_sample::TrackLocalStaticSample;
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 
+use super::visitor_line::{VisitorAudio, VisitorLine};
 use crate::channel::LegEvent;
 
 /// Longest gap (in packets) rebuilt by concealment; a longer one is a pause, not a loss.
 const MAX_CONCEALED_PACKETS: u16 = 5;
 
-/// Reads the browser's audio track until it ends, sending frames to the leg.
+/// Reads the browser's audio track until it ends, sending frames to the leg (or where `line`
+/// says they go).
 pub async fn receive_browser_audio(
     call_id: Arc<str>,
     track: Arc<dyn TrackRemote>,
     events: mpsc::Sender<LegEvent>,
+    line: Arc<VisitorLine>,
 ) {
     let mut decoder = match OpusFrameDecoder::new() {
         Ok(decoder) => decoder,
@@ -38,6 +42,11 @@ pub async fn receive_browser_audio(
     let mut last_sequence: Option<u16> = None;
     let mut dropped = 0u64;
     let mut send = |frame: Frame| {
+        match line.visitor_audio() {
+            VisitorAudio::ToConversation => {}
+            VisitorAudio::ToAgent(agent) => return agent.send(frame),
+            VisitorAudio::Dropped => return,
+        }
         if events.try_send(LegEvent::Audio(frame)).is_err() {
             dropped += 1;
             if dropped.is_power_of_two() {

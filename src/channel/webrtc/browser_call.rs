@@ -1,10 +1,11 @@
 //! One browser call: the WebRTC peer connection answering the page's offer, its audio both ways
 //! ([`browser_audio`](super::browser_audio)), its `events` data channel (typed messages in,
-//! whatever the web layer queues out), and the [`MediaLeg`] the conversation runs over.
+//! whatever the web layer queues out), and the [`MediaLeg`] the conversation runs over, whose
+//! transfer hands the visitor to an agent's phone ([`browser_transfer`](super::browser_transfer)).
 //!
 //! The connection lives in a keeper task that closes it when the call ends for any reason (the
-//! bot or the page hung up, ICE failed, it never connected), after a short grace so the last
-//! messages (`ended`) still leave.
+//! bot, the page or the agent after a transfer hung up, ICE failed, it never connected), after
+//! a short grace so the last messages (`ended`) still leave.
 
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,32 +13,27 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rtc::ice::mdns::MulticastDnsMode;
-use rtc::media_stream::MediaStreamTrack;
-use rtc::peer_connection::configuration::media_engine::MIME_TYPE_OPUS;
-use rtc::rtp_transceiver::rtp_sender::{
-    RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters, RTCRtpEncodingParameters,
-    RtpCodecKind,
-};
-use tokio::sync::{Notify, OwnedSemaphorePermit, mpsc, watch};
+use rtc::rtp_transceiver::rtp_sender::RtpCodecKind;
+use tokio::sync::{OwnedSemaphorePermit, mpsc, watch};
+use tokio_util::sync::CancellationToken;
 use webrtc::data_channel::{DataChannel, DataChannelEvent};
 use webrtc::media_stream::track_local::TrackLocal;
-use webrtc::media_stream::track_local::static_sample::TrackLocalStaticSample;
 use webrtc::media_stream::track_remote::TrackRemote;
 use webrtc::peer_connection::{
-    MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler,
-    RTCConfigurationBuilder, RTCIceCandidateType, RTCIceGatheringState, RTCIceServer,
-    RTCPeerConnectionState, RTCSessionDescription, Registry, SettingEngineBuilder,
-    register_default_interceptors,
+    PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCConfigurationBuilder,
+    RTCIceCandidateType, RTCIceGatheringState, RTCIceServer, RTCPeerConnectionState,
+    RTCSessionDescription, SettingEngineBuilder,
 };
 
 use super::browser_audio::{BrowserAudioOut, receive_browser_audio};
 use super::browser_messages::{BrowserMessageReader, BrowserRequest};
+use super::browser_transfer::{BrowserTransfer, VisitorTransfer};
 use super::config::WebRtcConfig;
+use super::opus_track::{OPUS_PAYLOAD_TYPE, opus_media_engine, opus_track};
 use super::port_pool::PortLease;
+use super::visitor_line::VisitorLine;
 use crate::channel::{LegControl, LegEvent, LegFuture, MediaLeg, TransferOutcome, TransferTarget};
 
-/// The payload type Chromium and Firefox give Opus; the answer follows the offer's anyway.
-const OPUS_PAYLOAD_TYPE: u8 = 111;
 /// Caller events that may wait for the driver (a second of audio).
 const LEG_EVENT_QUEUE: usize = 64;
 /// Messages for the page that may wait for the data channel to open.
@@ -70,18 +66,26 @@ pub struct BrowserCall {
     pub connected: watch::Receiver<bool>,
 }
 
-/// Ends one browser call from outside (the page's DELETE, the engine shutting down).
+/// Ends one browser call from outside (the page's DELETE, the engine shutting down), and says
+/// when it is over.
 #[derive(Clone)]
 pub struct BrowserHangUp {
     leg_events: mpsc::Sender<LegEvent>,
-    close: Arc<Notify>,
+    closing: CancellationToken,
 }
 
 impl BrowserHangUp {
-    /// The caller is gone: the conversation ends, then the connection closes.
+    /// The caller is gone: the conversation (or the agent's call) ends, then the connection
+    /// closes.
     pub fn hang_up(&self) {
         let _ = self.leg_events.try_send(LegEvent::HangUp);
-        self.close.notify_one();
+        self.closing.cancel();
+    }
+
+    /// Completes once the call's connection is closing: someone hung up (after a transfer, the
+    /// visitor or the agent), or it failed.
+    pub async fn closed(&self) {
+        self.closing.cancelled().await;
     }
 }
 
@@ -93,6 +97,8 @@ pub struct BrowserCallSetup<'a> {
     pub port: PortLease,
     /// Held for the life of the call: the endpoint's count of calls.
     pub permit: OwnedSemaphorePermit,
+    /// How a transfer reaches the human line; `None`: transfers fail and say why.
+    pub transfer: Option<BrowserTransfer>,
 }
 
 /// Answers `offer` (already checked by [`check_offer`](super::check_offer)).
@@ -106,31 +112,14 @@ pub async fn answer_browser_call(
         bind_ip,
         port,
         permit,
+        transfer,
     } = setup;
     let address = std::net::SocketAddr::new(bind_ip, port.port()).to_string();
     let setup_error = |reason: String| BrowserCallError::Setup {
         address: address.clone(),
         reason,
     };
-    let opus = RTCRtpCodec {
-        mime_type: MIME_TYPE_OPUS.to_owned(),
-        clock_rate: 48_000,
-        channels: 2,
-        sdp_fmtp_line: "minptime=10;useinbandfec=1".to_owned(),
-        rtcp_feedback: vec![],
-    };
-    let mut media_engine = MediaEngine::default();
-    media_engine
-        .register_codec(
-            RTCRtpCodecParameters {
-                rtp_codec: opus.clone(),
-                payload_type: OPUS_PAYLOAD_TYPE,
-            },
-            RtpCodecKind::Audio,
-        )
-        .map_err(|e| setup_error(e.to_string()))?;
-    let registry = register_default_interceptors(Registry::new(), &mut media_engine)
-        .map_err(|e| setup_error(e.to_string()))?;
+    let (media_engine, registry) = opus_media_engine().map_err(|e| setup_error(e.to_string()))?;
     let mut settings = SettingEngineBuilder::new()
         // A server has no use for mDNS (the default would open port 5353 per connection);
         // a page's `.local` candidates still connect through peer-reflexive ones.
@@ -157,15 +146,17 @@ pub async fn answer_browser_call(
     let (leg_events, events) = mpsc::channel(LEG_EVENT_QUEUE);
     let (page_messages, page_outbox) = mpsc::channel(PAGE_MESSAGE_QUEUE);
     let (gathered_tx, mut gathered) = mpsc::channel(1);
-    let close = Arc::new(Notify::new());
+    let closing = CancellationToken::new();
     let (connected_tx, connected) = watch::channel(false);
+    let line = Arc::new(VisitorLine::default());
     let handler = Arc::new(BrowserPeerHandler {
         call_id: Arc::clone(&call_id),
         leg_events: leg_events.clone(),
         page_messages: page_messages.clone(),
         page_outbox: Mutex::new(Some(page_outbox)),
         gathered: gathered_tx,
-        close: Arc::clone(&close),
+        closing: closing.clone(),
+        line: Arc::clone(&line),
         audio_started: AtomicBool::new(false),
         connected: connected_tx,
     });
@@ -187,26 +178,8 @@ pub async fn answer_browser_call(
     );
 
     let ssrc = ssrc_for(&call_id);
-    let track = Arc::new(
-        TrackLocalStaticSample::new(
-            Instant::now(),
-            MediaStreamTrack::new(
-                "hotline".to_string(),
-                "bot-voice".to_string(),
-                "hotline bot".to_string(),
-                RtpCodecKind::Audio,
-                vec![RTCRtpEncodingParameters {
-                    rtp_coding_parameters: RTCRtpCodingParameters {
-                        ssrc: Some(ssrc),
-                        ..Default::default()
-                    },
-                    codec: opus,
-                    ..Default::default()
-                }],
-            ),
-        )
-        .map_err(|e| setup_error(e.to_string()))?,
-    );
+    let track = opus_track("hotline", "bot-voice", "hotline bot", ssrc)
+        .map_err(|e| setup_error(e.to_string()))?;
     let negotiate = async {
         let sender = peer
             .add_track(Arc::clone(&track) as Arc<dyn TrackLocal>)
@@ -246,10 +219,23 @@ pub async fn answer_browser_call(
         }
     };
 
-    let audio = BrowserAudioOut::start(Arc::clone(&call_id), track, ssrc, payload_type);
+    let audio = Arc::new(BrowserAudioOut::start(
+        Arc::clone(&call_id),
+        track,
+        ssrc,
+        payload_type,
+    ));
     let control = BrowserLegControl {
-        audio,
-        close: Arc::clone(&close),
+        audio: Arc::clone(&audio),
+        line: Arc::clone(&line),
+        closing: closing.clone(),
+        transfer: VisitorTransfer {
+            call_id: Arc::clone(&call_id),
+            via: transfer,
+            audio,
+            line,
+            closing: closing.clone(),
+        },
     };
     tokio::spawn(keep_connection(
         Arc::clone(&call_id),
@@ -268,7 +254,10 @@ pub async fn answer_browser_call(
         },
         answer_sdp,
         page_messages,
-        hang_up: BrowserHangUp { leg_events, close },
+        hang_up: BrowserHangUp {
+            leg_events,
+            closing,
+        },
         connected,
     })
 }
@@ -302,11 +291,12 @@ async fn keep_connection(
                 tracing::warn!(call = %call_id, timeout_s = connect_timeout.as_secs(), "browser call never connected (ICE failed or the page left); ending it");
                 let _ = handler.leg_events.try_send(LegEvent::HangUp);
             } else {
-                handler.close.notified().await;
+                handler.closing.cancelled().await;
             }
         }
-        () = handler.close.notified() => {}
+        () = handler.closing.cancelled() => {}
     }
+    handler.closing.cancel();
     tokio::time::sleep(CLOSE_GRACE).await;
     if let Err(error) = peer.close().await {
         tracing::debug!(call = %call_id, %error, "closing the browser connection");
@@ -316,36 +306,43 @@ async fn keep_connection(
     drop(permit);
 }
 
-/// [`LegControl`] of a browser call.
+/// [`LegControl`] of a browser call. While a transfer has the line (hold audio, then the
+/// agent), the bot's frames and flushes are ignored.
 struct BrowserLegControl {
-    audio: BrowserAudioOut,
-    close: Arc<Notify>,
+    audio: Arc<BrowserAudioOut>,
+    line: Arc<VisitorLine>,
+    closing: CancellationToken,
+    transfer: VisitorTransfer,
 }
-
-/// Why a transfer cannot happen on a browser call (yet).
-pub const BROWSER_TRANSFER_UNSUPPORTED: &str =
-    "transfer from a browser call to the human line is not available in this version";
 
 impl LegControl for BrowserLegControl {
     fn send_frame(&self, frame: hotline_audio::Frame) {
-        self.audio.send(frame);
+        if self.line.bot_has_the_line() {
+            self.audio.send(frame);
+        }
     }
 
     fn flush(&self) {
-        self.audio.flush();
+        if self.line.bot_has_the_line() {
+            self.audio.flush();
+        }
     }
 
     fn transfer<'a>(
         &'a self,
-        _target: &'a TransferTarget,
-        _summary: &'a str,
+        target: &'a TransferTarget,
+        summary: &'a str,
     ) -> LegFuture<'a, TransferOutcome> {
-        Box::pin(async { TransferOutcome::Failed(BROWSER_TRANSFER_UNSUPPORTED.to_string()) })
+        Box::pin(self.transfer.run(target, summary))
     }
 
+    /// Ends the call; after a completed transfer the visitor is with the agent, and the bot
+    /// just leaves (the call ends when one of them hangs up).
     fn hang_up(&self) -> LegFuture<'_, ()> {
         Box::pin(async move {
-            self.close.notify_one();
+            if !self.line.with_agent() {
+                self.closing.cancel();
+            }
         })
     }
 }
@@ -358,7 +355,9 @@ struct BrowserPeerHandler {
     /// Taken by the first `events` data channel.
     page_outbox: Mutex<Option<mpsc::Receiver<String>>>,
     gathered: mpsc::Sender<()>,
-    close: Arc<Notify>,
+    /// Cancelled when the call's connection is to close.
+    closing: CancellationToken,
+    line: Arc<VisitorLine>,
     audio_started: AtomicBool,
     connected: watch::Sender<bool>,
 }
@@ -380,7 +379,7 @@ impl PeerConnectionEventHandler for BrowserPeerHandler {
             RTCPeerConnectionState::Failed | RTCPeerConnectionState::Closed => {
                 // The page is gone (closed tab, network lost): the caller hung up.
                 let _ = self.leg_events.try_send(LegEvent::HangUp);
-                self.close.notify_one();
+                self.closing.cancel();
             }
             _ => {}
         }
@@ -396,6 +395,7 @@ impl PeerConnectionEventHandler for BrowserPeerHandler {
             Arc::clone(&self.call_id),
             track,
             self.leg_events.clone(),
+            Arc::clone(&self.line),
         ));
     }
 
@@ -423,6 +423,7 @@ impl PeerConnectionEventHandler for BrowserPeerHandler {
             channel,
             self.leg_events.clone(),
             self.page_messages.clone(),
+            self.closing.clone(),
         ));
     }
 }
@@ -448,6 +449,7 @@ async fn read_page_messages(
     channel: Arc<dyn DataChannel>,
     leg_events: mpsc::Sender<LegEvent>,
     page_messages: mpsc::Sender<String>,
+    closing: CancellationToken,
 ) {
     let mut reader = BrowserMessageReader::default();
     while let Some(event) = channel.poll().await {
@@ -457,14 +459,22 @@ async fn read_page_messages(
             _ => continue,
         };
         match reader.read(&message.data, Instant::now()) {
-            Ok(BrowserRequest::Text { text }) => {
-                if leg_events.try_send(LegEvent::Text(text)).is_err() {
+            Ok(BrowserRequest::Text { text }) => match leg_events.try_send(LegEvent::Text(text)) {
+                Ok(()) => {}
+                Err(mpsc::error::TrySendError::Full(_)) => {
                     let _ = page_messages
                         .try_send(error_message("busy: message not taken, send it again"));
                 }
-            }
+                Err(mpsc::error::TrySendError::Closed(_)) => {
+                    let _ = page_messages.try_send(error_message(
+                        "the assistant has left the call: typed messages do not reach the agent, please speak",
+                    ));
+                }
+            },
             Ok(BrowserRequest::Hangup) => {
                 let _ = leg_events.try_send(LegEvent::HangUp);
+                // After a transfer no conversation reads the event: the agent is hung up.
+                closing.cancel();
             }
             Ok(BrowserRequest::Ping) => {
                 let _ = page_messages.try_send(r#"{"type":"pong"}"#.to_string());

@@ -13,21 +13,24 @@
 mod browser_audio;
 mod browser_call;
 mod browser_messages;
+mod browser_transfer;
 mod config;
 mod offer_check;
+mod opus_track;
 mod port_pool;
+mod visitor_line;
 
 use std::net::IpAddr;
 use std::sync::Arc;
 
 use tokio::sync::Semaphore;
 
-pub use browser_call::{
-    BROWSER_TRANSFER_UNSUPPORTED, BrowserCall, BrowserCallError, BrowserHangUp, error_message,
-};
+pub use browser_call::{BrowserCall, BrowserCallError, BrowserHangUp, error_message};
 pub use browser_messages::{BrowserRequest, MAX_MESSAGE_BYTES, MAX_TEXT_CHARS};
+pub use browser_transfer::{BROWSER_TRANSFER_NEEDS_SIP, BrowserTransfer};
 pub use config::{IceServerConfig, WebRtcConfig, WebRtcConfigError};
 pub use offer_check::{OfferError, OfferSummary, check_offer};
+pub use opus_track::{OPUS_PAYLOAD_TYPE, opus_codec, opus_media_engine, opus_track};
 pub use port_pool::PortPool;
 
 use browser_call::{BrowserCallSetup, answer_browser_call};
@@ -60,13 +63,15 @@ impl EndpointError {
     }
 }
 
-/// Where browser calls come in: the checked config, the port pool and the call limit.
+/// Where browser calls come in: the checked config, the port pool, the call limit and the way
+/// to the human line.
 pub struct WebRtcEndpoint {
     config: WebRtcConfig,
     bind_ip: IpAddr,
     ports: Arc<PortPool>,
     lines: Arc<Semaphore>,
     limit: usize,
+    transfer: Option<BrowserTransfer>,
 }
 
 impl WebRtcEndpoint {
@@ -88,7 +93,15 @@ impl WebRtcEndpoint {
             lines: Arc::new(Semaphore::new(limit)),
             limit,
             config,
+            transfer: None,
         })
+    }
+
+    /// Calls of this endpoint transfer to the human line through `transfer` (without it, a
+    /// transfer fails and says that `[sip]` must be on).
+    pub fn with_transfer(mut self, transfer: BrowserTransfer) -> Self {
+        self.transfer = Some(transfer);
+        self
     }
 
     /// An endpoint that refuses every call (`[webrtc] enabled = false`, or a setup problem
@@ -104,6 +117,7 @@ impl WebRtcEndpoint {
             lines: Arc::new(Semaphore::new(0)),
             limit: 0,
             config,
+            transfer: None,
         }
     }
 
@@ -140,6 +154,7 @@ impl WebRtcEndpoint {
             bind_ip: self.bind_ip,
             port,
             permit,
+            transfer: self.transfer.clone(),
         };
         Ok(answer_browser_call(setup, offer).await?)
     }
