@@ -6,7 +6,8 @@
 //     after Chromium's audio processing) and of what it plays (the bot), on one clock;
 //     prints {blocks:[[ms, mic_dbfs, bot_dbfs]...], events:[[ms, json]...], stats}
 //   node browser_calls.mjs idle BASE_URL WAV CALLS SECONDS
-//     CALLS pages, each with a call held open for SECONDS; prints {connected, ended}
+//     CALLS pages, each with a call held open for SECONDS (a silent microphone track);
+//     prints {connected, errors, deleted}
 import { chromium } from '../../tests/browser/node_modules/playwright-core/index.mjs';
 
 const [mode, base, wav, arg, secondsText] = process.argv.slice(2);
@@ -19,13 +20,23 @@ const browser = await chromium.launch({
 
 // Runs in the page: one call, levels of both directions on the AudioContext clock.
 async function call(options) {
-  const { base, lang, seconds, record } = options;
+  const { base, lang, seconds, record, silentMic } = options;
   const blocks = [], events = [];
   const t0 = performance.now();
   const now = () => Math.round(performance.now() - t0);
   const pc = new RTCPeerConnection();
-  const mic = await navigator.mediaDevices.getUserMedia({
-    audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true } });
+  // Idle calls send a silent WebAudio track: Chromium opens its file-backed fake microphone
+  // for a few pages at once only ("Could not start audio source").
+  let mic;
+  if (silentMic) {
+    const ctx = new AudioContext();
+    const dest = ctx.createMediaStreamDestination();
+    const source = ctx.createConstantSource(); source.offset.value = 0; source.connect(dest); source.start();
+    mic = dest.stream;
+  } else {
+    mic = await navigator.mediaDevices.getUserMedia({
+      audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true } });
+  }
   mic.getTracks().forEach((t) => pc.addTrack(t, mic));
   const dc = pc.createDataChannel('events');
   dc.onmessage = (e) => events.push([now(), e.data]);
@@ -87,7 +98,7 @@ if (mode === 'talk') {
   const calls = Number(arg);
   const pages = [page0];
   for (let i = 1; i < calls; i++) { const p = await browser.newPage(); await p.goto(`${base}/healthz`); pages.push(p); }
-  const results = await Promise.all(pages.map((p) => p.evaluate(call, { base, lang: 'en', seconds, record: false })));
+  const results = await Promise.all(pages.map((p) => p.evaluate(call, { base, lang: 'en', seconds, record: false, silentMic: true })));
   console.log(JSON.stringify({
     connected: results.filter((r) => !r.error).length,
     errors: results.filter((r) => r.error).map((r) => r.error),
