@@ -87,11 +87,6 @@ impl BrowserCalls {
         }
     }
 
-    /// Calls known now.
-    pub fn count(&self) -> usize {
-        self.lock().len()
-    }
-
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, BrowserHangUp>> {
         self.live.lock().unwrap_or_else(|p| p.into_inner())
     }

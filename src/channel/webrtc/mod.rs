@@ -29,7 +29,7 @@ pub use browser_call::{BrowserCall, BrowserCallError, BrowserHangUp, error_messa
 pub use browser_messages::{BrowserRequest, MAX_MESSAGE_BYTES, MAX_TEXT_CHARS};
 pub use browser_transfer::{BROWSER_TRANSFER_NEEDS_SIP, BrowserTransfer};
 pub use config::{IceServerConfig, WebRtcConfig, WebRtcConfigError};
-pub use offer_check::{OfferError, OfferSummary, check_offer};
+pub use offer_check::{OfferError, check_offer};
 pub use opus_track::{OPUS_PAYLOAD_TYPE, opus_codec, opus_media_engine, opus_track};
 pub use port_pool::PortPool;
 
@@ -140,7 +140,7 @@ impl WebRtcEndpoint {
         if !self.config.enabled {
             return Err(EndpointError::Disabled);
         }
-        let (offer, _summary) = check_offer(offer, self.config.max_offer_bytes)?;
+        let offer = check_offer(offer, self.config.max_offer_bytes)?;
         let permit = Arc::clone(&self.lines)
             .try_acquire_owned()
             .map_err(|_| EndpointError::Full { limit: self.limit })?;
