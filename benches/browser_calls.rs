@@ -74,7 +74,9 @@ fn main() {
     let passes: usize = env_number("HOTLINE_BENCH_PASSES", 2).max(1);
     let mut all_v2v = Vec::new();
     let mut all_barge = Vec::new();
-    let mut first_answer = None;
+    let mut first_answer: Option<(String, f64, Vec<f64>)> = None;
+    // The same first question asked again in the last pass (same clip, same place in the call).
+    let mut same_question_later: Option<f64> = None;
     for pass in 1..=passes {
         let last_pass = pass == passes;
         for lang in langs.split(',').map(str::trim).filter(|l| !l.is_empty()) {
@@ -135,7 +137,13 @@ fn main() {
                     .v2v
                     .first()
                     .copied()
-                    .map(|first| (first, measured.v2v[1..].to_vec()));
+                    .map(|first| (lang.to_string(), first, measured.v2v[1..].to_vec()));
+            } else if pass == passes
+                && pass > 1
+                && let Some((first_lang, _, _)) = &first_answer
+                && first_lang == lang
+            {
+                same_question_later = measured.v2v.first().copied();
             }
             if last_pass {
                 all_v2v.extend(measured.v2v);
@@ -146,13 +154,19 @@ fn main() {
     println!("all languages, pass {passes}:");
     print_stats("  voice-to-voice ms", &all_v2v);
     print_stats("  barge-in ms", &all_barge);
-    if let Some((first, later)) = first_answer
-        && let Some(later_p50) = percentile(&later, 50.0)
+    if let Some((_, first, later)) = &first_answer
+        && let Some(later_p50) = percentile(later, 50.0)
     {
         println!(
             "  first answer of the first call {first:.0} ms vs later p50 {later_p50:.0} ms: ratio {:.2}",
             first / later_p50
         );
+        if let Some(again) = same_question_later {
+            println!(
+                "  the same first question in pass {passes}: {again:.0} ms: ratio {:.2}",
+                first / again
+            );
+        }
     }
 
     let idle_calls: usize = env_number("HOTLINE_BENCH_IDLE_CALLS", 20);

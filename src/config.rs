@@ -179,6 +179,9 @@ pub struct TtsConfig {
     pub zh_fallback: String,
     /// Synthesized sentences kept for reuse (greeting, FAQ answers), in MiB; 0: none.
     pub cache_mb: usize,
+    /// At start, the opening sentence of every FAQ answer is synthesized into the cache
+    /// before the engine says it is ready, for at most this many seconds; 0: none.
+    pub warm_answers_secs: u64,
 }
 
 impl Default for TtsConfig {
@@ -189,6 +192,7 @@ impl Default for TtsConfig {
             en: "piper:piper-en_US-joe-medium".to_string(),
             zh_fallback: "espeak:cmn".to_string(),
             cache_mb: 64,
+            warm_answers_secs: 60,
         }
     }
 }

@@ -5,8 +5,9 @@
 //!
 //! What runs: a Whisper decode in every configured language, a VAD stream over a second of
 //! audio, one dialogue turn per language (FAQ index, embedding worker, policy), and the
-//! greeting of every language synthesized into the shared speech cache (so the greeting of
-//! the first call is not synthesized at all).
+//! greeting of every language and the opening sentence of every FAQ answer synthesized into
+//! the shared speech cache (so neither is synthesized during a call; `[tts] warm_answers_secs`
+//! bounds the answers' share of the start).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -30,6 +31,9 @@ pub struct WarmUpReport {
     pub vad_ms: u64,
     pub dialogue_ms: u64,
     pub voices_ms: u64,
+    /// FAQ answer openings synthesized into the speech cache, and how long that took.
+    pub answers_cached: usize,
+    pub answers_ms: u64,
     pub total_ms: u64,
     /// Parts that failed (the engine still serves; the first call may be slower).
     pub problems: Vec<String>,
@@ -105,6 +109,30 @@ pub fn warm_up(engine: &Engine) -> WarmUpReport {
         }
     }
     report.voices_ms = since(t);
+
+    let t = Instant::now();
+    let budget = Duration::from_secs(engine.config.tts.warm_answers_secs);
+    let openings = engine.dialogue.answer_openings();
+    for (lang, sentence) in &openings {
+        if t.elapsed() >= budget {
+            let left = openings.len() - report.answers_cached;
+            tracing::warn!(
+                left,
+                "[tts] warm_answers_secs reached: {left} FAQ answer openings are synthesized at their first use"
+            );
+            break;
+        }
+        if engine.speech_cache.get(*lang, sentence).is_none() {
+            match engine.voices.voice(*lang).synthesize(sentence) {
+                Ok(speech) => engine
+                    .speech_cache
+                    .put(*lang, sentence, speech.samples.into()),
+                Err(e) => report.problems.push(format!("voice {lang}: {e}")),
+            }
+        }
+        report.answers_cached += 1;
+    }
+    report.answers_ms = since(t);
     report.total_ms = since(started);
     report
 }

@@ -1,4 +1,5 @@
-//! `hotline serve` starts, answers /healthz, and stops on SIGTERM.
+//! `hotline serve` starts, answers /healthz, warms up (every FAQ answer's opening synthesized
+//! before /readyz says ready), and stops on SIGTERM.
 
 mod support;
 
@@ -26,6 +27,21 @@ fn serve_answers_healthz() {
         assert!(Instant::now() < deadline, "no /healthz answer within 60 s");
         std::thread::sleep(Duration::from_millis(200));
     };
+    // Ready only when warm: the demo FAQ's answers (36 rows, one opening each) are in the
+    // speech cache before the first call.
+    let deadline = Instant::now() + Duration::from_secs(240);
+    let ready = loop {
+        match get(port, "/readyz") {
+            Some(reply) if reply.contains(" 200 ") => break reply,
+            _ => {}
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("hotline serve exited early: {status}");
+        }
+        assert!(Instant::now() < deadline, "not ready within 240 s");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(ready.contains("\"answers_cached\":36"), "{ready}");
     let _ = std::process::Command::new("kill")
         .arg(child.id().to_string())
         .status();

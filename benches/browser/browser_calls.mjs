@@ -20,7 +20,7 @@ const browser = await chromium.launch({
 
 // Runs in the page: one call, levels of both directions on the AudioContext clock.
 async function call(options) {
-  const { base, lang, seconds, record, silentMic } = options;
+  const { base, lang, seconds, record, silentMic, jitterTarget } = options;
   const blocks = [], events = [];
   const t0 = performance.now();
   const now = () => Math.round(performance.now() - t0);
@@ -42,6 +42,8 @@ async function call(options) {
   dc.onmessage = (e) => events.push([now(), e.data]);
   let remote = null;
   pc.ontrack = (e) => {
+    // As the widget does (HOTLINE_BENCH_JITTER_TARGET=default keeps the browser's own).
+    if (jitterTarget !== 'default' && e.receiver && 'jitterBufferTarget' in e.receiver) e.receiver.jitterBufferTarget = Number(jitterTarget);
     remote = e.streams[0] || new MediaStream([e.track]);
     const el = new Audio(); el.srcObject = remote; el.muted = !record; el.play().catch(() => {});
   };
@@ -82,7 +84,8 @@ async function call(options) {
   await new Promise((r) => setTimeout(r, seconds * 1000));
   const stats = {};
   (await pc.getStats()).forEach((s) => {
-    if (s.type === 'inbound-rtp') Object.assign(stats, { received: s.packetsReceived, lost: s.packetsLost, jitter_ms: Math.round((s.jitter || 0) * 1000) });
+    if (s.type === 'inbound-rtp') Object.assign(stats, { received: s.packetsReceived, lost: s.packetsLost, jitter_ms: Math.round((s.jitter || 0) * 1000),
+      jitter_buffer_ms: s.jitterBufferEmittedCount ? Math.round(1000 * s.jitterBufferDelay / s.jitterBufferEmittedCount) : null });
     if (s.type === 'outbound-rtp') stats.sent = s.packetsSent;
   });
   const del = await fetch(base + location, { method: 'DELETE' });
@@ -92,13 +95,14 @@ async function call(options) {
 const page0 = await browser.newPage();
 await page0.goto(`${base}/healthz`);
 if (mode === 'talk') {
-  const out = await page0.evaluate(call, { base, lang: arg, seconds, record: true });
+  const jitterTarget = process.env.HOTLINE_BENCH_JITTER_TARGET || '0';
+  const out = await page0.evaluate(call, { base, lang: arg, seconds, record: true, jitterTarget });
   console.log(JSON.stringify(out));
 } else if (mode === 'idle') {
   const calls = Number(arg);
   const pages = [page0];
   for (let i = 1; i < calls; i++) { const p = await browser.newPage(); await p.goto(`${base}/healthz`); pages.push(p); }
-  const results = await Promise.all(pages.map((p) => p.evaluate(call, { base, lang: 'en', seconds, record: false, silentMic: true })));
+  const results = await Promise.all(pages.map((p) => p.evaluate(call, { base, lang: 'en', seconds, record: false, silentMic: true, jitterTarget: 'default' })));
   console.log(JSON.stringify({
     connected: results.filter((r) => !r.error).length,
     errors: results.filter((r) => r.error).map((r) => r.error),

@@ -3,6 +3,7 @@
 
 use super::reply_stream::ReplyStream;
 use super::request::DialogueRequest;
+use crate::lang::Lang;
 
 /// Answers a caller's utterance with a stream of sentences and actions.
 ///
@@ -18,6 +19,13 @@ pub trait DialogueEngine: Send + Sync {
 
     /// Starts answering `request`; events arrive on the returned stream.
     fn respond(&self, request: DialogueRequest) -> ReplyStream;
+
+    /// The opening sentence of every answer this engine gives word for word (the FAQ's
+    /// answers), in the answer's language, so warm-up can synthesize them before the first
+    /// call. Empty for engines whose answers are written per turn.
+    fn answer_openings(&self) -> Vec<(Lang, String)> {
+        Vec::new()
+    }
 
     /// What this engine is, for `/healthz`, logs and the CLI.
     fn describe(&self) -> EngineDescription {

@@ -71,6 +71,24 @@ fn demo_faq_has_twelve_topics_in_three_languages() {
 }
 
 #[test]
+fn answer_openings_are_the_first_spoken_sentence_of_every_answer() {
+    let kb = demo();
+    let openings = kb.answer_openings();
+    assert_eq!(openings.len(), 36, "one per answer: {openings:?}");
+    for entry in kb.entries() {
+        let spoken = crate::lang::SentenceSplitter::split_whole(&entry.answer);
+        assert!(!spoken.is_empty(), "{}", entry.id);
+        assert!(
+            openings.contains(&(entry.lang, spoken[0].clone())),
+            "{} [{}]: {:?} not among the openings",
+            entry.id,
+            entry.lang,
+            spoken[0]
+        );
+    }
+}
+
+#[test]
 fn recorded_fixture_questions_retrieve_their_topic() {
     assert_retrieves(&[
         ("你们每天几点开门，几点关门？", Lang::Zh, "opening_hours"),

@@ -250,6 +250,10 @@ impl DialogueEngine for KnowledgeBaseEngine {
         ReplyStream::ready(self.answer(&request))
     }
 
+    fn answer_openings(&self) -> Vec<(Lang, String)> {
+        self.knowledge.answer_openings()
+    }
+
     fn describe(&self) -> EngineDescription {
         EngineDescription {
             name: self.name().to_string(),

@@ -37,6 +37,7 @@ use crate::dialogue::faq_error::FaqError;
 use crate::dialogue::language::match_text::TextAnalyzer;
 use crate::embedding::{Embedder, EmbeddingError, VectorCache};
 use crate::lang::Lang;
+use crate::lang::SentenceSplitter;
 
 /// The demo shop's FAQ (an electronics shop in Guangzhou and Hong Kong), built into the binary.
 pub const DEMO_FAQ_CSV: &str = include_str!("demo_faq.csv");
@@ -312,6 +313,23 @@ impl KnowledgeBase {
     /// All entries, in file order.
     pub fn entries(&self) -> &[FaqEntry] {
         &self.entries
+    }
+
+    /// The first sentence of every answer (as the answer is split when spoken), once each.
+    pub fn answer_openings(&self) -> Vec<(Lang, String)> {
+        let mut openings: Vec<(Lang, String)> = Vec::new();
+        for entry in &self.entries {
+            if let Some(first) = SentenceSplitter::split_whole(&entry.answer)
+                .into_iter()
+                .next()
+                && !openings
+                    .iter()
+                    .any(|(l, s)| *l == entry.lang && *s == first)
+            {
+                openings.push((entry.lang, first));
+            }
+        }
+        openings
     }
 
     /// Number of distinct FAQ ids.

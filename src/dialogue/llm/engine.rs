@@ -119,6 +119,11 @@ impl DialogueEngine for LlmEngine {
         stream
     }
 
+    fn answer_openings(&self) -> Vec<(Lang, String)> {
+        // A confident FAQ hit is spoken as written (see `answer`).
+        self.shared.knowledge.answer_openings()
+    }
+
     fn describe(&self) -> EngineDescription {
         EngineDescription {
             name: self.name().to_string(),

@@ -348,6 +348,10 @@ impl DialogueEngine for PolicyEngine {
         self.respond_now(request)
     }
 
+    fn answer_openings(&self) -> Vec<(Lang, String)> {
+        self.inner.answer_openings()
+    }
+
     fn describe(&self) -> EngineDescription {
         EngineDescription {
             name: self.name.clone(),

@@ -76,6 +76,10 @@ impl DialogueEngine for SafetyFilter {
         stream
     }
 
+    fn answer_openings(&self) -> Vec<(Lang, String)> {
+        self.inner.answer_openings()
+    }
+
     fn describe(&self) -> EngineDescription {
         self.inner.describe()
     }

@@ -779,6 +779,14 @@
     var dc = (c.dc = pc.createDataChannel('events', { ordered: true }));
     pc.addEventListener('track', function (e) {
       if (c.done) return;
+      // The least buffering the browser will do: the bot stops sooner when interrupted.
+      if (e.receiver && 'jitterBufferTarget' in e.receiver) {
+        try {
+          e.receiver.jitterBufferTarget = 0;
+        } catch (err) {
+          /* older browsers: their default */
+        }
+      }
       c.remote.addTrack(e.track);
       if (ui.audio.srcObject !== c.remote) ui.audio.srcObject = c.remote;
       var p = ui.audio.play();
