@@ -150,6 +150,30 @@ impl MediaCaller {
         }
     }
 
+    /// Sends paced silence until the bot has been quiet for `quiet` (or `at_most` passed).
+    pub async fn listen_until_quiet(&mut self, quiet: Duration, at_most: Duration) {
+        let mut clock = tokio::time::interval(Duration::from_millis(20));
+        let until = Instant::now() + at_most;
+        let mut last_audible = Instant::now();
+        while Instant::now() < until && last_audible.elapsed() < quiet {
+            tokio::select! {
+                _ = clock.tick() => {
+                    let message = self.media(&self.silence.clone());
+                    if self.send.send(message).await.is_err() {
+                        return;
+                    }
+                }
+                message = self.receive.next() => {
+                    if let Some(Ok(Message::Text(text))) = message
+                        && media_level(text.as_str()).is_some_and(|level| level >= AUDIBLE_DBFS)
+                    {
+                        last_audible = Instant::now();
+                    }
+                }
+            }
+        }
+    }
+
     /// Stops the stream and closes the socket: the caller hung up.
     pub async fn hang_up(mut self) {
         let stop = format!(r#"{{"event":"stop","streamSid":"{}"}}"#, self.sid);
