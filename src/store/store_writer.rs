@@ -260,3 +260,154 @@ impl Writer {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::call::{
+        CallChannel, CallEnd, CallEvent, CallNotices, EndOfTurnCue, Millis, TurnId, TurnOutcome,
+        TurnRecord,
+    };
+    use crate::dialogue::TransferReason;
+    use crate::lang::Lang;
+    use crate::store::call_record::CallOutcome;
+    use crate::store::clock::SetClock;
+    use crate::store::config::StoreConfig;
+    use crate::store::sqlite_store::SqliteCallStore;
+
+    fn turn(caller_text: &str) -> TurnRecord {
+        TurnRecord {
+            turn_id: TurnId(2),
+            caller_text: caller_text.to_string(),
+            lang: Lang::Yue,
+            speech_start: Millis(1000),
+            speech_end: Millis(2000),
+            end_of_turn: Millis(2300),
+            end_of_turn_cue: EndOfTurnCue::Question,
+            asr_final: Millis(2350),
+            used_speculative: true,
+            dialogue_asked: Millis(2350),
+            first_sentence: Some(Millis(2400)),
+            first_audio_out: Some(Millis(2600)),
+            bot_audio_start: Some(Millis(2600)),
+            bot_audio_end: Some(Millis(3000)),
+            bot_text: "我哋間舖喺旺角。營業時間係十點到九點。".to_string(),
+            bot_text_heard: "我哋間舖喺旺角。".to_string(),
+            matched_faq: Some("shop_address".to_string()),
+            match_score: Some(0.9),
+            barge_in_onset: Some(Millis(2900)),
+            playback_stopped: Some(Millis(3000)),
+            outcome: TurnOutcome::Interrupted,
+        }
+    }
+
+    /// Waits (at most 5 s) until the writer has stored what `done` looks for.
+    fn eventually<T>(mut done: impl FnMut() -> Option<T>) -> T {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            if let Some(value) = done() {
+                return value;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the writer never stored it"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    }
+
+    #[test]
+    fn notices_become_a_redacted_call_whatever_order_the_recording_reports_come_in() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(SqliteCallStore::open(&dir.path().join("calls.sqlite")).unwrap());
+        let clock = Arc::new(SetClock::at(1_800_000_000_000));
+        let (writer, _thread) = StoreWriter::spawn(StoreWriterParts {
+            store: Arc::clone(&store) as Arc<dyn CallStore>,
+            rules: PersonalData::new(&StoreConfig::default(), b"key".to_vec()),
+            search: store.search_text().clone(),
+            clock,
+            metrics: Arc::new(StoreMetrics::default()),
+            queue: 64,
+        })
+        .unwrap();
+        let notices = CallNotices::new().for_channel(CallChannel::Sip);
+        let mut follow = notices.subscribe();
+        let call: Arc<str> = Arc::from("call-1");
+        // The recording reports its start before the call's first notice is stored.
+        writer.send(StoreUpdate::RecordingStarted {
+            call_id: Arc::clone(&call),
+            path: dir.path().join("call-1.wav"),
+        });
+        notices.publish(
+            &call,
+            CallNoticeKind::Started {
+                caller: Some("+85291234567".into()),
+            },
+        );
+        notices.publish(
+            &call,
+            CallNoticeKind::Event(CallEvent::TransferStarted {
+                at: Millis(3100),
+                reason: TransferReason::CallerAsked,
+            }),
+        );
+        notices.publish(
+            &call,
+            CallNoticeKind::Event(CallEvent::TurnCompleted(Box::new(turn(
+                "我嘅電話係 91234567，間舖喺邊？",
+            )))),
+        );
+        notices.publish(
+            &call,
+            CallNoticeKind::Ended {
+                duration: Millis(4000),
+                end: CallEnd::Transferred,
+            },
+        );
+        while let Ok(notice) = follow.try_recv() {
+            assert!(writer.send(StoreUpdate::Notice(notice)));
+        }
+        // ... and its end after the call's.
+        writer.send(StoreUpdate::RecordingEnded {
+            call_id: Arc::clone(&call),
+            status: RecordingStatus::Complete,
+            length_ms: 4000,
+        });
+        let detail = eventually(|| {
+            store
+                .call_detail(1)
+                .unwrap()
+                .filter(|d| d.call.recording_status == RecordingStatus::Complete)
+        });
+        let call = &detail.call;
+        assert_eq!(call.channel, "sip");
+        assert_eq!(call.outcome, CallOutcome::Transferred);
+        assert_eq!(call.transfer_reason.as_deref(), Some("caller_asked"));
+        assert_eq!(call.ended_at, Some(call.started_at + 4000));
+        assert_eq!(call.languages, ["yue"]);
+        assert_eq!((call.turn_count, call.barge_ins), (1, 1));
+        assert_eq!(call.recording_ms, Some(4000));
+        let caller = call.caller.as_deref().unwrap();
+        assert!(caller.starts_with("hash:"), "{caller}");
+        let turn = &detail.turns[0];
+        assert!(
+            !turn.caller_text.contains("91234567"),
+            "{}",
+            turn.caller_text
+        );
+        assert_eq!(turn.bot_text_heard, "我哋間舖喺旺角。");
+        assert_eq!(turn.timings.voice_to_voice_ms, Some(600));
+        assert_eq!(turn.timings.barge_in_onset_ms, Some(2900));
+        assert_eq!(turn.outcome, "interrupted");
+        // Found by what the caller heard, in Simplified.
+        let found = store
+            .list_calls(&crate::store::CallQuery {
+                text: Some("旺角".into()),
+                before_id: None,
+                limit: 10,
+            })
+            .unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(store.unredacted(1).unwrap(), (None, vec![]));
+    }
+}
