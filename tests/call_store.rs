@@ -51,11 +51,12 @@ fn env(dir: &Path) -> Vec<(&'static str, String)> {
     ]
 }
 
-fn start_server(dir: &Path, port: u16) -> Server {
+fn start_server(dir: &Path, port: u16, extra_env: &[(&str, String)]) -> Server {
     let log = std::fs::File::create(dir.join(format!("serve-{port}.log"))).unwrap();
     let mut server = Server(
         support::hotline()
             .envs(env(dir))
+            .envs(extra_env.iter().cloned())
             .env("HOTLINE_SERVER__LISTEN", format!("127.0.0.1:{port}"))
             .env("RUST_LOG", "info,ort=warn")
             .arg("serve")
@@ -208,7 +209,7 @@ async fn calls_are_stored_found_recorded_and_recovered_after_kill_9() {
     let viewer = user_token(dir.path(), "vic", "viewer");
     let synthetic = store_call_with_personal_data(&dir.path().join("calls.sqlite"));
     let port = free_port();
-    let mut server = start_server(dir.path(), port);
+    let mut server = start_server(dir.path(), port, &[]);
     let api = Api {
         client: reqwest::Client::new(),
         port,
@@ -386,8 +387,15 @@ async fn calls_are_stored_found_recorded_and_recovered_after_kill_9() {
         "the recording holds {left_ms} ms of a call killed after {alive_ms} ms"
     );
 
+    // Restarted with a recording folder that cannot be made (a file is in the way).
+    let blocked = dir.path().join("not-a-folder");
+    std::fs::write(&blocked, b"").unwrap();
     let port = free_port();
-    let _server = start_server(dir.path(), port);
+    let _server = start_server(
+        dir.path(),
+        port,
+        &[("HOTLINE_RECORDING__DIR", blocked.display().to_string())],
+    );
     let api = Api {
         client: reqwest::Client::new(),
         port,
@@ -415,6 +423,29 @@ async fn calls_are_stored_found_recorded_and_recovered_after_kill_9() {
     // The call stored before the kill is intact.
     let before = api.json(&format!("/api/calls/{id}"), &admin).await;
     assert_eq!(before["turns"], detail["turns"]);
+
+    // Recording fails: the call goes on (answered), recording marked failed, counted.
+    let mut call = MediaCaller::start(port, "MZunrecorded", CALLER).await;
+    assert!(
+        call.ask(&question_payloads("zh_2_tel.wav"), Duration::from_secs(40))
+            .await,
+        "a call whose recording failed was not answered"
+    );
+    call.hang_up().await;
+    let unrecorded = api
+        .wait_for("/api/calls?limit=1", &admin, |v| {
+            v["calls"][0]["leg_id"] == "MZunrecorded" && v["calls"][0]["outcome"] != "in_progress"
+        })
+        .await;
+    assert_eq!(
+        unrecorded["calls"][0]["recording_status"], "failed",
+        "{unrecorded}"
+    );
+    let metrics = support::http_get(port, "/metrics").unwrap();
+    assert!(
+        metrics.contains("hotline_recordings_failed_total 1"),
+        "{metrics}"
+    );
     eprintln!(
         "killed after {alive_ms} ms: {left_ms} ms readable as left, {recording_ms} ms after repair"
     );
