@@ -146,3 +146,33 @@ impl CallArchive {
         &self.clock
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::clock::SystemClock;
+
+    #[test]
+    fn a_store_that_cannot_be_opened_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let blocked = dir.path().join("a-file");
+        std::fs::write(&blocked, b"").unwrap();
+        let config = StoreConfig {
+            database: blocked.join("calls.sqlite"),
+            ..StoreConfig::default()
+        };
+        let error = CallArchive::open(&config, &RecordingConfig::default(), Arc::new(SystemClock))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("a-file"), "{error}");
+        // Not a database at all.
+        std::fs::write(dir.path().join("junk.sqlite"), vec![7u8; 4096]).unwrap();
+        let config = StoreConfig {
+            database: dir.path().join("junk.sqlite"),
+            ..StoreConfig::default()
+        };
+        assert!(
+            CallArchive::open(&config, &RecordingConfig::default(), Arc::new(SystemClock)).is_err()
+        );
+    }
+}
