@@ -31,6 +31,10 @@ pub struct Config {
     pub sip: crate::channel::SipConfig,
     /// Browser calls over WebRTC (`[webrtc]`): the voice widget.
     pub webrtc: crate::channel::webrtc::WebRtcConfig,
+    /// The call store (`[store]`): records, retention, redaction.
+    pub store: crate::store::StoreConfig,
+    /// Call recordings (`[recording]`).
+    pub recording: crate::store::RecordingConfig,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -340,6 +344,9 @@ impl Config {
             ));
         }
         self.webrtc.validate().map_err(|e| e.to_string())?;
+        self.store
+            .validate(&self.recording)
+            .map_err(|e| e.to_string())?;
         self.server
             .listen
             .parse::<std::net::SocketAddr>()

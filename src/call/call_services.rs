@@ -1,11 +1,12 @@
 //! `CallServices`: what every call driver shares (the engine, where call notices are
-//! published, the limit on syntheses running at once), built once by the server.
+//! published, the limit on syntheses running at once, the recorder), built once by the server.
 
 use std::sync::Arc;
 
 use tokio::sync::Semaphore;
 
 use super::driver_notices::CallNotices;
+use super::recording_tap::CallRecorder;
 use crate::engine::Engine;
 
 /// What every call driver shares: the engine, the notice channel, the synthesis limit.
@@ -14,6 +15,8 @@ pub struct CallServices {
     pub notices: CallNotices,
     /// Syntheses running at once across all calls (Piper competes with Whisper for the cores).
     pub(super) tts_slots: Arc<Semaphore>,
+    /// Records each call's audio both ways; `None`: calls are not recorded.
+    pub recorder: Option<Arc<dyn CallRecorder>>,
 }
 
 impl CallServices {
@@ -24,6 +27,13 @@ impl CallServices {
             engine,
             notices,
             tts_slots: Arc::new(Semaphore::new(cores)),
+            recorder: None,
         }
+    }
+
+    /// The same services, recording every call through `recorder`.
+    pub fn with_recorder(mut self, recorder: Arc<dyn CallRecorder>) -> Self {
+        self.recorder = Some(recorder);
+        self
     }
 }

@@ -15,6 +15,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, MissedTickBehavior};
 
+use super::call_channel::CallChannel;
 use super::call_event::CallEvent;
 use super::call_services::CallServices;
 use super::clock::Millis;
@@ -22,6 +23,7 @@ use super::driver_jobs::CallJobs;
 use super::driver_notices::{CallEnd, CallNoticeKind, CallNotices};
 use super::input::SessionInput;
 use super::output::SessionOutput;
+use super::recording_tap::RecordingTap;
 use super::session::Session;
 use crate::asr::AsrLanguage;
 use crate::channel::{LegControl, LegEvent, MediaLeg, TransferTarget};
@@ -34,6 +36,8 @@ pub struct CallOptions {
     /// The caller's language, when the channel knows it: the greeting is in it and Whisper is
     /// told to decode in it. None: `[call] default_lang` and `[asr] language`.
     pub lang: Option<Lang>,
+    /// Where the call came from (stamped on its notices, kept in the call store).
+    pub channel: CallChannel,
 }
 
 /// How a driven call went.
@@ -69,7 +73,7 @@ pub async fn drive_call(
     } = leg;
     let call_id: Arc<str> = id.into();
     let control: Arc<dyn LegControl> = Arc::from(control);
-    let notices = services.notices.clone();
+    let notices = services.notices.for_channel(options.channel);
     notices.publish(&call_id, CallNoticeKind::Started { caller });
     let started = Instant::now();
     let mut summary = CallSummary {
@@ -112,6 +116,11 @@ pub async fn drive_call(
     };
     let (results, mut job_results) = mpsc::unbounded_channel();
     let mut jobs = CallJobs::new(Arc::clone(&call_id), &services, asr_language, results);
+    // Started after the VAD: a call that cannot run leaves no recording.
+    let recording = services
+        .recorder
+        .as_ref()
+        .and_then(|recorder| recorder.start(&call_id));
     let mut call = DrivenCall {
         call_id: Arc::clone(&call_id),
         session: Session::new(session_config, Millis::ZERO),
@@ -122,6 +131,7 @@ pub async fn drive_call(
         bot_hung_up: false,
         turns: 0,
         redact_pii: engine.config.dialogue.redact_pii,
+        recording,
     };
     tracing::info!(call = %call_id, lang = %call.session.lang(), "call started");
     call.carry_out(&mut jobs).await;
@@ -142,6 +152,9 @@ pub async fn drive_call(
                         tracing::warn!(call = %call_id, %error, "VAD failed on a frame; taken as silence");
                         0.0
                     });
+                    if let Some(recording) = call.recording.as_mut() {
+                        recording.caller_frame(&frame);
+                    }
                     let now = call.now();
                     call.session.handle(SessionInput::CallerAudio { frame, speech_prob }, now);
                 }
@@ -175,6 +188,9 @@ pub async fn drive_call(
         }
     };
     jobs.abort_all();
+    if let Some(recording) = call.recording.take() {
+        recording.finish();
+    }
     summary.end = end;
     summary.duration = call.now();
     summary.turns = call.turns;
@@ -201,6 +217,8 @@ struct DrivenCall {
     turns: u32,
     /// Redact personal data (IDs, cards, phones, emails) from what is logged.
     redact_pii: bool,
+    /// The call's recording, fed both ways (None: not recorded).
+    recording: Option<Box<dyn RecordingTap>>,
 }
 
 impl DrivenCall {
@@ -224,7 +242,13 @@ impl DrivenCall {
                 marks.push(format!("turn{}-sentence{}", turn_id.0, sentence_id.0));
             }
             match output {
-                SessionOutput::PlayFrame(frame) => self.control.send_frame(frame),
+                SessionOutput::PlayFrame(frame) => {
+                    let now = self.now();
+                    if let Some(recording) = self.recording.as_mut() {
+                        recording.bot_frame(now, &frame);
+                    }
+                    self.control.send_frame(frame)
+                }
                 SessionOutput::FlushPlayback => self.control.flush(),
                 SessionOutput::Transcribe {
                     request_id,

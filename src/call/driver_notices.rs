@@ -1,5 +1,5 @@
 //! `CallNotices`: where call drivers publish what happens in their calls (start, every
-//! [`CallEvent`], end) for whoever listens: metrics now, the call store later. A broadcast
+//! [`CallEvent`], end) for whoever listens: metrics, widget captions, the call store. A broadcast
 //! channel, so listeners come and go without the calls knowing; a listener that falls behind
 //! is told how many notices it missed.
 
@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use tokio::sync::broadcast;
 
+use super::call_channel::CallChannel;
 use super::call_event::CallEvent;
 use super::clock::Millis;
 
@@ -18,6 +19,8 @@ const NOTICE_BUFFER: usize = 4096;
 pub struct CallNotice {
     /// The leg's id (stream sid, SIP Call-ID ...).
     pub call_id: Arc<str>,
+    /// Where the call came from (as the publisher was told: [`CallNotices::for_channel`]).
+    pub channel: CallChannel,
     pub kind: CallNoticeKind,
 }
 
@@ -50,6 +53,8 @@ pub enum CallEnd {
 #[derive(Debug, Clone)]
 pub struct CallNotices {
     sender: broadcast::Sender<CallNotice>,
+    /// Stamped on every notice this handle publishes.
+    channel: CallChannel,
 }
 
 impl Default for CallNotices {
@@ -61,7 +66,19 @@ impl Default for CallNotices {
 impl CallNotices {
     pub fn new() -> Self {
         let (sender, _) = broadcast::channel(NOTICE_BUFFER);
-        Self { sender }
+        Self {
+            sender,
+            channel: CallChannel::Unknown,
+        }
+    }
+
+    /// A handle on the same notices that stamps `channel` on what it publishes (one per call
+    /// driver).
+    pub fn for_channel(&self, channel: CallChannel) -> Self {
+        Self {
+            sender: self.sender.clone(),
+            channel,
+        }
     }
 
     /// A new listener; it sees notices published from now on.
@@ -73,6 +90,7 @@ impl CallNotices {
     pub fn publish(&self, call_id: &Arc<str>, kind: CallNoticeKind) {
         let _ = self.sender.send(CallNotice {
             call_id: Arc::clone(call_id),
+            channel: self.channel,
             kind,
         });
     }

@@ -23,6 +23,7 @@
 
 mod backchannel;
 mod bot_reply;
+mod call_channel;
 mod call_event;
 mod call_flow;
 mod call_services;
@@ -38,6 +39,7 @@ mod ids;
 mod input;
 mod output;
 mod pre_roll;
+mod recording_tap;
 mod session;
 mod speech_hysteresis;
 mod speech_rate;
@@ -47,6 +49,7 @@ mod utterance;
 #[cfg(test)]
 mod tests;
 
+pub use call_channel::CallChannel;
 pub use call_event::{CallEvent, DropReason, FalseBargeInReason, HangUpReason};
 pub use call_services::CallServices;
 pub use clock::Millis;
@@ -60,5 +63,6 @@ pub use end_of_turn::{EndOfTurnCue, end_of_turn_cue, hangover_ms};
 pub use ids::{RequestId, SentenceId, TurnId};
 pub use input::SessionInput;
 pub use output::SessionOutput;
+pub use recording_tap::{CallRecorder, RecordingTap};
 pub use session::Session;
 pub use turn_record::{TurnOutcome, TurnRecord};

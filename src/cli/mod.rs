@@ -5,7 +5,9 @@ mod kb_command;
 mod models_command;
 mod pii_command;
 mod serve_command;
+mod tokens_command;
 mod transcribe_command;
+mod users_command;
 
 use std::path::PathBuf;
 
@@ -46,6 +48,12 @@ pub enum Command {
     Kb(kb_command::KbCommand),
     /// Find and redact personal data (IDs, HKIDs, cards, phones, emails) in a text.
     Pii(pii_command::PiiArgs),
+    /// Review users of the call store (password from standard input).
+    #[command(subcommand)]
+    Users(users_command::UsersCommand),
+    /// API tokens for `/api` (`Authorization: Bearer TOKEN`).
+    #[command(subcommand)]
+    Tokens(tokens_command::TokensCommand),
 }
 
 pub fn init_logging(verbose: u8) {
@@ -71,5 +79,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Models(command) => models_command::run(config, command),
         Command::Kb(command) => kb_command::run(config, command),
         Command::Pii(args) => pii_command::run(config, args),
+        Command::Users(command) => users_command::run(config, command),
+        Command::Tokens(command) => tokens_command::run(config, command),
     }
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-use crate::call::{CallOptions, spawn_call};
+use crate::call::{CallChannel, CallOptions, spawn_call};
 use crate::channel::{HumanLine, run_sip_channel};
 use crate::config::Config;
 use crate::engine::Engine;
@@ -46,7 +46,11 @@ pub fn run(config: Config) -> anyhow::Result<()> {
             sip,
             human_line,
             move |leg| {
-                spawn_call(Arc::clone(&calls), leg, CallOptions::default());
+                let options = CallOptions {
+                    channel: CallChannel::Sip,
+                    ..CallOptions::default()
+                };
+                spawn_call(Arc::clone(&calls), leg, options);
             },
             web::shutdown_signal(),
         ));

@@ -11,7 +11,7 @@ use std::time::Duration;
 use tokio::sync::broadcast;
 
 use super::widget_events::{SETTLE, WidgetEvents};
-use crate::call::{CallEnd, CallNoticeKind, CallOptions, CallServices, spawn_call};
+use crate::call::{CallChannel, CallEnd, CallNoticeKind, CallOptions, CallServices, spawn_call};
 use crate::channel::webrtc::{BrowserCall, BrowserHangUp, EndpointError, WebRtcEndpoint};
 use crate::lang::Lang;
 
@@ -67,7 +67,11 @@ impl BrowserCalls {
                 .await
                 .is_ok_and(|up| up.is_ok());
             if up {
-                let driver = spawn_call(services, leg, CallOptions { lang });
+                let options = CallOptions {
+                    lang,
+                    channel: CallChannel::Browser,
+                };
+                let driver = spawn_call(services, leg, options);
                 forward_notices(&id, notices, &page_messages, &hang_up).await;
                 let _ = driver.await;
             }

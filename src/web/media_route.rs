@@ -10,7 +10,7 @@ use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
 
-use crate::call::{CallOptions, CallServices, spawn_call};
+use crate::call::{CallChannel, CallOptions, CallServices, spawn_call};
 use crate::channel::twilio_media_stream::{SOCKET_OUTPUT_QUEUE, SocketOutput, TwilioMediaStream};
 
 pub async fn media(upgrade: WebSocketUpgrade, State(calls): State<Arc<CallServices>>) -> Response {
@@ -55,7 +55,10 @@ async fn media_socket(socket: WebSocket, calls: Arc<CallServices>) {
         };
         match stream.on_text(text.as_str()) {
             Ok(Some(started)) => {
-                let options = CallOptions { lang: started.lang };
+                let options = CallOptions {
+                    lang: started.lang,
+                    channel: CallChannel::MediaStream,
+                };
                 driver = Some(spawn_call(Arc::clone(&calls), started.leg, options));
             }
             Ok(None) => {}

@@ -19,6 +19,9 @@ pub async fn metrics(State(state): State<WebState>) -> impl IntoResponse {
         browser.endpoint.limit()
     ));
     write_send_lateness(&mut text, &sip_bridge::send_lateness());
+    if let Some(archive) = &state.archive {
+        archive.metrics.render(&mut text);
+    }
     (
         [(
             header::CONTENT_TYPE,

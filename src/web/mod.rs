@@ -1,8 +1,12 @@
 //! HTTP surface of the engine: `/healthz`, `/readyz`, `/metrics`, the `/media` WebSocket (Twilio
 //! Media Streams), the browser widget (`/widget.js`, the demo page at `/`) and its signalling
-//! (`/webrtc/...`); the review UI attaches here as it arrives.
+//! (`/webrtc/...`), the call store's JSON API (`/api/calls`); the review UI attaches here as it
+//! arrives.
 
+mod api_auth;
+mod api_calls;
 mod browser_calls;
+mod byte_range;
 mod call_metrics;
 mod health;
 mod histogram;
@@ -18,7 +22,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::extract::FromRef;
-use axum::routing::{delete, get};
+use axum::routing::{delete, get, put};
 
 pub use browser_calls::BrowserCalls;
 pub use call_metrics::CallMetrics;
@@ -29,6 +33,7 @@ use crate::call::{CallNotices, CallServices};
 use crate::channel::webrtc::{BrowserTransfer, WebRtcEndpoint};
 use crate::channel::{HumanLine, SipTransferPolicy};
 use crate::engine::Engine;
+use crate::store::{CallArchive, SystemClock};
 
 /// What the handlers share.
 #[derive(Clone)]
@@ -38,6 +43,8 @@ pub struct WebState {
     pub calls: Arc<CallServices>,
     /// Calls from the browser widget.
     pub browser: Arc<BrowserCalls>,
+    /// The call store (`/api`); None when `[store] enabled = false` or it did not open.
+    pub archive: Option<Arc<CallArchive>>,
 }
 
 impl FromRef<WebState> for Arc<Health> {
@@ -88,6 +95,11 @@ pub fn router(state: WebState) -> Router {
             delete(webrtc_route::delete_call).options(webrtc_route::preflight),
         )
         .route("/webrtc/config", get(webrtc_route::ice_config))
+        .route("/api/calls", get(api_calls::list_calls))
+        .route("/api/calls/{id}", get(api_calls::call_detail))
+        .route("/api/calls/{id}/recording", get(api_calls::call_recording))
+        .route("/api/calls/{id}/export", get(api_calls::call_export))
+        .route("/api/calls/{id}/hold", put(api_calls::call_hold))
         .with_state(state)
 }
 
@@ -118,12 +130,38 @@ impl WebState {
                 WebRtcEndpoint::disabled()
             })
             .with_transfer(transfer);
-        let calls = Arc::new(CallServices::new(Arc::clone(&engine), notices));
+        let archive = open_archive(&engine, &notices);
+        let mut services = CallServices::new(Arc::clone(&engine), notices);
+        if let Some(recorder) = archive.as_ref().and_then(|a| a.recorder.clone()) {
+            services = services.with_recorder(recorder);
+        }
+        let calls = Arc::new(services);
         Self {
             health: Arc::new(Health::of(&engine)),
             metrics,
             browser: Arc::new(BrowserCalls::new(endpoint, Arc::clone(&calls))),
             calls,
+            archive,
+        }
+    }
+}
+
+/// The call store as `[store]` and `[recording]` say, following `notices`, its deletion job
+/// running; None (logged) when it is off or cannot be opened: calls go on without it.
+fn open_archive(engine: &Engine, notices: &CallNotices) -> Option<Arc<CallArchive>> {
+    let config = &engine.config;
+    if !config.store.enabled {
+        return None;
+    }
+    match CallArchive::open(&config.store, &config.recording, Arc::new(SystemClock)) {
+        Ok(archive) => {
+            archive.follow(notices);
+            archive.spawn_retention();
+            Some(Arc::new(archive))
+        }
+        Err(error) => {
+            tracing::error!(%error, "calls are not stored or recorded: the call store did not open");
+            None
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod baresip_peer;
 pub mod browser_visitor;
 pub mod call_audio;
 pub mod hotline_server;
+pub mod media_caller;
 pub mod softphone_rig;
 
 /// The `hotline` binary under test.

@@ -1,0 +1,134 @@
+//! `CallDraft`: one running call as the store writer sees it, built up from the call's
+//! notices (languages heard, a transfer and its reason, FAQ answers, barge-ins), turning each
+//! `TurnRecord` into a redacted [`NewTurn`] and the end into a [`CallEnding`] with its outcome.
+
+use crate::call::{CallEnd, CallEvent, TurnRecord};
+use crate::dialogue::TransferReason;
+use crate::lang::Lang;
+
+use super::call_record::{CallOutcome, TurnEntry, TurnTimings, UnredactedTurn};
+use super::call_store::{CallEnding, NewTurn};
+use super::personal_data::PersonalData;
+use super::search_text::SearchText;
+
+/// What the writer keeps of a running call between notices.
+#[derive(Debug, Default)]
+pub struct CallDraft {
+    /// The store's id, once the call is stored.
+    pub id: Option<i64>,
+    /// Unix ms at start.
+    pub started_at: i64,
+    languages: Vec<Lang>,
+    transfer_reason: Option<TransferReason>,
+    answered_turns: u32,
+    turns: u32,
+    barge_ins: u32,
+}
+
+impl CallDraft {
+    pub fn new(started_at: i64) -> Self {
+        Self {
+            started_at,
+            ..Self::default()
+        }
+    }
+
+    fn heard(&mut self, lang: Lang) {
+        if !self.languages.contains(&lang) {
+            self.languages.push(lang);
+        }
+    }
+
+    /// Takes in one event; a completed turn comes back as the turn to store.
+    pub fn on_event(
+        &mut self,
+        event: &CallEvent,
+        rules: &PersonalData,
+        search: &SearchText,
+    ) -> Option<NewTurn> {
+        match event {
+            CallEvent::GreetingStarted { lang, .. } => self.heard(*lang),
+            CallEvent::TransferStarted { reason, .. } => {
+                self.transfer_reason = Some(reason.clone());
+            }
+            CallEvent::BargeIn { .. } => self.barge_ins += 1,
+            CallEvent::TurnCompleted(record) => return Some(self.turn(record, rules, search)),
+            _ => {}
+        }
+        None
+    }
+
+    fn turn(&mut self, record: &TurnRecord, rules: &PersonalData, search: &SearchText) -> NewTurn {
+        self.turns += 1;
+        self.heard(record.lang);
+        if record.matched_faq.is_some() && !record.bot_text_heard.is_empty() {
+            self.answered_turns += 1;
+        }
+        let caller_text = rules.text(&record.caller_text);
+        let bot_text_heard = rules.text(&record.bot_text_heard);
+        let search_text = search.fold(&format!("{caller_text}\n{bot_text_heard}"));
+        let outcome = serde_json::to_value(record.outcome)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_else(|| "answered".to_string());
+        NewTurn {
+            entry: TurnEntry {
+                index: self.turns,
+                lang: record.lang.to_string(),
+                bot_text: rules.text(&record.bot_text),
+                caller_text,
+                bot_text_heard,
+                faq_id: record.matched_faq.clone(),
+                faq_confidence: record.match_score,
+                outcome,
+                timings: TurnTimings {
+                    speech_start_ms: record.speech_start.0,
+                    speech_end_ms: record.speech_end.0,
+                    end_of_turn_ms: record.end_of_turn.0,
+                    asr_final_ms: record.asr_final.0,
+                    first_sentence_ms: record.first_sentence.map(|t| t.0),
+                    first_audio_ms: record.first_audio_out.map(|t| t.0),
+                    bot_audio_start_ms: record.bot_audio_start.map(|t| t.0),
+                    bot_audio_end_ms: record.bot_audio_end.map(|t| t.0),
+                    barge_in_onset_ms: record.barge_in_onset.map(|t| t.0),
+                    playback_stopped_ms: record.playback_stopped.map(|t| t.0),
+                    voice_to_voice_ms: record.voice_to_voice_ms(),
+                },
+            },
+            unredacted: rules.keeps_unredacted().then(|| UnredactedTurn {
+                caller_text: record.caller_text.clone(),
+                bot_text_heard: record.bot_text_heard.clone(),
+            }),
+            search_text,
+        }
+    }
+
+    /// How the call ended, at unix ms `ended_at`.
+    pub fn ending(&self, end: CallEnd, ended_at: i64) -> CallEnding {
+        let outcome = match end {
+            CallEnd::Failed => CallOutcome::Failed,
+            CallEnd::Transferred => CallOutcome::Transferred,
+            CallEnd::CallerHungUp | CallEnd::BotHungUp if self.answered_turns > 0 => {
+                CallOutcome::AnsweredByBot
+            }
+            CallEnd::CallerHungUp => CallOutcome::CallerHungUp,
+            CallEnd::BotHungUp => CallOutcome::BotHungUp,
+        };
+        let reason_name = |reason: &TransferReason| match reason {
+            TransferReason::CallerAsked => "caller_asked".to_string(),
+            TransferReason::Unresolved => "unresolved".to_string(),
+            TransferReason::Distress => "distress".to_string(),
+            TransferReason::EngineDecided(why) => format!("engine_decided: {why}"),
+        };
+        CallEnding {
+            ended_at,
+            outcome,
+            ended_by: serde_json::to_value(end)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string)),
+            transfer_reason: self.transfer_reason.as_ref().map(reason_name),
+            languages: self.languages.iter().map(Lang::to_string).collect(),
+            barge_ins: self.barge_ins,
+        }
+    }
+}

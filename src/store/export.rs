@@ -1,0 +1,33 @@
+//! A call's export archive (`GET /api/calls/{id}/export`): one tar holding `call.json` (the
+//! call and its turns), `recording.wav` when there is one, and `audit.json` (every audit entry
+//! about the call, the export's own included).
+
+use std::io::Write;
+use std::path::Path;
+
+use super::audit_log::AuditEntry;
+use super::call_record::CallDetail;
+
+/// Writes the archive of `call` to `out`.
+pub fn write_call_archive<W: Write>(
+    out: W,
+    call: &CallDetail,
+    recording: Option<&Path>,
+    audit: &[AuditEntry],
+) -> std::io::Result<W> {
+    let mut archive = tar::Builder::new(out);
+    let mut add = |name: &str, bytes: &[u8]| -> std::io::Result<()> {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(bytes.len() as u64);
+        header.set_mode(0o644);
+        header.set_mtime((call.call.started_at / 1000).max(0) as u64);
+        header.set_cksum();
+        archive.append_data(&mut header, name, bytes)
+    };
+    add("call.json", &serde_json::to_vec_pretty(call)?)?;
+    add("audit.json", &serde_json::to_vec_pretty(audit)?)?;
+    if let Some(path) = recording {
+        archive.append_path_with_name(path, "recording.wav")?;
+    }
+    archive.into_inner()
+}

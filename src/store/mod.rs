@@ -1,0 +1,55 @@
+//! The call store: every call kept, findable and reviewable.
+//!
+//! - [`SqliteCallStore`] behind the narrow [`CallStore`] trait: calls, turns, full-text
+//!   search over what was said ([`SearchText`]), schema migrations (`schema`), plus review
+//!   users and API tokens (`accounts`) and the hash-chained audit log (`audit_log`).
+//! - [`StoreWriter`]: fed by the calls' notices on a thread of its own ([`CallDraft`] turns
+//!   them into records, [`PersonalData`] redacts before anything is stored).
+//! - [`Recordings`]: the [`crate::call::CallRecorder`] writing each call as a stereo WAV
+//!   ([`LiveWav`]) while it runs; [`recover_unfinished_calls`] repairs what a stopped engine left.
+//! - [`RetentionJob`]: deletes what has passed `[store] retention_days`, keeps what is on hold.
+//! - [`CallArchive`]: all of it started together by `hotline serve`.
+
+mod accounts;
+mod audit_log;
+mod call_archive;
+mod call_draft;
+mod call_record;
+mod call_recorder;
+mod call_store;
+mod clock;
+mod config;
+mod export;
+mod live_wav;
+mod personal_data;
+mod recovery;
+mod retention;
+mod schema;
+mod search_text;
+mod sqlite_store;
+mod store_metrics;
+mod store_writer;
+
+pub use accounts::{AccountError, Principal, Role};
+pub use audit_log::{AuditAction, AuditEntry};
+pub use call_archive::{ArchiveError, CallArchive};
+pub use call_draft::CallDraft;
+pub use call_record::{
+    CallDetail, CallOutcome, CallRecord, RecordingStatus, TurnEntry, TurnTimings, UnredactedTurn,
+};
+pub use call_recorder::{Recordings, day_folder};
+pub use call_store::{
+    CallEnding, CallQuery, CallStore, ExpiredCall, NewCall, NewTurn, StoreError, UnfinishedCall,
+};
+pub use clock::{Clock, SetClock, SystemClock};
+pub use config::{CallerIdPolicy, DEFAULT_RETENTION_DAYS, RecordingConfig, StoreConfig};
+pub use export::write_call_archive;
+pub use live_wav::{BYTES_PER_MS, HEADER_BYTES, LiveWav, RecordingFileError, repair_wav};
+pub use personal_data::{PersonalData, mask_caller};
+pub use recovery::recover_unfinished_calls;
+pub use retention::{RETENTION_ACTOR, RetentionJob, RetentionReport};
+pub use schema::SCHEMA_VERSION;
+pub use search_text::{SearchPattern, SearchText};
+pub use sqlite_store::SqliteCallStore;
+pub use store_metrics::StoreMetrics;
+pub use store_writer::{StoreUpdate, StoreWriter, StoreWriterParts};

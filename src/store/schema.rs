@@ -1,0 +1,153 @@
+//! The store's schema and its migrations: `PRAGMA user_version` says which migrations a
+//! database has had; each start applies the missing ones in order, in one transaction each, so
+//! a database written by any earlier version opens.
+//!
+//! Version 1: calls, turns (with their unredacted text only when configured), the full-text
+//! index over what was said (FTS5 `trigram` on Traditional/Simplified-folded text), review
+//! users and API tokens, the append-only audit log (triggers refuse UPDATE and DELETE), and
+//! the store's secrets (the key of caller hashes).
+
+use rusqlite::Connection;
+
+use super::call_store::StoreError;
+
+/// Migrations in order; `MIGRATIONS[n]` takes a database from version n to n + 1.
+const MIGRATIONS: &[&str] = &[VERSION_1];
+
+const VERSION_1: &str = r#"
+CREATE TABLE calls (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    leg_id TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    caller TEXT,
+    caller_unredacted TEXT,
+    started_at INTEGER NOT NULL,
+    ended_at INTEGER,
+    languages TEXT NOT NULL DEFAULT '',
+    outcome TEXT NOT NULL DEFAULT 'in_progress',
+    ended_by TEXT,
+    transfer_reason TEXT,
+    csat INTEGER CHECK (csat BETWEEN 1 AND 5),
+    sentiment TEXT,
+    turn_count INTEGER NOT NULL DEFAULT 0,
+    barge_ins INTEGER NOT NULL DEFAULT 0,
+    recording_path TEXT,
+    recording_status TEXT NOT NULL DEFAULT 'none',
+    recording_ms INTEGER,
+    legal_hold INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX calls_by_start ON calls (started_at DESC, id DESC);
+CREATE INDEX calls_unfinished ON calls (outcome) WHERE outcome = 'in_progress';
+
+CREATE TABLE turns (
+    id INTEGER PRIMARY KEY,
+    call_id INTEGER NOT NULL REFERENCES calls (id) ON DELETE CASCADE,
+    turn_index INTEGER NOT NULL,
+    lang TEXT NOT NULL,
+    caller_text TEXT NOT NULL,
+    bot_text TEXT NOT NULL,
+    bot_text_heard TEXT NOT NULL,
+    caller_text_unredacted TEXT,
+    bot_text_heard_unredacted TEXT,
+    faq_id TEXT,
+    faq_confidence REAL,
+    outcome TEXT NOT NULL,
+    speech_start_ms INTEGER NOT NULL,
+    speech_end_ms INTEGER NOT NULL,
+    end_of_turn_ms INTEGER NOT NULL,
+    asr_final_ms INTEGER NOT NULL,
+    first_sentence_ms INTEGER,
+    first_audio_ms INTEGER,
+    bot_audio_start_ms INTEGER,
+    bot_audio_end_ms INTEGER,
+    barge_in_onset_ms INTEGER,
+    playback_stopped_ms INTEGER,
+    voice_to_voice_ms INTEGER
+);
+CREATE INDEX turns_of_call ON turns (call_id, turn_index);
+CREATE INDEX turns_by_faq ON turns (faq_id);
+
+-- One row per call (rowid = calls.id): everything said in it, folded to Simplified.
+CREATE VIRTUAL TABLE call_text USING fts5 (body, tokenize = 'trigram');
+
+CREATE TABLE users (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    role TEXT NOT NULL CHECK (role IN ('admin', 'supervisor', 'viewer')),
+    password_hash TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+
+CREATE TABLE api_tokens (
+    id INTEGER PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    token_sha256 TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL
+);
+
+CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    call_id INTEGER,
+    detail TEXT NOT NULL,
+    previous_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE INDEX audit_of_call ON audit_log (call_id);
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE (ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE (ABORT, 'the audit log is append-only'); END;
+
+CREATE TABLE store_secrets (
+    name TEXT PRIMARY KEY,
+    value BLOB NOT NULL
+);
+"#;
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Applies the migrations `connection`'s database lacks; refuses a database from a newer build.
+pub fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
+    let version: i64 = connection.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    if version > SCHEMA_VERSION {
+        return Err(StoreError::NewerSchema {
+            found: version,
+            known: SCHEMA_VERSION,
+        });
+    }
+    for (from, migration) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        let transaction = connection.transaction()?;
+        transaction.execute_batch(migration)?;
+        transaction.pragma_update(None, "user_version", from as i64 + 1)?;
+        transaction.commit()?;
+        tracing::info!(version = from + 1, "call store schema migrated");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrates_once_and_refuses_newer_databases() {
+        let mut connection = Connection::open_in_memory().unwrap();
+        migrate(&mut connection).unwrap();
+        migrate(&mut connection).unwrap();
+        let version: i64 = connection
+            .query_row("PRAGMA user_version", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        connection
+            .pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .unwrap();
+        assert!(matches!(
+            migrate(&mut connection),
+            Err(StoreError::NewerSchema { .. })
+        ));
+    }
+}

@@ -1,0 +1,546 @@
+//! The call store end to end through `hotline serve`: a Mandarin call over `/media` is stored,
+//! recorded and found through the JSON API by a word of it, in Traditional (FTS5 trigram on
+//! folded text) and with two characters (LIKE); anonymous requests get 401; a viewer never
+//! receives the caller's number or a phone number said in a call, an admin may un-redact
+//! (audited); `kill -9` in the middle of a call leaves a readable recording complete to within
+//! 1 s of the kill, and the next start marks the call `recovered`. Retention (with a clock the
+//! test sets) deletes what is due and keeps what is on hold.
+
+mod support;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hotline::store::{
+    AuditAction, CallEnding, CallOutcome, CallStore, Clock, NewCall, NewTurn, RETENTION_ACTOR,
+    RecordingStatus, RetentionJob, SetClock, SqliteCallStore, TurnEntry, TurnTimings,
+};
+use support::free_port;
+use support::media_caller::{MediaCaller, question_payloads};
+
+/// The caller number the calls come from: never shown to a viewer.
+const CALLER: &str = "+85291234567";
+/// A phone number said in the stored synthetic call.
+const SAID_NUMBER: &str = "98765432";
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn env(dir: &Path) -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "HOTLINE_STORE__DATABASE",
+            dir.join("calls.sqlite").display().to_string(),
+        ),
+        (
+            "HOTLINE_RECORDING__DIR",
+            dir.join("recordings").display().to_string(),
+        ),
+        // The worst case for viewers: the number and the unredacted text are kept.
+        ("HOTLINE_STORE__CALLER_ID", "keep".to_string()),
+        ("HOTLINE_STORE__KEEP_UNREDACTED", "true".to_string()),
+    ]
+}
+
+fn start_server(dir: &Path, port: u16, extra_env: &[(&str, String)]) -> Server {
+    let log = std::fs::File::create(dir.join(format!("serve-{port}.log"))).unwrap();
+    let mut server = Server(
+        support::hotline()
+            .envs(env(dir))
+            .envs(extra_env.iter().cloned())
+            .env("HOTLINE_SERVER__LISTEN", format!("127.0.0.1:{port}"))
+            .env("RUST_LOG", "info,ort=warn")
+            .arg("serve")
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while support::http_get(port, "/healthz").is_none() {
+        if let Ok(Some(status)) = server.0.try_wait() {
+            panic!("hotline serve exited early: {status}");
+        }
+        assert!(Instant::now() < deadline, "no /healthz answer within 90 s");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    server
+}
+
+/// `hotline users add NAME --role ROLE` then `hotline tokens create NAME`: the token.
+fn user_token(dir: &Path, name: &str, role: &str) -> String {
+    let mut add = support::hotline()
+        .envs(env(dir))
+        .args(["users", "add", name, "--role", role])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    add.stdin
+        .take()
+        .unwrap()
+        .write_all(b"correct horse\n")
+        .unwrap();
+    let added = add.wait_with_output().unwrap();
+    assert!(added.status.success(), "users add: {added:?}");
+    let token = support::hotline()
+        .envs(env(dir))
+        .args(["tokens", "create", name])
+        .output()
+        .unwrap();
+    assert!(token.status.success(), "tokens create: {token:?}");
+    String::from_utf8(token.stdout).unwrap().trim().to_string()
+}
+
+struct Api {
+    client: reqwest::Client,
+    port: u16,
+}
+
+impl Api {
+    async fn get(&self, path: &str, token: Option<&str>) -> reqwest::Response {
+        let mut request = self
+            .client
+            .get(format!("http://127.0.0.1:{}{path}", self.port));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.unwrap()
+    }
+
+    async fn json(&self, path: &str, token: &str) -> serde_json::Value {
+        let response = self.get(path, Some(token)).await;
+        assert_eq!(response.status(), 200, "{path}");
+        response.json().await.unwrap()
+    }
+
+    /// Polls `path` until `ready` says yes (10 s at most).
+    async fn wait_for(
+        &self,
+        path: &str,
+        token: &str,
+        ready: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let value = self.json(path, token).await;
+            if ready(&value) {
+                return value;
+            }
+            assert!(Instant::now() < deadline, "{path}: {value}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+/// A call as if stored with `[store] redact_pii = false`: a phone number in what was said.
+fn store_call_with_personal_data(database: &Path) -> i64 {
+    let store = SqliteCallStore::open(database).unwrap();
+    // Yesterday: inside the retention period the server's deletion job applies at start.
+    let started_at = hotline::store::SystemClock.now_ms() - 86_400_000;
+    let id = store
+        .open_call(&NewCall {
+            leg_id: "synthetic".into(),
+            channel: "sip".into(),
+            caller: Some(CALLER.into()),
+            caller_unredacted: Some(CALLER.into()),
+            started_at,
+        })
+        .unwrap();
+    let text = format!("我的电话是{SAID_NUMBER}");
+    store
+        .add_turn(
+            id,
+            &NewTurn {
+                entry: TurnEntry {
+                    index: 1,
+                    lang: "zh".into(),
+                    caller_text: text.clone(),
+                    bot_text: "好的".into(),
+                    bot_text_heard: "好的".into(),
+                    faq_id: None,
+                    faq_confidence: None,
+                    outcome: "answered".into(),
+                    timings: TurnTimings::default(),
+                },
+                unredacted: None,
+                search_text: text,
+            },
+        )
+        .unwrap();
+    store
+        .close_call(
+            id,
+            &CallEnding {
+                ended_at: started_at + 60_000,
+                outcome: CallOutcome::CallerHungUp,
+                ended_by: Some("caller_hung_up".into()),
+                transfer_reason: None,
+                languages: vec!["zh".into()],
+                barge_ins: 0,
+            },
+        )
+        .unwrap();
+    id
+}
+
+fn call_ids(list: &serde_json::Value) -> Vec<i64> {
+    list["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["id"].as_i64())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_are_stored_found_recorded_and_recovered_after_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let admin = user_token(dir.path(), "ada", "admin");
+    let viewer = user_token(dir.path(), "vic", "viewer");
+    let synthetic = store_call_with_personal_data(&dir.path().join("calls.sqlite"));
+    let port = free_port();
+    let mut server = start_server(dir.path(), port, &[]);
+    let api = Api {
+        client: reqwest::Client::new(),
+        port,
+    };
+
+    // Anonymous and forged tokens: 401.
+    assert_eq!(api.get("/api/calls", None).await.status(), 401);
+    assert_eq!(
+        api.get("/api/calls/1", Some("hl_forged")).await.status(),
+        401
+    );
+
+    // A Mandarin caller asks where the shop is and hangs up after the answer.
+    let mut call = MediaCaller::start(port, "MZstored", CALLER).await;
+    assert!(
+        call.ask(&question_payloads("zh_2_tel.wav"), Duration::from_secs(40))
+            .await,
+        "the bot never answered"
+    );
+    call.listen_until_quiet(Duration::from_millis(1500), Duration::from_secs(20))
+        .await;
+    call.hang_up().await;
+
+    // Stored once the call is over and its recording synced.
+    let newest = api
+        .wait_for("/api/calls?limit=1", &admin, |v| {
+            v["calls"][0]["recording_status"] == "complete"
+                && v["calls"][0]["outcome"] != "in_progress"
+        })
+        .await;
+    let newest_id = newest["calls"][0]["id"].as_i64().unwrap();
+    let newest = api.json(&format!("/api/calls/{newest_id}"), &admin).await;
+    // Found by words of it (the demo FAQ's answer says 广州门店): in Traditional (folded,
+    // trigram) and with two characters (LIKE).
+    let path = format!("/api/calls?q={}&limit=5", urlencode("廣州門店"));
+    let found = api.json(&path, &admin).await;
+    assert_eq!(
+        call_ids(&found),
+        vec![newest_id],
+        "{found}\nthe call: {newest}"
+    );
+    let stored = found["calls"][0].clone();
+    let id = stored["id"].as_i64().unwrap();
+    assert_eq!(stored["channel"], "media_stream", "{stored}");
+    assert_eq!(
+        stored["caller"], CALLER,
+        "admins see what is kept: {stored}"
+    );
+    assert_eq!(stored["languages"][0], "zh", "{stored}");
+    assert_eq!(stored["recording_status"], "complete", "{stored}");
+    let short = api
+        .json(&format!("/api/calls?q={}", urlencode("门店")), &admin)
+        .await;
+    assert!(call_ids(&short).contains(&id), "{short}");
+    let unrelated = api
+        .json(&format!("/api/calls?q={}", urlencode("發票號碼")), &admin)
+        .await;
+    assert!(!call_ids(&unrelated).contains(&id), "{unrelated}");
+    // Newest first: the call made now before the synthetic one from yesterday.
+    let all = api.json("/api/calls", &admin).await;
+    assert_eq!(call_ids(&all), vec![id, synthetic], "{all}");
+
+    let detail = api.json(&format!("/api/calls/{id}"), &admin).await;
+    let turn = &detail["turns"][0];
+    assert!(
+        !turn["caller_text"].as_str().unwrap().is_empty(),
+        "{detail}"
+    );
+    assert_eq!(turn["faq_id"], "shop_address", "{detail}");
+    assert!(
+        turn["bot_text_heard"].as_str().unwrap().contains("门店"),
+        "{detail}"
+    );
+    assert!(
+        turn["timings"]["first_audio_ms"].as_u64().is_some(),
+        "{detail}"
+    );
+
+    // A viewer never receives personal data: not the caller's number, not a number said.
+    let seen = api
+        .get("/api/calls", Some(&viewer))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !seen.contains("91234567") && seen.contains("4567"),
+        "{seen}"
+    );
+    let seen = api
+        .get(&format!("/api/calls/{synthetic}"), Some(&viewer))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !seen.contains(SAID_NUMBER) && !seen.contains("91234567"),
+        "{seen}"
+    );
+    let refused = api
+        .get(&format!("/api/calls/{id}?unredacted=true"), Some(&viewer))
+        .await;
+    assert_eq!(refused.status(), 403);
+    let unredacted = api
+        .json(&format!("/api/calls/{id}?unredacted=true"), &admin)
+        .await;
+    assert_eq!(unredacted["caller"], CALLER);
+
+    // The recording: stereo WAV, seekable, every listen and download audited.
+    let whole = api
+        .get(&format!("/api/calls/{id}/recording"), Some(&viewer))
+        .await;
+    assert_eq!(whole.status(), 200);
+    assert_eq!(whole.headers()["content-type"], "audio/wav");
+    let wav = whole.bytes().await.unwrap();
+    assert_eq!(&wav[..4], b"RIFF");
+    assert_eq!(u16::from_le_bytes([wav[22], wav[23]]), 2, "stereo");
+    let part = api
+        .client
+        .get(format!("http://127.0.0.1:{port}/api/calls/{id}/recording"))
+        .bearer_auth(&admin)
+        .header("Range", "bytes=44-1067")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(part.status(), 206);
+    assert_eq!(
+        part.headers()["content-range"],
+        format!("bytes 44-1067/{}", wav.len()).as_str()
+    );
+    assert_eq!(part.bytes().await.unwrap().as_ref(), &wav[44..1068]);
+    let export = api
+        .get(&format!("/api/calls/{id}/export"), Some(&admin))
+        .await;
+    assert_eq!(export.status(), 200);
+    let export = export.bytes().await.unwrap();
+    let mut names = Vec::new();
+    let mut audit_json = String::new();
+    for entry in tar::Archive::new(export.as_ref()).entries().unwrap() {
+        let mut entry = entry.unwrap();
+        let name = entry.path().unwrap().display().to_string();
+        if name == "audit.json" {
+            std::io::Read::read_to_string(&mut entry, &mut audit_json).unwrap();
+        }
+        names.push(name);
+    }
+    assert_eq!(names, ["call.json", "audit.json", "recording.wav"]);
+    for action in ["unredact", "listen", "download"] {
+        assert!(
+            audit_json.contains(&format!("\"{action}\"")),
+            "{audit_json}"
+        );
+    }
+
+    // kill -9 in the middle of a call.
+    let mut call = MediaCaller::start(port, "MZkilled", CALLER).await;
+    call.keep_talking(Duration::from_secs(4)).await;
+    let running = api
+        .wait_for("/api/calls?limit=1", &admin, |v| {
+            v["calls"][0]["outcome"] == "in_progress"
+        })
+        .await;
+    let killed = running["calls"][0]["id"].as_i64().unwrap();
+    call.keep_talking(Duration::from_secs(2)).await;
+    let alive_ms = call.started.elapsed().as_millis() as i64;
+    server.0.kill().unwrap();
+    let _ = server.0.wait();
+    drop(call);
+    let recording = recording_file(&dir.path().join("calls.sqlite"), killed);
+    // Readable as it was left, before any repair.
+    let left = hotline_audio::wav::read_wav_16k_mono(&recording).unwrap();
+    let left_ms = left.samples.len() as i64 / 16;
+    assert!(
+        left_ms >= alive_ms - 1000 && left_ms <= alive_ms + 100,
+        "the recording holds {left_ms} ms of a call killed after {alive_ms} ms"
+    );
+
+    // Restarted with a recording folder that cannot be made (a file is in the way).
+    let blocked = dir.path().join("not-a-folder");
+    std::fs::write(&blocked, b"").unwrap();
+    let port = free_port();
+    let _server = start_server(
+        dir.path(),
+        port,
+        &[("HOTLINE_RECORDING__DIR", blocked.display().to_string())],
+    );
+    let api = Api {
+        client: reqwest::Client::new(),
+        port,
+    };
+    let recovered = api.json(&format!("/api/calls/{killed}"), &admin).await;
+    assert_eq!(recovered["outcome"], "recovered", "{recovered}");
+    assert_eq!(recovered["recording_status"], "recovered", "{recovered}");
+    let recording_ms = recovered["recording_ms"].as_i64().unwrap();
+    assert!(
+        recording_ms >= alive_ms - 1000,
+        "{recording_ms} ms recorded of {alive_ms}"
+    );
+    let wav = api
+        .get(&format!("/api/calls/{killed}/recording"), Some(&admin))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    let data_bytes = u32::from_le_bytes([wav[40], wav[41], wav[42], wav[43]]) as usize;
+    assert_eq!(
+        data_bytes,
+        wav.len() - 44,
+        "the header says what the file holds"
+    );
+    // The call stored before the kill is intact.
+    let before = api.json(&format!("/api/calls/{id}"), &admin).await;
+    assert_eq!(before["turns"], detail["turns"]);
+
+    // Recording fails: the call goes on (answered), recording marked failed, counted.
+    let mut call = MediaCaller::start(port, "MZunrecorded", CALLER).await;
+    assert!(
+        call.ask(&question_payloads("zh_2_tel.wav"), Duration::from_secs(40))
+            .await,
+        "a call whose recording failed was not answered"
+    );
+    call.hang_up().await;
+    let unrecorded = api
+        .wait_for("/api/calls?limit=1", &admin, |v| {
+            v["calls"][0]["leg_id"] == "MZunrecorded" && v["calls"][0]["outcome"] != "in_progress"
+        })
+        .await;
+    assert_eq!(
+        unrecorded["calls"][0]["recording_status"], "failed",
+        "{unrecorded}"
+    );
+    let metrics = support::http_get(port, "/metrics").unwrap();
+    assert!(
+        metrics.contains("hotline_recordings_failed_total 1"),
+        "{metrics}"
+    );
+    eprintln!(
+        "killed after {alive_ms} ms: {left_ms} ms readable as left, {recording_ms} ms after repair"
+    );
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes().map(|b| format!("%{b:02X}")).collect()
+}
+
+fn recording_file(database: &Path, id: i64) -> PathBuf {
+    SqliteCallStore::open(database)
+        .unwrap()
+        .recording_path(id)
+        .unwrap()
+        .expect("the killed call has a recording")
+}
+
+#[test]
+fn retention_deletes_what_is_due_and_keeps_what_is_on_hold() {
+    const DAY: i64 = 86_400_000;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteCallStore::open(&dir.path().join("calls.sqlite")).unwrap());
+    let now = 1_900_000_000_000;
+    let clock = Arc::new(SetClock::at(now));
+    let call = |leg: &str, started_at: i64| {
+        let id = store
+            .open_call(&NewCall {
+                leg_id: leg.into(),
+                channel: "sip".into(),
+                caller: None,
+                caller_unredacted: None,
+                started_at,
+            })
+            .unwrap();
+        let path = dir.path().join(format!("{leg}.wav"));
+        std::fs::write(&path, b"RIFF").unwrap();
+        store
+            .set_recording(id, RecordingStatus::Complete, Some(&path), Some(1000))
+            .unwrap();
+        store
+            .close_call(
+                id,
+                &CallEnding {
+                    ended_at: started_at + 60_000,
+                    outcome: CallOutcome::AnsweredByBot,
+                    ended_by: None,
+                    transfer_reason: None,
+                    languages: vec![],
+                    barge_ins: 0,
+                },
+            )
+            .unwrap();
+        (id, path)
+    };
+    let (old, old_file) = call("old", now - 1096 * DAY);
+    let (held, held_file) = call("held", now - 2000 * DAY);
+    let (recent, recent_file) = call("recent", now - DAY);
+    store.set_legal_hold(held, true).unwrap();
+    let job = RetentionJob {
+        store: Arc::clone(&store),
+        clock: Arc::clone(&clock) as Arc<dyn Clock>,
+        retention_days: 1095,
+    };
+
+    let report = job.run_once().unwrap();
+    let deleted: Vec<i64> = report.deleted.iter().map(|c| c.id).collect();
+    assert_eq!(deleted, vec![old]);
+    assert!(!old_file.exists() && held_file.exists() && recent_file.exists());
+    assert!(store.call_detail(old).unwrap().is_none());
+    assert!(store.call_detail(held).unwrap().is_some());
+    let audit = store.audit_entries_of(old).unwrap();
+    assert_eq!(audit.len(), 1);
+    assert_eq!(audit[0].action, AuditAction::Delete.as_str());
+    assert_eq!(audit[0].actor, RETENTION_ACTOR);
+    assert!(audit[0].detail.contains("\"old\""), "{}", audit[0].detail);
+
+    // Three years on, the recent call is due too; the held one stays until released.
+    clock.advance_days(1095);
+    let deleted: Vec<i64> = job
+        .run_once()
+        .unwrap()
+        .deleted
+        .iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(deleted, vec![recent]);
+    assert!(store.call_detail(held).unwrap().is_some());
+    store.set_legal_hold(held, false).unwrap();
+    let deleted: Vec<i64> = job
+        .run_once()
+        .unwrap()
+        .deleted
+        .iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(deleted, vec![held]);
+    assert_eq!(store.verify_audit_chain().unwrap(), None);
+}
