@@ -23,6 +23,7 @@ pub struct CallDraft {
     answered_turns: u32,
     turns: u32,
     barge_ins: u32,
+    csat: Option<u8>,
 }
 
 impl CallDraft {
@@ -52,6 +53,7 @@ impl CallDraft {
                 self.transfer_reason = Some(reason.clone());
             }
             CallEvent::BargeIn { .. } => self.barge_ins += 1,
+            CallEvent::SurveyAnswered { rating, .. } => self.csat = *rating,
             CallEvent::TurnCompleted(record) => return Some(self.turn(record, rules, search)),
             _ => {}
         }
@@ -129,6 +131,7 @@ impl CallDraft {
             transfer_reason: self.transfer_reason.as_ref().map(reason_name),
             languages: self.languages.iter().map(Lang::to_string).collect(),
             barge_ins: self.barge_ins,
+            csat: self.csat,
         }
     }
 }
