@@ -135,3 +135,25 @@ impl CallDraft {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::CallDraft;
+    use crate::call::{CallEnd, CallEvent, Millis};
+    use crate::store::personal_data::PersonalData;
+    use crate::store::search_text::SearchText;
+
+    #[test]
+    fn the_survey_rating_is_the_calls_csat() {
+        let rules = PersonalData::new(&Default::default(), vec![7; 32]);
+        let search = SearchText::shared();
+        let mut draft = CallDraft::new(0);
+        assert_eq!(draft.ending(CallEnd::BotHungUp, 1).csat, None);
+        let rated = CallEvent::SurveyAnswered {
+            at: Millis(1000),
+            rating: Some(4),
+        };
+        assert!(draft.on_event(&rated, &rules, &search).is_none());
+        assert_eq!(draft.ending(CallEnd::BotHungUp, 2).csat, Some(4));
+    }
+}
