@@ -390,3 +390,145 @@ fn render_response(message: &RawSipMessage<'_>, problem: &Problem) -> Vec<u8> {
     out.push_str("Content-Length: 0\r\n\r\n");
     out.into_bytes()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALLOW: &str = "INVITE, ACK";
+
+    fn request(start: &str, extra: &str) -> Vec<u8> {
+        format!(
+            "{start}\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nMax-Forwards: 70\r\n\
+             To: <sip:b@h>\r\nFrom: \"A\" <sip:a@h>;tag=1\r\nCall-ID: c1\r\nCSeq: 1 OPTIONS\r\n\
+             {extra}Content-Length: 0\r\n\r\n"
+        )
+        .into_bytes()
+    }
+
+    fn status(bytes: &[u8]) -> Option<u16> {
+        match screen(bytes, ALLOW) {
+            Verdict::Reject(rejection) => Some(rejection.status),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn a_plain_request_passes_whole() {
+        let bytes = request("OPTIONS sip:b@h SIP/2.0", "");
+        assert_eq!(
+            screen(&bytes, ALLOW),
+            Verdict::Pass {
+                length: bytes.len()
+            }
+        );
+    }
+
+    #[test]
+    fn each_rule_gives_its_status() {
+        let cases: [(&str, &str, u16); 14] = [
+            ("OPTIONS sip:b@h SIP/7.0", "", 505),
+            ("OPTIONS  sip:b@h SIP/2.0", "", 400),
+            ("OPTIONS sip:b@h SIP/2.0 ", "", 400),
+            ("OPTIONS <sip:b@h> SIP/2.0", "", 400),
+            ("OPTIONS gopher:b@h SIP/2.0", "", 416),
+            ("OPTIONS sip:b@h?Route=x SIP/2.0", "", 400),
+            ("INVITE sip:b@h SIP/2.0", "", 400),
+            ("OPTIONS sip:b@h SIP/2.0", "t: <sip:c@h>\r\n", 400),
+            ("OPTIONS sip:b@h SIP/2.0", "Require: foo\r\n", 420),
+            (
+                "OPTIONS sip:b@h SIP/2.0",
+                "Date: Fri, 04 Dec 2026 22:00:00 EST\r\n",
+                400,
+            ),
+            (
+                "OPTIONS sip:b@h SIP/2.0",
+                "Reply-To: \"open <sip:x@h>\r\n",
+                400,
+            ),
+            ("OPTIONS sip:b@h SIP/2.0", "Reply-To: <sip:x @h>\r\n", 400),
+            (
+                "OPTIONS sip:b@h SIP/2.0",
+                "Reply-To: a@b: <sip:x@h>\r\n",
+                400,
+            ),
+            ("OPTIONS sip:b@h SIP/2.0", "Content-Length: 1\r\n", 400),
+        ];
+        for (start, extra, want) in cases {
+            assert_eq!(
+                status(&request(start, extra)),
+                Some(want),
+                "{start} / {extra}"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_method_gets_501_with_allow_and_max_forwards_zero_483() {
+        let unknown = request("FOO sip:b@h SIP/2.0", "").replace_cseq("1 FOO");
+        match screen(&unknown, ALLOW) {
+            Verdict::Reject(r) => {
+                assert_eq!(r.status, 501);
+                assert!(String::from_utf8_lossy(&r.response).contains("Allow: INVITE, ACK\r\n"));
+            }
+            other => panic!("{other:?}"),
+        }
+        let text = String::from_utf8_lossy(&request("OPTIONS sip:b@h SIP/2.0", ""))
+            .replace("Max-Forwards: 70", "Max-Forwards: 0");
+        assert_eq!(status(text.as_bytes()), Some(483));
+    }
+
+    #[test]
+    fn refusal_copies_the_transaction_headers_and_tags_to() {
+        let Verdict::Reject(r) = screen(&request("OPTIONS sip:b@h SIP/7.0", ""), ALLOW) else {
+            panic!("not refused");
+        };
+        let text = String::from_utf8_lossy(&r.response);
+        assert!(
+            text.starts_with("SIP/2.0 505 Version Not Supported\r\n"),
+            "{text}"
+        );
+        for line in [
+            "Via: SIP/2.0/UDP h;branch=z9hG4bK1",
+            "Call-ID: c1",
+            "CSeq: 1 OPTIONS",
+        ] {
+            assert!(text.contains(line), "{line} missing: {text}");
+        }
+        assert!(text.contains("To: <sip:b@h>;tag="), "{text}");
+    }
+
+    #[test]
+    fn unanswerable_stray_and_ack_are_dropped() {
+        let no_via = String::from_utf8_lossy(&request("OPTIONS sip:b@h SIP/2.0", ""))
+            .replace("Via: SIP/2.0/UDP h;branch=z9hG4bK1\r\n", "");
+        assert!(matches!(screen(no_via.as_bytes(), ALLOW), Verdict::Drop(_)));
+        let huge = b"SIP/2.0 4294967301 Big\r\nVia: x\r\n\r\n";
+        assert!(matches!(screen(huge, ALLOW), Verdict::Drop(_)));
+        let ack = request("ACK sip:b@h SIP/7.0", "").replace_cseq("1 ACK");
+        assert!(matches!(
+            screen(&ack, ALLOW),
+            Verdict::Drop(DropReason::BadAck(505))
+        ));
+    }
+
+    #[test]
+    fn datagram_octets_after_content_length_are_cut() {
+        let mut bytes = request("OPTIONS sip:b@h SIP/2.0", "");
+        let whole = bytes.len();
+        bytes.extend_from_slice(b"junk");
+        assert_eq!(screen(&bytes, ALLOW), Verdict::Pass { length: whole });
+    }
+
+    trait ReplaceCseq {
+        fn replace_cseq(&self, cseq: &str) -> Vec<u8>;
+    }
+
+    impl ReplaceCseq for Vec<u8> {
+        fn replace_cseq(&self, cseq: &str) -> Vec<u8> {
+            String::from_utf8_lossy(self)
+                .replace("CSeq: 1 OPTIONS", &format!("CSeq: {cseq}"))
+                .into_bytes()
+        }
+    }
+}
