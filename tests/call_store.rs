@@ -310,6 +310,31 @@ async fn calls_are_stored_found_recorded_and_recovered_after_kill_9() {
         !seen.contains(SAID_NUMBER) && !seen.contains("91234567"),
         "{seen}"
     );
+    // Unanswered questions: the synthetic call's turn had no FAQ answer (the call made now was
+    // answered); the viewer gets it without the number said.
+    assert_eq!(api.get("/api/unanswered", None).await.status(), 401);
+    let unanswered = api.json("/api/unanswered?days=7", &admin).await;
+    let group = unanswered["groups"]
+        .as_array()
+        .and_then(|groups| groups.iter().find(|g| g["calls"][0] == synthetic))
+        .unwrap_or_else(|| panic!("no group for the synthetic call: {unanswered}"));
+    assert_eq!(group["count"], 1, "{unanswered}");
+    assert!(
+        group["example"]
+            .as_str()
+            .is_some_and(|e| e.contains(SAID_NUMBER)),
+        "{unanswered}"
+    );
+    let seen = api
+        .get("/api/unanswered?days=7", Some(&viewer))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !seen.contains(SAID_NUMBER) && seen.contains("groups"),
+        "{seen}"
+    );
     let refused = api
         .get(&format!("/api/calls/{id}?unredacted=true"), Some(&viewer))
         .await;

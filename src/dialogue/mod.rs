@@ -68,6 +68,7 @@ pub use llm::config::{LlmConfig, LlmFallback, ToolConfig, ToolMethod};
 pub use llm::engine::{LlmEngine, filler_sentence, transfer_sentence};
 pub use llm::error::LlmError;
 pub use llm::secret_value::SecretValue;
+pub use policy::caller_closing::is_closing;
 pub use policy::emotion::{Emotion, EmotionDetector, EmotionLabel};
 pub use policy::engine::{PolicyConfig, PolicyEngine, TurnAssessment};
 pub use policy::handover::{HandoverFacts, handover_sentence, spoken_briefing, transfer_summary};

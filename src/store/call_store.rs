@@ -125,4 +125,11 @@ pub trait CallStore: Send + Sync {
     fn set_legal_hold(&self, id: i64, hold: bool) -> Result<(), StoreError>;
     /// Calls still `in_progress`: at start, the ones a stopped engine left.
     fn unfinished_calls(&self) -> Result<Vec<UnfinishedCall>, StoreError>;
+    /// Caller turns without a confident FAQ answer (or followed by a transfer) in calls started
+    /// at or after `since` (unix ms), newest first, at most `limit`.
+    fn unanswered_turns(
+        &self,
+        since: i64,
+        limit: usize,
+    ) -> Result<Vec<super::unanswered::UnansweredTurn>, StoreError>;
 }

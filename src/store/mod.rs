@@ -29,6 +29,7 @@ mod search_text;
 mod sqlite_store;
 mod store_metrics;
 mod store_writer;
+mod unanswered;
 
 pub use accounts::{AccountError, Principal, Role};
 pub use audit_log::{AuditAction, AuditEntry};
@@ -53,3 +54,4 @@ pub use search_text::{SearchPattern, SearchText};
 pub use sqlite_store::SqliteCallStore;
 pub use store_metrics::StoreMetrics;
 pub use store_writer::{StoreUpdate, StoreWriter, StoreWriterParts};
+pub use unanswered::{UnansweredGroup, UnansweredTurn, group_unanswered};

@@ -428,6 +428,14 @@ impl CallStore for SqliteCallStore {
         Ok(())
     }
 
+    fn unanswered_turns(
+        &self,
+        since: i64,
+        limit: usize,
+    ) -> Result<Vec<super::unanswered::UnansweredTurn>, StoreError> {
+        super::unanswered::unanswered_turns(&self.read_connection(), since, limit)
+    }
+
     fn unfinished_calls(&self) -> Result<Vec<UnfinishedCall>, StoreError> {
         let connection = self.write_connection();
         let mut statement = connection.prepare_cached(

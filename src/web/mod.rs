@@ -5,6 +5,7 @@
 
 mod api_auth;
 mod api_calls;
+mod api_unanswered;
 mod browser_calls;
 mod byte_range;
 mod call_metrics;
@@ -100,6 +101,7 @@ pub fn router(state: WebState) -> Router {
         .route("/api/calls/{id}/recording", get(api_calls::call_recording))
         .route("/api/calls/{id}/export", get(api_calls::call_export))
         .route("/api/calls/{id}/hold", put(api_calls::call_hold))
+        .route("/api/unanswered", get(api_unanswered::unanswered))
         .with_state(state)
 }
 
