@@ -133,7 +133,7 @@ pub fn group_unanswered(
         }
     }
     let mut groups: Vec<UnansweredGroup> = groups.into_iter().map(|(_, g)| g).collect();
-    groups.sort_by(|a, b| b.count.cmp(&a.count));
+    groups.sort_by_key(|g| std::cmp::Reverse(g.count));
     groups
 }
 
