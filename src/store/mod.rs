@@ -14,6 +14,7 @@ mod accounts;
 mod audit_log;
 mod call_archive;
 mod call_draft;
+mod call_filter;
 mod call_record;
 mod call_recorder;
 mod call_store;
@@ -34,6 +35,7 @@ pub use accounts::{AccountError, Principal, Role};
 pub use audit_log::{AuditAction, AuditEntry};
 pub use call_archive::{ArchiveError, CallArchive};
 pub use call_draft::CallDraft;
+pub use call_filter::{CallFilter, SLOW_ANSWER_MS};
 pub use call_record::{
     CallDetail, CallOutcome, CallRecord, RecordingStatus, TurnEntry, TurnTimings, UnredactedTurn,
 };

@@ -1,7 +1,7 @@
 //! HTTP surface of the engine: `/healthz`, `/readyz`, `/metrics`, the `/media` WebSocket (Twilio
 //! Media Streams), the browser widget (`/widget.js`, the demo page at `/`) and its signalling
-//! (`/webrtc/...`), the call store's JSON API (`/api/calls`); the review UI attaches here as it
-//! arrives.
+//! (`/webrtc/...`), the call store's JSON API (`/api/calls`) and the review UI (`/review`,
+//! `review/`).
 
 mod api_auth;
 mod api_calls;
@@ -12,6 +12,7 @@ mod health;
 mod histogram;
 mod media_route;
 mod metrics;
+mod review;
 mod webrtc_route;
 mod widget_events;
 mod widget_route;
@@ -45,6 +46,8 @@ pub struct WebState {
     pub browser: Arc<BrowserCalls>,
     /// The call store (`/api`); None when `[store] enabled = false` or it did not open.
     pub archive: Option<Arc<CallArchive>>,
+    /// The review UI's logged-in sessions.
+    pub review: Arc<review::ReviewSessions>,
 }
 
 impl FromRef<WebState> for Arc<Health> {
@@ -100,6 +103,7 @@ pub fn router(state: WebState) -> Router {
         .route("/api/calls/{id}/recording", get(api_calls::call_recording))
         .route("/api/calls/{id}/export", get(api_calls::call_export))
         .route("/api/calls/{id}/hold", put(api_calls::call_hold))
+        .merge(review::routes())
         .with_state(state)
 }
 
@@ -142,6 +146,7 @@ impl WebState {
             browser: Arc::new(BrowserCalls::new(endpoint, Arc::clone(&calls))),
             calls,
             archive,
+            review: Arc::default(),
         }
     }
 }
