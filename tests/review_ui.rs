@@ -1,0 +1,593 @@
+//! The review web UI (`/review`) through `hotline serve`:
+//!
+//! - `review_pages_guard_login_csrf_personal_data_and_escaping` (calls stored straight into
+//!   the store before the server starts): anonymous requests are sent to the login page, a
+//!   wrong password is refused (no session), forms without their CSRF token are refused, the
+//!   filters and the search narrow the list, a viewer never receives the caller's number or a
+//!   number said in a call in any page, hostile caller text (`<script>`) arrives escaped, and
+//!   logout ends the session.
+//! - `review_in_chromium_finds_plays_and_seeks_a_call`: a Mandarin call over `/media`, a user
+//!   made with `hotline users add`; headless Chromium (`tests/browser/review_call.mjs`) logs
+//!   in, finds the call by a Chinese word from it, opens it, plays the recording and clicks a
+//!   turn: the player moves to that turn's offset; the listen is in the audit log.
+
+mod support;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use hotline::store::{
+    AuditAction, CallEnding, CallOutcome, CallStore, Clock, NewCall, NewTurn, SqliteCallStore,
+    SystemClock, TurnEntry, TurnTimings,
+};
+use reqwest::StatusCode;
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use serde_json::Value;
+use support::free_port;
+use support::media_caller::{MediaCaller, question_payloads};
+
+const PASSWORD: &str = "correct horse";
+/// The caller number of the stored calls: never shown to a viewer.
+const CALLER: &str = "+85291234567";
+/// A phone number said in a stored call.
+const SAID_NUMBER: &str = "98765432";
+/// What a hostile caller said (and what the store kept as its FAQ id).
+const HOSTILE: &str = "<script>alert('pwned')</script><img src=x onerror=alert(1)>";
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn env(dir: &Path) -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "HOTLINE_STORE__DATABASE",
+            dir.join("calls.sqlite").display().to_string(),
+        ),
+        (
+            "HOTLINE_RECORDING__DIR",
+            dir.join("recordings").display().to_string(),
+        ),
+        // The worst case for viewers: the number and the unredacted text are kept.
+        ("HOTLINE_STORE__CALLER_ID", "keep".to_string()),
+        ("HOTLINE_STORE__KEEP_UNREDACTED", "true".to_string()),
+    ]
+}
+
+/// `hotline serve` on `port`, answering `/healthz` (and `/readyz` 200 when `ready`).
+fn start_server(dir: &Path, port: u16, ready: bool) -> Server {
+    let log = std::fs::File::create(dir.join("serve.log")).unwrap();
+    let mut server = Server(
+        support::hotline()
+            .envs(env(dir))
+            .env("HOTLINE_SERVER__LISTEN", format!("127.0.0.1:{port}"))
+            .env("RUST_LOG", "info,ort=warn")
+            .arg("serve")
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap(),
+    );
+    let path = if ready { "/readyz" } else { "/healthz" };
+    let deadline = Instant::now() + Duration::from_secs(240);
+    while !support::http_get(port, path).is_some_and(|r| r.contains(" 200 ")) {
+        if let Ok(Some(status)) = server.0.try_wait() {
+            panic!("hotline serve exited early: {status}");
+        }
+        assert!(Instant::now() < deadline, "no {path} 200 within 240 s");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    server
+}
+
+/// `hotline users add NAME --role ROLE` (password on stdin).
+fn add_user(dir: &Path, name: &str, role: &str) {
+    let mut add = support::hotline()
+        .envs(env(dir))
+        .args(["users", "add", name, "--role", role])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    add.stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{PASSWORD}\n").as_bytes())
+        .unwrap();
+    let added = add.wait_with_output().unwrap();
+    assert!(added.status.success(), "users add: {added:?}");
+}
+
+/// Stores a finished one-turn call; its id.
+fn store_call(store: &SqliteCallStore, lang: &str, said: &str, faq: Option<&str>) -> i64 {
+    let started_at = SystemClock.now_ms() - 3_600_000;
+    let id = store
+        .open_call(&NewCall {
+            leg_id: format!("synthetic-{lang}"),
+            channel: "sip".into(),
+            caller: Some(CALLER.into()),
+            caller_unredacted: Some(CALLER.into()),
+            started_at,
+        })
+        .unwrap();
+    store
+        .add_turn(
+            id,
+            &NewTurn {
+                entry: TurnEntry {
+                    index: 1,
+                    lang: lang.into(),
+                    caller_text: said.into(),
+                    bot_text: format!("{said} → {HOSTILE}"),
+                    bot_text_heard: "好的".into(),
+                    faq_id: faq.map(str::to_string),
+                    faq_confidence: Some(0.5),
+                    outcome: "answered".into(),
+                    timings: TurnTimings {
+                        speech_start_ms: 1000,
+                        speech_end_ms: 2000,
+                        bot_audio_start_ms: Some(2500),
+                        barge_in_onset_ms: Some(3000),
+                        voice_to_voice_ms: Some(4200),
+                        ..TurnTimings::default()
+                    },
+                },
+                unredacted: None,
+                search_text: said.into(),
+            },
+        )
+        .unwrap();
+    store
+        .close_call(
+            id,
+            &CallEnding {
+                ended_at: started_at + 60_000,
+                outcome: CallOutcome::CallerHungUp,
+                ended_by: Some("caller_hung_up".into()),
+                transfer_reason: None,
+                languages: vec![lang.into()],
+                barge_ins: 1,
+            },
+        )
+        .unwrap();
+    id
+}
+
+/// A browser without a cookie jar: cookies are carried by hand, redirects are not followed.
+struct Browser {
+    client: reqwest::Client,
+    port: u16,
+}
+
+struct Answer {
+    status: StatusCode,
+    location: Option<String>,
+    cookies: Vec<String>,
+    body: String,
+}
+
+impl Answer {
+    /// The value of cookie `name` set by this answer.
+    fn cookie(&self, name: &str) -> Option<String> {
+        self.cookies.iter().find_map(|c| {
+            let (pair, _) = c.split_once(';').unwrap_or((c, ""));
+            let (key, value) = pair.split_once('=')?;
+            (key == name).then(|| value.to_string())
+        })
+    }
+
+    /// The value of the hidden `csrf` input in the page.
+    fn csrf(&self) -> String {
+        let at = self.body.find("name=\"csrf\" value=\"").expect("a csrf input") + 19;
+        self.body[at..at + 64].to_string()
+    }
+}
+
+impl Browser {
+    async fn send(&self, request: reqwest::RequestBuilder, cookie: &str) -> Answer {
+        let request = if cookie.is_empty() {
+            request
+        } else {
+            request.header(COOKIE, cookie)
+        };
+        let response = request.send().await.unwrap();
+        Answer {
+            status: response.status(),
+            location: response
+                .headers()
+                .get(LOCATION)
+                .map(|v| v.to_str().unwrap().to_string()),
+            cookies: response
+                .headers()
+                .get_all(SET_COOKIE)
+                .iter()
+                .map(|v| v.to_str().unwrap().to_string())
+                .collect(),
+            body: response.text().await.unwrap(),
+        }
+    }
+
+    async fn get(&self, path: &str, cookie: &str) -> Answer {
+        let url = format!("http://127.0.0.1:{}{path}", self.port);
+        self.send(self.client.get(url), cookie).await
+    }
+
+    async fn post(&self, path: &str, cookie: &str, form: &[(&str, &str)]) -> Answer {
+        let url = format!("http://127.0.0.1:{}{path}", self.port);
+        self.send(self.client.post(url).form(form), cookie).await
+    }
+
+    /// Logs in as `name`: the session cookie (`hotline_review=...`).
+    async fn log_in(&self, name: &str, password: &str) -> Result<String, Answer> {
+        let form = self.get("/review/login", "").await;
+        let token = form.cookie("hotline_review_login").expect("login cookie");
+        let csrf = form.csrf();
+        let answer = self
+            .post(
+                "/review/login",
+                &format!("hotline_review_login={token}"),
+                &[("name", name), ("password", password), ("csrf", &csrf)],
+            )
+            .await;
+        match answer.cookie("hotline_review") {
+            Some(session) if answer.status == StatusCode::SEE_OTHER => {
+                Ok(format!("hotline_review={session}"))
+            }
+            _ => Err(answer),
+        }
+    }
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn review_pages_guard_login_csrf_personal_data_and_escaping() {
+    let dir = tempfile::tempdir().unwrap();
+    add_user(dir.path(), "ada", "admin");
+    add_user(dir.path(), "vic", "viewer");
+    let (personal, hostile) = {
+        let store = SqliteCallStore::open(&dir.path().join("calls.sqlite")).unwrap();
+        let personal = store_call(&store, "zh", &format!("我的电话是{SAID_NUMBER}"), None);
+        let hostile = store_call(&store, "en", HOSTILE, Some(HOSTILE));
+        (personal, hostile)
+    };
+    let port = free_port();
+    let _server = start_server(dir.path(), port, false);
+    let browser = Browser {
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        port,
+    };
+
+    // Anonymous: every page sends to the login page; the API stays 401.
+    for path in [
+        "/review".to_string(),
+        format!("/review/calls/{personal}"),
+        format!("/review/calls/{personal}/recording"),
+        format!("/review/calls/{personal}/export"),
+    ] {
+        let answer = browser.get(&path, "").await;
+        assert_eq!(answer.status, StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(answer.location.as_deref(), Some("/review/login"), "{path}");
+    }
+    let forged = browser.get("/review", "hotline_review=forged").await;
+    assert_eq!(forged.location.as_deref(), Some("/review/login"));
+    assert_eq!(browser.get("/api/calls", "").await.status, 401);
+    let login = browser.get("/review/login", "").await;
+    assert_eq!(login.status, 200);
+    assert!(login.body.contains("type=\"password\""), "{}", login.body);
+
+    // A login without the form's token is refused, a wrong password too (no session).
+    let refused = browser
+        .post(
+            "/review/login",
+            "",
+            &[("name", "ada"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(refused.cookie("hotline_review").is_none());
+    let wrong = browser.log_in("ada", "wrong horse").await.unwrap_err();
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(wrong.body.contains("Wrong name or password"), "{}", wrong.body);
+    let nobody = browser.log_in("nobody", PASSWORD).await.unwrap_err();
+    assert_eq!(nobody.status, StatusCode::UNAUTHORIZED);
+
+    // The admin: the session cookie is HttpOnly and SameSite=Strict.
+    let form = browser.get("/review/login", "").await;
+    let token = form.cookie("hotline_review_login").unwrap();
+    let answer = browser
+        .post(
+            "/review/login",
+            &format!("hotline_review_login={token}"),
+            &[("name", "ada"), ("password", PASSWORD), ("csrf", &form.csrf())],
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER);
+    assert_eq!(answer.location.as_deref(), Some("/review"));
+    let set = answer
+        .cookies
+        .iter()
+        .find(|c| c.starts_with("hotline_review="))
+        .unwrap();
+    assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict"), "{set}");
+    let admin = format!("hotline_review={}", answer.cookie("hotline_review").unwrap());
+
+    // The list: both calls, the hostile text nowhere raw; filters and search narrow it.
+    let list = browser.get("/review", &admin).await;
+    assert_eq!(list.status, 200);
+    assert!(list.body.contains(&format!("/review/calls/{personal}\"")));
+    assert!(list.body.contains(&format!("/review/calls/{hostile}\"")));
+    assert!(list.body.contains(CALLER), "admins see what is kept");
+    let english = browser.get("/review?lang=en&channel=sip", &admin).await.body;
+    assert!(english.contains(&format!("/review/calls/{hostile}\"")));
+    assert!(!english.contains(&format!("/review/calls/{personal}\"")));
+    let slow = browser.get("/review?slow=1&outcome=caller_hung_up", &admin).await.body;
+    assert!(slow.contains(&format!("/review/calls/{personal}\"")), "{slow}");
+    let none = browser.get("/review?outcome=transferred", &admin).await.body;
+    assert!(none.contains("No calls match"), "{none}");
+    let bad = browser.get("/review?from=2026-02-30", &admin).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    // Two characters in Traditional (LIKE over folded text) find the Simplified call.
+    let found = browser
+        .get(&format!("/review?q={}", urlencode("電話")), &admin)
+        .await
+        .body;
+    assert!(found.contains(&format!("/review/calls/{personal}\"")), "{found}");
+    assert!(!found.contains(&format!("/review/calls/{hostile}\"")));
+
+    // Hostile caller text arrives as text, never as markup.
+    let page = browser.get(&format!("/review/calls/{hostile}"), &admin).await;
+    assert_eq!(page.status, 200);
+    assert!(!page.body.contains("<script>alert"), "{}", page.body);
+    assert!(!page.body.contains("<img src=x"), "{}", page.body);
+    assert!(page.body.contains("&lt;script&gt;alert(&#39;pwned&#39;)&lt;/script&gt;"));
+    let scripts: Vec<&str> = page.body.match_indices("<script").map(|(i, _)| &page.body[i..]).collect();
+    assert_eq!(scripts.len(), 3, "only the page's own scripts");
+    assert!(scripts.iter().all(|s| s.starts_with("<script src=\"/review/assets/")));
+    // No element carries an event handler attribute.
+    let handler = regex::Regex::new(r"<[a-zA-Z][^<>]*\son[a-z]+\s*=").unwrap();
+    assert!(!handler.is_match(&page.body), "{}", page.body);
+    // The turn's offsets for the player.
+    assert!(page.body.contains("data-seek=\"2.500\""), "{}", page.body);
+    assert!(page.body.contains("data-barge=\"3.000\""));
+
+    // Admins may un-redact (audited); forms without the CSRF token are refused.
+    let unredacted = browser
+        .get(&format!("/review/calls/{personal}?unredacted=1"), &admin)
+        .await;
+    assert_eq!(unredacted.status, 200);
+    assert!(unredacted.body.contains(CALLER));
+    let csrf = list.csrf();
+    let no_token = browser
+        .post(&format!("/review/calls/{personal}/hold"), &admin, &[("hold", "1")])
+        .await;
+    assert_eq!(no_token.status, StatusCode::FORBIDDEN);
+    let wrong_token = browser
+        .post(
+            &format!("/review/calls/{personal}/hold"),
+            &admin,
+            &[("hold", "1"), ("csrf", &"0".repeat(64))],
+        )
+        .await;
+    assert_eq!(wrong_token.status, StatusCode::FORBIDDEN);
+    let held = browser
+        .post(
+            &format!("/review/calls/{personal}/hold"),
+            &admin,
+            &[("hold", "1"), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(held.status, StatusCode::SEE_OTHER);
+    let page = browser.get(&format!("/review/calls/{personal}"), &admin).await;
+    assert!(page.body.contains("Release legal hold"));
+
+    // A viewer never receives personal data, in any page.
+    let viewer = browser.log_in("vic", PASSWORD).await.map_err(|a| a.body).unwrap();
+    let list = browser.get("/review", &viewer).await;
+    assert_eq!(list.status, 200);
+    for path in [
+        "/review".to_string(),
+        format!("/review?q={}", urlencode("电话")),
+        format!("/review/calls/{personal}"),
+    ] {
+        let body = browser.get(&path, &viewer).await.body;
+        assert!(
+            !body.contains("91234567") && !body.contains(SAID_NUMBER),
+            "{path}: {body}"
+        );
+        assert!(body.contains("4567"), "{path}: the masked number");
+    }
+    let refused = browser
+        .get(&format!("/review/calls/{personal}?unredacted=1"), &viewer)
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(!refused.body.contains(SAID_NUMBER) && !refused.body.contains("91234567"));
+    let not_admin = browser
+        .post(
+            &format!("/review/calls/{personal}/hold"),
+            &viewer,
+            &[("hold", "0"), ("csrf", &list.csrf())],
+        )
+        .await;
+    assert_eq!(not_admin.status, StatusCode::FORBIDDEN);
+
+    // Logout needs the token too, then ends the session.
+    let kept = browser.post("/review/logout", &viewer, &[]).await;
+    assert_eq!(kept.status, StatusCode::FORBIDDEN);
+    assert_eq!(browser.get("/review", &viewer).await.status, 200);
+    let out = browser
+        .post("/review/logout", &viewer, &[("csrf", &list.csrf())])
+        .await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert_eq!(out.location.as_deref(), Some("/review/login"));
+    let gone = browser.get("/review", &viewer).await;
+    assert_eq!(gone.location.as_deref(), Some("/review/login"));
+    // The admin's session is another one.
+    assert_eq!(browser.get("/review", &admin).await.status, 200);
+
+    // The un-redaction and the hold are in the audit log.
+    let store = SqliteCallStore::open(&dir.path().join("calls.sqlite")).unwrap();
+    let actions: Vec<(String, String)> = store
+        .audit_entries_of(personal)
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.actor, e.action))
+        .collect();
+    for action in [AuditAction::Unredact, AuditAction::LegalHold] {
+        let wanted = ("ada".to_string(), action.as_str().to_string());
+        assert!(actions.contains(&wanted), "{action:?} not audited: {actions:?}");
+    }
+}
+
+fn browser_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
+}
+
+/// Why the browser test cannot run here, if it cannot.
+fn missing_browser_tools() -> Option<String> {
+    let chromium = std::env::var_os("HOTLINE_CHROMIUM")
+        .or_else(|| std::env::var_os("CHROMIUM"))
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
+    if !chromium.is_file() {
+        return Some(format!(
+            "{} is missing (Debian package `chromium`, installed by `make test`)",
+            chromium.display()
+        ));
+    }
+    if Command::new("node").arg("--version").output().is_err() {
+        return Some("node is missing (Debian package `nodejs`)".into());
+    }
+    if !browser_dir()
+        .join("node_modules/playwright-core/package.json")
+        .is_file()
+    {
+        return Some("tests/browser/node_modules is missing: run `npm ci --prefix tests/browser` (done by `make test`)".into());
+    }
+    None
+}
+
+/// `hotline tokens create NAME`.
+fn token(dir: &Path, name: &str) -> String {
+    let token = support::hotline()
+        .envs(env(dir))
+        .args(["tokens", "create", name])
+        .output()
+        .unwrap();
+    assert!(token.status.success(), "tokens create: {token:?}");
+    String::from_utf8(token.stdout).unwrap().trim().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn review_in_chromium_finds_plays_and_seeks_a_call() {
+    if let Some(reason) = missing_browser_tools() {
+        eprintln!("SKIPPED: {reason}");
+        return;
+    }
+    support::require_model_file("ggml-base-q8_0.bin");
+    let dir = tempfile::tempdir().unwrap();
+    add_user(dir.path(), "ada", "admin");
+    let api_token = token(dir.path(), "ada");
+    let port = free_port();
+    let _server = start_server(dir.path(), port, true);
+
+    // A Mandarin caller asks where the shop is (the answer says 广州门店) and hangs up.
+    let mut call = MediaCaller::start(port, "MZreview", CALLER).await;
+    assert!(
+        call.ask(&question_payloads("zh_2_tel.wav"), Duration::from_secs(40))
+            .await,
+        "the bot never answered"
+    );
+    call.listen_until_quiet(Duration::from_millis(1500), Duration::from_secs(20))
+        .await;
+    call.hang_up().await;
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let id = loop {
+        let list: Value = client
+            .get(format!("http://127.0.0.1:{port}/api/calls?limit=1"))
+            .bearer_auth(&api_token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let call = &list["calls"][0];
+        if call["recording_status"] == "complete" && call["outcome"] != "in_progress" {
+            break call["id"].as_i64().unwrap();
+        }
+        assert!(Instant::now() < deadline, "the call was not stored: {list}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new("timeout")
+            .args(["120", "node", "review_call.mjs", "--url"])
+            .arg(format!("http://127.0.0.1:{port}"))
+            .args(["--user", "ada", "--password", PASSWORD, "--query", "門店"])
+            .current_dir(browser_dir())
+            .stderr(Stdio::inherit())
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let r: Value = serde_json::from_str(stdout.lines().last().unwrap_or(""))
+        .unwrap_or_else(|e| panic!("review_call.mjs printed no JSON ({e}): {stdout}"));
+    let log = || std::fs::read_to_string(dir.path().join("serve.log")).unwrap_or_default();
+    println!("browser: {r}");
+    assert!(r["ok"] == true, "{r}\n--- serve.log tail:\n{}", {
+        let log = log();
+        log[log.len().saturating_sub(4000)..].to_string()
+    });
+    assert_eq!(r["anonymousUrl"], "/review/login", "{r}");
+    assert_eq!(r["opened"], format!("/review/calls/{id}"), "{r}");
+    assert_eq!(r["consoleErrors"], serde_json::json!([]), "{r}");
+    assert_eq!(r["pageErrors"], serde_json::json!([]), "{r}");
+    assert_eq!(r["external"], serde_json::json!([]), "{r}");
+    assert!(r["regions"].as_u64().unwrap_or(0) >= 2, "turns drawn: {r}");
+
+    // Playing, then the click moved the player to the bot line's offset.
+    let offset = r["clickedOffset"].as_f64().unwrap();
+    let before = r["timeBeforeClick"].as_f64().unwrap();
+    let after = r["timeAfterClick"].as_f64().unwrap();
+    assert!(r["playing"] == true, "{r}");
+    assert!(offset > 1.0 && before < offset - 0.5, "no distance to seek over: {r}");
+    assert!(
+        (after - offset).abs() < 0.25,
+        "the player is at {after} s, not at the turn's {offset} s: {r}"
+    );
+    assert_eq!(r["currentTurn"], "turn-1", "{r}");
+
+    // The listen went to the audit log.
+    let store = SqliteCallStore::open(&dir.path().join("calls.sqlite")).unwrap();
+    let listens = store
+        .audit_entries_of(id)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == AuditAction::Listen.as_str() && e.actor == "ada")
+        .count();
+    assert!(listens >= 1, "the listen was not audited");
+}
