@@ -185,7 +185,11 @@ impl Answer {
 
     /// The value of the hidden `csrf` input in the page.
     fn csrf(&self) -> String {
-        let at = self.body.find("name=\"csrf\" value=\"").expect("a csrf input") + 19;
+        let at = self
+            .body
+            .find("name=\"csrf\" value=\"")
+            .expect("a csrf input")
+            + 19;
         self.body[at..at + 64].to_string()
     }
 }
@@ -308,7 +312,11 @@ async fn review_pages_guard_login_csrf_personal_data_and_escaping() {
     assert!(refused.cookie("hotline_review").is_none());
     let wrong = browser.log_in("ada", "wrong horse").await.unwrap_err();
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
-    assert!(wrong.body.contains("Wrong name or password"), "{}", wrong.body);
+    assert!(
+        wrong.body.contains("Wrong name or password"),
+        "{}",
+        wrong.body
+    );
     let nobody = browser.log_in("nobody", PASSWORD).await.unwrap_err();
     assert_eq!(nobody.status, StatusCode::UNAUTHORIZED);
 
@@ -319,7 +327,11 @@ async fn review_pages_guard_login_csrf_personal_data_and_escaping() {
         .post(
             "/review/login",
             &format!("hotline_review_login={token}"),
-            &[("name", "ada"), ("password", PASSWORD), ("csrf", &form.csrf())],
+            &[
+                ("name", "ada"),
+                ("password", PASSWORD),
+                ("csrf", &form.csrf()),
+            ],
         )
         .await;
     assert_eq!(answer.status, StatusCode::SEE_OTHER);
@@ -329,8 +341,14 @@ async fn review_pages_guard_login_csrf_personal_data_and_escaping() {
         .iter()
         .find(|c| c.starts_with("hotline_review="))
         .unwrap();
-    assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict"), "{set}");
-    let admin = format!("hotline_review={}", answer.cookie("hotline_review").unwrap());
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Strict"),
+        "{set}"
+    );
+    let admin = format!(
+        "hotline_review={}",
+        answer.cookie("hotline_review").unwrap()
+    );
 
     // The list: both calls, the hostile text nowhere raw; filters and search narrow it.
     let list = browser.get("/review", &admin).await;
@@ -338,12 +356,24 @@ async fn review_pages_guard_login_csrf_personal_data_and_escaping() {
     assert!(list.body.contains(&format!("/review/calls/{personal}\"")));
     assert!(list.body.contains(&format!("/review/calls/{hostile}\"")));
     assert!(list.body.contains(CALLER), "admins see what is kept");
-    let english = browser.get("/review?lang=en&channel=sip", &admin).await.body;
+    let english = browser
+        .get("/review?lang=en&channel=sip", &admin)
+        .await
+        .body;
     assert!(english.contains(&format!("/review/calls/{hostile}\"")));
     assert!(!english.contains(&format!("/review/calls/{personal}\"")));
-    let slow = browser.get("/review?slow=1&outcome=caller_hung_up", &admin).await.body;
-    assert!(slow.contains(&format!("/review/calls/{personal}\"")), "{slow}");
-    let none = browser.get("/review?outcome=transferred", &admin).await.body;
+    let slow = browser
+        .get("/review?slow=1&outcome=caller_hung_up", &admin)
+        .await
+        .body;
+    assert!(
+        slow.contains(&format!("/review/calls/{personal}\"")),
+        "{slow}"
+    );
+    let none = browser
+        .get("/review?outcome=transferred", &admin)
+        .await
+        .body;
     assert!(none.contains("No calls match"), "{none}");
     let bad = browser.get("/review?from=2026-02-30", &admin).await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
@@ -352,18 +382,34 @@ async fn review_pages_guard_login_csrf_personal_data_and_escaping() {
         .get(&format!("/review?q={}", urlencode("電話")), &admin)
         .await
         .body;
-    assert!(found.contains(&format!("/review/calls/{personal}\"")), "{found}");
+    assert!(
+        found.contains(&format!("/review/calls/{personal}\"")),
+        "{found}"
+    );
     assert!(!found.contains(&format!("/review/calls/{hostile}\"")));
 
     // Hostile caller text arrives as text, never as markup.
-    let page = browser.get(&format!("/review/calls/{hostile}"), &admin).await;
+    let page = browser
+        .get(&format!("/review/calls/{hostile}"), &admin)
+        .await;
     assert_eq!(page.status, 200);
     assert!(!page.body.contains("<script>alert"), "{}", page.body);
     assert!(!page.body.contains("<img src=x"), "{}", page.body);
-    assert!(page.body.contains("&lt;script&gt;alert(&#39;pwned&#39;)&lt;/script&gt;"));
-    let scripts: Vec<&str> = page.body.match_indices("<script").map(|(i, _)| &page.body[i..]).collect();
+    assert!(
+        page.body
+            .contains("&lt;script&gt;alert(&#39;pwned&#39;)&lt;/script&gt;")
+    );
+    let scripts: Vec<&str> = page
+        .body
+        .match_indices("<script")
+        .map(|(i, _)| &page.body[i..])
+        .collect();
     assert_eq!(scripts.len(), 3, "only the page's own scripts");
-    assert!(scripts.iter().all(|s| s.starts_with("<script src=\"/review/assets/")));
+    assert!(
+        scripts
+            .iter()
+            .all(|s| s.starts_with("<script src=\"/review/assets/"))
+    );
     // No element carries an event handler attribute.
     let handler = regex::Regex::new(r"<[a-zA-Z][^<>]*\son[a-z]+\s*=").unwrap();
     assert!(!handler.is_match(&page.body), "{}", page.body);
@@ -379,7 +425,11 @@ async fn review_pages_guard_login_csrf_personal_data_and_escaping() {
     assert!(unredacted.body.contains(CALLER));
     let csrf = list.csrf();
     let no_token = browser
-        .post(&format!("/review/calls/{personal}/hold"), &admin, &[("hold", "1")])
+        .post(
+            &format!("/review/calls/{personal}/hold"),
+            &admin,
+            &[("hold", "1")],
+        )
         .await;
     assert_eq!(no_token.status, StatusCode::FORBIDDEN);
     let wrong_token = browser
@@ -398,11 +448,17 @@ async fn review_pages_guard_login_csrf_personal_data_and_escaping() {
         )
         .await;
     assert_eq!(held.status, StatusCode::SEE_OTHER);
-    let page = browser.get(&format!("/review/calls/{personal}"), &admin).await;
+    let page = browser
+        .get(&format!("/review/calls/{personal}"), &admin)
+        .await;
     assert!(page.body.contains("Release legal hold"));
 
     // A viewer never receives personal data, in any page.
-    let viewer = browser.log_in("vic", PASSWORD).await.map_err(|a| a.body).unwrap();
+    let viewer = browser
+        .log_in("vic", PASSWORD)
+        .await
+        .map_err(|a| a.body)
+        .unwrap();
     let list = browser.get("/review", &viewer).await;
     assert_eq!(list.status, 200);
     for path in [
@@ -455,7 +511,10 @@ async fn review_pages_guard_login_csrf_personal_data_and_escaping() {
         .collect();
     for action in [AuditAction::Unredact, AuditAction::LegalHold] {
         let wanted = ("ada".to_string(), action.as_str().to_string());
-        assert!(actions.contains(&wanted), "{action:?} not audited: {actions:?}");
+        assert!(
+            actions.contains(&wanted),
+            "{action:?} not audited: {actions:?}"
+        );
     }
 }
 
@@ -574,7 +633,10 @@ async fn review_in_chromium_finds_plays_and_seeks_a_call() {
     let before = r["timeBeforeClick"].as_f64().unwrap();
     let after = r["timeAfterClick"].as_f64().unwrap();
     assert!(r["playing"] == true, "{r}");
-    assert!(offset > 1.0 && before < offset - 0.5, "no distance to seek over: {r}");
+    assert!(
+        offset > 1.0 && before < offset - 0.5,
+        "no distance to seek over: {r}"
+    );
     assert!(
         (after - offset).abs() < 0.25,
         "the player is at {after} s, not at the turn's {offset} s: {r}"

@@ -69,7 +69,7 @@ pub fn page(status: StatusCode, title: &str, viewer: Option<&Viewer<'_>>, body: 
     let html = format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title} · hotline review</title>\
+         <title>{title} · hotline review</title><link rel=\"icon\" href=\"data:,\">\
          <link rel=\"stylesheet\" href=\"{css}\"></head>\
          <body><header><a class=\"brand\" href=\"/review\">hotline review</a>{nav}</header>\
          <main>{body}</main></body></html>\n",
