@@ -288,6 +288,7 @@ async fn review_pages_guard_login_csrf_personal_data_and_escaping() {
         format!("/review/calls/{personal}"),
         format!("/review/calls/{personal}/recording"),
         format!("/review/calls/{personal}/export"),
+        "/review/kpis".to_string(),
     ] {
         let answer = browser.get(&path, "").await;
         assert_eq!(answer.status, StatusCode::SEE_OTHER, "{path}");
@@ -416,6 +417,25 @@ async fn review_pages_guard_login_csrf_personal_data_and_escaping() {
     // The turn's offsets for the player.
     assert!(page.body.contains("data-seek=\"2.500\""), "{}", page.body);
     assert!(page.body.contains("data-barge=\"3.000\""));
+
+    // The KPIs: every figure links to its calls.
+    let kpis = browser.get("/review/kpis?period=week", &admin).await;
+    assert_eq!(kpis.status, 200, "{}", kpis.body);
+    let link = regex::Regex::new(r#"<a href="(/review\?[^"]*barge=1)">100% \(2\)</a>"#).unwrap();
+    let barge_link = link
+        .captures(&kpis.body)
+        .unwrap_or_else(|| panic!("no barge-in figure: {}", kpis.body))[1]
+        .replace("&amp;", "&");
+    let barged = browser.get(&barge_link, &admin).await.body;
+    assert!(
+        barged.contains(&format!("/review/calls/{personal}\"")),
+        "{barged}"
+    );
+    assert!(
+        barged.contains(&format!("/review/calls/{hostile}\"")),
+        "{barged}"
+    );
+    assert!(!kpis.body.contains("<script>alert"), "{}", kpis.body);
 
     // Admins may un-redact (audited); forms without the CSRF token are refused.
     let unredacted = browser

@@ -31,6 +31,8 @@ pub struct CallFilter {
     pub csat_at_most: Option<u8>,
     /// Only calls with a CSAT score (any).
     pub with_csat: bool,
+    /// Only calls in which the caller interrupted the bot.
+    pub with_barge_ins: bool,
 }
 
 impl CallFilter {
@@ -87,6 +89,9 @@ impl CallFilter {
         }
         if self.with_csat {
             sql.push_str(" AND calls.csat IS NOT NULL");
+        }
+        if self.with_barge_ins {
+            sql.push_str(" AND calls.barge_ins > 0");
         }
         (sql, values)
     }

@@ -77,7 +77,8 @@ impl SqliteCallStore {
         self.writer.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn read_connection(&self) -> MutexGuard<'_, Connection> {
+    /// The reading connection (the API, the review UI).
+    pub(super) fn read_connection(&self) -> MutexGuard<'_, Connection> {
         self.reader.lock().unwrap_or_else(|p| p.into_inner())
     }
 

@@ -35,6 +35,8 @@ pub struct ListParams {
     pub slow: Option<String>,
     /// `any` (a score given) or `1`-`4` (at most).
     pub csat: Option<String>,
+    /// Only calls with a barge-in.
+    pub barge: Option<String>,
     /// Paging: calls older than this id.
     pub before: Option<i64>,
 }
@@ -84,6 +86,7 @@ impl ListParams {
                 slow_answers: given(&self.slow).is_some(),
                 csat_at_most,
                 with_csat,
+                with_barge_ins: given(&self.barge).is_some(),
             },
         })
     }
@@ -124,6 +127,7 @@ fn filter_form(p: &ListParams) -> String {
          <label>FAQ id <input name=\"faq\" value=\"{faq}\"></label>\
          <label>CSAT <select name=\"csat\">{csat}</select></label>\
          <label class=\"check\"><input type=\"checkbox\" name=\"slow\" value=\"1\"{slow}> answers over 3 s</label>\
+         <label class=\"check\"><input type=\"checkbox\" name=\"barge\" value=\"1\"{barge}> barge-ins</label>\
          <button type=\"submit\">Search</button> <a href=\"/review\">Clear</a></form>",
         q = value(&p.q),
         from = value(&p.from),
@@ -161,6 +165,11 @@ fn filter_form(p: &ListParams) -> String {
             ]
         ),
         slow = if given(&p.slow).is_some() {
+            " checked"
+        } else {
+            ""
+        },
+        barge = if given(&p.barge).is_some() {
             " checked"
         } else {
             ""

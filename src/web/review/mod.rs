@@ -11,6 +11,8 @@ mod call_list;
 mod call_page;
 mod dates;
 mod html;
+mod kpi_figures;
+mod kpi_page;
 mod login_page;
 mod login_throttle;
 mod reviewer;
@@ -38,5 +40,6 @@ pub fn routes() -> Router<WebState> {
         .route("/review/calls/{id}/recording", get(call_page::recording))
         .route("/review/calls/{id}/export", get(call_page::export))
         .route("/review/calls/{id}/hold", post(call_page::hold))
+        .route("/review/kpis", get(kpi_page::show))
         .route("/review/assets/{version}/{file}", get(assets::asset))
 }
