@@ -625,6 +625,12 @@ async fn review_in_chromium_finds_plays_and_seeks_a_call() {
             .args(["120", "node", "review_call.mjs", "--url"])
             .arg(format!("http://127.0.0.1:{port}"))
             .args(["--user", "ada", "--password", PASSWORD, "--query", "門店"])
+            // HOTLINE_REVIEW_SHOTS=DIR: screenshots of the pages, to look at.
+            .args(
+                std::env::var("HOTLINE_REVIEW_SHOTS")
+                    .map(|dir| vec!["--shots".to_string(), dir])
+                    .unwrap_or_default(),
+            )
             .current_dir(browser_dir())
             .stderr(Stdio::inherit())
             .output()

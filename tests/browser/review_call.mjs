@@ -3,7 +3,8 @@
 // said in the call, opens the call, plays its recording in the waveform player, clicks the
 // bot's line of the first turn and reads where the player went.
 //
-//   node review_call.mjs --url http://127.0.0.1:PORT --user NAME --password PW --query 門店
+//   node review_call.mjs --url http://127.0.0.1:PORT --user NAME --password PW --query 門店 \
+//        [--shots DIR]   (screenshots of the list, the call page and the KPIs)
 //
 // Prints one JSON object: ok, the URL after the anonymous visit, the calls found, the call
 // opened, the player's time while playing, the clicked line's offset and the player's time
@@ -11,10 +12,16 @@
 
 import { launch, watch, until } from './lib.mjs';
 
-function arg(name) {
+function arg(name, fallback) {
   const i = process.argv.indexOf('--' + name);
   if (i > 0 && i + 1 < process.argv.length) return process.argv[i + 1];
-  throw new Error(`--${name} is required`);
+  if (fallback === undefined) throw new Error(`--${name} is required`);
+  return fallback;
+}
+
+const shots = arg('shots', '');
+async function shot(page, name) {
+  if (shots) await page.screenshot({ path: `${shots}/${name}.png`, fullPage: true });
 }
 
 const origin = new URL(arg('url')).origin;
@@ -39,6 +46,7 @@ try {
   await Promise.all([page.waitForURL(/\/review\?/), page.click('form.filters button[type=submit]')]);
   result.found = await page.$$eval('table.calls a[href^="/review/calls/"]', (as) => as.map((a) => a.getAttribute('href')));
   if (result.found.length === 0) throw new Error('the search found no call');
+  await shot(page, 'list');
   await Promise.all([page.waitForURL(/\/review\/calls\/\d+$/), page.click('table.calls a[href^="/review/calls/"]')]);
   result.opened = page.url().replace(origin, '');
 
@@ -60,6 +68,11 @@ try {
   result.timeAfterClick = await page.evaluate(() => window.hotlineReview.player.getCurrentTime());
   result.shownTime = await page.textContent('#time');
   result.currentTurn = await page.evaluate(() => document.querySelector('.turn.current')?.id || null);
+  await shot(page, 'call');
+  if (shots) {
+    await page.goto(`${origin}/review/kpis`);
+    await shot(page, 'kpis');
+  }
   result.ok = true;
 } catch (e) {
   result.failures.push(String(e && e.stack ? e.stack : e));
