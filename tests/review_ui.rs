@@ -1,22 +1,14 @@
-//! The review web UI (`/review`) through `hotline serve`:
+//! The review web UI (`/review`) through `hotline serve`, with calls stored straight into the
+//! store before the server starts: anonymous requests are sent to the login page, a wrong
+//! password is refused (no session), forms without their CSRF token are refused, the filters
+//! and the search narrow the list, a viewer never receives the caller's number or a number
+//! said in a call in any page, hostile caller text (`<script>`) arrives escaped, and logout
+//! ends the session; the KPI figures link to their calls; un-redaction and legal hold are
+//! audited.
 //!
-//! - `review_pages_guard_login_csrf_personal_data_and_escaping` (calls stored straight into
-//!   the store before the server starts): anonymous requests are sent to the login page, a
-//!   wrong password is refused (no session), forms without their CSRF token are refused, the
-//!   filters and the search narrow the list, a viewer never receives the caller's number or a
-//!   number said in a call in any page, hostile caller text (`<script>`) arrives escaped, and
-//!   logout ends the session.
-//! - `review_in_chromium_finds_plays_and_seeks_a_call`: a Mandarin call over `/media`, a user
-//!   made with `hotline users add`; headless Chromium (`tests/browser/review_call.mjs`) logs
-//!   in, finds the call by a Chinese word from it, opens it, plays the recording and clicks a
-//!   turn: the player moves to that turn's offset; the listen is in the audit log.
+//! The same in a real browser: `tests/review_browser.rs`.
 
 mod support;
-
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use hotline::store::{
     AuditAction, CallEnding, CallOutcome, CallStore, Clock, NewCall, NewTurn, SqliteCallStore,
@@ -24,86 +16,13 @@ use hotline::store::{
 };
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
-use serde_json::Value;
 use support::free_port;
-use support::media_caller::{MediaCaller, question_payloads};
+use support::review_rig::{CALLER, PASSWORD, add_user, start_server};
 
-const PASSWORD: &str = "correct horse";
-/// The caller number of the stored calls: never shown to a viewer.
-const CALLER: &str = "+85291234567";
 /// A phone number said in a stored call.
 const SAID_NUMBER: &str = "98765432";
 /// What a hostile caller said (and what the store kept as its FAQ id).
 const HOSTILE: &str = "<script>alert('pwned')</script><img src=x onerror=alert(1)>";
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn env(dir: &Path) -> Vec<(&'static str, String)> {
-    vec![
-        (
-            "HOTLINE_STORE__DATABASE",
-            dir.join("calls.sqlite").display().to_string(),
-        ),
-        (
-            "HOTLINE_RECORDING__DIR",
-            dir.join("recordings").display().to_string(),
-        ),
-        // The worst case for viewers: the number and the unredacted text are kept.
-        ("HOTLINE_STORE__CALLER_ID", "keep".to_string()),
-        ("HOTLINE_STORE__KEEP_UNREDACTED", "true".to_string()),
-    ]
-}
-
-/// `hotline serve` on `port`, answering `/healthz` (and `/readyz` 200 when `ready`).
-fn start_server(dir: &Path, port: u16, ready: bool) -> Server {
-    let log = std::fs::File::create(dir.join("serve.log")).unwrap();
-    let mut server = Server(
-        support::hotline()
-            .envs(env(dir))
-            .env("HOTLINE_SERVER__LISTEN", format!("127.0.0.1:{port}"))
-            .env("RUST_LOG", "info,ort=warn")
-            .arg("serve")
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .unwrap(),
-    );
-    let path = if ready { "/readyz" } else { "/healthz" };
-    let deadline = Instant::now() + Duration::from_secs(240);
-    while !support::http_get(port, path).is_some_and(|r| r.contains(" 200 ")) {
-        if let Ok(Some(status)) = server.0.try_wait() {
-            panic!("hotline serve exited early: {status}");
-        }
-        assert!(Instant::now() < deadline, "no {path} 200 within 240 s");
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    server
-}
-
-/// `hotline users add NAME --role ROLE` (password on stdin).
-fn add_user(dir: &Path, name: &str, role: &str) {
-    let mut add = support::hotline()
-        .envs(env(dir))
-        .args(["users", "add", name, "--role", role])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    add.stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{PASSWORD}\n").as_bytes())
-        .unwrap();
-    let added = add.wait_with_output().unwrap();
-    assert!(added.status.success(), "users add: {added:?}");
-}
 
 /// Stores a finished one-turn call; its id.
 fn store_call(store: &SqliteCallStore, lang: &str, said: &str, faq: Option<&str>) -> i64 {
@@ -536,146 +455,4 @@ async fn review_pages_guard_login_csrf_personal_data_and_escaping() {
             "{action:?} not audited: {actions:?}"
         );
     }
-}
-
-fn browser_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
-}
-
-/// Why the browser test cannot run here, if it cannot.
-fn missing_browser_tools() -> Option<String> {
-    let chromium = std::env::var_os("HOTLINE_CHROMIUM")
-        .or_else(|| std::env::var_os("CHROMIUM"))
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
-    if !chromium.is_file() {
-        return Some(format!(
-            "{} is missing (Debian package `chromium`, installed by `make test`)",
-            chromium.display()
-        ));
-    }
-    if Command::new("node").arg("--version").output().is_err() {
-        return Some("node is missing (Debian package `nodejs`)".into());
-    }
-    if !browser_dir()
-        .join("node_modules/playwright-core/package.json")
-        .is_file()
-    {
-        return Some("tests/browser/node_modules is missing: run `npm ci --prefix tests/browser` (done by `make test`)".into());
-    }
-    None
-}
-
-/// `hotline tokens create NAME`.
-fn token(dir: &Path, name: &str) -> String {
-    let token = support::hotline()
-        .envs(env(dir))
-        .args(["tokens", "create", name])
-        .output()
-        .unwrap();
-    assert!(token.status.success(), "tokens create: {token:?}");
-    String::from_utf8(token.stdout).unwrap().trim().to_string()
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn review_in_chromium_finds_plays_and_seeks_a_call() {
-    if let Some(reason) = missing_browser_tools() {
-        eprintln!("SKIPPED: {reason}");
-        return;
-    }
-    support::require_model_file("ggml-base-q8_0.bin");
-    let dir = tempfile::tempdir().unwrap();
-    add_user(dir.path(), "ada", "admin");
-    let api_token = token(dir.path(), "ada");
-    let port = free_port();
-    let _server = start_server(dir.path(), port, true);
-
-    // A Mandarin caller asks where the shop is (the answer says 广州门店) and hangs up.
-    let mut call = MediaCaller::start(port, "MZreview", CALLER).await;
-    assert!(
-        call.ask(&question_payloads("zh_2_tel.wav"), Duration::from_secs(40))
-            .await,
-        "the bot never answered"
-    );
-    call.listen_until_quiet(Duration::from_millis(1500), Duration::from_secs(20))
-        .await;
-    call.hang_up().await;
-    let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let id = loop {
-        let list: Value = client
-            .get(format!("http://127.0.0.1:{port}/api/calls?limit=1"))
-            .bearer_auth(&api_token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let call = &list["calls"][0];
-        if call["recording_status"] == "complete" && call["outcome"] != "in_progress" {
-            break call["id"].as_i64().unwrap();
-        }
-        assert!(Instant::now() < deadline, "the call was not stored: {list}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new("timeout")
-            .args(["120", "node", "review_call.mjs", "--url"])
-            .arg(format!("http://127.0.0.1:{port}"))
-            .args(["--user", "ada", "--password", PASSWORD, "--query", "門店"])
-            // HOTLINE_REVIEW_SHOTS=DIR: screenshots of the pages, to look at.
-            .args(
-                std::env::var("HOTLINE_REVIEW_SHOTS")
-                    .map(|dir| vec!["--shots".to_string(), dir])
-                    .unwrap_or_default(),
-            )
-            .current_dir(browser_dir())
-            .stderr(Stdio::inherit())
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let r: Value = serde_json::from_str(stdout.lines().last().unwrap_or(""))
-        .unwrap_or_else(|e| panic!("review_call.mjs printed no JSON ({e}): {stdout}"));
-    let log = || std::fs::read_to_string(dir.path().join("serve.log")).unwrap_or_default();
-    println!("browser: {r}");
-    assert!(r["ok"] == true, "{r}\n--- serve.log tail:\n{}", {
-        let log = log();
-        log[log.len().saturating_sub(4000)..].to_string()
-    });
-    assert_eq!(r["anonymousUrl"], "/review/login", "{r}");
-    assert_eq!(r["opened"], format!("/review/calls/{id}"), "{r}");
-    assert_eq!(r["consoleErrors"], serde_json::json!([]), "{r}");
-    assert_eq!(r["pageErrors"], serde_json::json!([]), "{r}");
-    assert_eq!(r["external"], serde_json::json!([]), "{r}");
-    assert!(r["regions"].as_u64().unwrap_or(0) >= 2, "turns drawn: {r}");
-
-    // Playing, then the click moved the player to the bot line's offset.
-    let offset = r["clickedOffset"].as_f64().unwrap();
-    let before = r["timeBeforeClick"].as_f64().unwrap();
-    let after = r["timeAfterClick"].as_f64().unwrap();
-    assert!(r["playing"] == true, "{r}");
-    assert!(
-        offset > 1.0 && before < offset - 0.5,
-        "no distance to seek over: {r}"
-    );
-    assert!(
-        (after - offset).abs() < 0.25,
-        "the player is at {after} s, not at the turn's {offset} s: {r}"
-    );
-    assert_eq!(r["currentTurn"], "turn-1", "{r}");
-
-    // The listen went to the audit log.
-    let store = SqliteCallStore::open(&dir.path().join("calls.sqlite")).unwrap();
-    let listens = store
-        .audit_entries_of(id)
-        .unwrap()
-        .into_iter()
-        .filter(|e| e.action == AuditAction::Listen.as_str() && e.actor == "ada")
-        .count();
-    assert!(listens >= 1, "the listen was not audited");
 }
