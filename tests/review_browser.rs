@@ -131,8 +131,10 @@ async fn review_in_chromium_finds_plays_and_seeks_a_call() {
         offset > 1.0 && before < offset - 0.5,
         "no distance to seek over: {r}"
     );
+    // Still playing: the time read just after the click is the offset plus however long
+    // the read took (never before the offset; 1 s of slack for a loaded machine).
     assert!(
-        (after - offset).abs() < 0.25,
+        after >= offset - 0.05 && after < offset + 1.0,
         "the player is at {after} s, not at the turn's {offset} s: {r}"
     );
     assert_eq!(r["currentTurn"], "turn-1", "{r}");
