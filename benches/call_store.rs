@@ -120,6 +120,7 @@ fn fill(store: &SqliteCallStore, calls: usize) -> (Duration, usize) {
                     transfer_reason: None,
                     languages: vec!["zh".into()],
                     barge_ins: 0,
+                    csat: None,
                 },
             )
             .expect("close call");

@@ -187,6 +187,7 @@ fn store_call_with_personal_data(database: &Path) -> i64 {
                 transfer_reason: None,
                 languages: vec!["zh".into()],
                 barge_ins: 0,
+                csat: None,
             },
         )
         .unwrap();
@@ -495,6 +496,7 @@ fn retention_deletes_what_is_due_and_keeps_what_is_on_hold() {
                     transfer_reason: None,
                     languages: vec![],
                     barge_ins: 0,
+                    csat: None,
                 },
             )
             .unwrap();

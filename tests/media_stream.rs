@@ -14,6 +14,7 @@ use tokio_tungstenite::tungstenite::Message;
 /// Bot audio above this level counts as speech (the bot sends digital silence otherwise).
 const AUDIBLE_DBFS: f32 = -45.0;
 
+use support::media_caller::{media_level, question_payloads};
 use support::{free_port, http_get as get};
 
 /// Kills the server when the test ends, passed or not.
@@ -46,38 +47,10 @@ fn start_server(port: u16) -> Server {
     server
 }
 
-/// The fixture question as 20 ms μ-law payloads at 8 kHz.
-fn question_payloads(name: &str) -> Vec<String> {
-    let audio = hotline_audio::wav::read_wav_16k_mono(support::fixture(name)).unwrap();
-    let narrow = hotline_audio::resample::resample_buffer(&audio.samples, 16_000, 8_000).unwrap();
-    narrow
-        .chunks(160)
-        .map(|chunk| {
-            let mut samples = [0i16; 160];
-            samples[..chunk.len()].copy_from_slice(chunk);
-            let mut codes = [0u8; 160];
-            hotline_audio::g711::mulaw_encode_slice(&samples, &mut codes);
-            BASE64.encode(codes)
-        })
-        .collect()
-}
-
 fn media(payload: &str) -> String {
     format!(
         r#"{{"event":"media","streamSid":"MZtest","media":{{"track":"inbound","payload":"{payload}"}}}}"#
     )
-}
-
-/// Level of one received payload, or None when the message is not bot media.
-fn media_level(text: &str) -> Option<f32> {
-    let message: serde_json::Value = serde_json::from_str(text).ok()?;
-    if message["event"] != "media" {
-        return None;
-    }
-    let codes = BASE64.decode(message["media"]["payload"].as_str()?).ok()?;
-    let mut samples = vec![0i16; codes.len()];
-    hotline_audio::g711::mulaw_decode_slice(&codes, &mut samples);
-    Some(hotline_audio::level::dbfs(&samples))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,19 +4,23 @@
 //! dialogs (100 Trying, retransmissions, ACK, CANCEL → 487, BYE). This file decides policy:
 //! who may call (source allowlist → 403, or digest authentication → 401), what to answer (SDP
 //! negotiation → 488), OPTIONS keep-alives. In-dialog requests are in `in_dialog_requests`.
+//! Every message first passes the RFC 3261 screen (`sip_screen`), on the UDP socket
+//! (`screened_udp`) and on a relay in front of each TCP connection (`screened_tcp`).
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use rsipstack::EndpointBuilder;
 use rsipstack::dialog::dialog_layer::DialogLayer;
+use rsipstack::platform::net::UdpSocket as _;
 use rsipstack::sip::prelude::HeadersExt;
 use rsipstack::sip::{Header, Method, StatusCode, Uri};
 use rsipstack::transaction::TransactionReceiver;
 use rsipstack::transaction::transaction::Transaction;
+use rsipstack::transport::SipConnection;
 use rsipstack::transport::TransportLayer;
-use rsipstack::transport::tcp_listener::TcpListenerConnection;
-use rsipstack::transport::udp::UdpConnection;
+use rsipstack::transport::sip_addr::SipAddr;
+use rsipstack::transport::udp::{UdpConnection, UdpInner};
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
@@ -28,6 +32,8 @@ use crate::digest_guard::DigestVerdict;
 use crate::error::{BridgeError, ConfigError, SdpError};
 use crate::in_dialog_requests::follow_dialog_states;
 use crate::incoming_call::IncomingCall;
+use crate::screened_tcp::ScreenedTcpListener;
+use crate::screened_udp::ScreenedUdpSocket;
 use crate::sdp::SdpOffer;
 use crate::transfer_request::TransferError;
 use crate::trunk_registration::{RegistrationState, start_registration};
@@ -54,48 +60,53 @@ impl SipBridge {
 
         let mut udp_addr = None;
         if let Some(addr) = config.udp_listen {
-            let udp = UdpConnection::create_connection(addr, None, Some(stop.child_token()))
+            let screened = ScreenedUdpSocket::bind(addr, ALLOWED_METHODS)
                 .await
+                .map_err(|e| BridgeError::BindSip {
+                    transport: "UDP",
+                    addr,
+                    source: rsipstack::Error::Error(e.to_string()),
+                })?;
+            let bound = screened
+                .local_addr()
                 .map_err(|source| BridgeError::BindSip {
                     transport: "UDP",
                     addr,
                     source,
                 })?;
-            let bound = udp
-                .get_addr()
-                .get_socketaddr()
-                .map_err(|source| BridgeError::BindSip {
-                    transport: "UDP",
-                    addr,
-                    source,
-                })?;
+            let inner = UdpInner {
+                conn: Arc::new(screened),
+                addr: SipAddr {
+                    r#type: Some(rsipstack::sip::Transport::Udp),
+                    addr: SipConnection::resolve_bind_address(bound).into(),
+                },
+            };
+            let udp = UdpConnection::attach(inner, None, Some(stop.child_token())).await;
             udp_addr = Some(bound);
             transport_layer.add_transport(udp.into());
         }
         let mut tcp_addr = None;
+        let mut tcp_listener = None;
         if let Some(addr) = config.tcp_listen {
-            // rsipstack binds TCP lazily and ignores the error; bind here first so a busy port
-            // fails now, and so port 0 resolves to a real port we can advertise.
-            let probe = std::net::TcpListener::bind(addr).map_err(|e| BridgeError::BindSip {
+            // Our own listener (see `screened_tcp`): rsipstack gets each connection relayed.
+            let bind_error = |e: std::io::Error| BridgeError::BindSip {
                 transport: "TCP",
                 addr,
                 source: rsipstack::Error::Error(e.to_string()),
-            })?;
-            let bound = probe.local_addr().map_err(|e| BridgeError::BindSip {
-                transport: "TCP",
-                addr,
-                source: rsipstack::Error::Error(e.to_string()),
-            })?;
-            drop(probe);
-            let tcp = TcpListenerConnection::new(bound, None)
+            };
+            let listener = tokio::net::TcpListener::bind(addr)
                 .await
-                .map_err(|source| BridgeError::BindSip {
-                    transport: "TCP",
-                    addr,
-                    source,
-                })?;
+                .map_err(bind_error)?;
+            let bound = listener.local_addr().map_err(bind_error)?;
             tcp_addr = Some(bound);
-            transport_layer.add_transport(tcp.into());
+            tcp_listener = Some(ScreenedTcpListener {
+                listener,
+                local: SipAddr {
+                    r#type: Some(rsipstack::sip::Transport::Tcp),
+                    addr: SipConnection::resolve_bind_address(bound).into(),
+                },
+                allow: ALLOWED_METHODS,
+            });
         }
 
         let endpoint = EndpointBuilder::new()
@@ -130,6 +141,9 @@ impl SipBridge {
             })
         };
         let incoming_transactions = endpoint.incoming_transactions()?;
+        if let Some(listener) = tcp_listener {
+            tokio::spawn(listener.serve(endpoint.inner.clone(), stop.child_token()));
+        }
         let dialogs = Arc::new(DialogLayer::new(endpoint.inner.clone()));
         let (state_sender, state_receiver) = dialogs.new_dialog_state_channel();
         let registration = match config.registration.clone() {

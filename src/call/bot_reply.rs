@@ -23,6 +23,8 @@ pub(crate) enum ReplyPurpose {
     Goodbye,
     TransferNotice,
     TransferFailed,
+    /// The satisfaction survey's question.
+    Survey,
 }
 
 /// One sentence of a reply and how far it has been played.

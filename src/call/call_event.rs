@@ -88,6 +88,11 @@ pub enum CallEvent {
     TransferFailed { at: Millis },
     /// The bot is ending the call (after a goodbye, if any).
     HangingUp { at: Millis, reason: HangUpReason },
+    /// The satisfaction survey was asked (after a call the bot resolved).
+    SurveyAsked { at: Millis },
+    /// The survey's answer: a rating 1-5 by key or spoken number, or `None` when none came
+    /// in time or the reply held no rating.
+    SurveyAnswered { at: Millis, rating: Option<u8> },
     /// The caller hung up.
     CallerHungUp { at: Millis },
     /// A caller turn and the bot's answer to it are over: one record per caller turn.

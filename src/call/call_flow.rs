@@ -77,6 +77,12 @@ impl Session {
         if self.phase != Phase::Active {
             return;
         }
+        if self.awaits_rating()
+            && let Some(rating) = digit.to_digit(10).filter(|d| (1..=5).contains(d))
+        {
+            self.finish_survey(Some(rating as u8), now);
+            return;
+        }
         let action = self
             .config
             .flow
@@ -159,6 +165,11 @@ impl Session {
         if !matches!(self.phase, Phase::Active) {
             return;
         }
+        if reason == HangUpReason::Dialogue && self.survey_due() {
+            self.stop_everything(TurnOutcome::Preempted, now);
+            self.start_survey(now);
+            return;
+        }
         self.event(CallEvent::HangingUp { at: now, reason });
         self.stop_everything(TurnOutcome::Preempted, now);
         let goodbye = self.config.flow.goodbye.get(self.lang).clone();
@@ -181,7 +192,7 @@ impl Session {
     }
 
     /// Stop talking and listening: cut the reply, cancel every decode and pending stop.
-    fn stop_everything(&mut self, outcome: TurnOutcome, now: Millis) {
+    pub(super) fn stop_everything(&mut self, outcome: TurnOutcome, now: Millis) {
         if let Some(stop) = self.pending_stop.take() {
             self.report_barge_in(stop, now);
         }
@@ -194,11 +205,18 @@ impl Session {
 
     /// Re-prompt after caller silence; say goodbye after too many re-prompts.
     pub(super) fn check_silence(&mut self, now: Millis) {
+        if self.check_survey_timeout(now) {
+            return;
+        }
         let idle = self.phase == Phase::Active
             && self.reply.is_none()
             && self.utterance.is_none()
             && self.pending_stop.is_none();
-        if !idle || now.since(self.last_activity) < self.config.flow.reprompt_after_ms {
+        let waiting_for_rating = self.awaits_rating();
+        if !idle
+            || waiting_for_rating
+            || now.since(self.last_activity) < self.config.flow.reprompt_after_ms
+        {
             return;
         }
         if self.reprompts_in_row >= self.config.flow.max_reprompts {

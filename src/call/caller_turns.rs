@@ -614,6 +614,9 @@ impl Session {
     /// Hand the caller's turn to the dialogue engine: the reply in progress (if any) is
     /// superseded, and a new reply waits for the answer.
     fn ask_dialogue(&mut self, text: String, lang: Lang, timing: CallerTurnTiming, now: Millis) {
+        if self.awaits_rating() && self.survey_reply(&text, now) {
+            return;
+        }
         if let Some(old) = self.reply.take()
             && let Some(record) = self.cut_reply(old, now)
         {

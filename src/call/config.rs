@@ -16,6 +16,7 @@ pub struct SessionConfig {
     pub barge_in: BargeInConfig,
     pub echo: EchoConfig,
     pub flow: CallFlowConfig,
+    pub survey: SurveyConfig,
     /// A played frame at or above this level counts as audible (for "first audio out").
     pub audible_dbfs: f32,
 }
@@ -29,6 +30,7 @@ impl Default for SessionConfig {
             barge_in: BargeInConfig::default(),
             echo: EchoConfig::default(),
             flow: CallFlowConfig::default(),
+            survey: SurveyConfig::default(),
             audible_dbfs: -60.0,
         }
     }
@@ -378,6 +380,34 @@ impl Default for CallFlowConfig {
                 action: DtmfAction::Transfer,
             }],
             summary_max_chars: 400,
+        }
+    }
+}
+
+/// The satisfaction survey after a call the bot resolved (`[call.survey]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SurveyConfig {
+    /// Ask for a 1-5 rating when the caller ends a call in which the bot answered from the FAQ.
+    pub enabled: bool,
+    pub question: PerLang<String>,
+    /// Said after the rating (or when none came); then the bot hangs up.
+    pub thanks: PerLang<String>,
+    /// How long after the question the bot waits for a key or a spoken number.
+    pub timeout_ms: u64,
+}
+
+impl Default for SurveyConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            question: PerLang::texts(
+                "挂机前，请按 1 到 5 给本次服务评分，5 分为非常满意，也可以直接说出分数。",
+                "收線之前，請按 1 至 5 評分，5 分代表非常滿意，你亦可以直接講個分數。",
+                "Before you go, please rate this call from 1 to 5, 5 being very satisfied: press a key or say the number.",
+            ),
+            thanks: PerLang::texts("谢谢，再见。", "多謝，拜拜。", "Thank you. Goodbye."),
+            timeout_ms: 8000,
         }
     }
 }

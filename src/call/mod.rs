@@ -43,6 +43,7 @@ mod recording_tap;
 mod session;
 mod speech_hysteresis;
 mod speech_rate;
+mod survey;
 mod turn_record;
 mod utterance;
 

@@ -21,6 +21,7 @@ use super::input::SessionInput;
 use super::output::SessionOutput;
 use super::pre_roll::PreRoll;
 use super::speech_hysteresis::SpeechHysteresis;
+use super::survey::SurveyStage;
 use super::turn_record::{TurnOutcome, TurnRecord};
 use super::utterance::Utterance;
 use crate::dialogue::{TransferReason, Turn};
@@ -85,6 +86,9 @@ pub struct Session {
     /// Last caller speech or end of bot speech (for re-prompts).
     pub(super) last_activity: Millis,
     pub(super) reprompts_in_row: u32,
+    /// Caller turns answered from the FAQ (the call counts as resolved by the bot).
+    pub(super) faq_answers: u32,
+    pub(super) survey: SurveyStage,
 }
 
 impl Session {
@@ -108,6 +112,8 @@ impl Session {
             pending_stop: None,
             last_activity: now,
             reprompts_in_row: 0,
+            faq_answers: 0,
+            survey: SurveyStage::NotAsked,
             outputs: VecDeque::with_capacity(64),
             config,
         };
@@ -272,6 +278,9 @@ impl Session {
             self.history.push(Turn::bot(text.clone(), reply.lang));
         }
         if let Some(mut record) = reply.record {
+            if record.matched_faq.is_some() {
+                self.faq_answers += 1;
+            }
             record.bot_text_heard = text.clone();
             record.bot_text = text;
             if reply.started_at.is_some() {

@@ -23,6 +23,7 @@ pub struct CallDraft {
     answered_turns: u32,
     turns: u32,
     barge_ins: u32,
+    csat: Option<u8>,
 }
 
 impl CallDraft {
@@ -52,6 +53,7 @@ impl CallDraft {
                 self.transfer_reason = Some(reason.clone());
             }
             CallEvent::BargeIn { .. } => self.barge_ins += 1,
+            CallEvent::SurveyAnswered { rating, .. } => self.csat = *rating,
             CallEvent::TurnCompleted(record) => return Some(self.turn(record, rules, search)),
             _ => {}
         }
@@ -129,6 +131,29 @@ impl CallDraft {
             transfer_reason: self.transfer_reason.as_ref().map(reason_name),
             languages: self.languages.iter().map(Lang::to_string).collect(),
             barge_ins: self.barge_ins,
+            csat: self.csat,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CallDraft;
+    use crate::call::{CallEnd, CallEvent, Millis};
+    use crate::store::personal_data::PersonalData;
+    use crate::store::search_text::SearchText;
+
+    #[test]
+    fn the_survey_rating_is_the_calls_csat() {
+        let rules = PersonalData::new(&Default::default(), vec![7; 32]);
+        let search = SearchText::shared();
+        let mut draft = CallDraft::new(0);
+        assert_eq!(draft.ending(CallEnd::BotHungUp, 1).csat, None);
+        let rated = CallEvent::SurveyAnswered {
+            at: Millis(1000),
+            rating: Some(4),
+        };
+        assert!(draft.on_event(&rated, &rules, &search).is_none());
+        assert_eq!(draft.ending(CallEnd::BotHungUp, 2).csat, Some(4));
     }
 }

@@ -50,6 +50,8 @@ pub struct CallEnding {
     pub transfer_reason: Option<String>,
     pub languages: Vec<String>,
     pub barge_ins: u32,
+    /// The caller's satisfaction rating (1-5) from the post-call survey, if given.
+    pub csat: Option<u8>,
 }
 
 /// A turn to add, with its unredacted text when that is kept and the folded text to index.

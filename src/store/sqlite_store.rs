@@ -247,7 +247,7 @@ impl CallStore for SqliteCallStore {
         let connection = self.write_connection();
         let changed = connection.execute(
             "UPDATE calls SET ended_at = ?2, outcome = ?3, ended_by = ?4, transfer_reason = ?5, \
-             languages = ?6, barge_ins = MAX(barge_ins, ?7) WHERE id = ?1",
+             languages = ?6, barge_ins = MAX(barge_ins, ?7), csat = COALESCE(?8, csat) WHERE id = ?1",
             params![
                 id,
                 ending.ended_at,
@@ -256,6 +256,7 @@ impl CallStore for SqliteCallStore {
                 ending.transfer_reason,
                 ending.languages.join(","),
                 ending.barge_ins,
+                ending.csat,
             ],
         )?;
         if changed == 0 {

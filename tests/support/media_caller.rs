@@ -43,7 +43,8 @@ pub fn question_payloads(name: &str) -> Vec<String> {
         .collect()
 }
 
-fn media_level(text: &str) -> Option<f32> {
+/// Level of one received payload, or None when the message is not bot media.
+pub fn media_level(text: &str) -> Option<f32> {
     let message: serde_json::Value = serde_json::from_str(text).ok()?;
     if message["event"] != "media" {
         return None;

@@ -6,3 +6,4 @@ mod barge_in_sweep;
 mod call_flow;
 mod conversation;
 mod phone_line;
+mod survey;

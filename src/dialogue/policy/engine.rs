@@ -21,6 +21,7 @@
 
 use std::sync::Arc;
 
+use super::caller_closing;
 use super::emotion::{Emotion, EmotionDetector};
 use super::handover::{HandoverFacts, handover_sentence, transfer_summary};
 use super::human_intent::HumanIntent;
@@ -388,6 +389,12 @@ impl PolicyEngine {
                 reason,
                 unresolved,
             ));
+        }
+        if caller_closing::is_closing(&request.transcript) {
+            return ReplyStream::ready(vec![
+                ReplyEvent::sentence(caller_closing::closing_sentence(request.lang), request.lang),
+                ReplyEvent::Action(DialogueAction::HangUp),
+            ]);
         }
         let streak = assessment.earlier_unresolved + 1;
         let handover_on_no_match = self.unresolved_limit_reached(streak).then(|| {

@@ -2,6 +2,7 @@
 //! and whether the caller goes to a human instead (asked for one, angry, or going round in
 //! circles), and what the agent is told at handover.
 
+pub(super) mod caller_closing;
 pub(super) mod emotion;
 pub(super) mod engine;
 pub(super) mod handover;
