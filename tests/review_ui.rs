@@ -25,7 +25,13 @@ const SAID_NUMBER: &str = "98765432";
 const HOSTILE: &str = "<script>alert('pwned')</script><img src=x onerror=alert(1)>";
 
 /// Stores a finished one-turn call; its id.
-fn store_call(store: &SqliteCallStore, lang: &str, said: &str, faq: Option<&str>) -> i64 {
+fn store_call(
+    store: &SqliteCallStore,
+    lang: &str,
+    said: &str,
+    faq: Option<&str>,
+    csat: Option<u8>,
+) -> i64 {
     let started_at = SystemClock.now_ms() - 3_600_000;
     let id = store
         .open_call(&NewCall {
@@ -73,6 +79,7 @@ fn store_call(store: &SqliteCallStore, lang: &str, said: &str, faq: Option<&str>
                 transfer_reason: None,
                 languages: vec![lang.into()],
                 barge_ins: 1,
+                csat,
             },
         )
         .unwrap();
@@ -187,8 +194,14 @@ async fn review_pages_guard_login_csrf_personal_data_and_escaping() {
     add_user(dir.path(), "vic", "viewer");
     let (personal, hostile) = {
         let store = SqliteCallStore::open(&dir.path().join("calls.sqlite")).unwrap();
-        let personal = store_call(&store, "zh", &format!("我的电话是{SAID_NUMBER}"), None);
-        let hostile = store_call(&store, "en", HOSTILE, Some(HOSTILE));
+        let personal = store_call(
+            &store,
+            "zh",
+            &format!("我的电话是{SAID_NUMBER}"),
+            None,
+            Some(2),
+        );
+        let hostile = store_call(&store, "en", HOSTILE, Some(HOSTILE), None);
         (personal, hostile)
     };
     let port = free_port();
@@ -290,6 +303,15 @@ async fn review_pages_guard_login_csrf_personal_data_and_escaping() {
         slow.contains(&format!("/review/calls/{personal}\"")),
         "{slow}"
     );
+    let unhappy = browser.get("/review?csat=2", &admin).await.body;
+    assert!(
+        unhappy.contains(&format!("/review/calls/{personal}\"")),
+        "{unhappy}"
+    );
+    assert!(
+        !unhappy.contains(&format!("/review/calls/{hostile}\"")),
+        "{unhappy}"
+    );
     let none = browser
         .get("/review?outcome=transferred", &admin)
         .await
@@ -355,6 +377,11 @@ async fn review_pages_guard_login_csrf_personal_data_and_escaping() {
         "{barged}"
     );
     assert!(!kpis.body.contains("<script>alert"), "{}", kpis.body);
+    assert!(
+        kpis.body.contains(">2.00 (1)</a>"),
+        "CSAT average: {}",
+        kpis.body
+    );
 
     // Admins may un-redact (audited); forms without the CSRF token are refused.
     let unredacted = browser
