@@ -155,6 +155,7 @@ fn text_query(text: &str) -> CallQuery {
         text: Some(text.to_string()),
         before_id: None,
         limit: 50,
+        filter: Default::default(),
     }
 }
 
@@ -305,6 +306,7 @@ fn main() {
         text: None,
         before_id: None,
         limit: 50,
+        filter: Default::default(),
     }];
     let (p50, p95, _) = time_queries(&store, &first_page, 50);
     println!("call list, newest 50: p50 {p50:.2} ms, p95 {p95:.2} ms");
@@ -312,6 +314,7 @@ fn main() {
         text: None,
         before_id: Some(calls as i64 / 2),
         limit: 200,
+        filter: Default::default(),
     }];
     let (p50, p95, _) = time_queries(&store, &deep, 50);
     println!("call list, 200 from the middle: p50 {p50:.2} ms, p95 {p95:.2} ms");

@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use super::call_filter::CallFilter;
 use super::call_record::{
     CallDetail, CallOutcome, CallRecord, RecordingStatus, TurnEntry, UnredactedTurn,
 };
@@ -70,6 +71,8 @@ pub struct CallQuery {
     /// Only calls started before this id's call (paging: the last id of the previous page).
     pub before_id: Option<i64>,
     pub limit: usize,
+    /// Date, channel, language, outcome... (the review UI's filters).
+    pub filter: CallFilter,
 }
 
 /// A call the retention job may delete.

@@ -14,12 +14,14 @@ mod accounts;
 mod audit_log;
 mod call_archive;
 mod call_draft;
+mod call_filter;
 mod call_record;
 mod call_recorder;
 mod call_store;
 mod clock;
 mod config;
 mod export;
+mod kpi_calls;
 mod live_wav;
 mod personal_data;
 mod recovery;
@@ -35,6 +37,7 @@ pub use accounts::{AccountError, Principal, Role};
 pub use audit_log::{AuditAction, AuditEntry};
 pub use call_archive::{ArchiveError, CallArchive};
 pub use call_draft::CallDraft;
+pub use call_filter::{CallFilter, SLOW_ANSWER_MS};
 pub use call_record::{
     CallDetail, CallOutcome, CallRecord, RecordingStatus, TurnEntry, TurnTimings, UnredactedTurn,
 };
@@ -45,6 +48,7 @@ pub use call_store::{
 pub use clock::{Clock, SetClock, SystemClock};
 pub use config::{CallerIdPolicy, DEFAULT_RETENTION_DAYS, RecordingConfig, StoreConfig};
 pub use export::write_call_archive;
+pub use kpi_calls::KpiCall;
 pub use live_wav::{BYTES_PER_MS, HEADER_BYTES, LiveWav, RecordingFileError, repair_wav};
 pub use personal_data::{PersonalData, mask_caller};
 pub use recovery::recover_unfinished_calls;

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params, params_from_iter};
 
 use super::call_record::{
     CallDetail, CallOutcome, CallRecord, RecordingStatus, TurnEntry, TurnTimings, UnredactedTurn,
@@ -76,7 +77,8 @@ impl SqliteCallStore {
         self.writer.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn read_connection(&self) -> MutexGuard<'_, Connection> {
+    /// The reading connection (the API, the review UI).
+    pub(super) fn read_connection(&self) -> MutexGuard<'_, Connection> {
         self.reader.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -285,38 +287,29 @@ impl CallStore for SqliteCallStore {
         let limit = query.limit.clamp(1, 1000) as i64;
         let before = query.before_id.unwrap_or(i64::MAX);
         let pattern = query.text.as_deref().and_then(|t| self.search.pattern(t));
-        let connection = self.read_connection();
-        let calls = match pattern {
-            None => {
-                let mut statement = connection.prepare_cached(&format!(
-                    "SELECT {CALL_COLUMNS} FROM calls WHERE id < ?1 \
-                     ORDER BY started_at DESC, id DESC LIMIT ?2"
-                ))?;
-                statement
-                    .query_map(params![before, limit], call_from_row)?
-                    .collect::<Result<Vec<_>, _>>()?
-            }
+        let mut values = vec![SqlValue::Integer(before)];
+        let text = match pattern {
+            None => "",
             Some(SearchPattern::Match(phrase)) => {
-                let mut statement = connection.prepare_cached(&format!(
-                    "SELECT {CALL_COLUMNS} FROM calls WHERE id IN \
-                     (SELECT rowid FROM call_text WHERE call_text MATCH ?1) AND id < ?2 \
-                     ORDER BY started_at DESC, id DESC LIMIT ?3"
-                ))?;
-                statement
-                    .query_map(params![phrase, before, limit], call_from_row)?
-                    .collect::<Result<Vec<_>, _>>()?
+                values.push(SqlValue::Text(phrase));
+                " AND id IN (SELECT rowid FROM call_text WHERE call_text MATCH ?)"
             }
             Some(SearchPattern::Like(like)) => {
-                let mut statement = connection.prepare_cached(&format!(
-                    "SELECT {CALL_COLUMNS} FROM calls WHERE id IN \
-                     (SELECT rowid FROM call_text WHERE body LIKE ?1 ESCAPE '\\') AND id < ?2 \
-                     ORDER BY started_at DESC, id DESC LIMIT ?3"
-                ))?;
-                statement
-                    .query_map(params![like, before, limit], call_from_row)?
-                    .collect::<Result<Vec<_>, _>>()?
+                values.push(SqlValue::Text(like));
+                " AND id IN (SELECT rowid FROM call_text WHERE body LIKE ? ESCAPE '\\')"
             }
         };
+        let (conditions, filter_values) = query.filter.sql();
+        values.extend(filter_values);
+        values.push(SqlValue::Integer(limit));
+        let connection = self.read_connection();
+        let mut statement = connection.prepare_cached(&format!(
+            "SELECT {CALL_COLUMNS} FROM calls WHERE id < ?{text}{conditions} \
+             ORDER BY started_at DESC, id DESC LIMIT ?"
+        ))?;
+        let calls = statement
+            .query_map(params_from_iter(values), call_from_row)?
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(calls)
     }
 

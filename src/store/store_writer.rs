@@ -405,6 +405,7 @@ mod tests {
                 text: Some("旺角".into()),
                 before_id: None,
                 limit: 10,
+                filter: Default::default(),
             })
             .unwrap();
         assert_eq!(found.len(), 1);

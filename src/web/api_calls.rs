@@ -19,8 +19,8 @@ use super::api_auth::{ApiError, ApiUser};
 use super::byte_range::{ByteRange, byte_range};
 use crate::dialogue::redact_for_storage;
 use crate::store::{
-    AuditAction, CallDetail, CallQuery, CallRecord, CallStore, Role, mask_caller,
-    write_call_archive,
+    AuditAction, CallArchive, CallDetail, CallQuery, CallRecord, CallStore, Principal, Role,
+    mask_caller, write_call_archive,
 };
 
 /// Calls listed when `limit` is not given.
@@ -55,7 +55,7 @@ async fn blocking<T: Send + 'static>(
         .map_err(ApiError::internal)?
 }
 
-fn redact_call_for_viewer(call: &mut CallRecord) {
+pub fn redact_call_for_viewer(call: &mut CallRecord) {
     if let Some(caller) = &mut call.caller
         && !caller.starts_with("hash:")
     {
@@ -77,6 +77,7 @@ pub async fn list_calls(
         text: params.q.filter(|q| !q.trim().is_empty()),
         before_id: params.before,
         limit: params.limit.unwrap_or(DEFAULT_LIMIT),
+        filter: Default::default(),
     };
     let mut calls = blocking(move || store.list_calls(&query).map_err(ApiError::internal)).await?;
     if user.principal.role == Role::Viewer {
@@ -91,22 +92,35 @@ pub async fn call_detail(
     Path(id): Path<i64>,
     Query(params): Query<DetailParams>,
 ) -> Result<Json<CallDetail>, ApiError> {
-    let role = user.principal.role;
-    if params.unredacted && !role.may_unredact() {
+    call_as_seen_by(user.archive, user.principal, id, params.unredacted)
+        .await
+        .map(Json)
+}
+
+/// Call `id` with its turns as `principal` may see it: viewers get it redacted once more
+/// (never personal data), admins and supervisors may ask for the unredacted text (audited).
+/// Shared by the API and the review UI.
+pub async fn call_as_seen_by(
+    archive: Arc<CallArchive>,
+    principal: Principal,
+    id: i64,
+    unredacted: bool,
+) -> Result<CallDetail, ApiError> {
+    let role = principal.role;
+    if unredacted && !role.may_unredact() {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "viewers never see unredacted personal data",
         ));
     }
-    let archive = Arc::clone(&user.archive);
-    let actor = user.principal.user.clone();
-    let detail = blocking(move || {
+    let actor = principal.user;
+    let mut detail = blocking(move || {
         let store = &archive.store;
         let mut detail = store
             .call_detail(id)
             .map_err(ApiError::internal)?
             .ok_or_else(|| not_found(id))?;
-        if params.unredacted {
+        if unredacted {
             store
                 .audit(
                     archive.clock().now_ms(),
@@ -128,20 +142,24 @@ pub async fn call_detail(
         Ok(detail)
     })
     .await?;
-    let mut detail = detail;
     if role == Role::Viewer {
-        redact_call_for_viewer(&mut detail.call);
-        for turn in &mut detail.turns {
-            for text in [
-                &mut turn.caller_text,
-                &mut turn.bot_text,
-                &mut turn.bot_text_heard,
-            ] {
-                *text = redact_for_storage(text, true).into_owned();
-            }
+        redact_detail_for_viewer(&mut detail);
+    }
+    Ok(detail)
+}
+
+/// What a viewer may see of a call: the caller masked, every text through the PII scanner.
+pub fn redact_detail_for_viewer(detail: &mut CallDetail) {
+    redact_call_for_viewer(&mut detail.call);
+    for turn in &mut detail.turns {
+        for text in [
+            &mut turn.caller_text,
+            &mut turn.bot_text,
+            &mut turn.bot_text_heard,
+        ] {
+            *text = redact_for_storage(text, true).into_owned();
         }
     }
-    Ok(Json(detail))
 }
 
 /// `GET /api/calls/{id}/recording`: `audio/wav`, with Range requests (206) for seeking.
@@ -150,8 +168,17 @@ pub async fn call_recording(
     Path(id): Path<i64>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let archive = Arc::clone(&user.archive);
-    let actor = user.principal.user.clone();
+    recording_for(user.archive, user.principal.user, id, &headers).await
+}
+
+/// Call `id`'s recording for `actor` as `audio/wav`, honouring `Range` (206); the first
+/// request of a listen is audited. Shared by the API and the review UI.
+pub async fn recording_for(
+    archive: Arc<CallArchive>,
+    actor: String,
+    id: i64,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
     let range = headers
         .get(header::RANGE)
         .and_then(|v| v.to_str().ok())
@@ -218,8 +245,16 @@ pub async fn call_recording(
 /// `GET /api/calls/{id}/export`: a tar of `call.json`, `recording.wav`, `audit.json`.
 /// Viewers get it with redacted text, like the call page.
 pub async fn call_export(user: ApiUser, Path(id): Path<i64>) -> Result<Response, ApiError> {
-    let archive = Arc::clone(&user.archive);
-    let principal = user.principal.clone();
+    export_for(user.archive, user.principal, id).await
+}
+
+/// Call `id`'s export archive for `principal` (audited as a download). Shared by the API and
+/// the review UI.
+pub async fn export_for(
+    archive: Arc<CallArchive>,
+    principal: Principal,
+    id: i64,
+) -> Result<Response, ApiError> {
     let body = blocking(move || {
         let store = &archive.store;
         let mut detail = store
@@ -227,12 +262,7 @@ pub async fn call_export(user: ApiUser, Path(id): Path<i64>) -> Result<Response,
             .map_err(ApiError::internal)?
             .ok_or_else(|| not_found(id))?;
         if principal.role == Role::Viewer {
-            redact_call_for_viewer(&mut detail.call);
-            for turn in &mut detail.turns {
-                turn.caller_text = redact_for_storage(&turn.caller_text, true).into_owned();
-                turn.bot_text = redact_for_storage(&turn.bot_text, true).into_owned();
-                turn.bot_text_heard = redact_for_storage(&turn.bot_text_heard, true).into_owned();
-            }
+            redact_detail_for_viewer(&mut detail);
         }
         store
             .audit(

@@ -1,7 +1,7 @@
 //! HTTP surface of the engine: `/healthz`, `/readyz`, `/metrics`, the `/media` WebSocket (Twilio
 //! Media Streams), the browser widget (`/widget.js`, the demo page at `/`) and its signalling
-//! (`/webrtc/...`), the call store's JSON API (`/api/calls`); the review UI attaches here as it
-//! arrives.
+//! (`/webrtc/...`), the call store's JSON API (`/api/calls`) and the review UI (`/review`,
+//! `review/`).
 
 mod api_auth;
 mod api_calls;
@@ -13,6 +13,7 @@ mod health;
 mod histogram;
 mod media_route;
 mod metrics;
+mod review;
 mod webrtc_route;
 mod widget_events;
 mod widget_route;
@@ -46,6 +47,8 @@ pub struct WebState {
     pub browser: Arc<BrowserCalls>,
     /// The call store (`/api`); None when `[store] enabled = false` or it did not open.
     pub archive: Option<Arc<CallArchive>>,
+    /// The review UI's logged-in sessions.
+    pub review: Arc<review::ReviewSessions>,
 }
 
 impl FromRef<WebState> for Arc<Health> {
@@ -102,6 +105,7 @@ pub fn router(state: WebState) -> Router {
         .route("/api/calls/{id}/export", get(api_calls::call_export))
         .route("/api/calls/{id}/hold", put(api_calls::call_hold))
         .route("/api/unanswered", get(api_unanswered::unanswered))
+        .merge(review::routes())
         .with_state(state)
 }
 
@@ -144,6 +148,7 @@ impl WebState {
             browser: Arc::new(BrowserCalls::new(endpoint, Arc::clone(&calls))),
             calls,
             archive,
+            review: Arc::default(),
         }
     }
 }

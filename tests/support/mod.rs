@@ -10,6 +10,7 @@ pub mod browser_visitor;
 pub mod call_audio;
 pub mod hotline_server;
 pub mod media_caller;
+pub mod review_rig;
 pub mod softphone_rig;
 
 /// The `hotline` binary under test.

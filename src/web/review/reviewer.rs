@@ -1,0 +1,111 @@
+//! Who is asking for a review page: the [`Reviewer`] extractor reads the session cookie and
+//! finds its live session; anonymous requests (no cookie, unknown or expired session) are sent
+//! to the login page. Also the CSRF check every state-changing review request makes.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+
+use super::html::{PageError, Viewer};
+use super::sessions::{ReviewSessions, SESSION_COOKIE, Session, cookie_value, same_token};
+use crate::store::{CallArchive, Principal};
+use crate::web::WebState;
+
+/// A logged-in reviewer, with the store the pages read.
+pub struct Reviewer {
+    pub session_id: String,
+    pub session: Session,
+    pub archive: Arc<CallArchive>,
+    pub sessions: Arc<ReviewSessions>,
+}
+
+impl Reviewer {
+    pub fn principal(&self) -> Principal {
+        Principal {
+            user: self.session.user.clone(),
+            role: self.session.role,
+        }
+    }
+
+    /// For the page frame.
+    pub fn viewer(&self) -> Viewer<'_> {
+        Viewer {
+            user: &self.session.user,
+            role: self.session.role.as_str(),
+            csrf: &self.session.csrf,
+        }
+    }
+
+    /// Refuses a state-changing request whose form does not carry this session's CSRF token.
+    pub fn check_csrf(&self, sent: &str) -> Result<(), PageError> {
+        if sent.is_empty() || !same_token(sent, &self.session.csrf) {
+            return Err(PageError::new(
+                StatusCode::FORBIDDEN,
+                "the form's security token is missing or stale: reload the page and try again",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The session cookie's value in `headers`, if any.
+pub fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|h| cookie_value(h, SESSION_COOKIE))
+}
+
+/// Whether the request reached us over HTTPS (through a proxy that says so): cookies get
+/// `Secure` then.
+pub fn over_https(headers: &HeaderMap) -> bool {
+    headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("https"))
+}
+
+/// A `Set-Cookie` value for the review pages: HttpOnly, SameSite=Strict, Path=/review.
+pub fn cookie(name: &str, value: &str, max_age_s: u64, secure: bool) -> String {
+    format!(
+        "{name}={value}; Path=/review; HttpOnly; SameSite=Strict; Max-Age={max_age_s}{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+impl FromRequestParts<WebState> for Reviewer {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &WebState,
+    ) -> Result<Self, Self::Rejection> {
+        let Some(archive) = state.archive.clone() else {
+            return Err(PageError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "no call store: [store] enabled = false, or it could not be opened (see the log)",
+            )
+            .into_response());
+        };
+        let sessions = Arc::clone(&state.review);
+        let found = session_cookie(&parts.headers).and_then(|id| {
+            sessions
+                .get(id, Instant::now())
+                .map(|s| (id.to_string(), s))
+        });
+        match found {
+            Some((session_id, session)) => Ok(Reviewer {
+                session_id,
+                session,
+                archive,
+                sessions,
+            }),
+            None => Err(Redirect::to("/review/login").into_response()),
+        }
+    }
+}

@@ -1,0 +1,92 @@
+//! The review UI's tests' rig: `hotline serve` over a temporary data folder (the caller's
+//! number and the unredacted text kept: the worst case for viewers), review users and API
+//! tokens made with the CLI.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+pub const PASSWORD: &str = "correct horse";
+/// The caller number of the stored calls: never shown to a viewer.
+pub const CALLER: &str = "+85291234567";
+/// `hotline serve`, killed on drop.
+pub struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub fn env(dir: &Path) -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "HOTLINE_STORE__DATABASE",
+            dir.join("calls.sqlite").display().to_string(),
+        ),
+        (
+            "HOTLINE_RECORDING__DIR",
+            dir.join("recordings").display().to_string(),
+        ),
+        // The worst case for viewers: the number and the unredacted text are kept.
+        ("HOTLINE_STORE__CALLER_ID", "keep".to_string()),
+        ("HOTLINE_STORE__KEEP_UNREDACTED", "true".to_string()),
+    ]
+}
+
+/// `hotline serve` on `port`, answering `/healthz` (and `/readyz` 200 when `ready`).
+pub fn start_server(dir: &Path, port: u16, ready: bool) -> Server {
+    let log = std::fs::File::create(dir.join("serve.log")).unwrap();
+    let mut server = Server(
+        super::hotline()
+            .envs(env(dir))
+            .env("HOTLINE_SERVER__LISTEN", format!("127.0.0.1:{port}"))
+            .env("RUST_LOG", "info,ort=warn")
+            .arg("serve")
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap(),
+    );
+    let path = if ready { "/readyz" } else { "/healthz" };
+    let deadline = Instant::now() + Duration::from_secs(240);
+    while !super::http_get(port, path).is_some_and(|r| r.contains(" 200 ")) {
+        if let Ok(Some(status)) = server.0.try_wait() {
+            panic!("hotline serve exited early: {status}");
+        }
+        assert!(Instant::now() < deadline, "no {path} 200 within 240 s");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    server
+}
+
+/// `hotline users add NAME --role ROLE` (password on stdin).
+pub fn add_user(dir: &Path, name: &str, role: &str) {
+    let mut add = super::hotline()
+        .envs(env(dir))
+        .args(["users", "add", name, "--role", role])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    add.stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{PASSWORD}\n").as_bytes())
+        .unwrap();
+    let added = add.wait_with_output().unwrap();
+    assert!(added.status.success(), "users add: {added:?}");
+}
+
+/// `hotline tokens create NAME`.
+pub fn token(dir: &Path, name: &str) -> String {
+    let token = super::hotline()
+        .envs(env(dir))
+        .args(["tokens", "create", name])
+        .output()
+        .unwrap();
+    assert!(token.status.success(), "tokens create: {token:?}");
+    String::from_utf8(token.stdout).unwrap().trim().to_string()
+}
