@@ -20,40 +20,12 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use support::browser_tools::{browser_dir, missing_browser_tools};
 use support::{contained_error_rate, free_port, free_udp_port, http_get};
-
-fn browser_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
-}
-
-/// Why the browser tests cannot run here, if they cannot.
-fn missing_tools() -> Option<String> {
-    let chromium = std::env::var_os("HOTLINE_CHROMIUM")
-        .or_else(|| std::env::var_os("CHROMIUM"))
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
-    if !chromium.is_file() {
-        return Some(format!(
-            "{} is missing (Debian package `chromium`, installed by `make test` from scripts/test-packages.txt; or set HOTLINE_CHROMIUM / CHROMIUM)",
-            chromium.display()
-        ));
-    }
-    if Command::new("node").arg("--version").output().is_err() {
-        return Some("node is missing (Debian package `nodejs`)".into());
-    }
-    let playwright = browser_dir().join("node_modules/playwright-core/package.json");
-    if !playwright.is_file() {
-        return Some(format!(
-            "{} is missing: run `npm ci --prefix tests/browser` (done by `make test`)",
-            playwright.display()
-        ));
-    }
-    None
-}
 
 macro_rules! skip_without_browser {
     () => {
-        if let Some(reason) = missing_tools() {
+        if let Some(reason) = missing_browser_tools() {
             eprintln!("SKIPPED: {reason}");
             return;
         }

@@ -10,7 +10,7 @@ mod support;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -20,36 +20,10 @@ use hotline::store::{
 };
 use support::free_port;
 use support::media_caller::{MediaCaller, question_payloads};
+use support::store_rig::{CALLER, Server, env};
 
-/// The caller number the calls come from: never shown to a viewer.
-const CALLER: &str = "+85291234567";
 /// A phone number said in the stored synthetic call.
 const SAID_NUMBER: &str = "98765432";
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn env(dir: &Path) -> Vec<(&'static str, String)> {
-    vec![
-        (
-            "HOTLINE_STORE__DATABASE",
-            dir.join("calls.sqlite").display().to_string(),
-        ),
-        (
-            "HOTLINE_RECORDING__DIR",
-            dir.join("recordings").display().to_string(),
-        ),
-        // The worst case for viewers: the number and the unredacted text are kept.
-        ("HOTLINE_STORE__CALLER_ID", "keep".to_string()),
-        ("HOTLINE_STORE__KEEP_UNREDACTED", "true".to_string()),
-    ]
-}
 
 fn start_server(dir: &Path, port: u16, extra_env: &[(&str, String)]) -> Server {
     let log = std::fs::File::create(dir.join(format!("serve-{port}.log"))).unwrap();

@@ -7,43 +7,15 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use hotline::store::{AuditAction, SqliteCallStore};
 use serde_json::Value;
+use support::browser_tools::{browser_dir, missing_browser_tools};
 use support::free_port;
 use support::media_caller::{MediaCaller, question_payloads};
-use support::review_rig::{CALLER, PASSWORD, add_user, start_server, token};
-
-fn browser_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
-}
-
-/// Why the browser test cannot run here, if it cannot.
-fn missing_browser_tools() -> Option<String> {
-    let chromium = std::env::var_os("HOTLINE_CHROMIUM")
-        .or_else(|| std::env::var_os("CHROMIUM"))
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
-    if !chromium.is_file() {
-        return Some(format!(
-            "{} is missing (Debian package `chromium`, installed by `make test`)",
-            chromium.display()
-        ));
-    }
-    if Command::new("node").arg("--version").output().is_err() {
-        return Some("node is missing (Debian package `nodejs`)".into());
-    }
-    if !browser_dir()
-        .join("node_modules/playwright-core/package.json")
-        .is_file()
-    {
-        return Some("tests/browser/node_modules is missing: run `npm ci --prefix tests/browser` (done by `make test`)".into());
-    }
-    None
-}
+use support::store_rig::{CALLER, PASSWORD, add_user, start_server, token};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn review_in_chromium_finds_plays_and_seeks_a_call() {

@@ -17,7 +17,7 @@ use hotline::store::{
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use support::free_port;
-use support::review_rig::{CALLER, PASSWORD, add_user, start_server};
+use support::store_rig::{CALLER, PASSWORD, add_user, start_server};
 
 /// A phone number said in a stored call.
 const SAID_NUMBER: &str = "98765432";

@@ -6,12 +6,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 pub mod baresip_peer;
+pub mod browser_tools;
 pub mod browser_visitor;
 pub mod call_audio;
 pub mod hotline_server;
 pub mod media_caller;
-pub mod review_rig;
 pub mod softphone_rig;
+pub mod store_rig;
 
 /// The `hotline` binary under test.
 pub fn hotline() -> Command {

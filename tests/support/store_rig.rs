@@ -1,6 +1,6 @@
-//! The review UI's tests' rig: `hotline serve` over a temporary data folder (the caller's
-//! number and the unredacted text kept: the worst case for viewers), review users and API
-//! tokens made with the CLI.
+//! The call store's and the review UI's tests' rig: `hotline serve` over a temporary data
+//! folder (the caller's number and the unredacted text kept: the worst case for viewers),
+//! review users and API tokens made with the CLI.
 
 use std::io::Write;
 use std::path::Path;
@@ -11,7 +11,7 @@ pub const PASSWORD: &str = "correct horse";
 /// The caller number of the stored calls: never shown to a viewer.
 pub const CALLER: &str = "+85291234567";
 /// `hotline serve`, killed on drop.
-pub struct Server(Child);
+pub struct Server(pub Child);
 
 impl Drop for Server {
     fn drop(&mut self) {
