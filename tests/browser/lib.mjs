@@ -16,12 +16,14 @@ export function chromiumPath() {
 
 // Launches Chromium. mic: false (no fake device), true (Chromium's beeping fake device) or a
 // WAV path played once. autoGrant: grant the microphone prompt (--use-fake-ui-for-media-stream).
+// HOTLINE_BROWSER_HEADED=1 opens real windows (needs a display: `xvfb-run -a` where none is).
 export async function launch({ mic = true, autoGrant = true } = {}) {
   const args = ['--autoplay-policy=user-gesture-required'];
   if (autoGrant) args.push('--use-fake-ui-for-media-stream');
   if (mic) args.push('--use-fake-device-for-media-stream');
   if (typeof mic === 'string') args.push(`--use-file-for-fake-audio-capture=${mic}%noloop`);
-  return chromium.launch({ executablePath: chromiumPath(), headless: true, args });
+  const headless = process.env.HOTLINE_BROWSER_HEADED !== '1';
+  return chromium.launch({ executablePath: chromiumPath(), headless, args });
 }
 
 // Records what a page logs and loads. `origin`: requests elsewhere count as external.
