@@ -8,9 +8,7 @@
 
 mod support;
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -20,59 +18,19 @@ use hotline::store::{
 };
 use support::free_port;
 use support::media_caller::{MediaCaller, question_payloads};
-use support::store_rig::{CALLER, Server, env};
+use support::store_rig::{CALLER, Server, add_user, start_server_with, token};
 
 /// A phone number said in the stored synthetic call.
 const SAID_NUMBER: &str = "98765432";
 
 fn start_server(dir: &Path, port: u16, extra_env: &[(&str, String)]) -> Server {
-    let log = std::fs::File::create(dir.join(format!("serve-{port}.log"))).unwrap();
-    let mut server = Server(
-        support::hotline()
-            .envs(env(dir))
-            .envs(extra_env.iter().cloned())
-            .env("HOTLINE_SERVER__LISTEN", format!("127.0.0.1:{port}"))
-            .env("RUST_LOG", "info,ort=warn")
-            .arg("serve")
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .unwrap(),
-    );
-    let deadline = Instant::now() + Duration::from_secs(90);
-    while support::http_get(port, "/healthz").is_none() {
-        if let Ok(Some(status)) = server.0.try_wait() {
-            panic!("hotline serve exited early: {status}");
-        }
-        assert!(Instant::now() < deadline, "no /healthz answer within 90 s");
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    server
+    start_server_with(dir, port, false, extra_env)
 }
 
 /// `hotline users add NAME --role ROLE` then `hotline tokens create NAME`: the token.
 fn user_token(dir: &Path, name: &str, role: &str) -> String {
-    let mut add = support::hotline()
-        .envs(env(dir))
-        .args(["users", "add", name, "--role", role])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    add.stdin
-        .take()
-        .unwrap()
-        .write_all(b"correct horse\n")
-        .unwrap();
-    let added = add.wait_with_output().unwrap();
-    assert!(added.status.success(), "users add: {added:?}");
-    let token = support::hotline()
-        .envs(env(dir))
-        .args(["tokens", "create", name])
-        .output()
-        .unwrap();
-    assert!(token.status.success(), "tokens create: {token:?}");
-    String::from_utf8(token.stdout).unwrap().trim().to_string()
+    add_user(dir, name, role);
+    token(dir, name)
 }
 
 struct Api {

@@ -81,7 +81,9 @@ async fn review_in_chromium_finds_plays_and_seeks_a_call() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let r: Value = serde_json::from_str(stdout.lines().last().unwrap_or(""))
         .unwrap_or_else(|e| panic!("review_call.mjs printed no JSON ({e}): {stdout}"));
-    let log = || std::fs::read_to_string(dir.path().join("serve.log")).unwrap_or_default();
+    let log = || {
+        std::fs::read_to_string(dir.path().join(format!("serve-{port}.log"))).unwrap_or_default()
+    };
     println!("browser: {r}");
     assert!(r["ok"] == true, "{r}\n--- serve.log tail:\n{}", {
         let log = log();

@@ -38,10 +38,22 @@ pub fn env(dir: &Path) -> Vec<(&'static str, String)> {
 
 /// `hotline serve` on `port`, answering `/healthz` (and `/readyz` 200 when `ready`).
 pub fn start_server(dir: &Path, port: u16, ready: bool) -> Server {
-    let log = std::fs::File::create(dir.join("serve.log")).unwrap();
+    start_server_with(dir, port, ready, &[])
+}
+
+/// [`start_server`] with more environment (settings under test); each port logs to its own
+/// `serve-PORT.log`, so a restarted server keeps the first one's log.
+pub fn start_server_with(
+    dir: &Path,
+    port: u16,
+    ready: bool,
+    extra_env: &[(&str, String)],
+) -> Server {
+    let log = std::fs::File::create(dir.join(format!("serve-{port}.log"))).unwrap();
     let mut server = Server(
         super::hotline()
             .envs(env(dir))
+            .envs(extra_env.iter().cloned())
             .env("HOTLINE_SERVER__LISTEN", format!("127.0.0.1:{port}"))
             .env("RUST_LOG", "info,ort=warn")
             .arg("serve")
