@@ -1,7 +1,8 @@
 //! One node's lines are shared by every channel (`[server] max_calls`): with one line, a
 //! `/media` call takes it; a second `/media` call is refused before the upgrade (503 +
 //! `Retry-After`), `/readyz` says 503 `full`, SIP OPTIONS and INVITE get 503 + `Retry-After`,
-//! a scanner gets no answer at all, and the first call goes on meanwhile; once it hangs up the
+//! a browser's offer gets 503 + `Retry-After`, a scanner gets no answer at all, a source sending
+//! REGISTERs past its rate gets 503, and the first call goes on meanwhile; once it hangs up the
 //! line is free again (`/readyz` 200, a new call is taken). `/metrics` counts it all.
 
 mod support;
@@ -74,6 +75,28 @@ async fn one_line_is_shared_by_media_and_sip_and_freed_when_the_call_ends() {
         assert_eq!(header(&reply, "Retry-After"), Some("5"), "{what}: {reply}");
     }
     assert_eq!(scanner, None, "a scanner was answered");
+
+    // A browser meets the same full node (the offer is not even read).
+    let (status, retry_after) = server.post_offer("v=0\r\n");
+    assert_eq!((status, retry_after.as_deref()), (503, Some("5")));
+
+    // The default rate limit (a burst of 20 out-of-dialog INVITE/REGISTER per source, 2 a
+    // second after it): the INVITE above took a token (given back by now, or not quite),
+    // REGISTERs are answered 405 until the burst is spent, then 503.
+    let sip = server.sip;
+    let statuses = tokio::task::spawn_blocking(move || {
+        (0..25)
+            .map(|_| udp("REGISTER", sip, None, Duration::from_secs(3)).and_then(|r| status_of(&r)))
+            .collect::<Vec<_>>()
+    })
+    .await
+    .unwrap();
+    let allowed = statuses.iter().take_while(|s| **s == Some(405)).count();
+    assert!((19..=20).contains(&allowed), "{statuses:?}");
+    assert!(
+        statuses[allowed..].iter().all(|s| *s == Some(503)),
+        "{statuses:?}"
+    );
 
     assert!(
         first.still_streaming(Duration::from_secs(2)).await,

@@ -175,6 +175,36 @@ trunk_allowlist = ["127.0.0.1"]
         }
     }
 
+    /// `POST /webrtc/calls` with `offer` as the page's SDP: the status and the `Retry-After`.
+    pub fn post_offer(&self, offer: &str) -> (u16, Option<String>) {
+        use std::io::{Read, Write};
+        let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", self.port)) else {
+            return (0, None);
+        };
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+        let request = format!(
+            "POST /webrtc/calls HTTP/1.0\r\nHost: localhost\r\nContent-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{offer}",
+            offer.len()
+        );
+        let mut reply = String::new();
+        if stream.write_all(request.as_bytes()).is_err()
+            || stream.read_to_string(&mut reply).is_err()
+        {
+            return (0, None);
+        }
+        let status = reply
+            .split_whitespace()
+            .nth(1)
+            .and_then(|code| code.parse().ok())
+            .unwrap_or(0);
+        let retry_after = reply.lines().find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.eq_ignore_ascii_case("retry-after")
+                .then(|| value.trim().to_string())
+        });
+        (status, retry_after)
+    }
+
     /// The URL of `/media`, with `?token=` when given.
     pub fn media_url(&self, token: Option<&str>) -> String {
         match token {
