@@ -8,7 +8,7 @@ use hotline_models::ModelStore;
 
 use crate::asr::{Transcriber, TranscriberOptions};
 use crate::config::Config;
-use crate::dialogue::DialogueEngine;
+use crate::dialogue::{DialogueEngine, EngineDescription, ReloadableEngine};
 use crate::embedding::{Embedder, Embedders};
 use crate::lang::Lang;
 use crate::tts::VoiceSet;
@@ -247,19 +247,32 @@ pub struct Engine {
     pub voices: VoiceSet,
     /// Sentences already synthesized, reused by every call.
     pub speech_cache: crate::tts::SpeechCache,
+    /// Answers every call's turns: [`dialogue_slot`](Self::dialogue_slot) behind the trait.
     pub dialogue: Arc<dyn DialogueEngine>,
+    /// The same engine, replaceable while calls run ([`reload_dialogue`](Self::reload_dialogue)).
+    pub dialogue_slot: Arc<ReloadableEngine>,
     pub vad_model: PathBuf,
     /// The Silero sessions every call's VAD runs on (one per core).
     pub vad: Arc<hotline_audio::vad::SileroModel>,
 }
 
 impl Engine {
+    /// Loads `[dialogue]` again (the FAQ file changed) and answers every call's next turn
+    /// with it; on an error the engine answering now stays. What the new engine holds.
+    pub fn reload_dialogue(&self) -> Result<EngineDescription, EngineError> {
+        let fresh = load_dialogue(&self.config)?;
+        let description = fresh.describe();
+        self.dialogue_slot.replace(fresh);
+        Ok(description)
+    }
+
     pub fn load(config: Config) -> Result<Self, EngineError> {
         let models = model_store(&config)?;
         let voices = load_voices(&config, &models)?;
         let transcriber = load_transcriber(&config, &models)?;
         transcriber.warm_up()?;
-        let dialogue = load_dialogue(&config)?;
+        let dialogue_slot = Arc::new(ReloadableEngine::new(load_dialogue(&config)?));
+        let dialogue: Arc<dyn DialogueEngine> = dialogue_slot.clone();
         let vad_model = vad_model_path(&models)?;
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let vad = hotline_audio::vad::SileroModel::load(&vad_model, cores)?;
@@ -271,6 +284,7 @@ impl Engine {
             voices,
             speech_cache: crate::tts::SpeechCache::new(config_cache_bytes),
             dialogue,
+            dialogue_slot,
             vad_model,
             vad,
         })

@@ -483,3 +483,188 @@ async fn review_pages_guard_login_csrf_personal_data_and_escaping() {
         );
     }
 }
+
+/// The FAQ id of the first caller turn of the first call after call `after` (0: any), once
+/// that call has ended.
+async fn ended_call_faq(database: &std::path::Path, after: i64) -> (i64, Option<String>) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let found = {
+            let db = rusqlite::Connection::open(database).unwrap();
+            db.query_row(
+                "SELECT c.id, t.faq_id FROM calls c JOIN turns t ON t.call_id = c.id \
+                 WHERE c.outcome != 'in_progress' AND c.id > ?1 ORDER BY c.id, t.turn_index LIMIT 1",
+                [after],
+                |row| Ok((row.get::<_, i64>(0)?, row.get::<_, Option<String>>(1)?)),
+            )
+        };
+        if let Ok(found) = found {
+            return found;
+        }
+        assert!(std::time::Instant::now() < deadline, "no ended call stored");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
+/// A caller asks when the shop opens; the company's FAQ (`[dialogue] kb`) does not say, so the
+/// question shows on `/review/unanswered`. A supervisor adds it to the FAQ from there (a
+/// viewer sees no form and may not post; a form without its CSRF token is refused): the FAQ
+/// file gets the entry, the audit log says who added what, and the next caller who asks the
+/// same is answered from the new entry, without a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unanswered_question_added_to_the_faq_is_answered_on_the_next_call() {
+    use std::time::Duration;
+    use support::media_caller::{MediaCaller, question_payloads};
+
+    let dir = tempfile::tempdir().unwrap();
+    let faq = dir.path().join("faq.csv");
+    std::fs::write(
+        &faq,
+        "id,question,answer,lang,alt_questions\n\
+         invoice,可以开发票吗,可以，结账时告诉店员抬头和税号。,zh,怎么开发票 | 发票怎么开\n\
+         warranty,产品有保修吗,所有产品保修一年。,zh,坏了能保修吗 | 保修多久\n",
+    )
+    .unwrap();
+    add_user(dir.path(), "sue", "supervisor");
+    add_user(dir.path(), "vic", "viewer");
+    let port = free_port();
+    let _server = support::store_rig::start_server_with(
+        dir.path(),
+        port,
+        true,
+        &[("HOTLINE_DIALOGUE__KB", faq.display().to_string())],
+    );
+    let database = dir.path().join("calls.sqlite");
+    let question = question_payloads("zh_1_tel.wav"); // 你们每天几点开门，几点关门？
+    let ask = |sid: &'static str| {
+        let question = question.clone();
+        async move {
+            let mut call = MediaCaller::start(port, sid, CALLER).await;
+            assert!(
+                call.ask(&question, Duration::from_secs(40)).await,
+                "the bot never answered"
+            );
+            call.listen_until_quiet(Duration::from_millis(1500), Duration::from_secs(20))
+                .await;
+            call.hang_up().await;
+        }
+    };
+
+    ask("MZbefore").await;
+    let (first_call, faq_id) = ended_call_faq(&database, 0).await;
+    assert_eq!(faq_id, None, "the FAQ does not say when the shop opens");
+
+    let browser = Browser {
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        port,
+    };
+    let viewer = browser
+        .log_in("vic", PASSWORD)
+        .await
+        .unwrap_or_else(|a| panic!("{}", a.body));
+    let seen = browser.get("/review/unanswered", &viewer).await;
+    assert_eq!(seen.status, StatusCode::OK, "{}", seen.body);
+    assert!(
+        seen.body.contains(&format!("/review/calls/{first_call}")),
+        "{}",
+        seen.body
+    );
+    assert!(
+        !seen.body.contains("Add to FAQ"),
+        "viewers get no form: {}",
+        seen.body
+    );
+    let refused = browser
+        .post(
+            "/review/unanswered/faq",
+            &viewer,
+            &[
+                ("csrf", &seen.csrf()),
+                ("topic", "x"),
+                ("lang", "zh"),
+                ("question", "q"),
+                ("answer", "a"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+
+    let supervisor = browser
+        .log_in("sue", PASSWORD)
+        .await
+        .unwrap_or_else(|a| panic!("{}", a.body));
+    let page = browser.get("/review/unanswered", &supervisor).await;
+    assert!(page.body.contains("Add to FAQ"), "{}", page.body);
+    // What the caller's first turn was heard as (the rest of the question may have come as a
+    // second turn, unanswered too): a group of its own on the page, with the form filled in.
+    let asked: String = rusqlite::Connection::open(&database)
+        .unwrap()
+        .query_row(
+            "SELECT caller_text FROM turns WHERE call_id = ?1 ORDER BY turn_index LIMIT 1",
+            [first_call],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert!(asked.contains("开门"), "{asked}");
+    let prefilled = format!("name=\"question\" value=\"{asked}\"");
+    assert!(page.body.contains(&prefilled), "{}", page.body);
+    let answer = "我们每天上午十点开门，晚上九点关门。";
+    let form = [
+        ("topic", "opening_hours"),
+        ("lang", "zh"),
+        ("question", asked.as_str()),
+        ("alternatives", "几点开门\n几点关门"),
+        ("answer", answer),
+    ];
+    let forged = browser
+        .post("/review/unanswered/faq", &supervisor, &form)
+        .await;
+    assert_eq!(
+        forged.status,
+        StatusCode::FORBIDDEN,
+        "no CSRF token: {}",
+        forged.body
+    );
+    let csrf = page.csrf();
+    let mut with_token = form.to_vec();
+    with_token.push(("csrf", &csrf));
+    let added = browser
+        .post("/review/unanswered/faq", &supervisor, &with_token)
+        .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+    assert_eq!(
+        added.location.as_deref(),
+        Some("/review/unanswered?added=opening_hours")
+    );
+    let written = std::fs::read_to_string(&faq).unwrap();
+    assert!(
+        written.contains("opening_hours") && written.contains(answer),
+        "{written}"
+    );
+    assert!(
+        written.contains("invoice") && written.contains("warranty"),
+        "{written}"
+    );
+    let audited: (String, String) = rusqlite::Connection::open(&database)
+        .unwrap()
+        .query_row(
+            "SELECT actor, detail FROM audit_log WHERE action = 'faq_edit'",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(audited.0, "sue");
+    assert!(audited.1.contains("opening_hours"), "{}", audited.1);
+
+    ask("MZafter").await;
+    let (second_call, faq_id) = ended_call_faq(&database, first_call).await;
+    assert!(second_call > first_call);
+    assert_eq!(
+        faq_id.as_deref(),
+        Some("opening_hours"),
+        "answered from the new entry"
+    );
+}

@@ -20,6 +20,7 @@ mod knowledge;
 mod language;
 mod llm;
 mod policy;
+mod reloadable_engine;
 mod reply_event;
 mod reply_stream;
 mod request;
@@ -52,8 +53,8 @@ pub use knowledge::eval::{
 pub use knowledge::faq_entry::FaqEntry;
 pub use knowledge::faq_file::{parse_faq_csv, parse_faq_yaml, read_faq_file};
 pub use knowledge::import::{
-    DEFAULT_FAQ_FILE, ImportKind, ImportSummary, faq_to_csv, faq_to_yaml, import_document,
-    import_faq, merge_entries, target_faq_path,
+    DEFAULT_FAQ_FILE, ImportKind, ImportSummary, add_to_faq_file, faq_to_csv, faq_to_yaml,
+    import_document, import_faq, merge_entries, target_faq_path,
 };
 pub use knowledge::knowledge_base::{
     DEMO_FAQ_CSV, Hit, KnowledgeBase, PassageHit, SEMANTIC_ANSWER_THRESHOLDS, TopicEvidence,
@@ -74,6 +75,7 @@ pub use policy::engine::{PolicyConfig, PolicyEngine, TurnAssessment};
 pub use policy::handover::{HandoverFacts, handover_sentence, spoken_briefing, transfer_summary};
 pub use policy::human_intent::{HumanIntent, HumanIntentEvidence};
 pub use policy::human_request::HumanRequestDetector;
+pub use reloadable_engine::ReloadableEngine;
 pub use reply_event::ReplyEvent;
 pub use reply_stream::{
     DEFAULT_REPLY_BUFFER, Pending, ReplySender, ReplyStream, ReplyStreamClosed,

@@ -1,4 +1,4 @@
-//! Importing into a knowledge base (`hotline kb import`): FAQ files are validated, merged into
+//! Importing into a knowledge base (`hotline kb import`, and "add to FAQ" in the review UI): FAQ files are validated, merged into
 //! the target FAQ (an entry with the same id and language is replaced) and written back in
 //! its normal form; documents are cut into passages stored beside it.
 //!
@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::document_chunks::chunk_document;
 use super::faq_entry::FaqEntry;
-use super::faq_file::read_faq_file;
+use super::faq_file::{parse_faq_csv, parse_faq_yaml, read_faq_file};
 use super::knowledge_base::KnowledgeBase;
 use super::passage_store::{
     Passage, merge_passages, passages_path_for, passages_to_jsonl, read_passages,
@@ -85,13 +85,21 @@ pub fn import_faq(file: &Path, into: Option<&Path>) -> Result<ImportSummary, Faq
             passages_total: 0,
         });
     };
-    let target = target_faq_path(into);
+    add_to_faq_file(&target_faq_path(into), imported)
+}
+
+/// Adds `entries` to the FAQ file `target` (created when missing; an entry with the same id
+/// and language is replaced), after the same checks the engine makes when it loads. The file
+/// is written whole beside itself and renamed over the old one, so an error or a crash leaves
+/// it as it was.
+pub fn add_to_faq_file(target: &Path, entries: Vec<FaqEntry>) -> Result<ImportSummary, FaqError> {
+    let target = target.to_path_buf();
     let existing = if target.exists() {
         read_faq_file(&target)?
     } else {
         Vec::new()
     };
-    let (merged, added, replaced) = merge_entries(existing, imported);
+    let (merged, added, replaced) = merge_entries(existing, entries);
     let topics = KnowledgeBase::from_entries(merged.clone())?.topic_count();
     let text = match ImportKind::of(&target) {
         Some(ImportKind::Faq) if is_yaml(&target) => faq_to_yaml(&merged),
@@ -106,6 +114,14 @@ pub fn import_faq(file: &Path, into: Option<&Path>) -> Result<ImportSummary, Faq
             });
         }
     };
+    // What is written must load: the checks the engine makes on a file (empty fields,
+    // languages, ids), which entries built in memory have not been through.
+    let source = target.display().to_string();
+    if is_yaml(&target) {
+        parse_faq_yaml(&source, &text)?;
+    } else {
+        parse_faq_csv(&source, &text)?;
+    }
     write(&target, &text)?;
     Ok(ImportSummary {
         written: Some(target),
@@ -235,16 +251,28 @@ fn write(path: &Path, text: &str) -> Result<(), FaqError> {
             source,
         })?;
     }
-    std::fs::write(path, text).map_err(|source| FaqError::Write {
+    let failed = |source| FaqError::Write {
         path: path.display().to_string(),
         source,
-    })
+    };
+    let mut staged = path.as_os_str().to_owned();
+    staged.push(".partial");
+    let staged = std::path::PathBuf::from(staged);
+    let written = std::fs::File::create(&staged).and_then(|mut file| {
+        use std::io::Write;
+        file.write_all(text.as_bytes())?;
+        file.sync_all()
+    });
+    if let Err(source) = written.and_then(|()| std::fs::rename(&staged, path)) {
+        let _ = std::fs::remove_file(&staged);
+        return Err(failed(source));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dialogue::knowledge::faq_file::{parse_faq_csv, parse_faq_yaml};
     use crate::lang::Lang;
 
     #[test]
@@ -301,5 +329,36 @@ mod tests {
         let again =
             import_document(&doc, ImportKind::Markdown, &kb).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(again.passages_total, 1);
+    }
+
+    #[test]
+    fn an_added_entry_lands_whole_and_a_bad_one_leaves_the_file_as_it_was() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let faq = dir.path().join("faq.csv");
+        let before = "id,question,answer,lang,alt_questions\nhours,几点开门,十点开门。,zh,\n";
+        std::fs::write(&faq, before).unwrap_or_else(|e| panic!("{e}"));
+        let entry = |id: &str, answer: &str| FaqEntry {
+            id: id.into(),
+            question: "收不收比特币, 还有\"现金\"".into(),
+            alt_questions: vec!["能用比特币吗".into()],
+            answer: answer.into(),
+            lang: Lang::Zh,
+        };
+        let summary = add_to_faq_file(&faq, vec![entry("bitcoin", "不收。")])
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((summary.entries_added, summary.entries_total), (1, 2));
+        let text = std::fs::read_to_string(&faq).unwrap_or_else(|e| panic!("{e}"));
+        let entries = parse_faq_csv("faq.csv", &text).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(entries[1], entry("bitcoin", "不收。"));
+        let written = text.clone();
+        assert!(add_to_faq_file(&faq, vec![entry("bad", "")]).is_err());
+        let after = std::fs::read_to_string(&faq).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(after, written, "a refused entry changes nothing");
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap_or_else(|e| panic!("{e}"))
+            .filter_map(Result::ok)
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(leftovers.len(), 1, "{leftovers:?}");
     }
 }

@@ -55,7 +55,8 @@ pub struct Viewer<'a> {
 pub fn page(status: StatusCode, title: &str, viewer: Option<&Viewer<'_>>, body: &str) -> Response {
     let nav = match viewer {
         Some(v) => format!(
-            "<nav><a href=\"/review\">Calls</a> <a href=\"/review/kpis\">KPIs</a>\
+            "<nav><a href=\"/review\">Calls</a> <a href=\"/review/kpis\">KPIs</a> \
+             <a href=\"/review/unanswered\">Unanswered</a>\
              <span class=\"who\">{user} ({role})</span>\
              <form method=\"post\" action=\"/review/logout\" class=\"logout\">\
              <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\

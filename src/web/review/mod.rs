@@ -2,7 +2,8 @@
 //! time): log in (argon2 passwords from `hotline users add`, an in-memory session behind an
 //! HttpOnly SameSite=Strict cookie, a CSRF token on every state-changing form, failed logins
 //! slowed and throttled), the call list with filters and full-text search, the call page with
-//! the waveform player and the transcript, the KPI dashboard. Roles are enforced here on the
+//! the waveform player and the transcript, the KPI dashboard, the unanswered questions and
+//! "add to FAQ" from them (admins and supervisors, audited). Roles are enforced here on the
 //! server: viewers get what the JSON API gives them (redacted), admins alone set legal hold.
 //! Every page is server-rendered HTML with every stored string escaped (`html`).
 
@@ -17,6 +18,7 @@ mod login_page;
 mod login_throttle;
 mod reviewer;
 mod sessions;
+mod unanswered_page;
 
 use axum::Router;
 use axum::response::Redirect;
@@ -41,5 +43,7 @@ pub fn routes() -> Router<WebState> {
         .route("/review/calls/{id}/export", get(call_page::export))
         .route("/review/calls/{id}/hold", post(call_page::hold))
         .route("/review/kpis", get(kpi_page::show))
+        .route("/review/unanswered", get(unanswered_page::show))
+        .route("/review/unanswered/faq", post(unanswered_page::add))
         .route("/review/assets/{version}/{file}", get(assets::asset))
 }
