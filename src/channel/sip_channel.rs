@@ -2,8 +2,9 @@
 //! conversation as a [`MediaLeg`], and connects the [`HumanLine`] so other channels (browser
 //! calls) can reach agents through the same user agent. The serve command calls
 //! [`run_sip_channel`] when `[sip] enabled = true`. Calls take their line from the node's
-//! [`Admission`]: the bridge answers OPTIONS and new INVITEs with 503 while it is full or
-//! draining, and a call that loses the race for the last line is rejected with 503.
+//! [`Admission`] and hold it until the SIP call ends (after a bridged transfer too): the
+//! bridge answers OPTIONS and new INVITEs with 503 while the node is full or draining, and a
+//! call that loses the race for the last line is rejected with 503.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -17,7 +18,7 @@ use crate::channel::media_leg::MediaLeg;
 use crate::channel::sip_config::{SipConfig, SipConfigError};
 use crate::channel::sip_leg::{SipTransferPolicy, sip_media_leg};
 use crate::engine::Engine;
-use crate::lifecycle::{Admission, Availability, CallPermit};
+use crate::lifecycle::{Admission, Availability};
 use crate::thread_priority::raise_this_thread;
 
 /// Why the SIP channel could not run.
@@ -31,9 +32,9 @@ pub enum SipChannelError {
     Bridge(#[from] BridgeError),
 }
 
-/// Runs the SIP channel until `shutdown` completes: every answered call goes to `on_call` with
-/// the line it took from `admission` (which should spawn the call driver and hold the line
-/// until the call ends; it runs in the caller's runtime), and `human_line`
+/// Runs the SIP channel until `shutdown` completes: every answered call, holding a line of
+/// `admission`, goes to `on_call` (which should spawn the call driver; it runs in the caller's
+/// runtime), and `human_line`
 /// dials agents through the bridge while it runs. Returns at once with `Ok` when `[sip]` is
 /// disabled (the human line stays empty).
 ///
@@ -45,7 +46,7 @@ pub async fn run_sip_channel(
     config: SipConfig,
     human_line: HumanLine,
     admission: Arc<Admission>,
-    on_call: impl Fn(MediaLeg, CallPermit) + Send + Sync + 'static,
+    on_call: impl Fn(MediaLeg) + Send + Sync + 'static,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), SipChannelError> {
     if !config.enabled {
@@ -63,7 +64,7 @@ pub async fn run_sip_channel(
     let engine_runtime = tokio::runtime::Handle::current();
     let (stop, stopped) = oneshot::channel::<()>();
     let (ready, started) = oneshot::channel::<Result<(), SipChannelError>>();
-    let on_call: Arc<dyn Fn(MediaLeg, CallPermit) + Send + Sync> = Arc::new(on_call);
+    let on_call: Arc<dyn Fn(MediaLeg) + Send + Sync> = Arc::new(on_call);
     let pacing_nice = config.pacing_nice;
     let thread = std::thread::Builder::new()
         .name("sip-bridge".into())
@@ -123,7 +124,7 @@ struct BridgeLoop {
     config: SipConfig,
     human_line: HumanLine,
     admission: Arc<Admission>,
-    on_call: Arc<dyn Fn(MediaLeg, CallPermit) + Send + Sync>,
+    on_call: Arc<dyn Fn(MediaLeg) + Send + Sync>,
     engine_runtime: tokio::runtime::Handle,
     stopped: oneshot::Receiver<()>,
     ready: oneshot::Sender<Result<(), SipChannelError>>,
@@ -179,9 +180,9 @@ async fn bridge_loop(setup: BridgeLoop) {
         tokio::spawn(async move {
             match incoming.answer().await {
                 Ok(call) => {
-                    let leg = sip_media_leg(call, policy);
                     let _engine = engine_runtime.enter();
-                    on_call(leg, line);
+                    let leg = sip_media_leg(call, policy, line);
+                    on_call(leg);
                 }
                 Err(error) => warn!(%error, "SIP call not answered"),
             }

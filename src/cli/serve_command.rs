@@ -60,16 +60,12 @@ pub fn run(config: Config) -> anyhow::Result<()> {
             sip,
             human_line,
             admission,
-            move |leg, line| {
+            move |leg| {
                 let options = CallOptions {
                     channel: CallChannel::Sip,
                     ..CallOptions::default()
                 };
-                let driver = spawn_call(Arc::clone(&calls), leg, options);
-                tokio::spawn(async move {
-                    let _ = driver.await;
-                    drop(line);
-                });
+                spawn_call(Arc::clone(&calls), leg, options);
             },
             stop.clone().cancelled_owned(),
         ));
