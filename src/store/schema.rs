@@ -15,11 +15,14 @@ use rusqlite::{Connection, Transaction};
 use super::call_store::StoreError;
 use super::search_text::short_query_grams;
 
+/// Rewrites stored data inside a migration's transaction.
+type DataStep = fn(&Transaction<'_>) -> Result<(), StoreError>;
+
 /// One step of the schema: SQL, then (when the data must be rewritten in ways SQL cannot say)
 /// a function over the same transaction.
 struct Migration {
     sql: &'static str,
-    then: Option<fn(&Transaction<'_>) -> Result<(), StoreError>>,
+    then: Option<DataStep>,
 }
 
 /// Migrations in order; `MIGRATIONS[n]` takes a database from version n to n + 1.
