@@ -9,6 +9,9 @@
 //!
 //! Version 2: `call_grams`, the index of one- and two-character searches (FTS5 `unicode61`
 //! over [`short_query_grams`] of what was said, `detail=none`), filled from `call_text`.
+//!
+//! Version 3: calls indexed by caller and start, for the KPIs' repeat contacts (first-contact
+//! resolution).
 
 use rusqlite::{Connection, Transaction};
 
@@ -35,7 +38,15 @@ const MIGRATIONS: &[Migration] = &[
         sql: VERSION_2,
         then: Some(fill_call_grams),
     },
+    Migration {
+        sql: VERSION_3,
+        then: None,
+    },
 ];
+
+const VERSION_3: &str = r#"
+CREATE INDEX calls_by_caller ON calls (caller, started_at);
+"#;
 
 const VERSION_2: &str = r#"
 CREATE VIRTUAL TABLE call_grams USING fts5 (body, tokenize = 'unicode61', detail = none);
