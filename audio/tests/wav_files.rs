@@ -367,3 +367,25 @@ fn writing_into_a_missing_directory_fails_with_the_path() {
         Err(WavError::ZeroSampleRate { .. })
     ));
 }
+
+/// Found by the `wav` fuzz target (fuzz/regressions/wav/float64-nan-at-44k1): a float WAV
+/// holding NaN or infinity made the resampler's FFT panic; huge finite values did too, once
+/// summed to infinity. They are read as silence and full scale.
+#[test]
+fn nan_infinite_and_huge_float_samples_are_read_as_audio() {
+    for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 1e300, -3.4e38] {
+        let mut doubles = tone(44100, 0.1, 440.0, 0.5);
+        doubles[1000] = bad;
+        let bytes: Vec<u8> = doubles.iter().flat_map(|v| v.to_le_bytes()).collect();
+        let audio = decode_wav_16k_mono(&handmade_wav(3, 1, 44100, 64, &bytes), "f64.wav")
+            .unwrap_or_else(|e| panic!("{bad}: {e}"));
+        assert_eq!(audio.samples.len(), 1600, "{bad}");
+        let floats: Vec<u8> = doubles
+            .iter()
+            .flat_map(|v| (*v as f32).to_le_bytes())
+            .collect();
+        let audio = decode_wav_16k_mono(&handmade_wav(3, 2, 22050, 32, &floats), "f32.wav")
+            .unwrap_or_else(|e| panic!("{bad}: {e}"));
+        assert_eq!(audio.samples.len(), 1600, "{bad}");
+    }
+}
