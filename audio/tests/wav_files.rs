@@ -389,3 +389,44 @@ fn nan_infinite_and_huge_float_samples_are_read_as_audio() {
         assert_eq!(audio.samples.len(), 1600, "{bad}");
     }
 }
+
+/// Found by the `wav` fuzz target (fuzz/regressions/wav/extensible-valid-bits-280): hound
+/// takes an extensible header's valid-bits field as the sample size, and 280 overflowed the
+/// shift that scales integer samples (a panic where overflow is checked).
+#[test]
+fn an_extensible_header_claiming_280_valid_bits_is_unsupported() {
+    let mut fmt = Vec::new();
+    fmt.extend_from_slice(&0xFFFEu16.to_le_bytes());
+    fmt.extend_from_slice(&2u16.to_le_bytes());
+    fmt.extend_from_slice(&44_100u32.to_le_bytes());
+    fmt.extend_from_slice(&(44_100u32 * 6).to_le_bytes());
+    fmt.extend_from_slice(&6u16.to_le_bytes());
+    fmt.extend_from_slice(&24u16.to_le_bytes());
+    fmt.extend_from_slice(&22u16.to_le_bytes());
+    fmt.extend_from_slice(&280u16.to_le_bytes());
+    fmt.extend_from_slice(&0u32.to_le_bytes());
+    fmt.extend_from_slice(&1u16.to_le_bytes());
+    fmt.extend_from_slice(&[
+        0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xAA, 0x00, 0x38, 0x9B, 0x71,
+    ]);
+    let data = [0u8; 600];
+    let bytes = [
+        b"RIFF".as_slice(),
+        &(4 + 8 + fmt.len() as u32 + 8 + data.len() as u32).to_le_bytes(),
+        b"WAVEfmt ",
+        &(fmt.len() as u32).to_le_bytes(),
+        &fmt,
+        b"data",
+        &(data.len() as u32).to_le_bytes(),
+        &data,
+    ]
+    .concat();
+    let err = decode_wav_16k_mono(&bytes, "valid-bits.wav").unwrap_err();
+    assert!(
+        matches!(
+            err,
+            WavError::UnsupportedEncoding { .. } | WavError::Corrupt { .. }
+        ),
+        "{err:?}"
+    );
+}

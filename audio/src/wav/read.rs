@@ -123,7 +123,12 @@ fn decode_with_hound(bytes: &[u8], header: &RiffHeader, path: &Path) -> Result<V
     let samples: Result<Vec<f32>, hound::Error> = match spec.sample_format {
         hound::SampleFormat::Float => reader.samples::<f32>().collect(),
         hound::SampleFormat::Int => {
-            let scale = 1.0 / (1u64 << (spec.bits_per_sample - 1)) as f32;
+            // hound takes an extensible header's valid-bits field, which may say anything.
+            let bits = match spec.bits_per_sample {
+                bits @ 1..=32 => bits,
+                _ => return Err(corrupt(hound::Error::Unsupported, path)),
+            };
+            let scale = 1.0 / (1u64 << (bits - 1)) as f32;
             reader
                 .samples::<i32>()
                 .map(|s| s.map(|s| s as f32 * scale))
