@@ -18,8 +18,11 @@ pub mod twilio_message;
 pub mod wav;
 pub mod webrtc_offer;
 
+/// A target's body: feeds one input to its parser and checks what comes back.
+pub type Target = fn(&[u8]);
+
 /// Every target by name (the name of its binary, corpus and regression folders).
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("browser_message", browser_message::run),
     ("dtmf", dtmf::run),
     ("rtcp", rtcp::run),

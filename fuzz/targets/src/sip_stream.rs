@@ -7,7 +7,7 @@ pub fn run(data: &[u8]) {
     let mut buffer = data;
     loop {
         let skip = leading_crlf_len(buffer);
-        assert!(skip <= buffer.len() && skip % 2 == 0);
+        assert!(skip <= buffer.len() && skip.is_multiple_of(2));
         buffer = &buffer[skip..];
         match stream_message_length(buffer) {
             Ok(Some(length)) => {
