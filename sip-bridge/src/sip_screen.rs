@@ -363,6 +363,24 @@ fn check_max_forwards(message: &RawSipMessage<'_>) -> Result<(), Problem> {
 }
 
 /// RFC 3261 8.2.6.2: the request's Via values, From, To (with a tag added), Call-ID, CSeq.
+/// A response to `message` with `status`, `reason` and `extra_headers`, rendered as the
+/// screen renders its own refusals (for the other checks at the door, `request_guard`).
+pub(crate) fn render_refusal(
+    message: &RawSipMessage<'_>,
+    status: u16,
+    reason: &str,
+    extra_headers: Vec<String>,
+) -> Vec<u8> {
+    render_response(
+        message,
+        &Problem {
+            status,
+            reason: reason.to_string(),
+            extra_headers,
+        },
+    )
+}
+
 /// Copied values go out on one line each: a bare CR or LF in them becomes a space, so no
 /// header of the request can put a line of its own into our response.
 fn render_response(message: &RawSipMessage<'_>, problem: &Problem) -> Vec<u8> {

@@ -9,8 +9,12 @@ pub mod baresip_peer;
 pub mod browser_tools;
 pub mod browser_visitor;
 pub mod call_audio;
+pub mod doors_rig;
 pub mod hotline_server;
 pub mod media_caller;
+/// SIP requests as a balancer, a trunk or a scanner sends them (shared with sip-bridge's tests).
+#[path = "../../sip-bridge/tests/support/sip_probe.rs"]
+pub mod sip_probe;
 pub mod softphone_rig;
 pub mod store_rig;
 
