@@ -6,7 +6,8 @@
 //! search p50/p95 for phrases of three or more characters (FTS5 trigram) and for one- and
 //! two-character queries (the `call_grams` index; beside it, the same queries the way they ran
 //! before it, through `LIKE` over the whole text), 50 newest matches; the call list p50/p95 (first page and a
-//! deep page); recording CPU per call as a share of one core (8 calls of 20 s fed through the
+//! deep page); the KPI page's read of the calls (30 days, everything, first-contact repeats
+//! included); recording CPU per call as a share of one core (8 calls of 20 s fed through the
 //! driver's tap in real time, WAV flushed every 500 ms).
 //!
 //! Run: `cargo bench --bench call_store` (`HOTLINE_BENCH_CALLS=N` for another size; default
@@ -76,7 +77,11 @@ fn fill(store: &SqliteCallStore, calls: usize) -> (Duration, usize) {
             .open_call(&NewCall {
                 leg_id: format!("bench-{n}"),
                 channel: ["sip", "media_stream", "browser"][n % 3].to_string(),
-                caller: Some(format!("hash:{:016x}", n * 7919)),
+                // One call in five is a caller calling again 1000 minutes later.
+                caller: Some(format!(
+                    "hash:{:016x}",
+                    (if n % 5 == 4 && n >= 1000 { n - 1000 } else { n }) * 7919
+                )),
                 caller_unredacted: None,
                 started_at,
             })
@@ -122,6 +127,7 @@ fn fill(store: &SqliteCallStore, calls: usize) -> (Duration, usize) {
                     languages: vec!["zh".into()],
                     barge_ins: 0,
                     csat: None,
+                    sentiment: None,
                 },
             )
             .expect("close call");
@@ -364,6 +370,31 @@ fn main() {
     }];
     let (p50, p95, _) = time_queries(&store, &deep, 50);
     println!("call list, 200 from the middle: p50 {p50:.2} ms, p95 {p95:.2} ms");
+
+    let end = 1_700_000_000_000i64 + calls as i64 * 60_000;
+    for days in [30i64, 3650] {
+        let mut times = Vec::new();
+        let mut resolution = (0, 0, 0);
+        for _ in 0..5 {
+            let started = Instant::now();
+            let kpi = store
+                .kpi_calls(end - days * 86_400_000, end, end + 8 * 86_400_000)
+                .expect("kpi calls");
+            times.push(ms(started.elapsed()));
+            let known = kpi.iter().filter(|c| c.repeat_contact.is_some()).count();
+            let repeats = kpi
+                .iter()
+                .filter(|c| c.repeat_contact == Some(true))
+                .count();
+            resolution = (kpi.len(), known, repeats);
+        }
+        let (n, known, repeats) = resolution;
+        println!(
+            "KPI calls, last {days} days ({n} calls, repeats of {known} known: {repeats}): p50 {:.0} ms, p95 {:.0} ms",
+            percentile(times.clone(), 0.5),
+            percentile(times, 0.95)
+        );
+    }
 
     let (share, dropped) = recording_cost(dir.path(), Arc::clone(&store));
     println!(

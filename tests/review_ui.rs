@@ -80,6 +80,7 @@ fn store_call(
                 languages: vec![lang.into()],
                 barge_ins: 1,
                 csat,
+                sentiment: None,
             },
         )
         .unwrap();

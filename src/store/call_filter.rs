@@ -1,6 +1,6 @@
 //! [`CallFilter`]: which calls the review UI's call list (and its KPI links) narrows to:
 //! a date range, channel, language, outcome, transfer reason, FAQ answered, slow answers,
-//! CSAT. Turned into SQL conditions with bound values only, so nothing a reviewer types
+//! CSAT, sentiment, repeat contacts. Turned into SQL conditions with bound values only, so nothing a reviewer types
 //! reaches the SQL text.
 
 use rusqlite::types::Value;
@@ -37,6 +37,8 @@ pub struct CallFilter {
     /// Only calls after which the same caller called again within
     /// [`REPEAT_CONTACT_MS`](super::kpi_calls::REPEAT_CONTACT_MS) (not resolved first time).
     pub repeat_contact: bool,
+    /// The call's sentiment (`angry`, `negative`, `neutral`, `positive`).
+    pub sentiment: Option<String>,
 }
 
 impl CallFilter {
@@ -96,6 +98,10 @@ impl CallFilter {
         }
         if self.with_barge_ins {
             sql.push_str(" AND calls.barge_ins > 0");
+        }
+        if let Some(sentiment) = &self.sentiment {
+            sql.push_str(" AND calls.sentiment = ?");
+            values.push(Value::Text(sentiment.clone()));
         }
         if self.repeat_contact {
             sql.push_str(" AND ");

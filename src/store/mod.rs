@@ -17,6 +17,7 @@ mod call_draft;
 mod call_filter;
 mod call_record;
 mod call_recorder;
+mod call_sentiment;
 mod call_store;
 mod clock;
 mod config;

@@ -252,7 +252,8 @@ impl CallStore for SqliteCallStore {
         let connection = self.write_connection();
         let changed = connection.execute(
             "UPDATE calls SET ended_at = ?2, outcome = ?3, ended_by = ?4, transfer_reason = ?5, \
-             languages = ?6, barge_ins = MAX(barge_ins, ?7), csat = COALESCE(?8, csat) WHERE id = ?1",
+             languages = ?6, barge_ins = MAX(barge_ins, ?7), csat = COALESCE(?8, csat), \
+             sentiment = COALESCE(?9, sentiment) WHERE id = ?1",
             params![
                 id,
                 ending.ended_at,
@@ -262,6 +263,7 @@ impl CallStore for SqliteCallStore {
                 ending.languages.join(","),
                 ending.barge_ins,
                 ending.csat,
+                ending.sentiment,
             ],
         )?;
         if changed == 0 {
