@@ -127,15 +127,6 @@ async fn one_line_is_shared_by_media_and_sip_and_freed_when_the_call_ends() {
         third.hears_the_bot(Duration::from_secs(30)).await,
         "no greeting on the third call"
     );
-    let sip = server.sip;
-    let options =
-        tokio::task::spawn_blocking(move || udp("OPTIONS", sip, None, Duration::from_secs(3)))
-            .await
-            .unwrap();
-    assert_eq!(
-        options.as_deref().and_then(status_of),
-        Some(503),
-        "full again: {options:?}"
-    );
+    assert_eq!(server.options_status().await, Some(503), "full again");
     third.hang_up().await;
 }

@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 
 use support::doors_rig::{Doors, DoorsServer, refusal};
 use support::media_caller::MediaCaller;
-use support::sip_probe::{status_of, udp};
 
 async fn start(drain_timeout_s: u64) -> DoorsServer {
     let doors = Doors {
@@ -48,16 +47,7 @@ async fn sigterm_refuses_new_calls_and_exits_0_when_the_last_call_ends() {
         Some(503),
         "{error:?}"
     );
-    let sip = server.sip;
-    let options =
-        tokio::task::spawn_blocking(move || udp("OPTIONS", sip, None, Duration::from_secs(3)))
-            .await
-            .unwrap();
-    assert_eq!(
-        options.as_deref().and_then(status_of),
-        Some(503),
-        "{options:?}"
-    );
+    assert_eq!(server.options_status().await, Some(503), "draining");
     assert_eq!(server.metric("hotline_draining"), Some(1.0));
 
     assert!(

@@ -122,6 +122,17 @@ impl Answer {
 }
 
 impl Browser {
+    /// A browser for the server on `port`.
+    fn new(port: u16) -> Self {
+        Self {
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            port,
+        }
+    }
+
     async fn send(&self, request: reqwest::RequestBuilder, cookie: &str) -> Answer {
         let request = if cookie.is_empty() {
             request
@@ -207,13 +218,7 @@ async fn review_pages_guard_login_csrf_personal_data_and_escaping() {
     };
     let port = free_port();
     let _server = start_server(dir.path(), port, false);
-    let browser = Browser {
-        client: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap(),
-        port,
-    };
+    let browser = Browser::new(port);
 
     // Anonymous: every page sends to the login page; the API stays 401.
     for path in [
@@ -569,13 +574,7 @@ async fn an_unanswered_question_added_to_the_faq_is_answered_on_the_next_call() 
         "the FAQ does not say when the shop opens: {faqs:?}"
     );
 
-    let browser = Browser {
-        client: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap(),
-        port,
-    };
+    let browser = Browser::new(port);
     let viewer = browser
         .log_in("vic", PASSWORD)
         .await

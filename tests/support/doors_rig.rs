@@ -205,6 +205,20 @@ trunk_allowlist = ["127.0.0.1"]
         (status, retry_after)
     }
 
+    /// The status of the answer to an OPTIONS sent to the node's SIP port over UDP (None: no
+    /// answer within 3 s).
+    pub async fn options_status(&self) -> Option<u16> {
+        let sip = self.sip;
+        tokio::task::spawn_blocking(move || {
+            super::sip_probe::udp("OPTIONS", sip, None, Duration::from_secs(3))
+        })
+        .await
+        .ok()
+        .flatten()
+        .as_deref()
+        .and_then(super::sip_probe::status_of)
+    }
+
     /// The URL of `/media`, with `?token=` when given.
     pub fn media_url(&self, token: Option<&str>) -> String {
         match token {
