@@ -4,7 +4,9 @@
 //! and the search narrow the list, a viewer never receives the caller's number or a number
 //! said in a call in any page, hostile caller text (`<script>`) arrives escaped, and logout
 //! ends the session; the KPI figures link to their calls; un-redaction and legal hold are
-//! audited.
+//! audited. And end to end through `/media` calls: a question the company's FAQ does not
+//! answer shows on `/review/unanswered`, a supervisor adds it to the FAQ there, and the next
+//! caller who asks is answered from the new entry.
 //!
 //! The same in a real browser: `tests/review_browser.rs`.
 
