@@ -10,7 +10,9 @@ pub mod browser_tools;
 pub mod browser_visitor;
 pub mod call_audio;
 pub mod hotline_server;
+pub mod long_call;
 pub mod media_caller;
+pub mod review_session;
 pub mod softphone_rig;
 pub mod store_rig;
 
