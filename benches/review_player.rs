@@ -154,6 +154,8 @@ fn measure(label: &str, binary: &Path, root: &Path, loads: u32) {
             load["drawnMs"],
             load["playingMs"]
         );
+        // Where the time went: [start, end] ms of the page's requests, from navigation start.
+        println!("          {}", load["steps"]);
     }
     println!(
         "  median of {loads}: waveform drawn {} ms, playing {} ms; seek to {} s played on after {} ms",
@@ -187,10 +189,7 @@ fn main() {
     if let Some(before) = std::env::var_os("HOTLINE_BENCH_BEFORE_BIN") {
         measure("before", Path::new(&before), root, loads);
     }
-    measure(
-        "this build",
-        Path::new(env!("CARGO_BIN_EXE_hotline")),
-        root,
-        loads,
-    );
+    let this = std::env::var_os("HOTLINE_BENCH_BIN")
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_hotline").into());
+    measure("this build", Path::new(&this), root, loads);
 }

@@ -85,6 +85,16 @@ try {
     const t = await p.evaluate(() => window.__playerTiming);
     if (t.error) throw new Error(`load ${n + 1}: ${t.error}`);
     const load = { drawnMs: Math.round(t.drawn), playingMs: Math.round(t.playing), playCalledMs: Math.round(t.playCalled) };
+    // Where the time went: the page, its scripts and the peaks (ms from navigation start).
+    load.steps = await p.evaluate(() => {
+      const nav = performance.getEntriesByType('navigation')[0];
+      const steps = { html: Math.round(nav.responseEnd), domContentLoaded: Math.round(nav.domContentLoadedEventEnd) };
+      for (const r of performance.getEntriesByType('resource')) {
+        const name = r.name.split('/').pop();
+        steps[name] = [Math.round(r.startTime), Math.round(r.responseEnd)];
+      }
+      return steps;
+    });
     load.duration = await p.evaluate(() => window.hotlineReview.player.getDuration());
     load.regions = await p.evaluate(() => window.hotlineReview.player.getActivePlugins()[0].getRegions().length);
     result.loads.push(load);

@@ -1,9 +1,10 @@
 // The review call page: the waveform player over the call's stereo recording (caller left,
 // bot right), the caller's speech and the bot's audio drawn as regions, barge-ins as markers,
 // and a click on a transcript line seeks the player to that line's offset. The waveform is
-// drawn from the server's peaks (data-peaks: a few thousand numbers) and the audio streamed
-// by the page's <audio preload="metadata"> (Range requests, so a seek fetches only what it
-// plays): nothing waits for the whole WAV. Reads only the page's data- attributes (numbers)
+// drawn from the server's peaks (data-peaks: a few thousand numbers, already being fetched
+// by the page's <link rel="preload">) and the audio streamed by the page's <audio> (Range
+// requests, so a seek fetches only what it plays), which starts loading once the waveform is
+// drawn: nothing waits for the whole WAV. Reads only the page's data- attributes (numbers)
 // and the peaks JSON; no caller text goes through script.
 (function () {
   'use strict';
@@ -74,6 +75,8 @@
     review.player = player;
     player.on('ready', function () {
       state.ready = true;
+      // Drawn: now fetch the recording's header (and a first stretch), ready to play.
+      audio.preload = 'metadata';
       playButton.disabled = false;
       drawTurns(regions);
     });
@@ -84,7 +87,8 @@
     playButton.addEventListener('click', function () { player.playPause(); });
   }
 
-  fetch(section.getAttribute('data-peaks'), { credentials: 'same-origin', headers: { Accept: 'application/json' } })
+  // The same request as the page's preload (so the preloaded answer is used).
+  fetch(section.getAttribute('data-peaks'), { credentials: 'same-origin' })
     .then(function (response) {
       return response.json().then(
         function (body) {
