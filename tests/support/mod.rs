@@ -16,9 +16,12 @@ pub mod review_session;
 pub mod softphone_rig;
 pub mod store_rig;
 
-/// The `hotline` binary under test.
+/// The `hotline` binary under test: cargo's build, or `HOTLINE_TEST_BIN` (a copy of it kept
+/// aside where several checkouts share one target folder and may rebuild it mid-run).
 pub fn hotline() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hotline"));
+    let binary = std::env::var_os("HOTLINE_TEST_BIN")
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_hotline").into());
+    let mut cmd = Command::new(binary);
     cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
     cmd
 }
