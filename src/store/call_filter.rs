@@ -6,6 +6,7 @@
 use rusqlite::types::Value;
 
 use super::call_record::CallOutcome;
+use super::kpi_calls::{REPEAT_CONTACT_MS, REPEAT_CONTACT_SQL};
 
 /// An answer slower than this (caller's last speech → first audio of the answer) is slow.
 pub const SLOW_ANSWER_MS: i64 = 3000;
@@ -33,6 +34,9 @@ pub struct CallFilter {
     pub with_csat: bool,
     /// Only calls in which the caller interrupted the bot.
     pub with_barge_ins: bool,
+    /// Only calls after which the same caller called again within
+    /// [`REPEAT_CONTACT_MS`](super::kpi_calls::REPEAT_CONTACT_MS) (not resolved first time).
+    pub repeat_contact: bool,
 }
 
 impl CallFilter {
@@ -92,6 +96,11 @@ impl CallFilter {
         }
         if self.with_barge_ins {
             sql.push_str(" AND calls.barge_ins > 0");
+        }
+        if self.repeat_contact {
+            sql.push_str(" AND ");
+            sql.push_str(REPEAT_CONTACT_SQL);
+            values.push(Value::Integer(REPEAT_CONTACT_MS));
         }
         (sql, values)
     }

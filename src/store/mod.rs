@@ -52,7 +52,7 @@ pub use call_store::{
 pub use clock::{Clock, SetClock, SystemClock};
 pub use config::{CallerIdPolicy, DEFAULT_RETENTION_DAYS, RecordingConfig, StoreConfig};
 pub use export::write_call_archive;
-pub use kpi_calls::KpiCall;
+pub use kpi_calls::{KpiCall, REPEAT_CONTACT_MS};
 pub use live_wav::{BYTES_PER_MS, HEADER_BYTES, LiveWav, RecordingFileError, repair_wav};
 pub use peaks_cache::{FileStamp, PEAKS_CACHED, PeaksCache};
 pub use personal_data::{PersonalData, mask_caller};

@@ -37,6 +37,8 @@ pub struct ListParams {
     pub csat: Option<String>,
     /// Only calls with a barge-in.
     pub barge: Option<String>,
+    /// Only calls the same caller called again after within 7 days.
+    pub repeat: Option<String>,
     /// Paging: calls older than this id.
     pub before: Option<i64>,
 }
@@ -87,6 +89,7 @@ impl ListParams {
                 csat_at_most,
                 with_csat,
                 with_barge_ins: given(&self.barge).is_some(),
+                repeat_contact: given(&self.repeat).is_some(),
             },
         })
     }
@@ -128,6 +131,7 @@ fn filter_form(p: &ListParams) -> String {
          <label>CSAT <select name=\"csat\">{csat}</select></label>\
          <label class=\"check\"><input type=\"checkbox\" name=\"slow\" value=\"1\"{slow}> answers over 3 s</label>\
          <label class=\"check\"><input type=\"checkbox\" name=\"barge\" value=\"1\"{barge}> barge-ins</label>\
+         <label class=\"check\"><input type=\"checkbox\" name=\"repeat\" value=\"1\"{repeat}> called again within 7 days</label>\
          <button type=\"submit\">Search</button> <a href=\"/review\">Clear</a></form>",
         q = value(&p.q),
         from = value(&p.from),
@@ -170,6 +174,11 @@ fn filter_form(p: &ListParams) -> String {
             ""
         },
         barge = if given(&p.barge).is_some() {
+            " checked"
+        } else {
+            ""
+        },
+        repeat = if given(&p.repeat).is_some() {
             " checked"
         } else {
             ""
