@@ -59,6 +59,7 @@ fn call_with_recording(
                     languages: vec![],
                     barge_ins: 0,
                     csat: None,
+                    sentiment: None,
                 },
             )
             .unwrap();

@@ -165,6 +165,7 @@ pub fn store_long_call(dir: &Path, length_ms: u64) -> (i64, PathBuf) {
                 languages: vec!["en".into()],
                 barge_ins: turns.iter().filter(|t| t.barge.is_some()).count() as u32,
                 csat: None,
+                sentiment: None,
             },
         )
         .unwrap();
