@@ -6,13 +6,14 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
+use hotline_audio::end_of_turn::SmartTurnModel;
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::AbortHandle;
 
 use super::call_services::CallServices;
 use super::ids::{RequestId, SentenceId, TurnId};
 use super::input::SessionInput;
-use crate::asr::{AsrError, AsrLanguage, DecodeCancel, Transcriber};
+use crate::asr::{AsrError, AsrLanguage, DecodeCancel, DecodeKind, Transcriber};
 use crate::channel::{LegControl, TransferOutcome, TransferTarget};
 use crate::dialogue::{DialogueEngine, DialogueRequest};
 use crate::engine::Engine;
@@ -31,6 +32,7 @@ pub(super) struct CallJobs {
     call_id: Arc<str>,
     results: mpsc::UnboundedSender<SessionInput>,
     transcriber: Transcriber,
+    end_of_turn: Option<Arc<SmartTurnModel>>,
     dialogue: Arc<dyn DialogueEngine>,
     /// Language decodes are forced to (or detection).
     asr_language: AsrLanguage,
@@ -66,6 +68,7 @@ impl CallJobs {
             call_id,
             results,
             transcriber: services.engine.transcriber.clone(),
+            end_of_turn: services.engine.end_of_turn.clone(),
             dialogue: Arc::clone(&services.engine.dialogue),
             asr_language,
             transcribing: HashMap::new(),
@@ -84,8 +87,9 @@ impl CallJobs {
         request_id: RequestId,
         audio: Arc<[i16]>,
         lang_hint: Lang,
-        partial: bool,
+        kind: DecodeKind,
     ) {
+        let partial = kind.is_partial();
         let transcriber = self.transcriber.clone();
         let results = self.results.clone();
         let language = self.asr_language;
@@ -99,7 +103,7 @@ impl CallJobs {
                     .await
             } else {
                 transcriber
-                    .transcribe_cancellable(audio, language, watched)
+                    .transcribe_as(kind, audio, language, watched)
                     .await
             };
             let (text, lang, confidence) = match transcript {
@@ -123,6 +127,27 @@ impl CallJobs {
         });
         self.transcribing
             .insert(request_id, (task.abort_handle(), cancel));
+    }
+
+    /// Runs the acoustic end-of-turn model on `audio` off the async threads; answers with
+    /// `EndOfTurnJudged`, or nothing when the model is not loaded or fails (the words decide).
+    pub(super) fn judge_end_of_turn(&mut self, request_id: RequestId, audio: Arc<[i16]>) {
+        let Some(model) = self.end_of_turn.clone() else {
+            return;
+        };
+        let results = self.results.clone();
+        let call_id = Arc::clone(&self.call_id);
+        tokio::task::spawn_blocking(move || match model.completion_probability(&audio) {
+            Ok(complete_probability) => {
+                let _ = results.send(SessionInput::EndOfTurnJudged {
+                    request_id,
+                    complete_probability,
+                });
+            }
+            Err(error) => {
+                tracing::warn!(call = %call_id, %error, "end-of-turn model failed; the words decide this pause");
+            }
+        });
     }
 
     /// Drops a decode: it leaves the queue if it was waiting for a slot; a running decode

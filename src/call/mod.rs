@@ -55,8 +55,8 @@ pub use call_event::{CallEvent, DropReason, FalseBargeInReason, HangUpReason};
 pub use call_services::CallServices;
 pub use clock::Millis;
 pub use config::{
-    BargeInConfig, CallFlowConfig, DtmfAction, DtmfBinding, EchoConfig, PerLang, SessionConfig,
-    TurnTakingConfig, VadConfig,
+    AcousticTurnConfig, BargeInConfig, CallFlowConfig, DtmfAction, DtmfBinding, EchoConfig,
+    PartialPolicy, PerLang, SessionConfig, TurnTakingConfig, VadConfig,
 };
 pub use driver::{CallOptions, CallSummary, drive_call, spawn_call};
 pub use driver_notices::{CallEnd, CallNotice, CallNoticeKind, CallNotices};
