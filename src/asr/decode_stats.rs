@@ -86,42 +86,32 @@ impl DecodeStats {
 
     /// The counters in the Prometheus text format.
     pub fn render(&self, out: &mut String) {
-        use std::fmt::Write;
-        let _ = writeln!(
-            out,
-            "# HELP hotline_asr_decodes_total Whisper decodes, by why they ran.\n# TYPE hotline_asr_decodes_total counter"
-        );
-        for kind in DecodeKind::ALL {
-            let _ = writeln!(
-                out,
-                "hotline_asr_decodes_total{{kind=\"{}\"}} {}",
-                kind.as_str(),
-                self.decodes(kind)
-            );
-        }
-        let _ = writeln!(
-            out,
-            "# HELP hotline_asr_decodes_cancelled_total Whisper decodes stopped before they finished (the caller went on, or a final needed the slot).\n# TYPE hotline_asr_decodes_cancelled_total counter"
-        );
-        for kind in DecodeKind::ALL {
-            let _ = writeln!(
-                out,
-                "hotline_asr_decodes_cancelled_total{{kind=\"{}\"}} {}",
-                kind.as_str(),
-                self.cancelled(kind)
-            );
-        }
-        let _ = writeln!(
-            out,
-            "# HELP hotline_asr_decode_cpu_seconds_total CPU time of Whisper decodes (encoder and decoder), by why they ran.\n# TYPE hotline_asr_decode_cpu_seconds_total counter"
-        );
-        for kind in DecodeKind::ALL {
-            let _ = writeln!(
-                out,
-                "hotline_asr_decode_cpu_seconds_total{{kind=\"{}\"}} {:.6}",
-                kind.as_str(),
-                self.cpu(kind).as_secs_f64()
-            );
+        let families: [(&str, &str, &dyn Fn(DecodeKind) -> String); 3] = [
+            (
+                "hotline_asr_decodes_total",
+                "Whisper decodes, by why they ran.",
+                &|kind| self.decodes(kind).to_string(),
+            ),
+            (
+                "hotline_asr_decodes_cancelled_total",
+                "Whisper decodes stopped before they finished (the caller went on, or a final needed the slot).",
+                &|kind| self.cancelled(kind).to_string(),
+            ),
+            (
+                "hotline_asr_decode_cpu_seconds_total",
+                "CPU time of Whisper decodes (encoder and decoder), by why they ran.",
+                &|kind| format!("{:.6}", self.cpu(kind).as_secs_f64()),
+            ),
+        ];
+        for (name, help, value) in families {
+            out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} counter\n"));
+            for kind in DecodeKind::ALL {
+                out.push_str(&format!(
+                    "{name}{{kind=\"{}\"}} {}\n",
+                    kind.as_str(),
+                    value(kind)
+                ));
+            }
         }
     }
 }
