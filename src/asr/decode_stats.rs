@@ -49,6 +49,9 @@ impl DecodeKind {
     }
 }
 
+/// One counter family on `/metrics`: name, help, and the value for each kind.
+type CounterFamily<'a> = (&'static str, &'static str, &'a dyn Fn(DecodeKind) -> String);
+
 /// Decodes run and their CPU time, per kind, since the model was loaded.
 #[derive(Debug, Default)]
 pub struct DecodeStats {
@@ -86,7 +89,7 @@ impl DecodeStats {
 
     /// The counters in the Prometheus text format.
     pub fn render(&self, out: &mut String) {
-        let families: [(&str, &str, &dyn Fn(DecodeKind) -> String); 3] = [
+        let families: [CounterFamily<'_>; 3] = [
             (
                 "hotline_asr_decodes_total",
                 "Whisper decodes, by why they ran.",
