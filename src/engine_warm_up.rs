@@ -5,7 +5,8 @@
 //!
 //! What runs: a Whisper decode in every configured language, a VAD stream over a second of
 //! audio, one dialogue turn per language (FAQ index, embedding worker, policy), and the
-//! greeting of every language and the opening sentence of every FAQ answer synthesized into
+//! greeting of every language, the apology said when a part fails (pinned: see
+//! `call::fault`) and the opening sentence of every FAQ answer synthesized into
 //! the shared speech cache (so neither is synthesized during a call; `[tts] warm_answers_secs`
 //! bounds the answers' share of the start).
 
@@ -104,6 +105,25 @@ pub fn warm_up(engine: &Engine) -> WarmUpReport {
                 Ok(speech) => engine
                     .speech_cache
                     .put(lang, &sentence, speech.samples.into()),
+                Err(e) => report.problems.push(format!("voice {lang}: {e}")),
+            }
+        }
+    }
+    // What a call says when a part fails must not need the voice then (`call::fault`):
+    // pinned, never evicted.
+    for lang in Lang::ALL {
+        let flow = &engine.config.call.flow;
+        let faults = &engine.config.call.faults;
+        for text in [
+            faults.apology.get(lang),
+            flow.transfer_notice.get(lang),
+            flow.transfer_failed.get(lang),
+        ] {
+            if text.trim().is_empty() || engine.speech_cache.is_pinned(lang, text) {
+                continue;
+            }
+            match engine.voices.voice(lang).synthesize(text) {
+                Ok(speech) => engine.speech_cache.pin(lang, text, speech.samples.into()),
                 Err(e) => report.problems.push(format!("voice {lang}: {e}")),
             }
         }

@@ -25,6 +25,8 @@ pub(crate) enum ReplyPurpose {
     TransferFailed,
     /// The satisfaction survey's question.
     Survey,
+    /// Said instead of an answer when a part failed (`fault.rs`).
+    Apology,
 }
 
 /// One sentence of a reply and how far it has been played.
@@ -109,6 +111,12 @@ impl BotReply {
             }
             None => false,
         }
+    }
+
+    /// The sentence's audio will never come (its synthesis failed): it is skipped. False when
+    /// the sentence is not part of this reply.
+    pub(crate) fn drop_sentence(&mut self, id: SentenceId) -> bool {
+        self.set_audio(id, Arc::from([]))
     }
 
     /// The next frame of the reply, or None while the next sentence's audio is not ready (or

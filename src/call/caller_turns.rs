@@ -487,7 +487,7 @@ impl Session {
         }
     }
 
-    fn drop_candidate(&mut self, reason: FalseBargeInReason, now: Millis) {
+    pub(super) fn drop_candidate(&mut self, reason: FalseBargeInReason, now: Millis) {
         let Some(utterance) = self.utterance.take() else {
             return;
         };

@@ -89,6 +89,8 @@ pub struct Session {
     /// Caller turns answered from the FAQ (the call counts as resolved by the bot).
     pub(super) faq_answers: u32,
     pub(super) survey: SurveyStage,
+    /// Caller turns in a row that ended in a fault (see `fault.rs`).
+    pub(super) faults_in_row: u32,
 }
 
 impl Session {
@@ -114,6 +116,7 @@ impl Session {
             reprompts_in_row: 0,
             faq_answers: 0,
             survey: SurveyStage::NotAsked,
+            faults_in_row: 0,
             outputs: VecDeque::with_capacity(64),
             config,
         };
@@ -146,6 +149,9 @@ impl Session {
             SessionInput::TranscriptSkipped { request_id } => {
                 self.on_transcript_skipped(request_id)
             }
+            SessionInput::TranscriptFailed { request_id } => {
+                self.on_transcript_failed(request_id, now)
+            }
             SessionInput::DialogueReply { turn_id, event } => {
                 self.on_dialogue_event(turn_id, event, now)
             }
@@ -154,6 +160,7 @@ impl Session {
                 sentence_id,
                 samples,
             } => self.on_speech_ready(sentence_id, samples),
+            SessionInput::SpeechFailed { sentence_id } => self.on_speech_failed(sentence_id, now),
             SessionInput::Dtmf(digit) => self.on_dtmf(digit, now),
             SessionInput::CallerText(text) => self.on_caller_text(&text, now),
             SessionInput::HangUp => self.on_caller_hung_up(now),
@@ -201,6 +208,7 @@ impl Session {
             self.finish_reply(now.plus(u64::from(FRAME_MS)));
         }
         self.check_utterance(now);
+        self.check_turn_deadline(now);
         self.check_silence(now);
     }
 
@@ -276,6 +284,9 @@ impl Session {
         let text = reply.full_text();
         if !text.is_empty() {
             self.history.push(Turn::bot(text.clone(), reply.lang));
+        }
+        if reply.purpose == ReplyPurpose::Answer && reply.started_at.is_some() {
+            self.faults_in_row = 0;
         }
         if let Some(mut record) = reply.record {
             if record.matched_faq.is_some() {
