@@ -253,9 +253,9 @@ impl DrivenCall {
                 SessionOutput::Transcribe {
                     request_id,
                     audio,
-                    lang_hint,
+                    lang_hint: _,
                     partial,
-                } => jobs.transcribe(request_id, audio, lang_hint, partial),
+                } => jobs.transcribe(request_id, audio, partial),
                 SessionOutput::CancelTranscribe { request_id } => {
                     jobs.cancel_transcribe(request_id)
                 }

@@ -15,7 +15,8 @@ use tokio::task::AbortHandle;
 use super::call_services::CallServices;
 use super::ids::{RequestId, SentenceId, TurnId};
 use super::input::SessionInput;
-use crate::asr::{AsrError, AsrLanguage, DecodeCancel, Transcriber};
+use super::speech_recognizer::SpeechRecognizer;
+use crate::asr::{AsrError, AsrLanguage, DecodeCancel};
 use crate::channel::{LegControl, TransferOutcome, TransferTarget};
 use crate::dialogue::{DialogueEngine, DialogueRequest};
 use crate::engine::Engine;
@@ -33,7 +34,7 @@ struct SpeakJob {
 pub(super) struct CallJobs {
     call_id: Arc<str>,
     results: mpsc::UnboundedSender<SessionInput>,
-    transcriber: Transcriber,
+    recognizer: Arc<dyn SpeechRecognizer>,
     dialogue: Arc<dyn DialogueEngine>,
     /// Language decodes are forced to (or detection).
     asr_language: AsrLanguage,
@@ -69,7 +70,7 @@ impl CallJobs {
         Self {
             call_id,
             results,
-            transcriber: services.engine.transcriber.clone(),
+            recognizer: Arc::clone(&services.recognizer),
             dialogue: Arc::clone(&services.engine.dialogue),
             asr_language,
             transcribing: HashMap::new(),
@@ -82,16 +83,11 @@ impl CallJobs {
         }
     }
 
-    /// Decodes `audio`; answers with `TranscriptReady` (empty text when the decode failed), or
-    /// for a partial that found no free slot or gave its slot to a final, `TranscriptSkipped`.
-    pub(super) fn transcribe(
-        &mut self,
-        request_id: RequestId,
-        audio: Arc<[i16]>,
-        _lang_hint: Lang,
-        partial: bool,
-    ) {
-        let transcriber = self.transcriber.clone();
+    /// Decodes `audio`; answers with `TranscriptReady`, `TranscriptFailed` when the decode
+    /// failed, or for a partial that found no free slot or gave its slot to a final,
+    /// `TranscriptSkipped`.
+    pub(super) fn transcribe(&mut self, request_id: RequestId, audio: Arc<[i16]>, partial: bool) {
+        let recognizer = Arc::clone(&self.recognizer);
         let results = self.results.clone();
         let language = self.asr_language;
         let call_id = Arc::clone(&self.call_id);
@@ -99,13 +95,11 @@ impl CallJobs {
         let watched = cancel.clone();
         let task = tokio::spawn(async move {
             let transcript = if partial {
-                transcriber
+                recognizer
                     .transcribe_partial(audio, language, watched)
                     .await
             } else {
-                transcriber
-                    .transcribe_cancellable(audio, language, watched)
-                    .await
+                recognizer.transcribe_final(audio, language, watched).await
             };
             let (text, lang, confidence) = match transcript {
                 Ok(transcript) => (transcript.text, transcript.language, transcript.confidence),
