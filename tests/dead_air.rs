@@ -470,6 +470,7 @@ fn one_fault(services: CallServices, kind: FaultKind) {
             .await;
         let heard = call.heard_at(&apology, 0).unwrap_or_default();
         let waited = call.waited(heard);
+        eprintln!("{kind}: the apology started {waited} ms after the end of turn");
         assert!(
             waited <= WITHIN_MS,
             "apology {waited} ms after the end of turn"
@@ -563,6 +564,10 @@ fn a_recorder_that_cannot_start_changes_nothing() {
         call.wait_for("answer", |_| call.heard_at(&answer, 0).is_some())
             .await;
         let heard = call.heard_at(&answer, 0).unwrap_or_default();
+        eprintln!(
+            "healthy: the answer started {} ms after the end of turn",
+            call.waited(heard)
+        );
         assert!(call.waited(heard) <= WITHIN_MS);
         assert!(call.faults().is_empty());
         assert!(call.heard_at(&apology(), 0).is_none());
@@ -595,6 +600,10 @@ fn a_second_fault_transfers_and_an_unreachable_agent_leaves_the_bot_on() {
         call.wait_for("transfer notice", |_| call.heard_at(&notice, 0).is_some())
             .await;
         let heard = call.heard_at(&notice, 0).unwrap_or_default();
+        eprintln!(
+            "second fault: the transfer notice started {} ms after the end of turn",
+            call.waited(heard)
+        );
         assert!(call.waited(heard) <= WITHIN_MS);
         let sorry = config.transfer_failed.zh.clone();
         call.wait_for("transfer failed", |_| call.heard_at(&sorry, 0).is_some())
@@ -609,6 +618,10 @@ fn a_second_fault_transfers_and_an_unreachable_agent_leaves_the_bot_on() {
             })
             .unwrap_or_default();
         let said = call.heard_at(&sorry, 0).unwrap_or_default();
+        eprintln!(
+            "agent unreachable: transfer_failed started {} ms after the failure",
+            said.since(failed_at)
+        );
         assert!(said.since(failed_at) <= WITHIN_MS);
         assert_eq!(
             call.faults(),
