@@ -472,6 +472,8 @@ impl Server {
             .current_dir(root)
             .env("HOTLINE_SERVER__LISTEN", format!("127.0.0.1:{port}"))
             .env("HOTLINE_WEBRTC__BIND_ADDRESS", "127.0.0.1")
+            // The idle calls measure memory and CPU per call: no admission limit refuses them.
+            .env("HOTLINE_SERVER__MAX_CALLS", "1000")
             // No re-prompts and no hang-up on silence: the idle calls are held, and the 12 s
             // between questions hear nothing but answers.
             .env("HOTLINE_CALL__FLOW__REPROMPT_AFTER_MS", "3600000")

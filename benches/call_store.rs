@@ -4,8 +4,10 @@
 //!
 //! Prints: fill rate (turns/s, as the writer thread stores them: one transaction per turn);
 //! search p50/p95 for phrases of three or more characters (FTS5 trigram) and for one- and
-//! two-character queries (LIKE), 50 newest matches; the call list p50/p95 (first page and a
-//! deep page); recording CPU per call as a share of one core (8 calls of 20 s fed through the
+//! two-character queries (the `call_grams` index; beside it, the same queries the way they ran
+//! before it, through `LIKE` over the whole text), 50 newest matches; the call list p50/p95 (first page and a
+//! deep page); the KPI page's read of the calls (30 days, everything, first-contact repeats
+//! included); recording CPU per call as a share of one core (8 calls of 20 s fed through the
 //! driver's tap in real time, WAV flushed every 500 ms).
 //!
 //! Run: `cargo bench --bench call_store` (`HOTLINE_BENCH_CALLS=N` for another size; default
@@ -75,7 +77,11 @@ fn fill(store: &SqliteCallStore, calls: usize) -> (Duration, usize) {
             .open_call(&NewCall {
                 leg_id: format!("bench-{n}"),
                 channel: ["sip", "media_stream", "browser"][n % 3].to_string(),
-                caller: Some(format!("hash:{:016x}", n * 7919)),
+                // One call in five is a caller calling again 1000 minutes later.
+                caller: Some(format!(
+                    "hash:{:016x}",
+                    (if n % 5 == 4 && n >= 1000 { n - 1000 } else { n }) * 7919
+                )),
                 caller_unredacted: None,
                 started_at,
             })
@@ -121,6 +127,7 @@ fn fill(store: &SqliteCallStore, calls: usize) -> (Duration, usize) {
                     languages: vec!["zh".into()],
                     barge_ins: 0,
                     csat: None,
+                    sentiment: None,
                 },
             )
             .expect("close call");
@@ -141,6 +148,47 @@ fn time_queries(
             let calls = store.list_calls(query).expect("list");
             times.push(ms(started.elapsed()));
             found += calls.len();
+        }
+    }
+    (
+        percentile(times.clone(), 0.5),
+        percentile(times, 0.95),
+        found / (rounds * queries.len()),
+    )
+}
+
+/// The short queries as the store ran them before the `call_grams` index: `LIKE` over every
+/// call's text, newest 50 (the same SQL, on a connection of its own).
+fn time_like(
+    database: &Path,
+    store: &SqliteCallStore,
+    queries: &[CallQuery],
+    rounds: usize,
+) -> (f64, f64, usize) {
+    let connection = rusqlite::Connection::open(database).expect("open");
+    let mut statement = connection
+        .prepare(
+            "SELECT id FROM calls WHERE id < ?1 AND id IN \
+             (SELECT rowid FROM call_text WHERE body LIKE ?2 ESCAPE '\\') \
+             ORDER BY started_at DESC, id DESC LIMIT 50",
+        )
+        .expect("prepare");
+    let mut times = Vec::new();
+    let mut found = 0;
+    for _ in 0..rounds {
+        for query in queries {
+            let text = store
+                .search_text()
+                .fold(query.text.as_deref().unwrap_or(""));
+            let like = format!("%{}%", text.trim());
+            let started = Instant::now();
+            let ids: Vec<i64> = statement
+                .query_map(rusqlite::params![i64::MAX, like], |row| row.get(0))
+                .expect("query")
+                .collect::<Result<_, _>>()
+                .expect("rows");
+            times.push(ms(started.elapsed()));
+            found += ids.len();
         }
     }
     (
@@ -300,7 +348,11 @@ fn main() {
         .collect();
     let (p50, p95, hits) = time_queries(&store, &like, 5);
     println!(
-        "search, 1-2 characters (LIKE): p50 {p50:.1} ms, p95 {p95:.1} ms ({hits} calls per answer)"
+        "search, 1-2 characters (call_grams): p50 {p50:.1} ms, p95 {p95:.1} ms ({hits} calls per answer)"
+    );
+    let (p50, p95, hits) = time_like(store.path(), &store, &like, 5);
+    println!(
+        "search, 1-2 characters through LIKE (as before call_grams): p50 {p50:.1} ms, p95 {p95:.1} ms ({hits} calls per answer)"
     );
     let first_page = vec![CallQuery {
         text: None,
@@ -318,6 +370,31 @@ fn main() {
     }];
     let (p50, p95, _) = time_queries(&store, &deep, 50);
     println!("call list, 200 from the middle: p50 {p50:.2} ms, p95 {p95:.2} ms");
+
+    let end = 1_700_000_000_000i64 + calls as i64 * 60_000;
+    for days in [30i64, 3650] {
+        let mut times = Vec::new();
+        let mut resolution = (0, 0, 0);
+        for _ in 0..5 {
+            let started = Instant::now();
+            let kpi = store
+                .kpi_calls(end - days * 86_400_000, end, end + 8 * 86_400_000)
+                .expect("kpi calls");
+            times.push(ms(started.elapsed()));
+            let known = kpi.iter().filter(|c| c.repeat_contact.is_some()).count();
+            let repeats = kpi
+                .iter()
+                .filter(|c| c.repeat_contact == Some(true))
+                .count();
+            resolution = (kpi.len(), known, repeats);
+        }
+        let (n, known, repeats) = resolution;
+        println!(
+            "KPI calls, last {days} days ({n} calls, repeats of {known} known: {repeats}): p50 {:.0} ms, p95 {:.0} ms",
+            percentile(times.clone(), 0.5),
+            percentile(times, 0.95)
+        );
+    }
 
     let (share, dropped) = recording_cost(dir.path(), Arc::clone(&store));
     println!(

@@ -86,10 +86,14 @@ fn main() {
         .build()
         .expect("tokio runtime");
     runtime.block_on(async move {
-        let config = match Config::load(None) {
+        let mut config = match Config::load(None) {
             Ok(config) => config,
             Err(error) => return eprintln!("conversation_latency: {error}"),
         };
+        // The sweep measures how many calls the machine can take, so no admission limit
+        // (`[server] max_calls`) may refuse its callers first.
+        let most_callers = levels.iter().copied().max().unwrap_or(1);
+        config.server.max_calls = config.server.max_calls.max(most_callers);
         let engine = match Engine::load(config) {
             Ok(engine) => Arc::new(engine),
             Err(error) => {

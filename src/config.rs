@@ -35,6 +35,8 @@ pub struct Config {
     pub store: crate::store::StoreConfig,
     /// Call recordings (`[recording]`).
     pub recording: crate::store::RecordingConfig,
+    /// Who may open the `/media` WebSocket (`[media] token`).
+    pub media: crate::web::MediaConfig,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -53,13 +55,26 @@ pub struct ServerConfig {
     /// Nice value (0-19) of the engine's worker and compute threads: above 0 they yield the
     /// CPU to the SIP bridge's pacing thread, so model inference never delays a paced packet.
     pub compute_nice: i32,
+    /// Calls talked at once, over SIP, `/media` and browsers together; beyond it a new call is
+    /// refused (SIP 503, HTTP 503, both with `Retry-After`) and `/readyz` says 503 `full`.
+    /// Default 8: measured on the 2-core dev machine, about 12 talking calls already slow
+    /// each other's answers (the cost figures in README.md); raise it with the cores.
+    pub max_calls: usize,
+    /// Seconds a stopping node (SIGTERM, Ctrl-C) waits for its calls to end before it exits;
+    /// meanwhile new calls are refused and `/readyz` says 503 `draining`.
+    pub drain_timeout_s: u64,
 }
+
+/// `[server] max_calls` when not set (see [`ServerConfig::max_calls`]).
+pub const DEFAULT_MAX_CALLS: usize = 8;
 
 impl Default for ServerConfig {
     fn default() -> Self {
         Self {
             listen: "0.0.0.0:8080".to_string(),
             compute_nice: 5,
+            max_calls: DEFAULT_MAX_CALLS,
+            drain_timeout_s: 30,
         }
     }
 }
@@ -343,6 +358,19 @@ impl Config {
                 self.sip.pacing_nice
             ));
         }
+        if self.server.max_calls == 0 {
+            return Err(format!(
+                "server.max_calls = 0 would refuse every call: set at least 1 (default {DEFAULT_MAX_CALLS})"
+            ));
+        }
+        if self.server.drain_timeout_s > 3600 {
+            return Err(format!(
+                "server.drain_timeout_s = {} is over an hour: give the seconds a stopping node waits for its calls (default 30)",
+                self.server.drain_timeout_s
+            ));
+        }
+        self.media.validate().map_err(|e| e.to_string())?;
+        self.sip.check_rate_limit().map_err(|e| e.to_string())?;
         self.webrtc.validate().map_err(|e| e.to_string())?;
         self.store
             .validate(&self.recording)
@@ -481,6 +509,44 @@ mod tests {
                 .to_string();
             assert!(err.contains(named), "{key}={value}: {err}");
         }
+    }
+
+    #[test]
+    fn capacity_drain_and_media_token_settings_are_checked() {
+        let config = Config::load_with_env(None, no_env()).unwrap();
+        assert_eq!(config.server.max_calls, DEFAULT_MAX_CALLS);
+        assert_eq!(config.server.drain_timeout_s, 30);
+        assert!(config.media.token.is_empty(), "no token: /media is open");
+        for (key, value, named) in [
+            ("HOTLINE_SERVER__MAX_CALLS", "0", "server.max_calls"),
+            (
+                "HOTLINE_SERVER__DRAIN_TIMEOUT_S",
+                "7200",
+                "server.drain_timeout_s",
+            ),
+            ("HOTLINE_MEDIA__TOKEN", "short", "media.token"),
+        ] {
+            let err = Config::load_with_env(None, vec![(key.into(), value.into())])
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(named), "{key}={value}: {err}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("h.toml");
+        std::fs::write(
+            &path,
+            "[server]\nmax_calls = 3\n[media]\ntoken = [\"first-token-0123456789\", \"second-token-0123456789\"]\n",
+        )
+        .unwrap();
+        let config = Config::load_with_env(Some(&path), no_env()).unwrap();
+        assert_eq!(config.server.max_calls, 3);
+        assert!(config.media.token.accepts("second-token-0123456789"));
+        let env = vec![(
+            "HOTLINE_MEDIA__TOKEN".to_string(),
+            "one-token-from-the-environment".to_string(),
+        )];
+        let config = Config::load_with_env(None, env).unwrap();
+        assert!(config.media.token.accepts("one-token-from-the-environment"));
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod engine;
 pub mod engine_runtime;
 pub mod engine_warm_up;
 pub mod lang;
+pub mod lifecycle;
 pub mod offline_call;
 pub mod store;
 pub mod thread_priority;

@@ -120,6 +120,7 @@ fn store_call_with_personal_data(database: &Path) -> i64 {
                 languages: vec!["zh".into()],
                 barge_ins: 0,
                 csat: None,
+                sentiment: None,
             },
         )
         .unwrap();
@@ -454,6 +455,7 @@ fn retention_deletes_what_is_due_and_keeps_what_is_on_hold() {
                     languages: vec![],
                     barge_ins: 0,
                     csat: None,
+                    sentiment: None,
                 },
             )
             .unwrap();

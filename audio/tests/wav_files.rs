@@ -367,3 +367,66 @@ fn writing_into_a_missing_directory_fails_with_the_path() {
         Err(WavError::ZeroSampleRate { .. })
     ));
 }
+
+/// Found by the `wav` fuzz target (fuzz/regressions/wav/float64-nan-at-44k1): a float WAV
+/// holding NaN or infinity made the resampler's FFT panic; huge finite values did too, once
+/// summed to infinity. They are read as silence and full scale.
+#[test]
+fn nan_infinite_and_huge_float_samples_are_read_as_audio() {
+    for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 1e300, -3.4e38] {
+        let mut doubles = tone(44100, 0.1, 440.0, 0.5);
+        doubles[1000] = bad;
+        let bytes: Vec<u8> = doubles.iter().flat_map(|v| v.to_le_bytes()).collect();
+        let audio = decode_wav_16k_mono(&handmade_wav(3, 1, 44100, 64, &bytes), "f64.wav")
+            .unwrap_or_else(|e| panic!("{bad}: {e}"));
+        assert_eq!(audio.samples.len(), 1600, "{bad}");
+        let floats: Vec<u8> = doubles
+            .iter()
+            .flat_map(|v| (*v as f32).to_le_bytes())
+            .collect();
+        let audio = decode_wav_16k_mono(&handmade_wav(3, 2, 22050, 32, &floats), "f32.wav")
+            .unwrap_or_else(|e| panic!("{bad}: {e}"));
+        assert_eq!(audio.samples.len(), 1600, "{bad}");
+    }
+}
+
+/// Found by the `wav` fuzz target (fuzz/regressions/wav/extensible-valid-bits-280): hound
+/// takes an extensible header's valid-bits field as the sample size, and 280 overflowed the
+/// shift that scales integer samples (a panic where overflow is checked).
+#[test]
+fn an_extensible_header_claiming_280_valid_bits_is_unsupported() {
+    let mut fmt = Vec::new();
+    fmt.extend_from_slice(&0xFFFEu16.to_le_bytes());
+    fmt.extend_from_slice(&2u16.to_le_bytes());
+    fmt.extend_from_slice(&44_100u32.to_le_bytes());
+    fmt.extend_from_slice(&(44_100u32 * 6).to_le_bytes());
+    fmt.extend_from_slice(&6u16.to_le_bytes());
+    fmt.extend_from_slice(&24u16.to_le_bytes());
+    fmt.extend_from_slice(&22u16.to_le_bytes());
+    fmt.extend_from_slice(&280u16.to_le_bytes());
+    fmt.extend_from_slice(&0u32.to_le_bytes());
+    fmt.extend_from_slice(&1u16.to_le_bytes());
+    fmt.extend_from_slice(&[
+        0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xAA, 0x00, 0x38, 0x9B, 0x71,
+    ]);
+    let data = [0u8; 600];
+    let bytes = [
+        b"RIFF".as_slice(),
+        &(4 + 8 + fmt.len() as u32 + 8 + data.len() as u32).to_le_bytes(),
+        b"WAVEfmt ",
+        &(fmt.len() as u32).to_le_bytes(),
+        &fmt,
+        b"data",
+        &(data.len() as u32).to_le_bytes(),
+        &data,
+    ]
+    .concat();
+    let err = decode_wav_16k_mono(&bytes, "valid-bits.wav").unwrap_err();
+    assert!(
+        matches!(
+            err,
+            WavError::UnsupportedEncoding { .. } | WavError::Corrupt { .. }
+        ),
+        "{err:?}"
+    );
+}

@@ -4,8 +4,11 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
+use crate::call_gate::CallGate;
 use crate::digest_guard::InboundAuth;
 use crate::error::ConfigError;
+use crate::scanner_filter::KNOWN_SCANNERS;
+use crate::source_rate_limit::RequestRate;
 
 /// Outbound registration to a trunk or PBX (so it routes calls for an account to us).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +59,17 @@ pub struct BridgeConfig {
     pub jitter_max_wait: Duration,
     /// User-Agent / Server header value.
     pub user_agent: String,
+    /// Whether the engine takes new calls now: while it does not, OPTIONS and new INVITEs are
+    /// answered 503 with `Retry-After: busy_retry_after`. Always open by default.
+    pub call_gate: CallGate,
+    /// Seconds in the `Retry-After` of those 503s.
+    pub busy_retry_after: Duration,
+    /// User-Agent fragments (case-insensitive) whose requests are dropped unanswered: SIP
+    /// scanners. Default: [`KNOWN_SCANNERS`].
+    pub blocked_user_agents: Vec<String>,
+    /// Out-of-dialog INVITE and REGISTER allowed per source address; over it, 503 with
+    /// `Retry-After`. `None`: no limit (the default of the bridge alone).
+    pub request_rate: Option<RequestRate>,
 }
 
 impl Default for BridgeConfig {
@@ -76,6 +90,10 @@ impl Default for BridgeConfig {
             jitter_max_held: 3,
             jitter_max_wait: Duration::from_millis(60),
             user_agent: concat!("hotline-sip-bridge/", env!("CARGO_PKG_VERSION")).to_string(),
+            call_gate: CallGate::always_open(),
+            busy_retry_after: Duration::from_secs(5),
+            blocked_user_agents: KNOWN_SCANNERS.iter().map(|s| s.to_string()).collect(),
+            request_rate: None,
         }
     }
 }
@@ -99,6 +117,14 @@ impl BridgeConfig {
         }
         if self.trunk_allowlist.is_empty() && self.inbound_auth.is_none() {
             return Err(ConfigError::EmptyAllowlist);
+        }
+        if let Some(rate) = self.request_rate
+            && (!rate.per_second.is_finite() || rate.per_second <= 0.0 || rate.burst == 0)
+        {
+            return Err(ConfigError::BadRequestRate {
+                per_second: rate.per_second.to_string(),
+                burst: rate.burst,
+            });
         }
         if let Some(registration) = &self.registration {
             let scheme = registration.registrar.split(':').next().unwrap_or("");

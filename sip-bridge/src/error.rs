@@ -91,6 +91,10 @@ pub enum ConfigError {
     EmptyInboundAuth,
     #[error("registrar `{0}` is not a sip:/sips: URI with a username; write it as sip:host[:port]")]
     BadRegistration(String),
+    #[error(
+        "request_rate of {per_second} per second with a burst of {burst} lets nothing through: give a rate above 0 and a burst of at least 1, or no limit"
+    )]
+    BadRequestRate { per_second: String, burst: u32 },
 }
 
 /// Failures of the running bridge.

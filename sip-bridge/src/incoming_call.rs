@@ -30,6 +30,8 @@ pub enum RejectReason {
     Decline,
     /// 404 Not Found: the dialled number is not ours.
     UnknownNumber,
+    /// 503 Service Unavailable: the engine is full or stopping (another node may answer).
+    Overloaded,
 }
 
 impl RejectReason {
@@ -39,6 +41,7 @@ impl RejectReason {
             RejectReason::Unavailable => StatusCode::TemporarilyUnavailable,
             RejectReason::Decline => StatusCode::Decline,
             RejectReason::UnknownNumber => StatusCode::NotFound,
+            RejectReason::Overloaded => StatusCode::ServiceUnavailable,
         }
     }
 }

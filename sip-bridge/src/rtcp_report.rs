@@ -218,7 +218,8 @@ pub fn parse_report(datagram: &[u8]) -> Option<PeerReport> {
             return None;
         }
         let packet = &rest[..length];
-        let sender_ssrc = u32::from_be_bytes([packet[4], packet[5], packet[6], packet[7]]);
+        // A length of 0 words is a bare 4-byte header (a BYE may be one); an SR or RR that
+        // short has no SSRC and is skipped like any other packet.
         let (sr_ntp_middle, blocks_at) = match kind {
             200 if packet.len() >= 28 => (
                 Some(u32::from_be_bytes([
@@ -226,12 +227,13 @@ pub fn parse_report(datagram: &[u8]) -> Option<PeerReport> {
                 ])),
                 28,
             ),
-            201 => (None, 8),
+            201 if packet.len() >= 8 => (None, 8),
             _ => {
                 rest = &rest[length..];
                 continue;
             }
         };
+        let sender_ssrc = u32::from_be_bytes([packet[4], packet[5], packet[6], packet[7]]);
         let block = (count > 0 && packet.len() >= blocks_at + 24).then(|| {
             let b = &packet[blocks_at..blocks_at + 24];
             let lost = i32::from_be_bytes([b[5], b[6], b[7], 0]) >> 8;
@@ -383,5 +385,22 @@ mod tests {
             assert_eq!(parse_report(junk), None);
         }
         assert_eq!(parse_report(&[0x80, 201, 0, 200, 0, 0, 0, 1]), None);
+    }
+
+    /// Found by the `rtcp` fuzz target (fuzz/regressions/rtcp/rr-of-zero-words): an RR whose
+    /// length field says 0 words is 4 bytes, and reading its SSRC went past it (a panic on
+    /// the RTCP receive path).
+    #[test]
+    fn a_report_of_zero_words_is_skipped_not_read_past() {
+        let sdes_then_short_rr = [
+            0x81, 202, 0, 2, 0, 0, 0, 1, 1, 2, b'a', b'b', 0x80, 201, 0, 0, 2, 0, 0xbe, 0xef,
+        ];
+        assert_eq!(parse_report(&sdes_then_short_rr), None);
+        let mut short_rr_then_rr = vec![0x80, 201, 0, 0];
+        short_rr_then_rr.extend_from_slice(&[0x80, 201, 0, 1, 0, 0, 0, 9]);
+        assert_eq!(
+            parse_report(&short_rr_then_rr).map(|r| r.sender_ssrc),
+            Some(9)
+        );
     }
 }

@@ -1,5 +1,6 @@
 //! The TCP listener, screened: each accepted connection is read by us, cut into messages by
-//! Content-Length, and each message passes [`crate::sip_screen`] before rsipstack sees it.
+//! Content-Length, and each message passes [`crate::sip_screen`], then the scanner filter and
+//! rate limit ([`crate::request_guard`]), before rsipstack sees it.
 //!
 //! Why a relay: rsipstack's stream codec closes the whole connection when one message does not
 //! parse (an unknown method, a negative Content-Length), and its `TcpConnection` only wraps a
@@ -13,6 +14,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Instant;
 
 use rsipstack::transaction::endpoint::EndpointInner;
 use rsipstack::transport::SipConnection;
@@ -27,6 +29,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use crate::raw_sip_message::{leading_crlf_len, stream_message_length};
+use crate::request_guard::{GuardVerdict, RequestGuard};
 use crate::sip_screen::{Verdict, screen};
 
 const KEEPALIVE_PING: &[u8] = b"\r\n\r\n";
@@ -37,6 +40,8 @@ pub struct ScreenedTcpListener {
     /// The address rsipstack advertises for these connections (the listener's).
     pub local: SipAddr,
     pub allow: &'static str,
+    /// Scanners and the per-source rate limit (shared with the UDP socket).
+    pub guard: Arc<RequestGuard>,
 }
 
 impl ScreenedTcpListener {
@@ -62,11 +67,17 @@ impl ScreenedTcpListener {
                 }
             };
             let (endpoint, loopback, stop) = (endpoint.clone(), loopback.clone(), stop.clone());
-            let (local, allow) = (self.local.clone(), self.allow);
+            let (local, allow, guard) = (self.local.clone(), self.allow, self.guard.clone());
             tokio::spawn(async move {
-                if let Err(error) =
-                    relay(caller, peer, local, allow, endpoint, loopback, stop).await
-                {
+                let relayed = Relay {
+                    local,
+                    allow,
+                    guard,
+                    endpoint,
+                    loopback,
+                    stop,
+                };
+                if let Err(error) = relayed.relay(caller, peer).await {
                     debug!(%peer, %error, "TCP relay ended");
                 }
             });
@@ -87,46 +98,64 @@ async fn loopback_pair(listener: &Mutex<TcpListener>) -> std::io::Result<(TcpStr
     }
 }
 
-async fn relay(
-    caller: TcpStream,
-    peer: SocketAddr,
+/// What one connection's relay needs.
+struct Relay {
     local: SipAddr,
     allow: &'static str,
+    guard: Arc<RequestGuard>,
     endpoint: Arc<EndpointInner>,
     loopback: Arc<Mutex<TcpListener>>,
     stop: CancellationToken,
-) -> std::io::Result<()> {
-    caller.set_nodelay(true).ok();
-    let (ours, theirs) = loopback_pair(&loopback).await?;
-    ours.set_nodelay(true).ok();
-    let remote = SipAddr {
-        r#type: Some(rsipstack::sip::Transport::Tcp),
-        addr: peer.into(),
-    };
-    let (read_half, write_half) = tokio::io::split(theirs);
-    let connection = TcpConnection {
-        inner: Arc::new(StreamConnectionInner::new(
-            local, remote, read_half, write_half,
-        )),
-        cancel_token: Some(stop.child_token()),
-    };
-    endpoint
-        .transport_layer
-        .add_connection(SipConnection::Tcp(connection));
-    info!(%peer, "TCP caller connected (screened)");
+}
 
-    let (caller_read, caller_write) = caller.into_split();
-    let caller_write = Arc::new(Mutex::new(caller_write));
-    let (ours_read, ours_write) = ours.into_split();
-    let inbound = caller_to_stack(caller_read, ours_write, caller_write.clone(), allow, peer);
-    let outbound = stack_to_caller(ours_read, caller_write.clone());
-    tokio::select! {
-        result = inbound => result?,
-        result = outbound => result?,
-        () = stop.cancelled() => {}
+impl Relay {
+    async fn relay(self, caller: TcpStream, peer: SocketAddr) -> std::io::Result<()> {
+        let Relay {
+            local,
+            allow,
+            guard,
+            endpoint,
+            loopback,
+            stop,
+        } = self;
+        caller.set_nodelay(true).ok();
+        let (ours, theirs) = loopback_pair(&loopback).await?;
+        ours.set_nodelay(true).ok();
+        let remote = SipAddr {
+            r#type: Some(rsipstack::sip::Transport::Tcp),
+            addr: peer.into(),
+        };
+        let (read_half, write_half) = tokio::io::split(theirs);
+        let connection = TcpConnection {
+            inner: Arc::new(StreamConnectionInner::new(
+                local, remote, read_half, write_half,
+            )),
+            cancel_token: Some(stop.child_token()),
+        };
+        endpoint
+            .transport_layer
+            .add_connection(SipConnection::Tcp(connection));
+        info!(%peer, "TCP caller connected (screened)");
+
+        let (caller_read, caller_write) = caller.into_split();
+        let caller_write = Arc::new(Mutex::new(caller_write));
+        let (ours_read, ours_write) = ours.into_split();
+        let inbound = caller_to_stack(
+            caller_read,
+            ours_write,
+            caller_write.clone(),
+            (allow, &guard),
+            peer,
+        );
+        let outbound = stack_to_caller(ours_read, caller_write.clone());
+        tokio::select! {
+            result = inbound => result?,
+            result = outbound => result?,
+            () = stop.cancelled() => {}
+        }
+        caller_write.lock().await.shutdown().await.ok();
+        Ok(())
     }
-    caller_write.lock().await.shutdown().await.ok();
-    Ok(())
 }
 
 /// Caller → screen → rsipstack; refusals are written back to the caller.
@@ -134,7 +163,7 @@ async fn caller_to_stack(
     mut caller: OwnedReadHalf,
     mut stack: OwnedWriteHalf,
     caller_write: Arc<Mutex<OwnedWriteHalf>>,
-    allow: &'static str,
+    (allow, guard): (&'static str, &RequestGuard),
     peer: SocketAddr,
 ) -> std::io::Result<()> {
     let mut buffer = Vec::new();
@@ -165,7 +194,13 @@ async fn caller_to_stack(
             };
             let message: Vec<u8> = buffer.drain(..length).collect();
             match screen(&message, allow) {
-                Verdict::Pass { .. } => stack.write_all(&message).await?,
+                Verdict::Pass { .. } => match guard.check(&message, peer.ip(), Instant::now()) {
+                    GuardVerdict::Pass => stack.write_all(&message).await?,
+                    GuardVerdict::Drop => {}
+                    GuardVerdict::Refuse(response) => {
+                        caller_write.lock().await.write_all(&response).await?;
+                    }
+                },
                 Verdict::Reject(rejection) => {
                     info!(%peer, status = rejection.status, reason = %rejection.reason,
                           "TCP request refused before the transaction layer");

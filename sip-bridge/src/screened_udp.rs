@@ -1,5 +1,5 @@
-//! The UDP listener's socket, screened: every datagram passes [`crate::sip_screen`] before
-//! rsipstack reads it.
+//! The UDP listener's socket, screened: every datagram passes [`crate::sip_screen`], then the
+//! scanner filter and rate limit ([`crate::request_guard`]), before rsipstack reads it.
 //!
 //! Why here: rsipstack's `UdpConnection` reads through a socket trait
 //! (`rsipstack::platform::net::UdpSocket`) and lets us hand it our own socket
@@ -10,24 +10,33 @@
 //! our answers go out on the same socket, to the datagram's source (as with `rport`).
 
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
 
 use rsipstack::platform::net::UdpSocket as RsipUdpSocket;
 use tracing::{debug, info};
 
+use crate::request_guard::{GuardVerdict, RequestGuard};
 use crate::sip_screen::{Verdict, screen};
 
 /// A bound UDP socket that answers or drops what the screen refuses.
 pub struct ScreenedUdpSocket {
     socket: tokio::net::UdpSocket,
     allow: &'static str,
+    guard: Arc<RequestGuard>,
 }
 
 impl ScreenedUdpSocket {
     /// Binds `addr`; `allow` is the `Allow` value sent with 501.
-    pub async fn bind(addr: SocketAddr, allow: &'static str) -> std::io::Result<ScreenedUdpSocket> {
+    pub async fn bind(
+        addr: SocketAddr,
+        allow: &'static str,
+        guard: Arc<RequestGuard>,
+    ) -> std::io::Result<ScreenedUdpSocket> {
         Ok(ScreenedUdpSocket {
             socket: tokio::net::UdpSocket::bind(addr).await?,
             allow,
+            guard,
         })
     }
 }
@@ -38,7 +47,21 @@ impl RsipUdpSocket for ScreenedUdpSocket {
         loop {
             let (len, source) = self.socket.recv_from(buf).await?;
             match screen(&buf[..len], self.allow) {
-                Verdict::Pass { length } => return Ok((length.min(len), source)),
+                Verdict::Pass { length } => {
+                    let length = length.min(len);
+                    match self
+                        .guard
+                        .check(&buf[..length], source.ip(), Instant::now())
+                    {
+                        GuardVerdict::Pass => return Ok((length, source)),
+                        GuardVerdict::Drop => {}
+                        GuardVerdict::Refuse(response) => {
+                            if let Err(error) = self.socket.send_to(&response, source).await {
+                                debug!(%source, %error, "could not send the refusal");
+                            }
+                        }
+                    }
+                }
                 Verdict::Reject(rejection) => {
                     info!(%source, status = rejection.status, reason = %rejection.reason,
                           "UDP request refused before the transaction layer");

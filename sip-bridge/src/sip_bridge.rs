@@ -3,9 +3,11 @@
 //! rsipstack parses messages, runs the RFC 3261 transaction state machines and the INVITE
 //! dialogs (100 Trying, retransmissions, ACK, CANCEL → 487, BYE). This file decides policy:
 //! who may call (source allowlist → 403, or digest authentication → 401), what to answer (SDP
-//! negotiation → 488), OPTIONS keep-alives. In-dialog requests are in `in_dialog_requests`.
-//! Every message first passes the RFC 3261 screen (`sip_screen`), on the UDP socket
-//! (`screened_udp`) and on a relay in front of each TCP connection (`screened_tcp`).
+//! negotiation → 488), OPTIONS keep-alives, and whether the engine takes calls now
+//! (`call_gate`: OPTIONS and new INVITEs get 503 + Retry-After while it is full or draining).
+//! In-dialog requests are in `in_dialog_requests`. Every message first passes the RFC 3261
+//! screen (`sip_screen`) and the scanner filter and rate limit (`request_guard`), on the UDP
+//! socket (`screened_udp`) and on a relay in front of each TCP connection (`screened_tcp`).
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -27,11 +29,13 @@ use tracing::{debug, info, warn};
 
 use crate::agent_leg::{AgentDial, AgentDialer, AgentLeg};
 use crate::bridge_shared::BridgeShared;
+use crate::call_gate::Availability;
 use crate::config::BridgeConfig;
 use crate::digest_guard::DigestVerdict;
 use crate::error::{BridgeError, ConfigError, SdpError};
 use crate::in_dialog_requests::follow_dialog_states;
 use crate::incoming_call::IncomingCall;
+use crate::request_guard::RequestGuard;
 use crate::screened_tcp::ScreenedTcpListener;
 use crate::screened_udp::ScreenedUdpSocket;
 use crate::sdp::SdpOffer;
@@ -57,10 +61,11 @@ impl SipBridge {
         config.validate()?;
         let stop = CancellationToken::new();
         let transport_layer = TransportLayer::new(stop.child_token());
+        let guard = Arc::new(RequestGuard::new(&config));
 
         let mut udp_addr = None;
         if let Some(addr) = config.udp_listen {
-            let screened = ScreenedUdpSocket::bind(addr, ALLOWED_METHODS)
+            let screened = ScreenedUdpSocket::bind(addr, ALLOWED_METHODS, guard.clone())
                 .await
                 .map_err(|e| BridgeError::BindSip {
                     transport: "UDP",
@@ -106,6 +111,7 @@ impl SipBridge {
                     addr: SipConnection::resolve_bind_address(bound).into(),
                 },
                 allow: ALLOWED_METHODS,
+                guard: guard.clone(),
             });
         }
 
@@ -324,6 +330,29 @@ async fn route_one(
             tx.reply(StatusCode::Forbidden).await?;
         }
         return Ok(());
+    }
+    let availability = shared.config.call_gate.availability();
+    if availability != Availability::Open && matches!(method, Method::Invite | Method::Options) {
+        let why = match availability {
+            Availability::Draining => "draining: this node takes no new calls",
+            _ => "all lines are busy",
+        };
+        info!(%source, %method, ?availability, "answering 503: not taking calls now");
+        let headers = vec![
+            Header::RetryAfter(
+                shared
+                    .config
+                    .busy_retry_after
+                    .as_secs()
+                    .max(1)
+                    .to_string()
+                    .into(),
+            ),
+            Header::Warning(format!("399 hotline \"{why}\"").into()),
+        ];
+        return tx
+            .reply_with(StatusCode::ServiceUnavailable, headers, None)
+            .await;
     }
     match method {
         Method::Invite => handle_invite(shared, tx, source, incoming).await,

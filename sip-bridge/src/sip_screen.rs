@@ -363,29 +363,59 @@ fn check_max_forwards(message: &RawSipMessage<'_>) -> Result<(), Problem> {
 }
 
 /// RFC 3261 8.2.6.2: the request's Via values, From, To (with a tag added), Call-ID, CSeq.
+/// A response to `message` with `status`, `reason` and `extra_headers`, rendered as the
+/// screen renders its own refusals (for the other checks at the door, `request_guard`).
+pub(crate) fn render_refusal(
+    message: &RawSipMessage<'_>,
+    status: u16,
+    reason: &str,
+    extra_headers: Vec<String>,
+) -> Vec<u8> {
+    render_response(
+        message,
+        &Problem {
+            status,
+            reason: reason.to_string(),
+            extra_headers,
+        },
+    )
+}
+
+/// Copied values go out on one line each: a bare CR or LF in them becomes a space, so no
+/// header of the request can put a line of its own into our response.
 fn render_response(message: &RawSipMessage<'_>, problem: &Problem) -> Vec<u8> {
     let mut out = format!("SIP/2.0 {} {}\r\n", problem.status, problem.reason);
+    let mut line = |name: &str, value: &str| {
+        out.push_str(name);
+        out.push_str(": ");
+        out.extend(
+            value
+                .chars()
+                .map(|c| if c == '\r' || c == '\n' { ' ' } else { c }),
+        );
+        out.push_str("\r\n");
+    };
     for via in message.values("via") {
-        out.push_str(&format!("Via: {via}\r\n"));
+        line("Via", via);
     }
     if let Some(from) = message.first("from") {
-        out.push_str(&format!("From: {from}\r\n"));
+        line("From", from);
     }
     if let Some(to) = message.first("to") {
         if to.contains(";tag=") {
-            out.push_str(&format!("To: {to}\r\n"));
+            line("To", to);
         } else {
-            out.push_str(&format!("To: {to};tag=hl{:08x}\r\n", rand::random::<u32>()));
+            line("To", &format!("{to};tag=hl{:08x}", rand::random::<u32>()));
         }
     }
     for name in ["call-id", "cseq"] {
         if let Some(value) = message.first(name) {
-            out.push_str(&format!("{}: {value}\r\n", display_name(name)));
+            line(display_name(name), value);
         }
     }
     for header in &problem.extra_headers {
-        out.push_str(header);
-        out.push_str("\r\n");
+        let (name, value) = header.split_once(": ").unwrap_or((header, ""));
+        line(name, value);
     }
     out.push_str("Content-Length: 0\r\n\r\n");
     out.into_bytes()
@@ -496,6 +526,32 @@ mod tests {
             assert!(text.contains(line), "{line} missing: {text}");
         }
         assert!(text.contains("To: <sip:b@h>;tag="), "{text}");
+    }
+
+    /// Found by the fuzz targets (fuzz/regressions/sip_message/bare-cr-in-cseq): a bare CR
+    /// or LF inside a header value was copied into the refusal, where a peer that ends lines
+    /// at either would read a header the caller wrote.
+    #[test]
+    fn a_refusal_never_carries_the_callers_line_breaks() {
+        let text = String::from_utf8_lossy(&request("OPTIONS sip:b@h SIP/7.0", ""))
+            .replace("branch=z9hG4bK1", "branch=z9hG4bK1\nX-Evil: 1")
+            .replace("CSeq: 1 OPTIONS", "CSeq: 1 OPTIONS\rX-Evil: 2");
+        let Verdict::Reject(r) = screen(text.as_bytes(), ALLOW) else {
+            panic!("not refused");
+        };
+        let response = String::from_utf8_lossy(&r.response);
+        assert_eq!(
+            response.matches('\r').count(),
+            response.matches("\r\n").count(),
+            "{response:?}"
+        );
+        assert_eq!(
+            response.matches('\n').count(),
+            response.matches("\r\n").count(),
+            "{response:?}"
+        );
+        assert!(response.contains("Via: SIP/2.0/UDP h;branch=z9hG4bK1 X-Evil: 1\r\n"));
+        assert!(response.contains("CSeq: 1 OPTIONS X-Evil: 2\r\n"));
     }
 
     #[test]

@@ -19,10 +19,11 @@ impl ReferProgress {
     /// Parses a sipfrag body. Returns `None` when there is no `SIP/2.0 <code>` status line.
     pub fn parse(body: &[u8]) -> Option<ReferProgress> {
         let text = std::str::from_utf8(body).ok()?;
-        let line = text
-            .lines()
-            .map(str::trim)
-            .find(|l| l.len() > 8 && l[..8].eq_ignore_ascii_case("SIP/2.0 "))?;
+        let line = text.lines().map(str::trim).find(|l| {
+            l.len() > 8
+                && l.get(..8)
+                    .is_some_and(|p| p.eq_ignore_ascii_case("SIP/2.0 "))
+        })?;
         let code: u16 = line[8..].split_ascii_whitespace().next()?.parse().ok()?;
         match code {
             100..=199 => Some(ReferProgress::Trying(code)),
@@ -72,5 +73,18 @@ mod tests {
         ] {
             assert_eq!(ReferProgress::parse(body), None, "{body:?}");
         }
+    }
+
+    /// Found by the `sipfrag` fuzz target (fuzz/regressions/sipfrag/multibyte-at-byte-8): a
+    /// line whose 8th byte falls inside a UTF-8 character was sliced there (a panic on a
+    /// NOTIFY's body during a transfer).
+    #[test]
+    fn a_character_across_byte_8_is_not_a_status_line() {
+        assert_eq!(ReferProgress::parse("SIP\t\0\0\0ТI 200".as_bytes()), None);
+        assert_eq!(ReferProgress::parse("SIP/2.0Т200 OK".as_bytes()), None);
+        assert_eq!(
+            ReferProgress::parse("Т\r\nSIP/2.0 180 Ringing".as_bytes()),
+            Some(ReferProgress::Trying(180))
+        );
     }
 }

@@ -1,12 +1,15 @@
 //! The SIP channel: starts the bridge from `[sip]`, answers each call and hands it to the
 //! conversation as a [`MediaLeg`], and connects the [`HumanLine`] so other channels (browser
 //! calls) can reach agents through the same user agent. The serve command calls
-//! [`run_sip_channel`] when `[sip] enabled = true`.
+//! [`run_sip_channel`] when `[sip] enabled = true`. Calls take their line from the node's
+//! [`Admission`] and hold it until the SIP call ends (after a bridged transfer too): the
+//! bridge answers OPTIONS and new INVITEs with 503 while the node is full or draining, and a
+//! call that loses the race for the last line is rejected with 503.
 
 use std::future::Future;
 use std::sync::Arc;
 
-use sip_bridge::{BridgeError, SipBridge};
+use sip_bridge::{BridgeError, CallGate, RejectReason, SipBridge};
 use tokio::sync::oneshot;
 use tracing::{info, warn};
 
@@ -15,6 +18,7 @@ use crate::channel::media_leg::MediaLeg;
 use crate::channel::sip_config::{SipConfig, SipConfigError};
 use crate::channel::sip_leg::{SipTransferPolicy, sip_media_leg};
 use crate::engine::Engine;
+use crate::lifecycle::{Admission, Availability};
 use crate::thread_priority::raise_this_thread;
 
 /// Why the SIP channel could not run.
@@ -28,8 +32,9 @@ pub enum SipChannelError {
     Bridge(#[from] BridgeError),
 }
 
-/// Runs the SIP channel until `shutdown` completes: every answered call goes to `on_call`
-/// (which should spawn the call driver; it runs in the caller's runtime), and `human_line`
+/// Runs the SIP channel until `shutdown` completes: every answered call, holding a line of
+/// `admission`, goes to `on_call` (which should spawn the call driver; it runs in the caller's
+/// runtime), and `human_line`
 /// dials agents through the bridge while it runs. Returns at once with `Ok` when `[sip]` is
 /// disabled (the human line stays empty).
 ///
@@ -40,13 +45,22 @@ pub async fn run_sip_channel(
     engine: Arc<Engine>,
     config: SipConfig,
     human_line: HumanLine,
+    admission: Arc<Admission>,
     on_call: impl Fn(MediaLeg) + Send + Sync + 'static,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), SipChannelError> {
     if !config.enabled {
         return Ok(());
     }
-    let bridge_config = config.bridge_config()?;
+    let mut bridge_config = config.bridge_config()?;
+    bridge_config.call_gate = {
+        let admission = Arc::clone(&admission);
+        CallGate::new(move || match admission.availability() {
+            Availability::Open => sip_bridge::Availability::Open,
+            Availability::Full => sip_bridge::Availability::Full,
+            Availability::Draining => sip_bridge::Availability::Draining,
+        })
+    };
     let engine_runtime = tokio::runtime::Handle::current();
     let (stop, stopped) = oneshot::channel::<()>();
     let (ready, started) = oneshot::channel::<Result<(), SipChannelError>>();
@@ -73,6 +87,7 @@ pub async fn run_sip_channel(
                 engine,
                 config,
                 human_line,
+                admission,
                 on_call,
                 engine_runtime,
                 stopped,
@@ -108,6 +123,7 @@ struct BridgeLoop {
     engine: Arc<Engine>,
     config: SipConfig,
     human_line: HumanLine,
+    admission: Arc<Admission>,
     on_call: Arc<dyn Fn(MediaLeg) + Send + Sync>,
     engine_runtime: tokio::runtime::Handle,
     stopped: oneshot::Receiver<()>,
@@ -122,6 +138,7 @@ async fn bridge_loop(setup: BridgeLoop) {
         engine,
         config,
         human_line,
+        admission,
         on_call,
         engine_runtime,
         mut stopped,
@@ -148,13 +165,23 @@ async fn bridge_loop(setup: BridgeLoop) {
             _ = &mut stopped => None,
         };
         let Some(incoming) = incoming else { break };
+        // The bridge already refused INVITEs while the node was full or draining; this is the
+        // race for the last line between INVITEs that arrived together.
+        let line = match admission.try_admit() {
+            Ok(line) => line,
+            Err(refusal) => {
+                info!(call_id = incoming.call_id(), %refusal, "SIP call refused");
+                incoming.reject(RejectReason::Overloaded);
+                continue;
+            }
+        };
         let (policy, on_call, engine_runtime) =
             (policy.clone(), on_call.clone(), engine_runtime.clone());
         tokio::spawn(async move {
             match incoming.answer().await {
                 Ok(call) => {
-                    let leg = sip_media_leg(call, policy);
                     let _engine = engine_runtime.enter();
+                    let leg = sip_media_leg(call, policy, line);
                     on_call(leg);
                 }
                 Err(error) => warn!(%error, "SIP call not answered"),

@@ -47,6 +47,16 @@ pub struct SipConfig {
     /// runs ahead of everything else on the box. Needs CAP_SYS_NICE (or root); without it the
     /// thread keeps the normal priority and says so once.
     pub pacing_nice: i32,
+    /// Out-of-dialog INVITE and REGISTER allowed per source address and second, on average;
+    /// over it they are answered 503 with `Retry-After`. 0: no limit. A trunk sends every
+    /// call from one address: keep this above its busiest call rate.
+    pub rate_limit_per_s: f64,
+    /// How many of those one source may send at once before the average applies.
+    pub rate_limit_burst: u32,
+    /// User-Agent fragments (case-insensitive) whose requests are dropped unanswered: SIP
+    /// scanners. Default: friendly-scanner, sipvicious, sipcli, VaxSIPUserAgent, pplsip,
+    /// sundayddr, iWar, sip-scan.
+    pub blocked_user_agents: Vec<String>,
     pub transfer: SipTransferConfig,
 }
 
@@ -65,6 +75,12 @@ impl Default for SipConfig {
             outbound_proxy: String::new(),
             rtp_timeout_s: 60,
             pacing_nice: -10,
+            rate_limit_per_s: 2.0,
+            rate_limit_burst: 20,
+            blocked_user_agents: sip_bridge::KNOWN_SCANNERS
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
             transfer: SipTransferConfig::default(),
         }
     }
@@ -151,12 +167,16 @@ impl Default for SipTransferConfig {
 }
 
 /// Why the `[sip]` section cannot be used.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, thiserror::Error, PartialEq)]
 pub enum SipConfigError {
     #[error("[sip] {key} = {value:?} is not an address; write it as IP:PORT (e.g. 0.0.0.0:5060)")]
     BadSocketAddr { key: &'static str, value: String },
     #[error("[sip] {key} = {value:?} is not an IP address; write e.g. 192.0.2.10")]
     BadIp { key: &'static str, value: String },
+    #[error(
+        "[sip] rate_limit_per_s = {per_second} / rate_limit_burst = {burst}: give a rate above 0 (0 turns the limit off) and a burst of at least 1"
+    )]
+    BadRateLimit { per_second: f64, burst: u32 },
     #[error("[sip] {0}")]
     Bridge(#[from] sip_bridge::ConfigError),
 }
@@ -190,6 +210,8 @@ fn non_empty(value: &str) -> Option<String> {
 impl SipConfig {
     /// The bridge configuration these settings describe (validated).
     pub fn bridge_config(&self) -> Result<sip_bridge::BridgeConfig, SipConfigError> {
+        self.check_rate_limit()?;
+        let per_second = self.rate_limit_per_s;
         let config = sip_bridge::BridgeConfig {
             udp_listen: socket_addr("udp_listen", &self.udp_listen)?,
             tcp_listen: socket_addr("tcp_listen", &self.tcp_listen)?,
@@ -232,10 +254,31 @@ impl SipConfig {
             outbound_proxy: socket_addr("outbound_proxy", &self.outbound_proxy)?,
             rtp_timeout: (self.rtp_timeout_s > 0)
                 .then(|| Duration::from_secs(u64::from(self.rtp_timeout_s))),
+            request_rate: (per_second > 0.0).then_some(sip_bridge::RequestRate {
+                per_second,
+                burst: self.rate_limit_burst,
+            }),
+            blocked_user_agents: self.blocked_user_agents.clone(),
+            busy_retry_after: Duration::from_secs(crate::lifecycle::RETRY_AFTER_SECS),
             ..sip_bridge::BridgeConfig::default()
         };
         config.validate()?;
         Ok(config)
+    }
+
+    /// `rate_limit_per_s` and `rate_limit_burst` can work (checked at load, even with SIP off).
+    pub fn check_rate_limit(&self) -> Result<(), SipConfigError> {
+        let per_second = self.rate_limit_per_s;
+        if !per_second.is_finite()
+            || per_second < 0.0
+            || (per_second > 0.0 && self.rate_limit_burst == 0)
+        {
+            return Err(SipConfigError::BadRateLimit {
+                per_second,
+                burst: self.rate_limit_burst,
+            });
+        }
+        Ok(())
     }
 
     /// The transfer target for what the conversation asked: a `sip:`/`tel:` URI as is, an
@@ -310,6 +353,43 @@ mod tests {
                 ..
             })
         ));
+        let config = SipConfig {
+            rate_limit_burst: 0,
+            trunk_allowlist: vec!["192.0.2.1".into()],
+            ..SipConfig::default()
+        };
+        let error = config.bridge_config().unwrap_err().to_string();
+        assert!(error.contains("rate_limit_burst"), "{error}");
+        let config = SipConfig {
+            rate_limit_per_s: 0.0,
+            rate_limit_burst: 0,
+            trunk_allowlist: vec!["192.0.2.1".into()],
+            ..SipConfig::default()
+        };
+        assert_eq!(
+            config.bridge_config().unwrap().request_rate,
+            None,
+            "0 turns it off"
+        );
+        let defaults = SipConfig {
+            trunk_allowlist: vec!["192.0.2.1".into()],
+            ..SipConfig::default()
+        }
+        .bridge_config()
+        .unwrap();
+        assert_eq!(
+            defaults.request_rate,
+            Some(sip_bridge::RequestRate {
+                per_second: 2.0,
+                burst: 20
+            })
+        );
+        assert!(
+            defaults
+                .blocked_user_agents
+                .iter()
+                .any(|a| a == "friendly-scanner")
+        );
         // Nobody may call: the bridge's own check speaks.
         assert!(matches!(
             SipConfig::default().bridge_config(),

@@ -17,6 +17,7 @@ use crate::channel::media_leg::{
 use crate::channel::sip_config::{SipConfig, SipTransferMode};
 use crate::engine::Engine;
 use crate::lang::Lang;
+use crate::lifecycle::CallPermit;
 use crate::tts::Voice;
 
 /// What a leg needs to carry out transfers (`[sip.transfer]`, `[transfer] target`, the voices
@@ -137,11 +138,18 @@ impl LegControl for SipLegControl {
 
 /// Wraps an answered SIP call as a [`MediaLeg`]. Caller events are relayed until hang-up;
 /// once the caller is transferred, only the hang-up is (the bot is no longer in the call).
-pub fn sip_media_leg(call: sip_bridge::Call, policy: Arc<SipTransferPolicy>) -> MediaLeg {
+/// `line` is held until the SIP call itself ends, so a caller bridged to an agent keeps the
+/// node's line (and a draining node waits for that conversation too).
+pub fn sip_media_leg(
+    call: sip_bridge::Call,
+    policy: Arc<SipTransferPolicy>,
+    line: CallPermit,
+) -> MediaLeg {
     let (info, mut events, control) = call.into_parts();
     let (leg_events, leg_receiver) = mpsc::channel(256);
     let watcher = control.clone();
     tokio::spawn(async move {
+        let _line = line;
         while let Some(event) = events.recv().await {
             let relayed = match event {
                 CallEvent::Audio(frame) if !watcher.is_transferred() => LegEvent::Audio(frame),

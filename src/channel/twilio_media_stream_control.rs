@@ -19,6 +19,9 @@ pub enum SocketOutput {
     Text(String),
     /// Close the WebSocket (the bot hung up).
     Close,
+    /// Close the WebSocket with a policy-violation frame saying why the stream was refused
+    /// (sent by the web layer before any call started, e.g. a wrong token).
+    Refuse(String),
 }
 
 /// Why a transfer cannot happen on this channel.

@@ -1,17 +1,21 @@
 //! `hotline serve`: load everything once, then serve HTTP (`/healthz`, `/metrics`), the
 //! `/media` WebSocket, browser calls and, when `[sip] enabled`, SIP calls (whose user agent
-//! also takes browser calls to the human line), every call driven with the shared engine,
-//! until stopped.
+//! also takes browser calls to the human line), every call driven with the shared engine and
+//! holding one of the node's lines, until stopped: SIGTERM or Ctrl-C drains first (see
+//! [`crate::lifecycle::drain_on_signal`]).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
+use tokio_util::sync::CancellationToken;
 
 use crate::call::{CallChannel, CallOptions, spawn_call};
 use crate::channel::{HumanLine, run_sip_channel};
 use crate::config::Config;
 use crate::engine::Engine;
 use crate::engine_runtime::build_engine_runtime;
+use crate::lifecycle::drain_on_signal;
 use crate::web::{self, WebState};
 
 pub fn run(config: Config) -> anyhow::Result<()> {
@@ -21,9 +25,10 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         .parse()
         .with_context(|| format!("server.listen = {:?}", config.server.listen))?;
     let sip = config.sip.clone();
+    let drain_timeout = Duration::from_secs(config.server.drain_timeout_s);
     let runtime = build_engine_runtime(&config.server)?;
     let engine = Arc::new(Engine::load(config)?);
-    runtime.block_on(async move {
+    let served = runtime.block_on(async move {
         let human_line = HumanLine::default();
         let state = WebState::live(Arc::clone(&engine), human_line.clone());
         let calls = Arc::clone(&state.calls);
@@ -41,10 +46,20 @@ pub fn run(config: Config) -> anyhow::Result<()> {
                 health.mark_warm(report);
             });
         }
+        // SIGTERM / Ctrl-C: refuse new calls, let the running ones end, then `stop`.
+        let stop = CancellationToken::new();
+        let admission = Arc::clone(&state.admission);
+        tokio::spawn(drain_on_signal(
+            Arc::clone(&admission),
+            drain_timeout,
+            stop.clone(),
+            web::shutdown_signal,
+        ));
         let sip_channel = tokio::spawn(run_sip_channel(
             engine,
             sip,
             human_line,
+            admission,
             move |leg| {
                 let options = CallOptions {
                     channel: CallChannel::Sip,
@@ -52,10 +67,11 @@ pub fn run(config: Config) -> anyhow::Result<()> {
                 };
                 spawn_call(Arc::clone(&calls), leg, options);
             },
-            web::shutdown_signal(),
+            stop.clone().cancelled_owned(),
         ));
-        let served = web::serve(listen, web::router(state)).await;
+        let served = web::serve(listen, web::router(state), stop.clone().cancelled_owned()).await;
         if served.is_err() {
+            stop.cancel();
             sip_channel.abort();
         }
         match sip_channel.await {
@@ -65,6 +81,10 @@ pub fn run(config: Config) -> anyhow::Result<()> {
             Err(error) => tracing::error!(%error, "SIP channel task failed"),
         }
         served
-    })?;
+    });
+    // Calls still running after the drain timeout are cut here; a blocking job (a decode)
+    // is not waited for long.
+    runtime.shutdown_timeout(Duration::from_secs(2));
+    served?;
     Ok(())
 }

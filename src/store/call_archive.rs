@@ -13,6 +13,7 @@ use super::call_recorder::Recordings;
 use super::call_store::{CallStore, StoreError};
 use super::clock::Clock;
 use super::config::{RecordingConfig, StoreConfig};
+use super::peaks_cache::PeaksCache;
 use super::personal_data::PersonalData;
 use super::recovery::recover_unfinished_calls;
 use super::retention::RetentionJob;
@@ -37,6 +38,8 @@ pub struct CallArchive {
     pub metrics: Arc<StoreMetrics>,
     /// Records calls; None when `[recording] enabled = false`.
     pub recorder: Option<Arc<Recordings>>,
+    /// The finished recordings' peaks the review player drew lately.
+    pub peaks: PeaksCache,
     writer: StoreWriter,
     clock: Arc<dyn Clock>,
     config: StoreConfig,
@@ -97,6 +100,7 @@ impl CallArchive {
             store,
             metrics,
             recorder,
+            peaks: PeaksCache::default(),
             writer,
             clock,
             config: config.clone(),

@@ -1,12 +1,14 @@
 //! `CallDraft`: one running call as the store writer sees it, built up from the call's
 //! notices (languages heard, a transfer and its reason, FAQ answers, barge-ins), turning each
-//! `TurnRecord` into a redacted [`NewTurn`] and the end into a [`CallEnding`] with its outcome.
+//! `TurnRecord` into a redacted [`NewTurn`] and the end into a [`CallEnding`] with its outcome
+//! and the caller's sentiment.
 
 use crate::call::{CallEnd, CallEvent, TurnRecord};
 use crate::dialogue::TransferReason;
 use crate::lang::Lang;
 
 use super::call_record::{CallOutcome, TurnEntry, TurnTimings, UnredactedTurn};
+use super::call_sentiment::CallSentiment;
 use super::call_store::{CallEnding, NewTurn};
 use super::personal_data::PersonalData;
 use super::search_text::SearchText;
@@ -24,6 +26,7 @@ pub struct CallDraft {
     turns: u32,
     barge_ins: u32,
     csat: Option<u8>,
+    sentiment: CallSentiment,
 }
 
 impl CallDraft {
@@ -66,6 +69,7 @@ impl CallDraft {
         if record.matched_faq.is_some() && !record.bot_text_heard.is_empty() {
             self.answered_turns += 1;
         }
+        self.sentiment.hear(&record.caller_text);
         let caller_text = rules.text(&record.caller_text);
         let bot_text_heard = rules.text(&record.bot_text_heard);
         let search_text = search.fold(&format!("{caller_text}\n{bot_text_heard}"));
@@ -132,6 +136,7 @@ impl CallDraft {
             languages: self.languages.iter().map(Lang::to_string).collect(),
             barge_ins: self.barge_ins,
             csat: self.csat,
+            sentiment: self.sentiment.label().map(str::to_string),
         }
     }
 }
@@ -155,5 +160,46 @@ mod tests {
         };
         assert!(draft.on_event(&rated, &rules, &search).is_none());
         assert_eq!(draft.ending(CallEnd::BotHungUp, 2).csat, Some(4));
+    }
+
+    #[test]
+    fn the_callers_words_give_the_calls_sentiment() {
+        use crate::call::{EndOfTurnCue, TurnId, TurnOutcome, TurnRecord};
+        use crate::lang::Lang;
+        let rules = PersonalData::new(&Default::default(), vec![7; 32]);
+        let search = SearchText::shared();
+        let turn = |text: &str| {
+            CallEvent::TurnCompleted(Box::new(TurnRecord {
+                turn_id: TurnId(1),
+                caller_text: text.to_string(),
+                lang: Lang::Zh,
+                speech_start: Millis(1000),
+                speech_end: Millis(2000),
+                end_of_turn: Millis(2300),
+                end_of_turn_cue: EndOfTurnCue::Question,
+                asr_final: Millis(2400),
+                used_speculative: false,
+                dialogue_asked: Millis(2400),
+                first_sentence: None,
+                first_audio_out: None,
+                bot_audio_start: None,
+                bot_audio_end: None,
+                bot_text: String::new(),
+                bot_text_heard: String::new(),
+                matched_faq: None,
+                match_score: None,
+                barge_in_onset: None,
+                playback_stopped: None,
+                outcome: TurnOutcome::Answered,
+            }))
+        };
+        let mut draft = CallDraft::new(0);
+        assert_eq!(draft.ending(CallEnd::CallerHungUp, 1).sentiment, None);
+        draft.on_event(&turn("气死我了，东西到现在还没到"), &rules, &search);
+        draft.on_event(&turn("好的，谢谢"), &rules, &search);
+        assert_eq!(
+            draft.ending(CallEnd::CallerHungUp, 2).sentiment.as_deref(),
+            Some("angry")
+        );
     }
 }

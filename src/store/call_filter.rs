@@ -1,11 +1,12 @@
 //! [`CallFilter`]: which calls the review UI's call list (and its KPI links) narrows to:
 //! a date range, channel, language, outcome, transfer reason, FAQ answered, slow answers,
-//! CSAT. Turned into SQL conditions with bound values only, so nothing a reviewer types
+//! CSAT, sentiment, repeat contacts. Turned into SQL conditions with bound values only, so nothing a reviewer types
 //! reaches the SQL text.
 
 use rusqlite::types::Value;
 
 use super::call_record::CallOutcome;
+use super::kpi_calls::{REPEAT_CONTACT_MS, REPEAT_CONTACT_SQL};
 
 /// An answer slower than this (caller's last speech → first audio of the answer) is slow.
 pub const SLOW_ANSWER_MS: i64 = 3000;
@@ -33,6 +34,11 @@ pub struct CallFilter {
     pub with_csat: bool,
     /// Only calls in which the caller interrupted the bot.
     pub with_barge_ins: bool,
+    /// Only calls after which the same caller called again within
+    /// [`REPEAT_CONTACT_MS`](super::kpi_calls::REPEAT_CONTACT_MS) (not resolved first time).
+    pub repeat_contact: bool,
+    /// The call's sentiment (`angry`, `negative`, `neutral`, `positive`).
+    pub sentiment: Option<String>,
 }
 
 impl CallFilter {
@@ -92,6 +98,15 @@ impl CallFilter {
         }
         if self.with_barge_ins {
             sql.push_str(" AND calls.barge_ins > 0");
+        }
+        if let Some(sentiment) = &self.sentiment {
+            sql.push_str(" AND calls.sentiment = ?");
+            values.push(Value::Text(sentiment.clone()));
+        }
+        if self.repeat_contact {
+            sql.push_str(" AND ");
+            sql.push_str(REPEAT_CONTACT_SQL);
+            values.push(Value::Integer(REPEAT_CONTACT_MS));
         }
         (sql, values)
     }

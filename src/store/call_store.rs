@@ -52,6 +52,9 @@ pub struct CallEnding {
     pub barge_ins: u32,
     /// The caller's satisfaction rating (1-5) from the post-call survey, if given.
     pub csat: Option<u8>,
+    /// `angry`, `negative`, `positive` or `neutral` (see `call_sentiment`), when the caller
+    /// said anything.
+    pub sentiment: Option<String>,
 }
 
 /// A turn to add, with its unredacted text when that is kept and the folded text to index.

@@ -6,7 +6,9 @@
 //! - [`StoreWriter`]: fed by the calls' notices on a thread of its own ([`CallDraft`] turns
 //!   them into records, [`PersonalData`] redacts before anything is stored).
 //! - [`Recordings`]: the [`crate::call::CallRecorder`] writing each call as a stereo WAV
-//!   ([`LiveWav`]) while it runs; [`recover_unfinished_calls`] repairs what a stopped engine left.
+//!   ([`LiveWav`]) while it runs; [`recover_unfinished_calls`] repairs what a stopped engine left;
+//!   [`recording_peaks`] reads a recording's waveform for the review player ([`PeaksCache`]
+//!   keeps the finished ones').
 //! - [`RetentionJob`]: deletes what has passed `[store] retention_days`, keeps what is on hold.
 //! - [`CallArchive`]: all of it started together by `hotline serve`.
 
@@ -17,13 +19,16 @@ mod call_draft;
 mod call_filter;
 mod call_record;
 mod call_recorder;
+mod call_sentiment;
 mod call_store;
 mod clock;
 mod config;
 mod export;
 mod kpi_calls;
 mod live_wav;
+mod peaks_cache;
 mod personal_data;
+mod recording_peaks;
 mod recovery;
 mod retention;
 mod schema;
@@ -48,9 +53,11 @@ pub use call_store::{
 pub use clock::{Clock, SetClock, SystemClock};
 pub use config::{CallerIdPolicy, DEFAULT_RETENTION_DAYS, RecordingConfig, StoreConfig};
 pub use export::write_call_archive;
-pub use kpi_calls::KpiCall;
+pub use kpi_calls::{KpiCall, REPEAT_CONTACT_MS};
 pub use live_wav::{BYTES_PER_MS, HEADER_BYTES, LiveWav, RecordingFileError, repair_wav};
+pub use peaks_cache::{FileStamp, PEAKS_CACHED, PeaksCache};
 pub use personal_data::{PersonalData, mask_caller};
+pub use recording_peaks::{PEAK_POINTS, PeaksError, RecordingPeaks, recording_peaks};
 pub use recovery::recover_unfinished_calls;
 pub use retention::{RETENTION_ACTOR, RetentionJob, RetentionReport};
 pub use schema::SCHEMA_VERSION;

@@ -46,6 +46,7 @@ pub fn recover_unfinished_calls(
                 languages: call.languages.clone(),
                 barge_ins: 0,
                 csat: None,
+                sentiment: None,
             },
         )?;
         tracing::warn!(call = call.id, recording_ms = ?length_ms, "call left unfinished by a stopped engine: marked recovered");

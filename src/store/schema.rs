@@ -6,13 +6,64 @@
 //! index over what was said (FTS5 `trigram` on Traditional/Simplified-folded text), review
 //! users and API tokens, the append-only audit log (triggers refuse UPDATE and DELETE), and
 //! the store's secrets (the key of caller hashes).
+//!
+//! Version 2: `call_grams`, the index of one- and two-character searches (FTS5 `unicode61`
+//! over [`short_query_grams`] of what was said, `detail=none`), filled from `call_text`.
+//!
+//! Version 3: calls indexed by caller and start, for the KPIs' repeat contacts (first-contact
+//! resolution).
 
-use rusqlite::Connection;
+use rusqlite::{Connection, Transaction};
 
 use super::call_store::StoreError;
+use super::search_text::short_query_grams;
+
+/// Rewrites stored data inside a migration's transaction.
+type DataStep = fn(&Transaction<'_>) -> Result<(), StoreError>;
+
+/// One step of the schema: SQL, then (when the data must be rewritten in ways SQL cannot say)
+/// a function over the same transaction.
+struct Migration {
+    sql: &'static str,
+    then: Option<DataStep>,
+}
 
 /// Migrations in order; `MIGRATIONS[n]` takes a database from version n to n + 1.
-const MIGRATIONS: &[&str] = &[VERSION_1];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        sql: VERSION_1,
+        then: None,
+    },
+    Migration {
+        sql: VERSION_2,
+        then: Some(fill_call_grams),
+    },
+    Migration {
+        sql: VERSION_3,
+        then: None,
+    },
+];
+
+const VERSION_3: &str = r#"
+CREATE INDEX calls_by_caller ON calls (caller, started_at);
+"#;
+
+const VERSION_2: &str = r#"
+CREATE VIRTUAL TABLE call_grams USING fts5 (body, tokenize = 'unicode61', detail = none);
+"#;
+
+/// Indexes what every stored call said for short searches (version 2).
+fn fill_call_grams(transaction: &Transaction<'_>) -> Result<(), StoreError> {
+    let mut read = transaction.prepare("SELECT rowid, body FROM call_text")?;
+    let mut write = transaction.prepare("INSERT INTO call_grams (rowid, body) VALUES (?1, ?2)")?;
+    let mut rows = read.query([])?;
+    while let Some(row) = rows.next()? {
+        let id: i64 = row.get(0)?;
+        let body: String = row.get(1)?;
+        write.execute(rusqlite::params![id, short_query_grams(&body)])?;
+    }
+    Ok(())
+}
 
 const VERSION_1: &str = r#"
 CREATE TABLE calls (
@@ -121,7 +172,10 @@ pub fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
     }
     for (from, migration) in MIGRATIONS.iter().enumerate().skip(version as usize) {
         let transaction = connection.transaction()?;
-        transaction.execute_batch(migration)?;
+        transaction.execute_batch(migration.sql)?;
+        if let Some(then) = migration.then {
+            then(&transaction)?;
+        }
         transaction.pragma_update(None, "user_version", from as i64 + 1)?;
         transaction.commit()?;
         tracing::info!(version = from + 1, "call store schema migrated");
@@ -149,5 +203,33 @@ mod tests {
             migrate(&mut connection),
             Err(StoreError::NewerSchema { .. })
         ));
+    }
+
+    #[test]
+    fn version_2_indexes_what_stored_calls_said_for_short_searches() {
+        let mut connection = Connection::open_in_memory().unwrap();
+        connection.execute_batch(VERSION_1).unwrap();
+        connection.pragma_update(None, "user_version", 1).unwrap();
+        connection
+            .execute(
+                "INSERT INTO call_text (rowid, body) VALUES (7, '你们的门店在哪里\nok thanks')",
+                [],
+            )
+            .unwrap();
+        migrate(&mut connection).unwrap();
+        let found = |query: &str| -> Vec<i64> {
+            let mut statement = connection
+                .prepare("SELECT rowid FROM call_grams WHERE call_grams MATCH ?1")
+                .unwrap();
+            statement
+                .query_map([query], |row| row.get(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap()
+        };
+        assert_eq!(found("\"门店\""), [7]);
+        assert_eq!(found("\"哪\""), [7]);
+        assert_eq!(found("\"th\"*"), [7]);
+        assert!(found("\"在门\"").is_empty(), "not neighbours");
     }
 }

@@ -16,7 +16,7 @@ use super::call_store::{
     CallEnding, CallQuery, CallStore, ExpiredCall, NewCall, NewTurn, StoreError, UnfinishedCall,
 };
 use super::schema::migrate;
-use super::search_text::{SearchPattern, SearchText};
+use super::search_text::{SearchPattern, SearchText, short_query_grams};
 
 /// How long a statement waits for the other connection's lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -235,6 +235,11 @@ impl CallStore for SqliteCallStore {
             }
             None => turn.search_text.clone(),
         };
+        transaction.execute("DELETE FROM call_grams WHERE rowid = ?1", [id])?;
+        transaction.execute(
+            "INSERT INTO call_grams (rowid, body) VALUES (?1, ?2)",
+            params![id, short_query_grams(&body)],
+        )?;
         transaction.execute(
             "INSERT INTO call_text (rowid, body) VALUES (?1, ?2)",
             params![id, body],
@@ -247,7 +252,8 @@ impl CallStore for SqliteCallStore {
         let connection = self.write_connection();
         let changed = connection.execute(
             "UPDATE calls SET ended_at = ?2, outcome = ?3, ended_by = ?4, transfer_reason = ?5, \
-             languages = ?6, barge_ins = MAX(barge_ins, ?7), csat = COALESCE(?8, csat) WHERE id = ?1",
+             languages = ?6, barge_ins = MAX(barge_ins, ?7), csat = COALESCE(?8, csat), \
+             sentiment = COALESCE(?9, sentiment) WHERE id = ?1",
             params![
                 id,
                 ending.ended_at,
@@ -257,6 +263,7 @@ impl CallStore for SqliteCallStore {
                 ending.languages.join(","),
                 ending.barge_ins,
                 ending.csat,
+                ending.sentiment,
             ],
         )?;
         if changed == 0 {
@@ -293,6 +300,10 @@ impl CallStore for SqliteCallStore {
             Some(SearchPattern::Match(phrase)) => {
                 values.push(SqlValue::Text(phrase));
                 " AND id IN (SELECT rowid FROM call_text WHERE call_text MATCH ?)"
+            }
+            Some(SearchPattern::Gram(gram)) => {
+                values.push(SqlValue::Text(gram));
+                " AND id IN (SELECT rowid FROM call_grams WHERE call_grams MATCH ?)"
             }
             Some(SearchPattern::Like(like)) => {
                 values.push(SqlValue::Text(like));
@@ -401,6 +412,7 @@ impl CallStore for SqliteCallStore {
         let mut connection = self.write_connection();
         let transaction = connection.transaction()?;
         transaction.execute("DELETE FROM call_text WHERE rowid = ?1", [id])?;
+        transaction.execute("DELETE FROM call_grams WHERE rowid = ?1", [id])?;
         let deleted = transaction.execute("DELETE FROM calls WHERE id = ?1", [id])?;
         transaction.commit()?;
         if deleted == 0 {

@@ -310,6 +310,7 @@ mod tests {
                         languages: vec!["zh".into()],
                         barge_ins: 0,
                         csat: None,
+                        sentiment: None,
                     },
                 )
                 .unwrap();

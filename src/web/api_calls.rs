@@ -5,7 +5,7 @@
 //! they never carry personal data whatever the config; admins and supervisors may ask for
 //! the unredacted text (`?unredacted=true`), which is audited, as is every listen and download.
 
-use std::io::{Read, Seek, SeekFrom};
+use std::io::{Seek, SeekFrom};
 use std::sync::Arc;
 
 use axum::Json;
@@ -13,6 +13,7 @@ use axum::body::Body;
 use axum::extract::{Path, Query};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use bytes::{Bytes, BytesMut};
 use serde::Deserialize;
 
 use super::api_auth::{ApiError, ApiUser};
@@ -219,15 +220,16 @@ pub async fn recording_for(
             ByteRange::Part(bytes) => (StatusCode::PARTIAL_CONTENT, bytes),
         };
         let count = if length == 0 { 0 } else { bytes.end() - bytes.start() + 1 };
-        let mut body = Vec::with_capacity(count as usize);
         file.seek(SeekFrom::Start(*bytes.start()))
-            .and_then(|_| file.by_ref().take(count).read_to_end(&mut body))
             .map_err(ApiError::internal)?;
-        let mut response = Response::new(Body::from(body));
+        // Streamed: a player reads what it needs (the header, then where it seeks) and
+        // memory stays bounded however long the call was.
+        let mut response = Response::new(Body::from_stream(file_stream(file, count)));
         *response.status_mut() = status;
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("audio/wav"));
         headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(count));
         if status == StatusCode::PARTIAL_CONTENT
             && let Ok(value) = HeaderValue::from_str(&format!(
                 "bytes {}-{}/{length}",
@@ -240,6 +242,28 @@ pub async fn recording_for(
         Ok(response)
     })
     .await
+}
+
+/// Bytes sent per chunk of a streamed recording.
+const STREAM_CHUNK: usize = 64 * 1024;
+
+/// The next `count` bytes of `file`, read as they are sent.
+fn file_stream(
+    file: std::fs::File,
+    count: u64,
+) -> impl futures_util::Stream<Item = std::io::Result<Bytes>> + Send + 'static {
+    use tokio::io::AsyncReadExt;
+    let reader = Some(tokio::fs::File::from_std(file).take(count));
+    futures_util::stream::unfold(reader, |reader| async move {
+        let mut reader = reader?;
+        let mut chunk = BytesMut::with_capacity(STREAM_CHUNK);
+        match reader.read_buf(&mut chunk).await {
+            Ok(0) => None,
+            Ok(_) => Some((Ok(chunk.freeze()), Some(reader))),
+            // The error ends the body (the client sees a cut response).
+            Err(error) => Some((Err(error), None)),
+        }
+    })
 }
 
 /// `GET /api/calls/{id}/export`: a tar of `call.json`, `recording.wav`, `audit.json`.

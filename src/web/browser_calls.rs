@@ -14,6 +14,7 @@ use super::widget_events::{SETTLE, WidgetEvents};
 use crate::call::{CallChannel, CallEnd, CallNoticeKind, CallOptions, CallServices, spawn_call};
 use crate::channel::webrtc::{BrowserCall, BrowserHangUp, EndpointError, WebRtcEndpoint};
 use crate::lang::Lang;
+use crate::lifecycle::CallPermit;
 
 /// The browser calls of one server.
 pub struct BrowserCalls {
@@ -31,11 +32,13 @@ impl BrowserCalls {
         }
     }
 
-    /// Answers `offer` and starts the call; returns its id and the SDP answer.
+    /// Answers `offer` and starts the call, which holds `line` until it ends (or never
+    /// connects); returns its id and the SDP answer.
     pub async fn start(
         self: &Arc<Self>,
         offer: &[u8],
         lang: Option<Lang>,
+        line: CallPermit,
     ) -> Result<(String, String), EndpointError> {
         let BrowserCall {
             leg,
@@ -76,6 +79,7 @@ impl BrowserCalls {
                 let _ = driver.await;
             }
             calls.lock().remove(&id);
+            drop(line);
         });
         Ok((call_id, answer_sdp))
     }

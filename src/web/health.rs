@@ -1,6 +1,7 @@
-//! `/healthz`: is the engine up (liveness), and what did it load. `/readyz`: has every model
-//! run once (warm start, see [`crate::engine_warm_up`]) so a call now is answered at full
-//! speed; 503 until then, for a load balancer to hold calls back.
+//! `/healthz`: is the engine up (liveness), and what did it load. `/readyz`: should a load
+//! balancer send this node a call now: 200 once every model has run once (warm start, see
+//! [`crate::engine_warm_up`]) and while a line is free; 503 while warming up, when every line
+//! is busy (`full`) or when the node is stopping (`draining`), the JSON body saying which.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -15,6 +16,7 @@ use crate::engine_warm_up::WarmUpReport;
 
 use crate::engine::Engine;
 use crate::lang::Lang;
+use crate::lifecycle::{Admission, Availability};
 
 /// What the health endpoint reports.
 #[derive(Debug, Serialize)]
@@ -61,19 +63,42 @@ impl Health {
     }
 }
 
-pub async fn readyz(State(health): State<Arc<Health>>) -> (StatusCode, Json<serde_json::Value>) {
-    if !health.is_ready() {
+pub async fn readyz(
+    State(health): State<Arc<Health>>,
+    State(admission): State<Arc<Admission>>,
+) -> (StatusCode, Json<serde_json::Value>) {
+    let (active_calls, max_calls) = (admission.active_calls(), admission.limit());
+    let availability = admission.availability();
+    if availability == Availability::Draining || !health.is_ready() {
+        let status = if availability == Availability::Draining {
+            "draining"
+        } else {
+            "warming_up"
+        };
         return (
             StatusCode::SERVICE_UNAVAILABLE,
-            Json(
-                serde_json::json!({ "status": "warming_up", "uptime_s": health.started.elapsed().as_secs() }),
-            ),
+            Json(serde_json::json!({
+                "status": status,
+                "uptime_s": health.started.elapsed().as_secs(),
+                "active_calls": active_calls,
+                "max_calls": max_calls,
+            })),
         );
     }
     let report = health.warm_up.lock().ok().and_then(|r| r.clone());
+    let status = if availability == Availability::Full {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::OK
+    };
     (
-        StatusCode::OK,
-        Json(serde_json::json!({ "status": "ready", "warm_up": report })),
+        status,
+        Json(serde_json::json!({
+            "status": availability.as_str(),
+            "active_calls": active_calls,
+            "max_calls": max_calls,
+            "warm_up": report,
+        })),
     )
 }
 

@@ -18,7 +18,9 @@ pub async fn metrics(State(state): State<WebState>) -> impl IntoResponse {
         browser.endpoint.active_calls(),
         browser.endpoint.limit()
     ));
+    write_admission(&mut text, &state.admission);
     write_send_lateness(&mut text, &sip_bridge::send_lateness());
+    write_sip_door(&mut text, &sip_bridge::door_counts());
     if let Some(archive) = &state.archive {
         archive.metrics.render(&mut text);
     }
@@ -29,6 +31,29 @@ pub async fn metrics(State(state): State<WebState>) -> impl IntoResponse {
         )],
         text,
     )
+}
+
+/// The node's lines (every channel together) and the calls turned away.
+fn write_admission(text: &mut String, admission: &crate::lifecycle::Admission) {
+    let (full, draining) = admission.refused();
+    text.push_str(&format!(
+        "# HELP hotline_calls_active Calls holding a line now (SIP, /media and browser together).\n# TYPE hotline_calls_active gauge\nhotline_calls_active {}\n\
+         # HELP hotline_calls_limit Calls taken at once ([server] max_calls).\n# TYPE hotline_calls_limit gauge\nhotline_calls_limit {}\n\
+         # HELP hotline_draining 1 while the node is stopping and takes no new calls.\n# TYPE hotline_draining gauge\nhotline_draining {}\n\
+         # HELP hotline_calls_refused_total New calls turned away, by why.\n# TYPE hotline_calls_refused_total counter\nhotline_calls_refused_total{{reason=\"full\"}} {full}\nhotline_calls_refused_total{{reason=\"draining\"}} {draining}\n",
+        admission.active_calls(),
+        admission.limit(),
+        u8::from(admission.is_draining()),
+    ));
+}
+
+/// SIP requests stopped at the door before the transaction layer (scanners, rate limit).
+fn write_sip_door(text: &mut String, counts: &sip_bridge::DoorCounts) {
+    text.push_str(&format!(
+        "# HELP hotline_sip_requests_stopped_total SIP requests stopped before the transaction layer, by why.\n# TYPE hotline_sip_requests_stopped_total counter\nhotline_sip_requests_stopped_total{{reason=\"scanner\"}} {}\nhotline_sip_requests_stopped_total{{reason=\"rate_limit\"}} {}\n",
+        counts.scanners(),
+        counts.rate_limited(),
+    ));
 }
 
 /// Upper bounds (seconds) of the SIP send-lateness buckets: the pacing target is 2 ms.
@@ -68,5 +93,22 @@ mod tests {
         assert!(buckets.windows(2).all(|w| w[0] <= w[1]), "{text}");
         assert!(text.contains("# TYPE hotline_rtp_send_lateness_seconds histogram"));
         assert!(text.contains("hotline_rtp_send_lateness_seconds_count "));
+    }
+
+    #[test]
+    fn lines_and_refusals_are_reported() {
+        let admission = crate::lifecycle::Admission::new(1);
+        let _line = admission.try_admit().unwrap();
+        let _ = admission.try_admit();
+        let mut text = String::new();
+        write_admission(&mut text, &admission);
+        for line in [
+            "hotline_calls_active 1\n",
+            "hotline_calls_limit 1\n",
+            "hotline_draining 0\n",
+            "hotline_calls_refused_total{reason=\"full\"} 1\n",
+        ] {
+            assert!(text.contains(line), "{line:?} in {text}");
+        }
     }
 }

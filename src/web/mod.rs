@@ -11,6 +11,7 @@ mod byte_range;
 mod call_metrics;
 mod health;
 mod histogram;
+mod media_access;
 mod media_route;
 mod metrics;
 mod review;
@@ -30,11 +31,13 @@ pub use browser_calls::BrowserCalls;
 pub use call_metrics::CallMetrics;
 pub use health::Health;
 pub use histogram::{Histogram, LATENCY_BUCKETS};
+pub use media_access::{MediaConfig, MediaConfigError, MediaTokens};
 
 use crate::call::{CallNotices, CallServices};
 use crate::channel::webrtc::{BrowserTransfer, WebRtcEndpoint};
 use crate::channel::{HumanLine, SipTransferPolicy};
 use crate::engine::Engine;
+use crate::lifecycle::Admission;
 use crate::store::{CallArchive, SystemClock};
 
 /// What the handlers share.
@@ -49,6 +52,15 @@ pub struct WebState {
     pub archive: Option<Arc<CallArchive>>,
     /// The review UI's logged-in sessions.
     pub review: Arc<review::ReviewSessions>,
+    /// Lines for calls, shared by every channel (`[server] max_calls`), and whether the node
+    /// is draining.
+    pub admission: Arc<Admission>,
+}
+
+impl FromRef<WebState> for Arc<Admission> {
+    fn from_ref(state: &WebState) -> Self {
+        Arc::clone(&state.admission)
+    }
 }
 
 impl FromRef<WebState> for Arc<Health> {
@@ -149,6 +161,7 @@ impl WebState {
             calls,
             archive,
             review: Arc::default(),
+            admission: Admission::new(engine.config.server.max_calls),
         }
     }
 }
@@ -179,17 +192,25 @@ pub fn engine_router(engine: Arc<Engine>) -> Router {
     router(WebState::live(engine, HumanLine::default()))
 }
 
-/// Serves `router` on `listen` until ctrl-c / SIGTERM, then returns.
-pub async fn serve(listen: SocketAddr, router: Router) -> std::io::Result<()> {
+/// Serves `router` on `listen` until `shutdown` completes, then returns once the requests in
+/// flight are answered. Handlers see the peer's address (`ConnectInfo<SocketAddr>`).
+pub async fn serve(
+    listen: SocketAddr,
+    router: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let local = listener.local_addr()?;
     tracing::info!(%local, "hotline listening: http://{local}/healthz");
     println!(
         "hotline listening on http://{local} (health: http://{local}/healthz, metrics: http://{local}/metrics, media streams: ws://{local}/media)"
     );
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 /// Completes on ctrl-c or SIGTERM (every caller is woken).

@@ -15,6 +15,7 @@ use serde::Deserialize;
 use super::browser_calls::BrowserCalls;
 use crate::channel::webrtc::{EndpointError, RETRY_AFTER_SECS};
 use crate::lang::Lang;
+use crate::lifecycle::Admission;
 
 /// `?lang=` of a new call.
 #[derive(Debug, Deserialize)]
@@ -76,6 +77,7 @@ fn with_cors(mut response: Response, origin: Option<&str>) -> Response {
 /// `POST /webrtc/calls`: answer a page's offer and start the call.
 pub async fn create_call(
     State(calls): State<Arc<BrowserCalls>>,
+    State(admission): State<Arc<Admission>>,
     Query(query): Query<CallQuery>,
     headers: HeaderMap,
     body: Bytes,
@@ -111,7 +113,21 @@ pub async fn create_call(
             }
         },
     };
-    match calls.start(&body, lang).await {
+    // The node's lines are shared with SIP and /media calls: a full or draining node says so
+    // the way a full browser endpoint does.
+    let permit = match admission.try_admit() {
+        Ok(permit) => permit,
+        Err(refusal) => {
+            tracing::info!(%refusal, "browser call refused");
+            let mut response = plain(StatusCode::SERVICE_UNAVAILABLE, &refusal.to_string());
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(crate::lifecycle::RETRY_AFTER_SECS),
+            );
+            return respond(response);
+        }
+    };
+    match calls.start(&body, lang, permit).await {
         Ok((id, answer)) => {
             tracing::info!(call = %id, ?lang, "browser call answered");
             let location = format!("/webrtc/calls/{id}");

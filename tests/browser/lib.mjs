@@ -16,9 +16,10 @@ export function chromiumPath() {
 
 // Launches Chromium. mic: false (no fake device), true (Chromium's beeping fake device) or a
 // WAV path played once. autoGrant: grant the microphone prompt (--use-fake-ui-for-media-stream).
+// autoplay: let scripts start playback without a click (for timing a player).
 // HOTLINE_BROWSER_HEADED=1 opens real windows (needs a display: `xvfb-run -a` where none is).
-export async function launch({ mic = true, autoGrant = true } = {}) {
-  const args = ['--autoplay-policy=user-gesture-required'];
+export async function launch({ mic = true, autoGrant = true, autoplay = false } = {}) {
+  const args = [autoplay ? '--autoplay-policy=no-user-gesture-required' : '--autoplay-policy=user-gesture-required'];
   if (autoGrant) args.push('--use-fake-ui-for-media-stream');
   if (mic) args.push('--use-fake-device-for-media-stream');
   if (typeof mic === 'string') args.push(`--use-file-for-fake-audio-capture=${mic}%noloop`);

@@ -58,29 +58,115 @@ pub fn media_level(text: &str) -> Option<f32> {
 impl MediaCaller {
     /// Connects and starts stream `sid` from `caller` in Mandarin.
     pub async fn start(port: u16, sid: &str, caller: &str) -> MediaCaller {
-        let (socket, _) = tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{port}/media"))
+        MediaCaller::connect(&format!("ws://127.0.0.1:{port}/media"), sid, caller, None)
             .await
-            .expect("WebSocket /media accepts connections");
+            .expect("WebSocket /media accepts connections")
+    }
+
+    /// Connects to `url` (which may carry `?token=`) and starts stream `sid` from `caller` in
+    /// Mandarin, with `customParameters.token` when `parameter_token` is given; the error is
+    /// the refusal of the upgrade (its HTTP response).
+    pub async fn connect(
+        url: &str,
+        sid: &str,
+        caller: &str,
+        parameter_token: Option<&str>,
+    ) -> Result<MediaCaller, tokio_tungstenite::tungstenite::Error> {
+        let (socket, _) = tokio_tungstenite::connect_async(url).await?;
         let (mut send, receive) = socket.split();
         send.send(Message::text(
             r#"{"event":"connected","protocol":"Call","version":"1.0.0"}"#,
         ))
-        .await
-        .unwrap();
+        .await?;
+        let mut parameters = serde_json::json!({"lang": "zh", "from": caller});
+        if let Some(token) = parameter_token {
+            parameters["token"] = token.into();
+        }
         let start = serde_json::json!({
             "event": "start", "sequenceNumber": "1", "streamSid": sid,
             "start": {"accountSid": "AC1", "streamSid": sid, "callSid": format!("CA{sid}"),
                 "tracks": ["inbound"],
                 "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
-                "customParameters": {"lang": "zh", "from": caller}}
+                "customParameters": parameters}
         });
-        send.send(Message::text(start.to_string())).await.unwrap();
-        MediaCaller {
+        send.send(Message::text(start.to_string())).await?;
+        Ok(MediaCaller {
             send,
             receive,
             sid: sid.to_string(),
             started: Instant::now(),
             silence: BASE64.encode([0xFFu8; 160]),
+        })
+    }
+
+    /// Sends paced silence until the bot is heard (true) or `within` has passed, or the
+    /// socket is closed (false).
+    pub async fn hears_the_bot(&mut self, within: Duration) -> bool {
+        let mut clock = tokio::time::interval(Duration::from_millis(20));
+        let until = Instant::now() + within;
+        while Instant::now() < until {
+            tokio::select! {
+                _ = clock.tick() => {
+                    let message = self.media(&self.silence.clone());
+                    if self.send.send(message).await.is_err() {
+                        return false;
+                    }
+                }
+                message = self.receive.next() => match message {
+                    Some(Ok(Message::Text(text))) => {
+                        if media_level(text.as_str()).is_some_and(|level| level >= AUDIBLE_DBFS) {
+                            return true;
+                        }
+                    }
+                    Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return false,
+                    Some(Ok(_)) => {}
+                },
+            }
+        }
+        false
+    }
+
+    /// Sends paced silence for `during` and counts the bot's media messages (audible or not):
+    /// true when they kept coming (at least one every 100 ms on average), so the call is up.
+    pub async fn still_streaming(&mut self, during: Duration) -> bool {
+        let mut clock = tokio::time::interval(Duration::from_millis(20));
+        let until = Instant::now() + during;
+        let mut received = 0u128;
+        while Instant::now() < until {
+            tokio::select! {
+                _ = clock.tick() => {
+                    let message = self.media(&self.silence.clone());
+                    if self.send.send(message).await.is_err() {
+                        return false;
+                    }
+                }
+                message = self.receive.next() => match message {
+                    Some(Ok(Message::Text(text))) => {
+                        if media_level(text.as_str()).is_some() {
+                            received += 1;
+                        }
+                    }
+                    Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return false,
+                    Some(Ok(_)) => {}
+                },
+            }
+        }
+        received * 100 >= during.as_millis()
+    }
+
+    /// Waits (at most `within`) for the server to close the socket; the close frame's reason
+    /// ("" without one), or None when it stays open.
+    pub async fn closed_by_server(&mut self, within: Duration) -> Option<String> {
+        let until = tokio::time::Instant::now() + within;
+        loop {
+            match tokio::time::timeout_at(until, self.receive.next()).await {
+                Err(_) => return None,
+                Ok(Some(Ok(Message::Close(frame)))) => {
+                    return Some(frame.map_or(String::new(), |f| f.reason.to_string()));
+                }
+                Ok(None) | Ok(Some(Err(_))) => return Some(String::new()),
+                Ok(Some(Ok(_))) => {}
+            }
         }
     }
 

@@ -9,14 +9,23 @@ pub mod baresip_peer;
 pub mod browser_tools;
 pub mod browser_visitor;
 pub mod call_audio;
+pub mod doors_rig;
 pub mod hotline_server;
+pub mod long_call;
 pub mod media_caller;
+pub mod review_session;
+/// SIP requests as a balancer, a trunk or a scanner sends them (shared with sip-bridge's tests).
+#[path = "../../sip-bridge/tests/support/sip_probe.rs"]
+pub mod sip_probe;
 pub mod softphone_rig;
 pub mod store_rig;
 
-/// The `hotline` binary under test.
+/// The `hotline` binary under test: cargo's build, or `HOTLINE_TEST_BIN` (a copy of it kept
+/// aside where several checkouts share one target folder and may rebuild it mid-run).
 pub fn hotline() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hotline"));
+    let binary = std::env::var_os("HOTLINE_TEST_BIN")
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_hotline").into());
+    let mut cmd = Command::new(binary);
     cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
     cmd
 }

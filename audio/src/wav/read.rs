@@ -73,6 +73,7 @@ pub fn decode_wav_16k_mono(bytes: &[u8], name: impl AsRef<Path>) -> Result<WavAu
             });
         }
     };
+    let interleaved: Vec<f32> = interleaved.into_iter().map(full_scale).collect();
     let channels = usize::from(header.channels);
     let frames = interleaved.len() / channels;
     let source = WavFormat {
@@ -122,7 +123,12 @@ fn decode_with_hound(bytes: &[u8], header: &RiffHeader, path: &Path) -> Result<V
     let samples: Result<Vec<f32>, hound::Error> = match spec.sample_format {
         hound::SampleFormat::Float => reader.samples::<f32>().collect(),
         hound::SampleFormat::Int => {
-            let scale = 1.0 / (1u64 << (spec.bits_per_sample - 1)) as f32;
+            // hound takes an extensible header's valid-bits field, which may say anything.
+            let bits = match spec.bits_per_sample {
+                bits @ 1..=32 => bits,
+                _ => return Err(corrupt(hound::Error::Unsupported, path)),
+            };
+            let scale = 1.0 / (1u64 << (bits - 1)) as f32;
             reader
                 .samples::<i32>()
                 .map(|s| s.map(|s| s as f32 * scale))
@@ -164,6 +170,17 @@ fn decode_f64(bytes: &[u8], header: &RiffHeader) -> Vec<f32> {
         .chunks_exact(8)
         .map(|b| f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]) as f32)
         .collect()
+}
+
+/// A float sample as audio: NaN is silence, anything beyond full scale (infinities included)
+/// is full scale. Float WAVs may hold any bit pattern, and the resampler's FFT turns a single
+/// NaN or infinity into a panic.
+fn full_scale(sample: f32) -> f32 {
+    if sample.is_nan() {
+        0.0
+    } else {
+        sample.clamp(-1.0, 1.0)
+    }
 }
 
 fn downmix(interleaved: &[f32], channels: usize) -> Vec<f32> {

@@ -155,7 +155,8 @@ impl RiffHeader {
             format_tag = u16_at(fmt, 24);
         }
         if bits == 0 && block_align > 0 && channels > 0 {
-            bits = block_align / channels * 8;
+            // A block of 8192 bytes or more per channel is no sample size: leave 0 (unsupported).
+            bits = (block_align / channels).checked_mul(8).unwrap_or(0);
         }
         let encoding = match (format_tag, bits) {
             (0x0001, 8 | 16 | 24 | 32) => WavEncoding::PcmInt { bits },
@@ -262,5 +263,22 @@ pub(crate) mod tests {
             }
         );
         assert!(header.encoding.to_string().contains("ADPCM"));
+    }
+
+    /// Found by the `wav` fuzz target (fuzz/regressions/wav/block-align-64000-no-bits): with
+    /// no bits per sample, the size guessed from a huge block overflowed (a panic where
+    /// overflow is checked, a wrong size elsewhere).
+    #[test]
+    fn a_huge_block_without_bits_is_an_unsupported_encoding() {
+        let mut bytes = wav_bytes(3, 1, 8000, 0, &[0; 16]);
+        bytes[32..34].copy_from_slice(&64_000u16.to_le_bytes());
+        let header = RiffHeader::parse(&bytes).unwrap();
+        assert_eq!(
+            header.encoding,
+            WavEncoding::Other {
+                format_tag: 3,
+                bits: 0
+            }
+        );
     }
 }

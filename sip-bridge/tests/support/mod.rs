@@ -7,4 +7,5 @@
 pub mod engine;
 pub mod opus_phone;
 pub mod rtp_peer;
+pub mod sip_probe;
 pub mod sipp;

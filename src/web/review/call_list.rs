@@ -37,6 +37,10 @@ pub struct ListParams {
     pub csat: Option<String>,
     /// Only calls with a barge-in.
     pub barge: Option<String>,
+    /// Only calls the same caller called again after within 7 days.
+    pub repeat: Option<String>,
+    /// `angry`, `negative`, `neutral` or `positive`.
+    pub sentiment: Option<String>,
     /// Paging: calls older than this id.
     pub before: Option<i64>,
 }
@@ -87,6 +91,8 @@ impl ListParams {
                 csat_at_most,
                 with_csat,
                 with_barge_ins: given(&self.barge).is_some(),
+                repeat_contact: given(&self.repeat).is_some(),
+                sentiment: given(&self.sentiment),
             },
         })
     }
@@ -126,8 +132,10 @@ fn filter_form(p: &ListParams) -> String {
          <label>Transfer reason <input name=\"reason\" value=\"{reason}\" placeholder=\"caller_asked\"></label>\
          <label>FAQ id <input name=\"faq\" value=\"{faq}\"></label>\
          <label>CSAT <select name=\"csat\">{csat}</select></label>\
+         <label>Sentiment <select name=\"sentiment\">{sentiment}</select></label>\
          <label class=\"check\"><input type=\"checkbox\" name=\"slow\" value=\"1\"{slow}> answers over 3 s</label>\
          <label class=\"check\"><input type=\"checkbox\" name=\"barge\" value=\"1\"{barge}> barge-ins</label>\
+         <label class=\"check\"><input type=\"checkbox\" name=\"repeat\" value=\"1\"{repeat}> called again within 7 days</label>\
          <button type=\"submit\">Search</button> <a href=\"/review\">Clear</a></form>",
         q = value(&p.q),
         from = value(&p.from),
@@ -164,12 +172,27 @@ fn filter_form(p: &ListParams) -> String {
                 ("4", "≤ 4")
             ]
         ),
+        sentiment = options(
+            given(&p.sentiment).as_deref().or(Some("")),
+            &[
+                ("", "any"),
+                ("angry", "angry"),
+                ("negative", "negative"),
+                ("neutral", "neutral"),
+                ("positive", "positive")
+            ]
+        ),
         slow = if given(&p.slow).is_some() {
             " checked"
         } else {
             ""
         },
         barge = if given(&p.barge).is_some() {
+            " checked"
+        } else {
+            ""
+        },
+        repeat = if given(&p.repeat).is_some() {
             " checked"
         } else {
             ""
@@ -189,7 +212,7 @@ fn row(call: &CallRecord) -> String {
     format!(
         "<tr><td><a href=\"/review/calls/{id}\">#{id}</a></td><td>{started}</td><td>{duration}</td>\
          <td>{channel}</td><td>{langs}</td><td>{caller}</td><td>{outcome}</td><td>{turns}</td>\
-         <td>{barge}</td><td>{csat}</td></tr>",
+         <td>{barge}</td><td>{csat}</td><td>{sentiment}</td></tr>",
         id = call.id,
         started = escape(&date_time_of(call.started_at)),
         channel = escape(&call.channel),
@@ -199,6 +222,7 @@ fn row(call: &CallRecord) -> String {
         turns = call.turn_count,
         barge = call.barge_ins,
         csat = call.csat.map(|c| c.to_string()).unwrap_or_default(),
+        sentiment = escape(call.sentiment.as_deref().unwrap_or("")),
     )
 }
 
@@ -257,7 +281,7 @@ pub async fn show(
         format!(
             "<table class=\"calls\"><thead><tr><th>Call</th><th>Started (UTC)</th><th>Length</th>\
              <th>Channel</th><th>Languages</th><th>Caller</th><th>Outcome</th><th>Turns</th>\
-             <th>Barge-ins</th><th>CSAT</th></tr></thead><tbody>{rows}</tbody></table>"
+             <th>Barge-ins</th><th>CSAT</th><th>Sentiment</th></tr></thead><tbody>{rows}</tbody></table>"
         )
     };
     let heading = match given(&params.q) {

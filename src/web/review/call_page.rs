@@ -1,9 +1,14 @@
 //! `/review/calls/{id}`: one call, its waveform player (wavesurfer.js, vendored) over the
-//! stereo recording (caller left, bot right) loaded through the session-authenticated
-//! `/review/calls/{id}/recording` (Range honoured, each listen audited), and the transcript
-//! beside it: caller and bot lines with their offsets (a click seeks the player there), the
-//! FAQ id and confidence, the answer's latency, barge-ins (drawn on the waveform by
-//! `review.js` from the `data-` attributes written here: numbers only, no caller text).
+//! stereo recording (caller left, bot right): drawn at once from the recording's peaks
+//! (`/review/calls/{id}/peaks`, `call_peaks`) and played by streaming the session-authenticated
+//! `/review/calls/{id}/recording` (Range honoured, so seeking fetches only what it plays; each
+//! listen audited) through an `<audio>`, never downloaded whole first. The peaks are fetched
+//! as the page is read (`<link rel="preload">`), alongside the scripts; the audio waits until
+//! the waveform is drawn, so its stream does not slow the drawing.
+//! Beside it the transcript: caller and bot lines with their offsets (a click seeks the
+//! player there), the FAQ id and confidence, the answer's latency, barge-ins (drawn on the
+//! waveform by `review.js` from the `data-` attributes written here: numbers only, no caller
+//! text).
 //! Viewers see everything redacted (the API's rules); admins and supervisors may un-redact,
 //! audited. The export archive and legal hold (admins, CSRF-checked) are here too.
 
@@ -214,7 +219,10 @@ pub async fn show(
             "complete" | "recovered" | "recording"
         ) {
         format!(
-            "<section class=\"player\" id=\"player\" data-src=\"/review/calls/{id}/recording\">\
+            "<section class=\"player\" id=\"player\" data-src=\"/review/calls/{id}/recording\" \
+             data-peaks=\"/review/calls/{id}/peaks\">\
+             <link rel=\"preload\" href=\"/review/calls/{id}/peaks\" as=\"fetch\" crossorigin=\"anonymous\">\
+             <audio id=\"audio\" preload=\"none\" src=\"/review/calls/{id}/recording\"></audio>\
              <div id=\"waveform\" aria-label=\"recording: caller above, bot below\"></div>\
              <p class=\"controls\"><button type=\"button\" id=\"play\">Play</button> \
              <span id=\"time\">0:00.0</span> <span class=\"legend\">\

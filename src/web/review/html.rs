@@ -38,10 +38,11 @@ pub fn url_encode(text: &str) -> String {
     out
 }
 
-/// Scripts and media only from hotline itself (the player's audio is a blob: URL); styles may
-/// be inline because wavesurfer.js styles its shadow root with a `<style>` element.
+/// Scripts and media only from hotline itself (the player streams the recording from its
+/// `/review` URL); styles may be inline because wavesurfer.js styles its shadow root with a
+/// `<style>` element.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
-     style-src 'self' 'unsafe-inline'; img-src 'self' data:; media-src 'self' blob:; \
+     style-src 'self' 'unsafe-inline'; img-src 'self' data:; media-src 'self'; \
      connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// Who the page is shown to, for the header line and the logout form.

@@ -58,6 +58,11 @@ pub struct Figures {
     pub calls_with_barge_ins: u32,
     pub csat_sum: u32,
     pub csat_count: u32,
+    /// Calls whose repeat contact is known (a caller number, and a repeat or the whole
+    /// window passed): what first-contact resolution is a share of.
+    pub contact_known: u32,
+    /// Of those, the calls the same caller called again after.
+    pub repeat_contacts: u32,
 }
 
 impl Figures {
@@ -91,6 +96,18 @@ impl Figures {
             self.csat_sum += u32::from(csat);
             self.csat_count += 1;
         }
+        if let Some(repeat) = call.repeat_contact {
+            self.contact_known += 1;
+            self.repeat_contacts += u32::from(repeat);
+        }
+    }
+
+    /// First-contact resolution: the share of calls (whose repeat contact is known) after which
+    /// the same caller did not call again within 7 days.
+    pub fn first_contact_resolution(&self) -> Option<f64> {
+        (self.contact_known > 0).then(|| {
+            f64::from(self.contact_known - self.repeat_contacts) / f64::from(self.contact_known)
+        })
     }
 
     /// `part` as a share of the finished calls, when there are any.
@@ -165,6 +182,11 @@ mod tests {
             turn_count: latencies.len() as u32,
             barge_ins: u32::from(lang == "en"),
             csat: (outcome == CallOutcome::AnsweredByBot).then_some(5),
+            repeat_contact: match lang {
+                "zh" => Some(false),
+                "en" => Some(true),
+                _ => None,
+            },
             latencies_ms: latencies.to_vec(),
         }
     }
@@ -202,6 +224,10 @@ mod tests {
         assert_eq!(day0.slow_calls, 1);
         assert_eq!(day0.barge_in_rate(), Some(1.0 / 3.0));
         assert_eq!(day0.csat_average(), Some(5.0));
+        // Two zh calls without a repeat, one en call with one; the yue call's is unknown.
+        assert_eq!(day0.first_contact_resolution(), Some(2.0 / 3.0));
+        assert_eq!(rows[1].1.first_contact_resolution(), None);
+        assert_eq!((total.contact_known, total.repeat_contacts), (3, 1));
         assert_eq!(total.calls, 4);
         assert_eq!(total.latency_quantile(0.5), Some(900));
         assert_eq!(Figures::default().latency_quantile(0.5), None);

@@ -65,7 +65,8 @@ fn row(from: &str, to: &str, language: &str, f: &Figures, label: &str) -> String
     format!(
         "<tr><th scope=\"row\">{label}</th><td class=\"n\">{calls}</td><td class=\"n\">{contained}</td>\
          <td class=\"n\">{transferred}</td><td class=\"n\">{p50}</td><td class=\"n\">{p95}</td>\
-         <td class=\"n\">{slow}</td><td class=\"n\">{barge}</td><td class=\"n\">{csat}</td></tr>",
+         <td class=\"n\">{slow}</td><td class=\"n\">{barge}</td><td class=\"n\">{csat}</td>\
+         <td class=\"n\">{fcr}</td></tr>",
         label = escape(label),
         calls = list_link(&base, &f.calls.to_string()),
         contained = with(
@@ -92,6 +93,15 @@ fn row(from: &str, to: &str, language: &str, f: &Figures, label: &str) -> String
             )
         ),
         csat = with(("csat", "any"), &csat),
+        fcr = with(
+            ("repeat", "1"),
+            &format!(
+                "{} ({} of {})",
+                percent(f.first_contact_resolution()),
+                f.contact_known - f.repeat_contacts,
+                f.contact_known
+            )
+        ),
     )
 }
 
@@ -121,7 +131,8 @@ pub async fn show(
         return Err(bad("from is after to"));
     }
     let store = Arc::clone(&reviewer.archive.store);
-    let calls = tokio::task::spawn_blocking(move || store.kpi_calls(from, to + DAY_MS))
+    let now = reviewer.archive.clock().now_ms();
+    let calls = tokio::task::spawn_blocking(move || store.kpi_calls(from, to + DAY_MS, now))
         .await
         .map_err(|e| PageError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
         .map_err(|e| {
@@ -193,11 +204,16 @@ pub async fn show(
          <button type=\"submit\">Show</button></form>\
          <p class=\"hint\">Shares are of finished calls. Containment: answered by the bot. \
          Answer time: the caller's last speech to the first audio of the answer; slow: over {slow_s} s. \
-         Barge-in rate: interruptions per turn (calls with one in brackets). Languages: the caller's first. UTC days.</p>\
+         Barge-in rate: interruptions per turn (calls with one in brackets). \
+         First-contact resolution: calls after which the same caller did not call again within 7 days, \
+         of the calls with a caller number whose 7 days have passed or that had a repeat (its link: the repeats). \
+         Targets: first-contact resolution over 65%, transfers under 15%, answers under 3 s, CSAT over 4.5. \
+         Languages: the caller's first. UTC days.</p>\
          <table class=\"calls kpis\"><thead><tr><th></th><th class=\"n\">Calls</th>\
          <th class=\"n\">Contained</th><th class=\"n\">Transferred</th><th class=\"n\">Answer p50</th>\
          <th class=\"n\">Answer p95</th><th class=\"n\">Slow</th><th class=\"n\">Barge-ins</th>\
-         <th class=\"n\">CSAT</th></tr></thead><tbody>{body_rows}</tbody></table>\
+         <th class=\"n\">CSAT</th><th class=\"n\">First-contact resolution</th></tr></thead>\
+         <tbody>{body_rows}</tbody></table>\
          <h2>Transfer reasons</h2>{reasons}",
         day = selected(Period::Day),
         week = selected(Period::Week),

@@ -2,7 +2,8 @@
 //! time): log in (argon2 passwords from `hotline users add`, an in-memory session behind an
 //! HttpOnly SameSite=Strict cookie, a CSRF token on every state-changing form, failed logins
 //! slowed and throttled), the call list with filters and full-text search, the call page with
-//! the waveform player and the transcript, the KPI dashboard, the unanswered questions and
+//! the waveform player (drawn from the recording's peaks, `call_peaks`, the audio streamed)
+//! and the transcript, the KPI dashboard, the unanswered questions and
 //! "add to FAQ" from them (admins and supervisors, audited). Roles are enforced here on the
 //! server: viewers get what the JSON API gives them (redacted), admins alone set legal hold.
 //! Every page is server-rendered HTML with every stored string escaped (`html`).
@@ -10,6 +11,7 @@
 mod assets;
 mod call_list;
 mod call_page;
+mod call_peaks;
 mod dates;
 mod html;
 mod kpi_figures;
@@ -40,6 +42,7 @@ pub fn routes() -> Router<WebState> {
         .route("/review/logout", post(login_page::logout))
         .route("/review/calls/{id}", get(call_page::show))
         .route("/review/calls/{id}/recording", get(call_page::recording))
+        .route("/review/calls/{id}/peaks", get(call_peaks::peaks))
         .route("/review/calls/{id}/export", get(call_page::export))
         .route("/review/calls/{id}/hold", post(call_page::hold))
         .route("/review/kpis", get(kpi_page::show))

@@ -1,28 +1,22 @@
 // The review call page: the waveform player over the call's stereo recording (caller left,
 // bot right), the caller's speech and the bot's audio drawn as regions, barge-ins as markers,
-// and a click on a transcript line seeks the player to that line's offset. Reads only the
-// page's data- attributes (numbers); no caller text goes through script.
+// and a click on a transcript line seeks the player to that line's offset. The waveform is
+// drawn from the server's peaks (data-peaks: a few thousand numbers, already being fetched
+// by the page's <link rel="preload">) and the audio streamed by the page's <audio> (Range
+// requests, so a seek fetches only what it plays), which starts loading once the waveform is
+// drawn: nothing waits for the whole WAV. Reads only the page's data- attributes (numbers)
+// and the peaks JSON; no caller text goes through script.
 (function () {
   'use strict';
   var section = document.getElementById('player');
   if (!section || typeof WaveSurfer === 'undefined') return;
-  var regions = WaveSurfer.Regions.create();
-  var player = WaveSurfer.create({
-    container: '#waveform',
-    url: section.getAttribute('data-src'),
-    splitChannels: [
-      { waveColor: '#4a7bd0', progressColor: '#1d3f7a' },
-      { waveColor: '#3f9b6a', progressColor: '#1d5a3a' },
-    ],
-    height: 64,
-    normalize: true,
-    dragToSeek: true,
-    plugins: [regions],
-  });
+  var audio = document.getElementById('audio');
   var playButton = document.getElementById('play');
   var time = document.getElementById('time');
   var state = { ready: false, lastSeek: null, error: null };
-  window.hotlineReview = { player: player, state: state };
+  var review = { player: null, state: state };
+  window.hotlineReview = review;
+  playButton.disabled = true;
 
   function num(el, name) {
     var v = el.getAttribute(name);
@@ -35,10 +29,13 @@
     var s = (t - m * 60).toFixed(1);
     time.textContent = m + ':' + (s < 10 ? '0' : '') + s;
   }
+  function fail(message) {
+    state.error = message;
+    time.textContent = message;
+  }
 
-  player.on('ready', function () {
-    state.ready = true;
-    playButton.disabled = false;
+  // The turns' speech, bot audio and barge-ins, from the transcript's data- attributes.
+  function drawTurns(regions) {
     var turns = document.querySelectorAll('.turn');
     for (var i = 0; i < turns.length; i++) {
       var el = turns[i];
@@ -55,13 +52,54 @@
         regions.addRegion({ start: barge, color: 'rgba(200,40,40,0.9)', content: 'barge-in', drag: false, resize: false });
       }
     }
-  });
-  player.on('error', function (e) { state.error = String(e); time.textContent = 'cannot play: ' + e; });
-  player.on('timeupdate', show);
-  player.on('play', function () { playButton.textContent = 'Pause'; });
-  player.on('pause', function () { playButton.textContent = 'Play'; });
-  playButton.disabled = true;
-  playButton.addEventListener('click', function () { player.playPause(); });
+  }
+
+  function start(peaks) {
+    var regions = WaveSurfer.Regions.create();
+    var player = WaveSurfer.create({
+      container: '#waveform',
+      // Plays the page's <audio>, already fetching the recording's header; the peaks and
+      // the duration stand in for decoding it.
+      media: audio,
+      peaks: peaks.channels,
+      duration: peaks.duration_s,
+      splitChannels: [
+        { waveColor: '#4a7bd0', progressColor: '#1d3f7a' },
+        { waveColor: '#3f9b6a', progressColor: '#1d5a3a' },
+      ],
+      height: 64,
+      normalize: true,
+      dragToSeek: true,
+      plugins: [regions],
+    });
+    review.player = player;
+    player.on('ready', function () {
+      state.ready = true;
+      // Drawn: now fetch the recording's header (and a first stretch), ready to play.
+      audio.preload = 'metadata';
+      playButton.disabled = false;
+      drawTurns(regions);
+    });
+    player.on('error', function (e) { fail('cannot play: ' + e); });
+    player.on('timeupdate', show);
+    player.on('play', function () { playButton.textContent = 'Pause'; });
+    player.on('pause', function () { playButton.textContent = 'Play'; });
+    playButton.addEventListener('click', function () { player.playPause(); });
+  }
+
+  // The same request as the page's preload (so the preloaded answer is used).
+  fetch(section.getAttribute('data-peaks'), { credentials: 'same-origin' })
+    .then(function (response) {
+      return response.json().then(
+        function (body) {
+          if (!response.ok || !body || !body.channels) throw new Error((body && body.error) || 'HTTP ' + response.status);
+          return body;
+        },
+        function () { throw new Error('HTTP ' + response.status + ', not the waveform (logged out?)'); }
+      );
+    })
+    .then(start)
+    .catch(function (e) { fail('cannot draw the recording: ' + (e && e.message ? e.message : e)); });
 
   var seekers = document.querySelectorAll('[data-seek]');
   for (var j = 0; j < seekers.length; j++) {
@@ -69,7 +107,7 @@
       var at = num(event.currentTarget, 'data-seek');
       if (at === null || !state.ready) return;
       state.lastSeek = at;
-      player.setTime(at);
+      review.player.setTime(at);
       show(at);
       var current = document.querySelector('.turn.current');
       if (current) current.classList.remove('current');
