@@ -5,10 +5,11 @@
 //!
 //! What runs: a Whisper decode in every configured language, a VAD stream over a second of
 //! audio, one dialogue turn per language (FAQ index, embedding worker, policy), and the
-//! greeting of every language, the apology said when a part fails (pinned: see
-//! `call::fault`) and the opening sentence of every FAQ answer synthesized into
-//! the shared speech cache (so neither is synthesized during a call; `[tts] warm_answers_secs`
-//! bounds the answers' share of the start).
+//! greeting of every language, the holding phrase said while a slow part is waited for, the
+//! apology said when a part fails (both pinned, with the transfer sentences: see
+//! `call::fault`) and the opening sentence of every FAQ answer synthesized into the shared
+//! speech cache (so none is synthesized during a call; `[tts] warm_answers_secs` bounds the
+//! answers' share of the start).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -109,13 +110,14 @@ pub fn warm_up(engine: &Engine) -> WarmUpReport {
             }
         }
     }
-    // What a call says when a part fails must not need the voice then (`call::fault`):
+    // What a call says when a part is slow or fails must not need the voice then (`call::fault`):
     // pinned, never evicted.
     for lang in Lang::ALL {
         let flow = &engine.config.call.flow;
         let faults = &engine.config.call.faults;
         for text in [
             faults.apology.get(lang),
+            faults.holding.get(lang),
             flow.transfer_notice.get(lang),
             flow.transfer_failed.get(lang),
         ] {

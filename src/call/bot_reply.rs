@@ -147,6 +147,19 @@ impl BotReply {
         }
     }
 
+    /// Whether [`next_frame`](Self::next_frame) would play something now (the next sentence's
+    /// audio is here).
+    pub(crate) fn has_frame_ready(&self) -> bool {
+        for sentence in &self.sentences[self.current.min(self.sentences.len())..] {
+            match &sentence.audio {
+                None => return false,
+                Some(audio) if sentence.played < audio.len() => return true,
+                Some(_) => {}
+            }
+        }
+        false
+    }
+
     /// The text of sentence `id` of this reply (empty when it is not part of it).
     pub(crate) fn sentence_text(&self, id: SentenceId) -> &str {
         self.sentences

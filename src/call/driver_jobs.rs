@@ -163,7 +163,7 @@ impl CallJobs {
     }
 
     /// Answers with `SpeechReady` at once for a sentence said before (the greeting, the
-    /// apology: no queue, so a synthesis hanging in front cannot hold them up), otherwise
+    /// holding phrase, the apology: no queue, so a synthesis hanging in front cannot hold them up), otherwise
     /// queues it for synthesis.
     pub(super) fn speak(
         &mut self,

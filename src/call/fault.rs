@@ -1,15 +1,17 @@
 //! No dead air when a part fails. Whisper erring or hanging, the dialogue engine closing its
 //! answer with nothing in it or never answering, a voice failing or hanging: each would leave
-//! the caller in silence. The session notices (a failure reported by the driver, or the turn
-//! deadline passing with nothing playing), gives the turn up and says the short apology of
-//! `[call.faults]`, which offers a human; after `transfer_after` faulted turns in a row it hands
-//! the caller to one instead. The call is never dropped.
+//! the caller in silence. A part that is only slow gets the holding phrase (`holding.rs`) at
+//! `[call.faults] hold_after_ms` and is waited for; one that reports a failure, or is still not
+//! done at `give_up_after_ms` after the end of turn, gets the turn given up and the short
+//! apology said, which offers a human; after `transfer_after` faulted turns in a row the caller
+//! is handed to one instead. The call is never dropped.
 
 use serde::{Deserialize, Serialize};
 
 use super::bot_reply::ReplyPurpose;
 use super::call_event::{CallEvent, FalseBargeInReason};
 use super::clock::Millis;
+use super::holding::WaitingFor;
 use super::ids::{RequestId, SentenceId};
 use super::session::{Phase, Session};
 use super::turn_record::{TurnOutcome, TurnRecord};
@@ -21,15 +23,16 @@ use crate::dialogue::TransferReason;
 pub enum FaultKind {
     /// Whisper returned an error for the caller's turn.
     AsrFailed,
-    /// Whisper had not answered by the turn deadline.
+    /// Whisper had not answered by the hard deadline (or, for a possible interruption, by
+    /// the soft one).
     AsrTimedOut,
     /// The dialogue engine ended its answer without a sentence or an action.
     DialogueEmpty,
-    /// The dialogue engine had said nothing by the turn deadline.
+    /// The dialogue engine had said nothing by the hard deadline.
     DialogueTimedOut,
     /// A voice failed (or timed out) on a sentence nothing had been played of.
     SpeechFailed,
-    /// The answer's sentences were not synthesized by the turn deadline.
+    /// The answer's sentences were not synthesized by the hard deadline.
     SpeechTimedOut,
 }
 
@@ -148,60 +151,82 @@ impl Session {
         })
     }
 
-    /// Every tick: a caller turn whose answer has not started playing by the turn deadline
-    /// is given up (the decode, the dialogue engine or the voice is hanging).
+    /// Every tick: a caller turn whose answer has not started playing is waited for. Each
+    /// `hold_after_ms` of quiet the caller hears the holding phrase (`holding.rs`); at
+    /// `give_up_after_ms` after the end of turn the turn is given up (the decode, the dialogue
+    /// engine or the voice is hanging) and the caller hears the apology.
     pub(super) fn check_turn_deadline(&mut self, now: Millis) {
         if self.phase != Phase::Active {
             return;
         }
-        let deadline = self.config.faults.turn_deadline_ms;
-        if let Some(utterance) = self.utterance.as_ref() {
+        let hold_after = self.config.faults.hold_after_ms;
+        let give_up_after = self.config.faults.give_up_after_ms;
+        if let Some(utterance) = self.utterance.as_ref()
+            && utterance.candidate.is_some()
+        {
             let waiting = utterance
                 .final_decode
                 .as_ref()
                 .is_some_and(|d| d.result.is_none());
-            if !waiting || utterance.in_speech {
-                return;
+            // A possible interruption Whisper does not decide on in time: the bot goes on
+            // (its playback is paused meanwhile, so this cannot wait long).
+            if waiting && !utterance.in_speech && now.since(utterance.speech_end) >= hold_after {
+                self.event(CallEvent::Fault {
+                    at: now,
+                    kind: FaultKind::AsrTimedOut,
+                });
+                self.drop_candidate(FalseBargeInReason::NothingRecognised, now);
             }
-            if utterance.candidate.is_some() {
-                // A possible interruption Whisper does not decide on: the bot goes on.
-                if now.since(utterance.speech_end) >= deadline {
-                    self.event(CallEvent::Fault {
-                        at: now,
-                        kind: FaultKind::AsrTimedOut,
-                    });
-                    self.drop_candidate(FalseBargeInReason::NothingRecognised, now);
+            return;
+        }
+        let Some((end_of_turn, waiting_for)) = self.waiting_turn() else {
+            return;
+        };
+        if now.since(end_of_turn) >= give_up_after {
+            // A holding phrase in progress ends first; the apology follows it.
+            match waiting_for {
+                WaitingFor::Recogniser => {
+                    if let Some(utterance) = self.utterance.take() {
+                        self.release_utterance(utterance);
+                    }
+                    self.fault(FaultKind::AsrTimedOut, now);
                 }
-                return;
-            }
-            if utterance
-                .end_of_turn
-                .is_some_and(|(at, _)| now.since(at) >= deadline)
-                && let Some(utterance) = self.utterance.take()
-            {
-                self.release_utterance(utterance);
-                self.fault(FaultKind::AsrTimedOut, now);
+                WaitingFor::Dialogue => self.give_up_reply(FaultKind::DialogueTimedOut, now),
+                WaitingFor::Voice => self.give_up_reply(FaultKind::SpeechTimedOut, now),
             }
             return;
         }
-        let Some(reply) = self.reply.as_ref() else {
-            return;
-        };
+        let quiet_since = end_of_turn.max(self.held_until);
+        if self.holding.is_none() && now.since(quiet_since) >= hold_after {
+            self.start_holding(waiting_for, now);
+        }
+    }
+
+    /// The caller turn being waited for: when it ended, and on which part.
+    fn waiting_turn(&self) -> Option<(Millis, WaitingFor)> {
+        if let Some(utterance) = self.utterance.as_ref() {
+            let decoding = utterance
+                .final_decode
+                .as_ref()
+                .is_some_and(|d| d.result.is_none());
+            return match utterance.end_of_turn {
+                Some((at, _)) if decoding && !utterance.in_speech => {
+                    Some((at, WaitingFor::Recogniser))
+                }
+                _ => None,
+            };
+        }
+        let reply = self.reply.as_ref()?;
         if reply.purpose != ReplyPurpose::Answer || reply.started_at.is_some() {
-            return;
+            return None;
         }
-        let Some(end_of_turn) = reply.record.as_ref().map(|r| r.end_of_turn) else {
-            return;
-        };
-        if now.since(end_of_turn) < deadline {
-            return;
-        }
-        let kind = if reply.has_sentences() {
-            FaultKind::SpeechTimedOut
+        let end_of_turn = reply.record.as_ref()?.end_of_turn;
+        let waiting_for = if reply.has_sentences() {
+            WaitingFor::Voice
         } else {
-            FaultKind::DialogueTimedOut
+            WaitingFor::Dialogue
         };
-        self.give_up_reply(kind, now);
+        Some((end_of_turn, waiting_for))
     }
 
     /// Cut the current reply (its record says the turn failed) and handle the fault.

@@ -2,8 +2,8 @@
 //! sentences all day (greeting, FAQ answers, transfer notices); synthesizing them again costs
 //! 30-400 ms before the first frame each time (Piper more than espeak-ng). Sentences are keyed
 //! by language and exact text, bounded by a byte budget, least recently used out first.
-//! A few sentences are pinned outside the budget (the apology a call says when a part fails:
-//! it must be there when the voice is what broke).
+//! A few sentences are pinned outside the budget (the holding phrase and the apology a call
+//! says when a part is slow or fails: they must be there when the voice is what broke).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};

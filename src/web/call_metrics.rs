@@ -9,7 +9,7 @@ use tokio::sync::broadcast;
 
 use super::histogram::{Histogram, LATENCY_BUCKETS};
 use crate::call::{
-    CallEvent, CallNotice, CallNoticeKind, FalseBargeInReason, FaultKind, TurnOutcome,
+    CallEvent, CallNotice, CallNoticeKind, FalseBargeInReason, FaultKind, TurnOutcome, WaitingFor,
 };
 
 /// Labels of the false barge-in counter, in the order of [`false_barge_in_index`].
@@ -47,6 +47,8 @@ pub struct CallMetrics {
     false_barge_ins: [AtomicU64; FALSE_BARGE_IN_REASONS.len()],
     /// Parts that failed in a call, by [`FaultKind::ALL`] order.
     faults: [AtomicU64; FaultKind::ALL.len()],
+    /// Holding phrases said while a slow part was waited for, by [`WaitingFor::ALL`] order.
+    holdings: [AtomicU64; WaitingFor::ALL.len()],
     calls_active: AtomicI64,
     calls_total: AtomicU64,
     missed_notices: AtomicU64,
@@ -90,6 +92,7 @@ impl CallMetrics {
             barge_ins: AtomicU64::new(0),
             false_barge_ins: Default::default(),
             faults: Default::default(),
+            holdings: Default::default(),
             calls_active: AtomicI64::new(0),
             calls_total: AtomicU64::new(0),
             missed_notices: AtomicU64::new(0),
@@ -142,6 +145,11 @@ impl CallMetrics {
             CallEvent::Fault { kind, .. } => {
                 if let Some(n) = FaultKind::ALL.iter().position(|k| k == kind) {
                     self.faults[n].fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            CallEvent::Holding { waiting_for, .. } => {
+                if let Some(n) = WaitingFor::ALL.iter().position(|w| w == waiting_for) {
+                    self.holdings[n].fetch_add(1, Ordering::Relaxed);
                 }
             }
             _ => {}
@@ -211,6 +219,17 @@ impl CallMetrics {
             let _ = writeln!(
                 out,
                 "hotline_call_faults_total{{kind=\"{kind}\"}} {}",
+                get(counter)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP hotline_call_holding_phrases_total Holding phrases said while a slow part was waited for, by part.\n# TYPE hotline_call_holding_phrases_total counter"
+        );
+        for (part, counter) in WaitingFor::ALL.iter().zip(&self.holdings) {
+            let _ = writeln!(
+                out,
+                "hotline_call_holding_phrases_total{{waiting_for=\"{part}\"}} {}",
                 get(counter)
             );
         }

@@ -84,6 +84,9 @@ pub struct PhoneLine {
     pub asr_fault: Option<Fault>,
     pub dialogue_hangs: bool,
     pub voice_fault: VoiceFault,
+    /// Sentences pinned in the speech cache at warm-up (the holding phrase, the apology):
+    /// answered without the voice's latency (its faults still apply).
+    pub pinned: Vec<String>,
     pub events: Vec<CallEvent>,
     pub requests: Vec<Request>,
     /// Every frame played, with its tick time.
@@ -97,6 +100,11 @@ pub struct PhoneLine {
 impl PhoneLine {
     /// A call starting at 0 whose dialogue engine says `answer`'s sentences for any question.
     pub fn new(config: SessionConfig) -> Self {
+        let faults = &config.faults;
+        let pinned = [&faults.holding, &faults.apology]
+            .into_iter()
+            .flat_map(|texts| [texts.zh.clone(), texts.yue.clone(), texts.en.clone()])
+            .collect();
         let mut line = Self {
             session: Session::new(config, Millis::ZERO),
             now: Millis::ZERO,
@@ -120,6 +128,7 @@ impl PhoneLine {
             asr_fault: None,
             dialogue_hangs: false,
             voice_fault: Box::new(|_| None),
+            pinned,
             events: Vec::new(),
             requests: Vec::new(),
             played: Vec::new(),
@@ -407,8 +416,14 @@ impl PhoneLine {
                         Some(Fault::Error) => Some(SessionInput::SpeechFailed { sentence_id }),
                         Some(Fault::Hang) => None,
                     };
+                    // Pinned sentences come from the speech cache at once, as in the driver.
+                    let latency = if self.pinned.contains(&text) {
+                        0
+                    } else {
+                        self.tts_ms
+                    };
                     if let Some(result) = result {
-                        self.pending.push((now.plus(self.tts_ms), result));
+                        self.pending.push((now.plus(latency), result));
                     }
                     self.requests.push(Request::Speak(now, text));
                 }
