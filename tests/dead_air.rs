@@ -1,10 +1,13 @@
 //! No dead air when a part fails, end to end through the call driver. A call runs on a test
 //! leg, the caller's question is a recorded one (the real Silero VAD decides the end of turn),
 //! and one part at a time is made to fail through the driver's seams: a speech recogniser
-//! that errs or never answers, a dialogue engine that panics or never answers, voices that
-//! fail or hang after warm-up, a recorder that cannot start, an agent's line that cannot be
-//! reached. The caller must hear the apology within 2 s of the end of their turn (measured on
-//! the call's own play-out clock, and heard on the leg), and the call is never dropped.
+//! that errs, never answers or is only slow, a dialogue engine that panics or never answers,
+//! voices that fail or hang after warm-up, a recorder that cannot start, an agent's line that
+//! cannot be reached. A part that reports a failure gets the apology within 2 s of the end of
+//! the caller's turn; one that hangs gets the holding phrase within 2 s, again after each
+//! stretch of quiet, and the apology at the hard deadline; one that is slow gets the holding
+//! phrase and then the real answer. No silence over 2 s (measured on the call's own play-out
+//! clock; the audio is checked on the leg too), and the call is never dropped.
 
 mod support;
 
@@ -15,7 +18,7 @@ use std::time::Duration;
 use hotline::asr::{AsrError, AsrLanguage, DecodeCancel, Transcript};
 use hotline::call::{
     CallEnd, CallEvent, CallNoticeKind, CallOptions, CallRecorder, CallServices, FaultKind, Millis,
-    PerLang, RecognizerFuture, RecordingTap, SpeechRecognizer, spawn_call,
+    PerLang, RecognizerFuture, RecordingTap, SpeechRecognizer, TurnOutcome, spawn_call,
 };
 use hotline::channel::{
     LegControl, LegEvent, LegFuture, MediaLeg, TransferOutcome, TransferTarget,
@@ -119,11 +122,13 @@ impl Drop for VoicesBack {
 #[derive(Clone, Copy)]
 enum Hearing {
     Words,
+    /// Hears the question after this long (a decode on a loaded machine).
+    Slowly(Duration),
     Fails,
     Hangs,
 }
 
-/// A recogniser that hears the question, errs, or never answers.
+/// A recogniser that hears the question (at once or slowly), errs, or never answers.
 struct FakeRecognizer(Hearing);
 
 impl SpeechRecognizer for FakeRecognizer {
@@ -135,8 +140,11 @@ impl SpeechRecognizer for FakeRecognizer {
     ) -> RecognizerFuture<'_> {
         let hearing = self.0;
         Box::pin(async move {
+            if let Hearing::Slowly(delay) = hearing {
+                tokio::time::sleep(delay).await;
+            }
             match hearing {
-                Hearing::Words => Ok(Transcript {
+                Hearing::Words | Hearing::Slowly(_) => Ok(Transcript {
                     text: QUESTION.to_string(),
                     language: Lang::Zh,
                     whisper_language: "zh".to_string(),
@@ -379,6 +387,75 @@ impl Call {
             .nth(n)
     }
 
+    /// When the n-th sentence saying `text` finished playing.
+    fn finished_at(&self, text: &str, n: usize) -> Option<Millis> {
+        let events = self.events();
+        let (turn_id, sentence_id) = events
+            .iter()
+            .filter_map(|e| match e {
+                CallEvent::BotSentenceStarted {
+                    turn_id,
+                    sentence_id,
+                    text: said,
+                    ..
+                } if said == text => Some((*turn_id, *sentence_id)),
+                _ => None,
+            })
+            .nth(n)?;
+        events.iter().find_map(|e| match e {
+            CallEvent::BotSentenceFinished {
+                at,
+                turn_id: t,
+                sentence_id: s,
+            } if *t == turn_id && *s == sentence_id => Some(*at),
+            _ => None,
+        })
+    }
+
+    /// When each sentence saying `text` started playing.
+    fn all_heard_at(&self, text: &str) -> Vec<Millis> {
+        self.events()
+            .iter()
+            .filter_map(|e| match e {
+                CallEvent::BotSentenceStarted { at, text: said, .. } if said == text => Some(*at),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The longest stretch with no bot sentence playing from `from` until `to` (the call's
+    /// play-out clock: the driver sends each frame at the tick that played it).
+    fn longest_quiet(&self, from: Millis, to: Millis) -> u64 {
+        let mut longest = 0;
+        let mut quiet_since = Some(from);
+        for event in self.events() {
+            match event {
+                CallEvent::BotSentenceStarted { at, .. } if at > from && at <= to => {
+                    if let Some(since) = quiet_since.take() {
+                        longest = longest.max(at.since(since));
+                    }
+                }
+                CallEvent::BotSentenceFinished { at, .. } if at > from && at <= to => {
+                    quiet_since = Some(at);
+                }
+                _ => {}
+            }
+        }
+        longest.max(quiet_since.map_or(0, |since| to.since(since)))
+    }
+
+    /// The caller's last end of turn before `heard`.
+    fn end_of_turn_before(&self, heard: Millis) -> Millis {
+        self.events()
+            .iter()
+            .filter_map(|e| match e {
+                CallEvent::EndOfTurn { at, .. } if *at <= heard => Some(*at),
+                _ => None,
+            })
+            .next_back()
+            .unwrap_or_else(|| panic!("no end of turn before {heard:?}"))
+    }
+
     /// How long before `heard` the caller's last end of turn was decided.
     fn waited(&self, heard: Millis) -> u64 {
         let end = self
@@ -459,8 +536,22 @@ fn runtime() -> tokio::runtime::Runtime {
         .unwrap_or_else(|e| panic!("runtime: {e}"))
 }
 
-/// One question, one fault: the apology is heard within 2 s of the end of turn, on the leg
-/// too, and the call goes on.
+fn holding() -> String {
+    shared().engine.config.call.faults.holding.zh.clone()
+}
+
+/// The hard deadline: end of turn → the apology for a part that hangs.
+fn give_up_after() -> u64 {
+    shared().engine.config.call.faults.give_up_after_ms
+}
+
+/// The holding phrases' starts, as "ms after the end of turn".
+fn offsets(heard: &[Millis], end_of_turn: Millis) -> Vec<u64> {
+    heard.iter().map(|at| at.since(end_of_turn)).collect()
+}
+
+/// One question, one failure the part reports: the apology is heard within 2 s of the end of
+/// turn, on the leg too, and the call goes on.
 fn one_fault(services: CallServices, kind: FaultKind) {
     runtime().block_on(async {
         let call = Call::start(services, TransferOutcome::Completed);
@@ -481,6 +572,44 @@ fn one_fault(services: CallServices, kind: FaultKind) {
             "the leg got the apology's audio"
         );
         assert_eq!(call.faults(), vec![kind]);
+        assert!(call.heard_at(&holding(), 0).is_none());
+        assert_eq!(call.transfers(), 0);
+        call.hang_up().await;
+    });
+}
+
+/// One question, one part that hangs: the holding phrase within 2 s of the end of turn and
+/// after each stretch of quiet, the apology at the hard deadline, never more than 2 s of
+/// silence, and the call goes on.
+fn one_hang(services: CallServices, kind: FaultKind) {
+    runtime().block_on(async {
+        let call = Call::start(services, TransferOutcome::Completed);
+        call.ask();
+        let apology = apology();
+        call.wait_for("apology", |_| call.heard_at(&apology, 0).is_some())
+            .await;
+        let heard = call.heard_at(&apology, 0).unwrap_or_default();
+        let end_of_turn = call.end_of_turn_before(heard);
+        let holds = call.all_heard_at(&holding());
+        let quiet = call.longest_quiet(end_of_turn, heard);
+        eprintln!(
+            "{kind}: holding phrases started {:?} ms after the end of turn, the apology {} ms; longest silence {quiet} ms",
+            offsets(&holds, end_of_turn),
+            heard.since(end_of_turn)
+        );
+        assert!(!holds.is_empty(), "no holding phrase");
+        assert!(holds[0].since(end_of_turn) <= WITHIN_MS);
+        assert!(quiet <= WITHIN_MS, "{quiet} ms of silence before the apology");
+        assert!(
+            heard.since(end_of_turn) >= give_up_after(),
+            "the apology came before the hard deadline"
+        );
+        tokio::time::sleep(Duration::from_millis(1000)).await;
+        assert!(
+            call.audible_frames() >= 25 * (holds.len() + 1),
+            "the leg got the holding phrases' and the apology's audio"
+        );
+        assert_eq!(call.faults(), vec![kind]);
         assert_eq!(call.transfers(), 0);
         call.hang_up().await;
     });
@@ -497,10 +626,10 @@ fn a_recogniser_error_gets_the_apology() {
 }
 
 #[test]
-fn a_hanging_recogniser_gets_the_apology() {
+fn a_hanging_recogniser_gets_holding_phrases_then_the_apology() {
     let _turn = serial();
     answering(Answer::Says("我们的门店在人民路一号。".to_string()));
-    one_fault(
+    one_hang(
         services().with_recognizer(Arc::new(FakeRecognizer(Hearing::Hangs))),
         FaultKind::AsrTimedOut,
     );
@@ -517,10 +646,10 @@ fn a_panicking_dialogue_engine_gets_the_apology() {
 }
 
 #[test]
-fn a_dialogue_engine_that_never_answers_gets_the_apology() {
+fn a_dialogue_engine_that_never_answers_gets_holding_phrases_then_the_apology() {
     let _turn = serial();
     answering(Answer::Hangs);
-    one_fault(
+    one_hang(
         services().with_recognizer(Arc::new(FakeRecognizer(Hearing::Words))),
         FaultKind::DialogueTimedOut,
     );
@@ -539,12 +668,12 @@ fn a_failing_voice_gets_the_apology_from_warm_up() {
 }
 
 #[test]
-fn a_hanging_voice_gets_the_apology_from_warm_up() {
+fn a_hanging_voice_gets_holding_phrases_then_the_apology_from_warm_up() {
     let _turn = serial();
     let _back = VoicesBack;
     answering(Answer::Says("门店在解放路三号，语音卡住了。".to_string()));
     shared().voice_mode.store(VOICE_HANGS, Ordering::SeqCst);
-    one_fault(
+    one_hang(
         services().with_recognizer(Arc::new(FakeRecognizer(Hearing::Words))),
         FaultKind::SpeechTimedOut,
     );
@@ -576,6 +705,51 @@ fn a_recorder_that_cannot_start_changes_nothing() {
 }
 
 #[test]
+fn a_slow_recogniser_gets_the_holding_phrase_then_the_answer() {
+    let _turn = serial();
+    let answer = "我们的门店在人民路一号。".to_string();
+    answering(Answer::Says(answer.clone()));
+    let services = services().with_recognizer(Arc::new(FakeRecognizer(Hearing::Slowly(
+        Duration::from_secs(3),
+    ))));
+    runtime().block_on(async {
+        let call = Call::start(services, TransferOutcome::Completed);
+        call.ask();
+        call.wait_for("answer", |_| call.heard_at(&answer, 0).is_some())
+            .await;
+        let heard = call.heard_at(&answer, 0).unwrap_or_default();
+        let end_of_turn = call.end_of_turn_before(heard);
+        let holds = call.all_heard_at(&holding());
+        let quiet = call.longest_quiet(end_of_turn, heard);
+        eprintln!(
+            "slow recogniser (3 s): holding phrases started {:?} ms after the end of turn, the answer {} ms; longest silence {quiet} ms",
+            offsets(&holds, end_of_turn),
+            heard.since(end_of_turn)
+        );
+        assert!(!holds.is_empty(), "no holding phrase");
+        assert!(holds[0].since(end_of_turn) <= WITHIN_MS);
+        assert!(holds[0] < heard);
+        assert!(quiet <= WITHIN_MS, "{quiet} ms of silence before the answer");
+        assert!(call.faults().is_empty(), "{:?}", call.faults());
+        assert!(call.heard_at(&apology(), 0).is_none());
+        call.wait_for("the answer's turn record", |events| {
+            events
+                .iter()
+                .any(|e| matches!(e, CallEvent::TurnCompleted(_)))
+        })
+        .await;
+        let answered = call.events().iter().any(|e| {
+            matches!(e, CallEvent::TurnCompleted(record)
+                if record.outcome == TurnOutcome::Answered
+                    && record.caller_text == QUESTION
+                    && record.first_audio_out == Some(heard))
+        });
+        assert!(answered, "{:#?}", call.events());
+        call.hang_up().await;
+    });
+}
+
+#[test]
 fn a_second_fault_transfers_and_an_unreachable_agent_leaves_the_bot_on() {
     let _turn = serial();
     answering(Answer::Hangs);
@@ -588,23 +762,27 @@ fn a_second_fault_transfers_and_an_unreachable_agent_leaves_the_bot_on() {
         );
         call.ask();
         let apology = apology();
-        call.wait_for("apology", |events| {
-            events
-                .iter()
-                .any(|e| matches!(e, CallEvent::BotSentenceFinished { .. }))
-        })
-        .await;
-        assert!(call.heard_at(&apology, 0).is_some());
+        call.wait_for("apology", |_| call.finished_at(&apology, 0).is_some())
+            .await;
         call.ask();
         let notice = config.transfer_notice.zh.clone();
         call.wait_for("transfer notice", |_| call.heard_at(&notice, 0).is_some())
             .await;
         let heard = call.heard_at(&notice, 0).unwrap_or_default();
+        let end_of_turn = call.end_of_turn_before(heard);
+        let quiet = call.longest_quiet(end_of_turn, heard);
+        let holds: Vec<Millis> = call
+            .all_heard_at(&holding())
+            .into_iter()
+            .filter(|at| *at > end_of_turn)
+            .collect();
         eprintln!(
-            "second fault: the transfer notice started {} ms after the end of turn",
-            call.waited(heard)
+            "second fault: holding phrases started {:?} ms after the end of turn, the transfer notice {} ms; longest silence {quiet} ms",
+            offsets(&holds, end_of_turn),
+            heard.since(end_of_turn)
         );
-        assert!(call.waited(heard) <= WITHIN_MS);
+        assert!(holds.first().is_some_and(|at| at.since(end_of_turn) <= WITHIN_MS));
+        assert!(quiet <= WITHIN_MS, "{quiet} ms of silence before the notice");
         let sorry = config.transfer_failed.zh.clone();
         call.wait_for("transfer failed", |_| call.heard_at(&sorry, 0).is_some())
             .await;
