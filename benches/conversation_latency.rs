@@ -16,6 +16,10 @@
 //! - false barge-ins: the bot stopped (a `clear`) when the caller only said a backchannel or
 //!   said nothing (echo); missed barge-ins: the bot talked on for 2 s over a real question.
 //!
+//! Cost: the process's CPU time (user + system, engine and callers together; the callers'
+//! share is small: μ-law and WebSocket framing) over each level, divided by the answers given:
+//! CPU seconds per answered turn.
+//!
 //! Run: `cargo bench --bench conversation_latency`. Environment:
 //! - `HOTLINE_BENCH_VERBOSE=1`: print every measurement's timestamps since the call started;
 //! - `HOTLINE_BENCH_QUICK=1`: one caller, 3 turns, no sweep;
@@ -129,6 +133,7 @@ fn main() {
         let mut best = None;
         for &callers in &levels {
             let started = Instant::now();
+            let cpu_before = process_cpu_seconds();
             // One turn in SCRIPT.len() is an interruption.
             let turns = turns.max((min_interruptions * SCRIPT.len()).div_ceil(callers.max(1)));
             let calls = (0..callers)
@@ -149,7 +154,8 @@ fn main() {
                     }
                 }
             }
-            let row = Row::of(callers, &level, started.elapsed());
+            let cpu_seconds = process_cpu_seconds() - cpu_before;
+            let row = Row::of(callers, &level, started.elapsed(), cpu_seconds);
             println!("{}", row.line());
             if first_level && callers == 1 && level.voice_to_voice_ms.len() > 1 {
                 let first = level.voice_to_voice_ms[0];
@@ -194,6 +200,7 @@ fn main() {
                     || l.starts_with("hotline_barge_ins_total")
                     || l.starts_with("hotline_turns_total")
                     || l.starts_with("hotline_tts_cache_total")
+                    || l.starts_with("hotline_asr_")
             }) {
                 println!("  {line}");
             }
@@ -836,6 +843,18 @@ struct Row {
     reaction_p95: Option<u64>,
     tally: Tally,
     elapsed: Duration,
+    cpu_seconds: f64,
+}
+
+/// CPU time (user + system) this process has used so far, in seconds.
+fn process_cpu_seconds() -> f64 {
+    // SAFETY: getrusage only writes the struct it is given.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
+        return 0.0;
+    }
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }
 
 fn percentile(values: &[u64], p: f64) -> Option<u64> {
@@ -853,7 +872,7 @@ fn show(value: Option<u64>) -> String {
 }
 
 impl Row {
-    fn of(callers: usize, tally: &Tally, elapsed: Duration) -> Self {
+    fn of(callers: usize, tally: &Tally, elapsed: Duration, cpu_seconds: f64) -> Self {
         let tally = Tally {
             voice_to_voice_ms: tally.voice_to_voice_ms.clone(),
             barge_in_reaction_ms: tally.barge_in_reaction_ms.clone(),
@@ -868,17 +887,23 @@ impl Row {
             reaction_p95: percentile(&tally.barge_in_reaction_ms, 95.0),
             tally,
             elapsed,
+            cpu_seconds,
         }
     }
 
+    /// CPU seconds per answered turn (None without answers).
+    fn cpu_per_answer(&self) -> Option<f64> {
+        (self.turns > 0).then(|| self.cpu_seconds / self.turns as f64)
+    }
+
     fn header() -> String {
-        "| callers | answers | v2v p50 ms | v2v p95 ms | barge-in p50 ms | barge-in p95 ms | missed / interruptions | false on backchannel / backchannels | false on echo | no answer | failed calls | wall s |\n|---|---|---|---|---|---|---|---|---|---|---|---|".to_string()
+        "| callers | answers | v2v p50 ms | v2v p95 ms | barge-in p50 ms | barge-in p95 ms | missed / interruptions | false on backchannel / backchannels | false on echo | no answer | failed calls | wall s | CPU s | CPU s per answer |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|".to_string()
     }
 
     fn line(&self) -> String {
         let t = &self.tally;
         format!(
-            "| {} | {} | {} | {} | {} | {} | {} / {} | {} / {} | {} | {} | {} | {:.0} |",
+            "| {} | {} | {} | {} | {} | {} | {} / {} | {} / {} | {} | {} | {} | {:.0} | {:.1} | {} |",
             self.callers,
             self.turns,
             show(self.v2v_p50),
@@ -893,6 +918,9 @@ impl Row {
             t.no_answer,
             t.failed_calls,
             self.elapsed.as_secs_f64(),
+            self.cpu_seconds,
+            self.cpu_per_answer()
+                .map_or("-".to_string(), |cpu| format!("{cpu:.2}")),
         )
     }
 }

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use hotline_audio::end_of_turn::SmartTurnModel;
 use hotline_models::ModelStore;
 
 use crate::asr::{Transcriber, TranscriberOptions};
@@ -239,6 +240,33 @@ pub fn vad_model_path(store: &ModelStore) -> Result<PathBuf, EngineError> {
     resolve_model(store, VAD_MODEL)
 }
 
+/// Loads the acoustic end-of-turn model named by `[call.turn.acoustic] model` (one session per
+/// core). A missing or broken model is not fatal: calls then end turns on the words alone,
+/// with a warning at start that says how to fix it.
+pub fn load_end_of_turn_model(
+    config: &Config,
+    store: &ModelStore,
+    sessions: usize,
+) -> Option<Arc<SmartTurnModel>> {
+    let acoustic = &config.call.turn.acoustic;
+    if !acoustic.enabled() {
+        return None;
+    }
+    let loaded = resolve_model(store, acoustic.model.trim())
+        .map_err(|e| e.to_string())
+        .and_then(|path| SmartTurnModel::load(&path, sessions).map_err(|e| e.to_string()));
+    match loaded {
+        Ok(model) => Some(model),
+        Err(error) => {
+            tracing::warn!(
+                %error,
+                "acoustic end of turn off: turns end on the words alone (run `hotline models fetch`, or set [call.turn.acoustic] model = \"none\")"
+            );
+            None
+        }
+    }
+}
+
 /// Everything a call needs, loaded once.
 pub struct Engine {
     pub config: Config,
@@ -254,6 +282,8 @@ pub struct Engine {
     pub vad_model: PathBuf,
     /// The Silero sessions every call's VAD runs on (one per core).
     pub vad: Arc<hotline_audio::vad::SileroModel>,
+    /// The acoustic end-of-turn model (`[call.turn.acoustic] model`); None: off or missing.
+    pub end_of_turn: Option<Arc<SmartTurnModel>>,
 }
 
 impl Engine {
@@ -276,6 +306,7 @@ impl Engine {
         let vad_model = vad_model_path(&models)?;
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let vad = hotline_audio::vad::SileroModel::load(&vad_model, cores)?;
+        let end_of_turn = load_end_of_turn_model(&config, &models, cores);
         let config_cache_bytes = config.tts.cache_mb.saturating_mul(1024 * 1024);
         Ok(Self {
             config,
@@ -287,6 +318,7 @@ impl Engine {
             dialogue_slot,
             vad_model,
             vad,
+            end_of_turn,
         })
     }
 }

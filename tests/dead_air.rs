@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
-use hotline::asr::{AsrError, AsrLanguage, DecodeCancel, Transcript};
+use hotline::asr::{AsrError, AsrLanguage, DecodeCancel, DecodeKind, Transcript};
 use hotline::call::{
     CallEnd, CallEvent, CallNoticeKind, CallOptions, CallRecorder, CallServices, FaultKind, Millis,
     PerLang, RecognizerFuture, RecordingTap, SpeechRecognizer, TurnOutcome, spawn_call,
@@ -140,6 +140,7 @@ struct FakeRecognizer(Hearing);
 impl SpeechRecognizer for FakeRecognizer {
     fn transcribe_final(
         &self,
+        _kind: DecodeKind,
         audio: Arc<[i16]>,
         _language: AsrLanguage,
         _cancel: DecodeCancel,

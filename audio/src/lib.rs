@@ -9,14 +9,17 @@
 //! - [`resample`]: a streaming 20 ms-chunk resampler for channel edges (8/48 kHz ↔ 16 kHz) and a
 //!   whole-buffer resampler for files and TTS output.
 //! - [`wav`]: read any WAV into 16 kHz mono, write WAVs.
+//! - [`end_of_turn`]: the Smart Turn model (ONNX): has a caller who paused finished their turn?
 //! - [`vad`]: Silero VAD through ONNX Runtime (streaming, state carried across frames) and a
 //!   pure-logic segmenter turning per-frame probabilities into speech start/end events.
 
 pub mod allocation_count;
+pub mod end_of_turn;
 mod frame;
 mod frame_assembler;
 pub mod g711;
 pub mod level;
+mod onnx_sessions;
 pub mod opus;
 pub mod resample;
 pub mod tone;

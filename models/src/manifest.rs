@@ -500,6 +500,7 @@ digests = ["sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9
             "whisper-base-q8_0",
             "whisper-large-v3-turbo-q8_0",
             "silero-vad",
+            "smart-turn-v3",
             "piper-en_US-joe-medium",
             "piper-zh_CN-huayan-medium",
             "onnxruntime",
@@ -510,6 +511,7 @@ digests = ["sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9
         let defaults = manifest.default_ids();
         assert!(defaults.contains(&"whisper-base-q8_0"));
         assert!(defaults.contains(&"whisper-base-f16"));
+        assert!(defaults.contains(&"smart-turn-v3"));
         assert!(!defaults.contains(&"whisper-large-v3-turbo-q8_0"));
         assert!(!defaults.contains(&"aishell-clip"));
         assert!(

@@ -4,6 +4,7 @@
 
 mod asr_language;
 mod decode_cancel;
+mod decode_stats;
 mod hallucination_filter;
 mod script_normaliser;
 mod state_pool;
@@ -12,6 +13,7 @@ mod vocabulary_prompt;
 
 pub use asr_language::AsrLanguage;
 pub use decode_cancel::DecodeCancel;
+pub use decode_stats::{DecodeKind, DecodeStats, thread_cpu_time};
 pub use hallucination_filter::{HallucinationFilter, Rejection};
 pub use script_normaliser::{ChineseScript, DEFAULT_CANTONESE_KEEP, ScriptNormaliser};
 pub use transcriber::{AsrError, Transcriber, TranscriberOptions, Transcript, warm_up_tone};

@@ -12,7 +12,8 @@ use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextPar
 use super::asr_language::lang_from_whisper_code;
 use super::state_pool::StatePool;
 use super::{
-    AsrLanguage, ChineseScript, DecodeCancel, HallucinationFilter, Rejection, ScriptNormaliser,
+    AsrLanguage, ChineseScript, DecodeCancel, DecodeKind, DecodeStats, HallucinationFilter,
+    Rejection, ScriptNormaliser, thread_cpu_time,
 };
 use crate::lang::Lang;
 
@@ -148,6 +149,7 @@ struct Shared {
     prompt_tokens: Vec<(Lang, Vec<i32>)>,
     scripts: ScriptNormaliser,
     filter: HallucinationFilter,
+    stats: DecodeStats,
 }
 
 /// Shared handle to the Whisper model; clone it freely.
@@ -217,6 +219,7 @@ impl Transcriber {
                 prompt_tokens,
                 scripts,
                 filter: HallucinationFilter::default(),
+                stats: DecodeStats::default(),
             }),
         })
     }
@@ -251,12 +254,12 @@ impl Transcriber {
             .await
     }
 
-    /// As [`transcribe`](Self::transcribe), for a transcript someone waits on (a final):
-    /// setting `cancel` stops the decode (waiting or running) with [`AsrError::Cancelled`]
-    /// and frees its slot within a graph step. When every slot is busy, running partial
-    /// decodes are stopped to make room: a final never waits behind a partial.
-    pub async fn transcribe_cancellable(
+    /// As [`transcribe_cancellable`](Self::transcribe_cancellable), counted under `kind` in
+    /// [`stats`](Self::stats) (a partial `kind` still takes the final's path here: use
+    /// [`transcribe_partial`](Self::transcribe_partial) for partials).
+    pub async fn transcribe_as(
         &self,
+        kind: DecodeKind,
         samples: Arc<[i16]>,
         language: AsrLanguage,
         cancel: DecodeCancel,
@@ -274,7 +277,31 @@ impl Transcriber {
                     .map_err(|e| AsrError::Decode(e.to_string()))?
             }
         };
-        self.run_with_slot(permit, samples, language, cancel, false)
+        let kind = if kind.is_partial() {
+            DecodeKind::Final
+        } else {
+            kind
+        };
+        self.run_with_slot(permit, samples, language, cancel, kind)
+            .await
+    }
+
+    /// Decodes run so far and their CPU time, by kind.
+    pub fn stats(&self) -> &DecodeStats {
+        &self.shared.stats
+    }
+
+    /// As [`transcribe`](Self::transcribe), for a transcript someone waits on (a final):
+    /// setting `cancel` stops the decode (waiting or running) with [`AsrError::Cancelled`]
+    /// and frees its slot within a graph step. When every slot is busy, running partial
+    /// decodes are stopped to make room: a final never waits behind a partial.
+    pub async fn transcribe_cancellable(
+        &self,
+        samples: Arc<[i16]>,
+        language: AsrLanguage,
+        cancel: DecodeCancel,
+    ) -> Result<Transcript, AsrError> {
+        self.transcribe_as(DecodeKind::Final, samples, language, cancel)
             .await
     }
 
@@ -294,7 +321,7 @@ impl Transcriber {
         let permit = Arc::clone(&self.shared.slots)
             .try_acquire_owned()
             .map_err(|_| AsrError::Busy)?;
-        self.run_with_slot(permit, samples, language, cancel, true)
+        self.run_with_slot(permit, samples, language, cancel, DecodeKind::Partial)
             .await
     }
 
@@ -311,8 +338,9 @@ impl Transcriber {
         samples: Arc<[i16]>,
         language: AsrLanguage,
         cancel: DecodeCancel,
-        partial: bool,
+        kind: DecodeKind,
     ) -> Result<Transcript, AsrError> {
+        let partial = kind.is_partial();
         if cancel.is_cancelled() {
             return Err(AsrError::Cancelled);
         }
@@ -323,7 +351,7 @@ impl Transcriber {
         // The slot goes with the decode: if this future is dropped, the slot stays taken
         // until the blocking decode has really stopped.
         tokio::task::spawn_blocking(move || {
-            let result = this.decode(&samples, language, Some(&cancel), partial);
+            let result = this.decode(&samples, language, Some(&cancel), kind);
             if partial {
                 this.running_partials()
                     .retain(|running| !running.same_as(&cancel));
@@ -341,7 +369,7 @@ impl Transcriber {
         samples: &[i16],
         language: AsrLanguage,
     ) -> Result<Transcript, AsrError> {
-        self.decode(samples, language, None, false)
+        self.decode(samples, language, None, DecodeKind::Final)
     }
 
     fn decode(
@@ -349,11 +377,30 @@ impl Transcriber {
         samples: &[i16],
         language: AsrLanguage,
         cancel: Option<&DecodeCancel>,
-        partial: bool,
+        kind: DecodeKind,
     ) -> Result<Transcript, AsrError> {
         if samples.is_empty() {
             return Err(AsrError::EmptyAudio);
         }
+        let cpu_before = thread_cpu_time();
+        let result = self.whisper_decode(samples, language, cancel, kind);
+        let cancelled = matches!(result, Err(AsrError::Cancelled));
+        self.shared.stats.record(
+            kind,
+            thread_cpu_time().saturating_sub(cpu_before),
+            cancelled,
+        );
+        result
+    }
+
+    fn whisper_decode(
+        &self,
+        samples: &[i16],
+        language: AsrLanguage,
+        cancel: Option<&DecodeCancel>,
+        kind: DecodeKind,
+    ) -> Result<Transcript, AsrError> {
+        let partial = kind.is_partial();
         let shared = &self.shared;
         let started = Instant::now();
         let pcm: Vec<f32> = samples.iter().map(|&s| f32::from(s) / 32768.0).collect();

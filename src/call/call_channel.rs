@@ -30,6 +30,11 @@ impl CallChannel {
         }
     }
 
+    /// Whether the caller sees live captions of their own words (worth partial transcripts).
+    pub fn shows_live_captions(self) -> bool {
+        matches!(self, CallChannel::Browser)
+    }
+
     /// The channel named `name` (as [`CallChannel::as_str`] writes it).
     pub fn from_name(name: &str) -> Option<Self> {
         [

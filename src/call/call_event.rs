@@ -27,6 +27,9 @@ pub enum CallEvent {
         speech_end: Millis,
         cue: EndOfTurnCue,
     },
+    /// An end of turn decided on the silence alone was taken back when the words came in:
+    /// they ask for a longer wait (`cue`: digits being dictated, a trailing filler).
+    EndOfTurnWithdrawn { at: Millis, cue: EndOfTurnCue },
     /// The transcript that goes to the dialogue engine. `speculative`: decoded at the first
     /// silence frame, before the end of turn was decided.
     TranscriptFinal {

@@ -11,17 +11,21 @@ use hotline_audio::{FRAME_MS, Frame};
 use super::bot_reply::ReplyPurpose;
 use super::call_event::{CallEvent, DropReason, FalseBargeInReason};
 use super::clock::Millis;
-use super::end_of_turn::{EndOfTurnCue, end_of_turn_cue, hangover_ms};
+use super::config::PartialPolicy;
+use super::end_of_turn::{EndOfTurnCue, combined_cue, end_of_turn_cue, hangover_ms};
 use super::ids::RequestId;
 use super::output::SessionOutput;
 use super::session::{PendingStop, Phase, Session};
 use super::speech_rate::syllables_per_second;
 use super::turn_record::{TurnOutcome, TurnRecord};
 use super::utterance::{BotActivity, Candidate, Decode, DecodeResult, Utterance};
+use crate::asr::DecodeKind;
 use crate::dialogue::{DialogueRequest, Speaker, Turn};
 use crate::lang::Lang;
 
 const FRAME: u64 = FRAME_MS as u64;
+/// Audio the acoustic end-of-turn model reads (it looks at the last 8 s).
+const ACOUSTIC_WINDOW_MS: u64 = 8_000;
 
 impl Session {
     /// One 20 ms caller frame.
@@ -155,6 +159,8 @@ impl Session {
         if speech && !was_in_speech {
             // The caller resumed: whatever was decided at the pause no longer holds.
             utterance.end_of_turn = None;
+            utterance.acoustic_request = None;
+            utterance.complete_probability = None;
             let stale = utterance
                 .final_decode
                 .take()
@@ -229,7 +235,40 @@ impl Session {
         self.event(CallEvent::CallerSpeechEnded { at: speech_end });
         if worth_decoding && !decided {
             self.request_final(true, now);
+            if self.config.turn.acoustic.enabled() {
+                self.request_end_of_turn_judgement();
+            }
         }
+    }
+
+    /// Ask the acoustic model whether the turn sounds complete at this pause.
+    fn request_end_of_turn_judgement(&mut self) {
+        let request_id = self.ids.request();
+        let Some(utterance) = self.utterance.as_mut() else {
+            return;
+        };
+        utterance.acoustic_request = Some(request_id);
+        utterance.complete_probability = None;
+        let audio = utterance.audio_tail(ACOUSTIC_WINDOW_MS);
+        self.emit(SessionOutput::JudgeEndOfTurn { request_id, audio });
+    }
+
+    /// The acoustic verdict at the current pause came back.
+    pub(super) fn on_end_of_turn_judged(
+        &mut self,
+        request_id: RequestId,
+        complete_probability: f32,
+        now: Millis,
+    ) {
+        let Some(utterance) = self.utterance.as_mut() else {
+            return;
+        };
+        if utterance.acoustic_request != Some(request_id) {
+            return; // the caller went on since: a new pause gets its own judgement
+        }
+        utterance.acoustic_request = None;
+        utterance.complete_probability = Some(complete_probability);
+        self.check_utterance(now);
     }
 
     /// Ask for the transcript of everything collected (cancelling a partial in flight).
@@ -241,6 +280,13 @@ impl Session {
         };
         let partial = utterance.partial.take();
         let audio = utterance.audio_snapshot();
+        let kind = if utterance.candidate.is_some() {
+            DecodeKind::BargeIn
+        } else if speculative {
+            DecodeKind::Speculative
+        } else {
+            DecodeKind::Final
+        };
         utterance.final_decode = Some(Decode {
             request_id,
             speculative,
@@ -255,7 +301,7 @@ impl Session {
             request_id,
             audio,
             lang_hint,
-            partial: false,
+            kind,
         });
     }
 
@@ -265,7 +311,8 @@ impl Session {
         let Some(utterance) = self.utterance.as_mut() else {
             return;
         };
-        let due = utterance.candidate.is_none()
+        let due = turn.partials != PartialPolicy::Never
+            && utterance.candidate.is_none()
             && utterance.partial.is_none()
             && utterance.audio_ms() >= turn.partial_min_audio_ms
             && utterance
@@ -283,7 +330,7 @@ impl Session {
             request_id,
             audio,
             lang_hint,
-            partial: true,
+            kind: DecodeKind::Partial,
         });
     }
 
@@ -328,7 +375,7 @@ impl Session {
             }
             return;
         }
-        let cue = utterance.cue;
+        let cue = combined_cue(utterance.cue, utterance.complete_probability, turn);
         if silence >= hangover_ms(cue, turn) {
             self.decide_end_of_turn(cue, now);
         }
@@ -429,8 +476,26 @@ impl Session {
                 self.confirm_candidate(now);
                 self.check_utterance(now);
             }
-        } else if utterance.end_of_turn.is_some() {
-            self.finalize_turn(now);
+        } else if let Some((_, decided_cue)) = utterance.end_of_turn {
+            // The turn was ended on the silence alone, before the words were in. Words that
+            // ask for a longer wait (digits being dictated, a trailing filler) withdraw that
+            // decision while their wait has not passed: the caller is not cut mid-number.
+            let silence = now.since(utterance.speech_end);
+            let cue = combined_cue(
+                utterance.cue,
+                utterance.complete_probability,
+                &self.config.turn,
+            );
+            let reopen = decided_cue != EndOfTurnCue::MaxLength
+                && hangover_ms(cue, &self.config.turn)
+                    > hangover_ms(decided_cue, &self.config.turn)
+                && silence < hangover_ms(cue, &self.config.turn);
+            if reopen {
+                utterance.end_of_turn = None;
+                self.event(CallEvent::EndOfTurnWithdrawn { at: now, cue });
+            } else {
+                self.finalize_turn(now);
+            }
         } else {
             // A question reads as finished sooner: the end of turn may be due already.
             self.check_utterance(now);

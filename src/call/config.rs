@@ -81,6 +81,10 @@ pub struct TurnTakingConfig {
     pub max_utterance_ms: u64,
     /// Speech shorter than this (in total) is dropped without transcription (clicks, coughs).
     pub min_utterance_ms: u64,
+    /// When partial transcripts of a caller still speaking are decoded: only for calls whose
+    /// channel shows live captions (the browser widget; the default), on every call, or never.
+    /// The end of turn does not need them: the decode at the first pause reads the words.
+    pub partials: PartialPolicy,
     /// At most one partial transcript request per this many ms.
     pub partial_interval_ms: u64,
     /// No partial before the utterance has this much audio.
@@ -93,6 +97,45 @@ pub struct TurnTakingConfig {
     pub hesitation_endings: Vec<String>,
     /// Sentence-final particles looked through before the question test (啊, 呀 ...).
     pub soft_particles: Vec<String>,
+    /// The acoustic end-of-turn model's part in the decision.
+    pub acoustic: AcousticTurnConfig,
+}
+
+/// The acoustic end-of-turn model (Smart Turn v3): run once at each pause on the last 8 s of
+/// the utterance; its probability that the turn is complete joins the words' cue
+/// ([`combined_cue`](super::end_of_turn::combined_cue)).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AcousticTurnConfig {
+    /// A manifest id or a file path; `"none"`: the words decide alone.
+    pub model: String,
+    /// At or above this probability the turn sounds complete.
+    pub complete_threshold: f32,
+    /// Below this probability a plain statement sounds unfinished.
+    pub unfinished_threshold: f32,
+    /// Silence that ends a turn that sounds complete (never longer than `question_hangover_ms`).
+    pub complete_hangover_ms: u64,
+    /// Silence that ends a plain statement that sounds unfinished.
+    pub unfinished_hangover_ms: u64,
+}
+
+impl AcousticTurnConfig {
+    /// Whether a model is configured at all.
+    pub fn enabled(&self) -> bool {
+        !self.model.trim().is_empty() && self.model.trim() != "none"
+    }
+}
+
+impl Default for AcousticTurnConfig {
+    fn default() -> Self {
+        Self {
+            model: "smart-turn-v3".to_string(),
+            complete_threshold: 0.5,
+            unfinished_threshold: 0.2,
+            complete_hangover_ms: 200,
+            unfinished_hangover_ms: 1000,
+        }
+    }
 }
 
 impl Default for TurnTakingConfig {
@@ -104,6 +147,7 @@ impl Default for TurnTakingConfig {
             digits_hangover_ms: 2000,
             max_utterance_ms: 15_000,
             min_utterance_ms: 120,
+            partials: PartialPolicy::Captions,
             partial_interval_ms: 300,
             partial_min_audio_ms: 300,
             question_endings: strings(&[
@@ -180,6 +224,30 @@ impl Default for TurnTakingConfig {
                 "uh", "er", "erm", "hmm", "and",
             ]),
             soft_particles: strings(&["啊", "呀", "啦", "吖", "喎", "嘛", "呢"]),
+            acoustic: AcousticTurnConfig::default(),
+        }
+    }
+}
+
+/// When a caller still speaking gets partial transcripts (each is a Whisper decode of the whole
+/// utterance so far: most of a call's CPU when they run every 300 ms).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PartialPolicy {
+    /// Never: the transcript comes from the decode at each pause.
+    Never,
+    /// Only on calls that show the caller live captions (the browser widget).
+    Captions,
+    /// On every call.
+    Always,
+}
+
+impl PartialPolicy {
+    /// What this policy means on a call that does (or does not) show live captions.
+    pub fn for_call(self, shows_captions: bool) -> Self {
+        match self {
+            PartialPolicy::Captions if !shows_captions => PartialPolicy::Never,
+            policy => policy,
         }
     }
 }

@@ -107,6 +107,14 @@ pub async fn drive_call(
     if let Some(lang) = options.lang {
         session_config.default_lang = lang;
     }
+    if engine.end_of_turn.is_none() {
+        // Not loaded (`"none"`, or missing with a warning at start): the words decide alone.
+        session_config.turn.acoustic.model = "none".to_string();
+    }
+    session_config.turn.partials = session_config
+        .turn
+        .partials
+        .for_call(options.channel.shows_live_captions());
     let asr_language = options
         .lang
         .map_or(engine.config.asr.language, AsrLanguage::from);
@@ -254,10 +262,13 @@ impl DrivenCall {
                     request_id,
                     audio,
                     lang_hint: _,
-                    partial,
-                } => jobs.transcribe(request_id, audio, partial),
+                    kind,
+                } => jobs.transcribe(request_id, audio, kind),
                 SessionOutput::CancelTranscribe { request_id } => {
                     jobs.cancel_transcribe(request_id)
+                }
+                SessionOutput::JudgeEndOfTurn { request_id, audio } => {
+                    jobs.judge_end_of_turn(request_id, audio)
                 }
                 SessionOutput::AskDialogue { turn_id, request } => {
                     jobs.ask_dialogue(turn_id, request)

@@ -9,6 +9,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use hotline_audio::end_of_turn::SmartTurnModel;
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::AbortHandle;
 
@@ -16,7 +17,7 @@ use super::call_services::CallServices;
 use super::ids::{RequestId, SentenceId, TurnId};
 use super::input::SessionInput;
 use super::speech_recognizer::SpeechRecognizer;
-use crate::asr::{AsrError, AsrLanguage, DecodeCancel};
+use crate::asr::{AsrError, AsrLanguage, DecodeCancel, DecodeKind};
 use crate::channel::{LegControl, TransferOutcome, TransferTarget};
 use crate::dialogue::{DialogueEngine, DialogueRequest};
 use crate::engine::Engine;
@@ -35,6 +36,7 @@ pub(super) struct CallJobs {
     call_id: Arc<str>,
     results: mpsc::UnboundedSender<SessionInput>,
     recognizer: Arc<dyn SpeechRecognizer>,
+    end_of_turn: Option<Arc<SmartTurnModel>>,
     dialogue: Arc<dyn DialogueEngine>,
     /// Language decodes are forced to (or detection).
     asr_language: AsrLanguage,
@@ -71,6 +73,7 @@ impl CallJobs {
             call_id,
             results,
             recognizer: Arc::clone(&services.recognizer),
+            end_of_turn: services.engine.end_of_turn.clone(),
             dialogue: Arc::clone(&services.engine.dialogue),
             asr_language,
             transcribing: HashMap::new(),
@@ -86,7 +89,13 @@ impl CallJobs {
     /// Decodes `audio`; answers with `TranscriptReady`, `TranscriptFailed` when the decode
     /// failed, or for a partial that found no free slot or gave its slot to a final,
     /// `TranscriptSkipped`.
-    pub(super) fn transcribe(&mut self, request_id: RequestId, audio: Arc<[i16]>, partial: bool) {
+    pub(super) fn transcribe(
+        &mut self,
+        request_id: RequestId,
+        audio: Arc<[i16]>,
+        kind: DecodeKind,
+    ) {
+        let partial = kind.is_partial();
         let recognizer = Arc::clone(&self.recognizer);
         let results = self.results.clone();
         let language = self.asr_language;
@@ -99,7 +108,9 @@ impl CallJobs {
                     .transcribe_partial(audio, language, watched)
                     .await
             } else {
-                recognizer.transcribe_final(audio, language, watched).await
+                recognizer
+                    .transcribe_final(kind, audio, language, watched)
+                    .await
             };
             let (text, lang, confidence) = match transcript {
                 Ok(transcript) => (transcript.text, transcript.language, transcript.confidence),
@@ -123,6 +134,27 @@ impl CallJobs {
         });
         self.transcribing
             .insert(request_id, (task.abort_handle(), cancel));
+    }
+
+    /// Runs the acoustic end-of-turn model on `audio` off the async threads; answers with
+    /// `EndOfTurnJudged`, or nothing when the model is not loaded or fails (the words decide).
+    pub(super) fn judge_end_of_turn(&mut self, request_id: RequestId, audio: Arc<[i16]>) {
+        let Some(model) = self.end_of_turn.clone() else {
+            return;
+        };
+        let results = self.results.clone();
+        let call_id = Arc::clone(&self.call_id);
+        tokio::task::spawn_blocking(move || match model.completion_probability(&audio) {
+            Ok(complete_probability) => {
+                let _ = results.send(SessionInput::EndOfTurnJudged {
+                    request_id,
+                    complete_probability,
+                });
+            }
+            Err(error) => {
+                tracing::warn!(call = %call_id, %error, "end-of-turn model failed; the words decide this pause");
+            }
+        });
     }
 
     /// Drops a decode: it leaves the queue if it was waiting for a slot; a running decode

@@ -3,6 +3,11 @@
 //! A complete question can be answered quickly; a trailing "嗯"/"那个"/"um" means the caller is
 //! still thinking; a trailing digit run means a phone or order number is being dictated and
 //! must not be cut between digit groups.
+//!
+//! When an acoustic end-of-turn model runs at the pause (Smart Turn, `[call.turn.acoustic]`),
+//! its verdict joins the words: the sound of a finished sentence shortens the wait after a
+//! plain statement or a question, the sound of one left hanging lengthens it after a plain
+//! statement; digits and fillers keep their long waits whatever the sound says.
 
 use serde::{Deserialize, Serialize};
 
@@ -24,6 +29,30 @@ pub enum EndOfTurnCue {
     MaxLength,
     /// Not spoken: the caller typed the message (browser widget), so it ended when sent.
     Typed,
+    /// The words give no long-wait cue and the sound says the turn is complete.
+    SoundsComplete,
+    /// A plain statement that sounds unfinished (the voice left hanging).
+    SoundsUnfinished,
+}
+
+/// The cue once the acoustic verdict at the pause (`complete_probability`, when the model ran)
+/// is combined with the words' cue.
+pub fn combined_cue(
+    words: EndOfTurnCue,
+    complete_probability: Option<f32>,
+    config: &TurnTakingConfig,
+) -> EndOfTurnCue {
+    let acoustic = &config.acoustic;
+    let Some(p) = complete_probability else {
+        return words;
+    };
+    match words {
+        EndOfTurnCue::Plain | EndOfTurnCue::Question if p >= acoustic.complete_threshold => {
+            EndOfTurnCue::SoundsComplete
+        }
+        EndOfTurnCue::Plain if p < acoustic.unfinished_threshold => EndOfTurnCue::SoundsUnfinished,
+        other => other,
+    }
 }
 
 /// The cue in `text` (a partial or speculative transcript).
@@ -77,6 +106,11 @@ pub fn hangover_ms(cue: EndOfTurnCue, config: &TurnTakingConfig) -> u64 {
         EndOfTurnCue::Hesitation => config.hesitation_hangover_ms,
         EndOfTurnCue::Digits => config.digits_hangover_ms,
         EndOfTurnCue::MaxLength | EndOfTurnCue::Typed => 0,
+        EndOfTurnCue::SoundsComplete => config
+            .acoustic
+            .complete_hangover_ms
+            .min(config.question_hangover_ms),
+        EndOfTurnCue::SoundsUnfinished => config.acoustic.unfinished_hangover_ms,
     }
 }
 
@@ -174,6 +208,47 @@ mod tests {
         for text in ["", "  ", "我想退货", "I want a refund.", "我想问一下怎么"] {
             assert_eq!(cue(text), EndOfTurnCue::Plain, "{text}");
         }
+    }
+
+    #[test]
+    fn the_sound_shortens_or_lengthens_plain_turns_but_never_cuts_dictation() {
+        let config = TurnTakingConfig::default();
+        let combined = |words, p| combined_cue(words, Some(p), &config);
+        assert_eq!(
+            combined(EndOfTurnCue::Plain, 0.9),
+            EndOfTurnCue::SoundsComplete
+        );
+        assert_eq!(
+            combined(EndOfTurnCue::Question, 0.9),
+            EndOfTurnCue::SoundsComplete
+        );
+        assert_eq!(
+            combined(EndOfTurnCue::Plain, 0.05),
+            EndOfTurnCue::SoundsUnfinished
+        );
+        // The words of a question outweigh a voice that sounds unfinished.
+        assert_eq!(
+            combined(EndOfTurnCue::Question, 0.05),
+            EndOfTurnCue::Question
+        );
+        // In between: the words decide.
+        assert_eq!(combined(EndOfTurnCue::Plain, 0.4), EndOfTurnCue::Plain);
+        for long in [EndOfTurnCue::Digits, EndOfTurnCue::Hesitation] {
+            assert_eq!(combined(long, 0.99), long);
+            assert_eq!(combined(long, 0.01), long);
+        }
+        assert_eq!(
+            combined_cue(EndOfTurnCue::Plain, None, &config),
+            EndOfTurnCue::Plain
+        );
+        assert!(
+            hangover_ms(EndOfTurnCue::SoundsComplete, &config)
+                < hangover_ms(EndOfTurnCue::Question, &config)
+        );
+        assert!(
+            hangover_ms(EndOfTurnCue::SoundsUnfinished, &config)
+                > hangover_ms(EndOfTurnCue::Plain, &config)
+        );
     }
 
     #[test]

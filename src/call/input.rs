@@ -27,6 +27,12 @@ pub enum SessionInput {
         /// How sure the recogniser was of the words (mean token probability, 0..1).
         confidence: f32,
     },
+    /// The result of a [`JudgeEndOfTurn`](super::SessionOutput::JudgeEndOfTurn) request: the
+    /// probability (0..1) that the caller's turn is complete. Not sent when the model failed.
+    EndOfTurnJudged {
+        request_id: RequestId,
+        complete_probability: f32,
+    },
     /// A partial [`Transcribe`](super::SessionOutput::Transcribe) request was not decoded (no
     /// free decode slot, or a final needed it): ask again later.
     TranscriptSkipped { request_id: RequestId },

@@ -60,8 +60,8 @@ pub use call_event::{CallEvent, DropReason, FalseBargeInReason, HangUpReason};
 pub use call_services::CallServices;
 pub use clock::Millis;
 pub use config::{
-    BargeInConfig, CallFlowConfig, DtmfAction, DtmfBinding, EchoConfig, FaultConfig, PerLang,
-    SessionConfig, TurnTakingConfig, VadConfig,
+    AcousticTurnConfig, BargeInConfig, CallFlowConfig, DtmfAction, DtmfBinding, EchoConfig,
+    FaultConfig, PartialPolicy, PerLang, SessionConfig, TurnTakingConfig, VadConfig,
 };
 pub use driver::{CallOptions, CallSummary, drive_call, spawn_call};
 pub use driver_notices::{CallEnd, CallNotice, CallNoticeKind, CallNotices};

@@ -6,6 +6,7 @@ use hotline_audio::Frame;
 
 use super::call_event::CallEvent;
 use super::ids::{RequestId, SentenceId, TurnId};
+use crate::asr::DecodeKind;
 use crate::dialogue::{DialogueRequest, TransferReason};
 use crate::lang::Lang;
 
@@ -21,12 +22,20 @@ pub enum SessionOutput {
     /// send queue): the caller interrupted.
     FlushPlayback,
     /// Transcribe `audio` (16 kHz mono, from just before the caller's speech started).
-    /// `partial`: a look at a growing utterance; otherwise the (possibly speculative) final.
+    /// `kind`: a partial (a look at a growing utterance), or a final: speculative (at a pause),
+    /// at the end of turn, or deciding a barge-in.
     Transcribe {
         request_id: RequestId,
         audio: Arc<[i16]>,
         lang_hint: Lang,
-        partial: bool,
+        kind: DecodeKind,
+    },
+    /// Ask the acoustic end-of-turn model whether the caller's turn sounds complete at the end
+    /// of `audio` (16 kHz mono, at most the last 8 s of the utterance, ending at a pause);
+    /// answer with `EndOfTurnJudged`.
+    JudgeEndOfTurn {
+        request_id: RequestId,
+        audio: Arc<[i16]>,
     },
     /// The result of this request is no longer wanted (stop decoding if it has not started).
     CancelTranscribe { request_id: RequestId },

@@ -154,6 +154,10 @@ impl Session {
                 lang,
                 confidence,
             } => self.on_transcript(request_id, text, lang, confidence, now),
+            SessionInput::EndOfTurnJudged {
+                request_id,
+                complete_probability,
+            } => self.on_end_of_turn_judged(request_id, complete_probability, now),
             SessionInput::TranscriptSkipped { request_id } => {
                 self.on_transcript_skipped(request_id)
             }

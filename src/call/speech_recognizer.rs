@@ -6,7 +6,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use crate::asr::{AsrError, AsrLanguage, DecodeCancel, Transcriber, Transcript};
+use crate::asr::{AsrError, AsrLanguage, DecodeCancel, DecodeKind, Transcriber, Transcript};
 
 /// A transcript on its way.
 pub type RecognizerFuture<'a> =
@@ -14,10 +14,12 @@ pub type RecognizerFuture<'a> =
 
 /// Speech to text for a call's turns.
 pub trait SpeechRecognizer: Send + Sync {
-    /// The transcript someone waits on (a final, or the speculative final): waits for a
-    /// decode slot; `cancel` stops it with [`AsrError::Cancelled`].
+    /// The transcript someone waits on (`kind`: the speculative final, the final, or the one
+    /// deciding a barge-in): waits for a decode slot; `cancel` stops it with
+    /// [`AsrError::Cancelled`].
     fn transcribe_final(
         &self,
+        kind: DecodeKind,
         audio: Arc<[i16]>,
         language: AsrLanguage,
         cancel: DecodeCancel,
@@ -35,11 +37,12 @@ pub trait SpeechRecognizer: Send + Sync {
 impl SpeechRecognizer for Transcriber {
     fn transcribe_final(
         &self,
+        kind: DecodeKind,
         audio: Arc<[i16]>,
         language: AsrLanguage,
         cancel: DecodeCancel,
     ) -> RecognizerFuture<'_> {
-        Box::pin(self.transcribe_cancellable(audio, language, cancel))
+        Box::pin(self.transcribe_as(kind, audio, language, cancel))
     }
 
     fn transcribe_partial(

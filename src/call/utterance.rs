@@ -77,6 +77,10 @@ pub(crate) struct Utterance {
     /// The end-of-turn cue of the best transcript so far (kept so the per-frame check does
     /// not re-read the text).
     pub(crate) cue: EndOfTurnCue,
+    /// The acoustic end-of-turn judgement asked for at the current pause, if any.
+    pub(crate) acoustic_request: Option<RequestId>,
+    /// Its answer: the probability that the turn is complete at this pause.
+    pub(crate) complete_probability: Option<f32>,
     /// The final decode of the audio up to the current pause (speculative until end of turn).
     pub(crate) final_decode: Option<Decode>,
     /// When the end of turn was decided, and why then.
@@ -105,6 +109,8 @@ impl Utterance {
             last_partial_request: None,
             partial_text: None,
             cue: EndOfTurnCue::Plain,
+            acoustic_request: None,
+            complete_probability: None,
             final_decode: None,
             end_of_turn: None,
         }
@@ -128,6 +134,12 @@ impl Utterance {
     /// A copy of the audio so far, for a transcription request.
     pub(crate) fn audio_snapshot(&self) -> Arc<[i16]> {
         Arc::from(self.audio.as_slice())
+    }
+
+    /// A copy of at most the last `ms` of audio.
+    pub(crate) fn audio_tail(&self, ms: u64) -> Arc<[i16]> {
+        let samples = (ms * u64::from(SAMPLE_RATE) / 1000) as usize;
+        Arc::from(&self.audio[self.audio.len().saturating_sub(samples)..])
     }
 
     /// Give the audio buffer back (its capacity is reused by the next utterance).

@@ -8,8 +8,7 @@
 //! one thread.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use ort::session::Session;
 use ort::session::builder::GraphOptimizationLevel;
@@ -18,6 +17,7 @@ use ort::value::Tensor;
 use super::error::VadError;
 use super::onnx_runtime::onnx_runtime_library;
 use crate::frame::{Frame, SAMPLE_RATE};
+use crate::onnx_sessions::SessionPool;
 use crate::resample::i16_to_f32;
 
 /// Samples the model reads per run at 16 kHz (32 ms).
@@ -30,8 +30,7 @@ const STATE_LEN: usize = 2 * 128;
 /// ~0.1 ms; the sessions hold no stream state (that travels in each [`SileroVad`]), so a
 /// handful serve any number of calls, instead of one ~10 MiB session built per call.
 pub struct SileroModel {
-    sessions: Vec<Mutex<Session>>,
-    next: AtomicUsize,
+    sessions: SessionPool,
 }
 
 impl std::fmt::Debug for SileroModel {
@@ -92,11 +91,10 @@ impl SileroModel {
             });
         }
         let sessions = (0..sessions.max(1))
-            .map(|_| load_session(path).map(Mutex::new))
+            .map(|_| load_session(path))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Arc::new(Self {
-            sessions,
-            next: AtomicUsize::new(0),
+            sessions: SessionPool::new(sessions),
         }))
     }
 
@@ -109,15 +107,7 @@ impl SileroModel {
         sample_rate: &Tensor<i64>,
         next_state: &mut [f32],
     ) -> Result<f32, VadError> {
-        let count = self.sessions.len();
-        let start = self.next.fetch_add(1, Ordering::Relaxed);
-        let mut session = (0..count)
-            .find_map(|i| self.sessions[(start + i) % count].try_lock().ok())
-            .unwrap_or_else(|| {
-                self.sessions[start % count]
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-            });
+        let mut session = self.sessions.session();
         let outputs = session.run(ort::inputs![
             "input" => input,
             "state" => state,

@@ -2,7 +2,7 @@
 //! (questions, hesitation, digit dictation, maximum length).
 
 use super::phone_line::{PhoneLine, Request};
-use crate::call::{CallEvent, EndOfTurnCue, SessionConfig, TurnOutcome};
+use crate::call::{CallEvent, EndOfTurnCue, PartialPolicy, SessionConfig, TurnOutcome};
 use crate::dialogue::Speaker;
 
 fn finals(line: &PhoneLine) -> Vec<crate::call::RequestId> {
@@ -150,6 +150,121 @@ fn digit_dictation_is_not_cut_between_digit_groups() {
     config.turn.digits_hangover_ms = config.turn.base_hangover_ms;
     let cut = dictation(config);
     assert_eq!(cut.dialogue_requests()[0].transcript, "我的电话是138");
+}
+
+/// No partials (a telephone call): only the decode at each pause reads the words.
+fn without_partials() -> SessionConfig {
+    let mut config = SessionConfig::default();
+    config.turn.partials = PartialPolicy::Never;
+    config
+}
+
+#[test]
+fn without_partials_dictation_is_still_not_cut_between_digit_groups() {
+    for asr_final_ms in [150, 800] {
+        let mut line = PhoneLine::new(without_partials());
+        line.asr_final_ms = asr_final_ms;
+        let start = line.finish_greeting().0 + 1000;
+        line.say(start, 1500, "我的电话是138");
+        line.say(start + 2300, 800, "1234");
+        line.say(start + 3900, 800, "5678");
+        line.run_until(start + 10_000);
+        let asked = line.dialogue_requests();
+        assert_eq!(asked.len(), 1, "decode {asr_final_ms} ms: {asked:#?}");
+        assert_eq!(asked[0].transcript, "我的电话是138 1234 5678");
+        assert!(
+            !line
+                .requests
+                .iter()
+                .any(|r| matches!(r, Request::Transcribe { partial: true, .. })),
+            "no partial decodes"
+        );
+        // A slow decode: the silence ended the turn first, the digits took it back.
+        let withdrawn = line.count(|e| matches!(e, CallEvent::EndOfTurnWithdrawn { .. }));
+        assert_eq!(
+            withdrawn > 0,
+            asr_final_ms > 500,
+            "decode {asr_final_ms} ms"
+        );
+    }
+}
+
+#[test]
+fn without_partials_a_hesitation_filler_still_extends_the_turn() {
+    let mut line = PhoneLine::new(without_partials());
+    line.asr_final_ms = 700;
+    let start = line.finish_greeting().0 + 1000;
+    line.say(start, 1400, "我想问一下那个");
+    line.say(start + 2400, 1000, "退货政策");
+    line.run_until(start + 7000);
+    let asked = line.dialogue_requests();
+    assert_eq!(asked.len(), 1, "{asked:#?}");
+    assert_eq!(asked[0].transcript, "我想问一下那个退货政策");
+}
+
+#[test]
+fn without_partials_a_question_is_answered_as_soon_as_its_words_are_in() {
+    let mut line = PhoneLine::new(without_partials());
+    let start = line.finish_greeting().0 + 1000;
+    line.say(start, 2000, "我想问一下你们周末营业吗");
+    line.run_until(start + 6000);
+    let record = &line.records()[0];
+    assert_eq!(record.end_of_turn_cue, EndOfTurnCue::Question);
+    assert_eq!(record.end_of_turn_delay_ms(), 300);
+    assert_eq!(
+        line.requests
+            .iter()
+            .filter(|r| matches!(r, Request::Transcribe { .. }))
+            .count(),
+        1,
+        "one decode for the whole turn"
+    );
+}
+
+#[test]
+fn a_statement_that_sounds_complete_is_answered_sooner() {
+    let mut line = PhoneLine::new(without_partials());
+    line.complete_probability = Some(0.9);
+    let start = line.finish_greeting().0 + 1000;
+    line.say(start, 1000, "我想退货");
+    line.run_until(start + 5000);
+    let record = &line.records()[0];
+    assert_eq!(record.end_of_turn_cue, EndOfTurnCue::SoundsComplete);
+    assert_eq!(record.end_of_turn_delay_ms(), 200);
+}
+
+#[test]
+fn a_statement_that_sounds_unfinished_waits_for_the_rest() {
+    let run = |complete_probability| {
+        let mut line = PhoneLine::new(without_partials());
+        line.complete_probability = complete_probability;
+        let start = line.finish_greeting().0 + 1000;
+        line.say(start, 1200, "我上周买的耳机");
+        line.say(start + 1900, 900, "好像坏了");
+        line.run_until(start + 6000);
+        line.dialogue_requests()
+            .into_iter()
+            .map(|r| r.transcript)
+            .collect::<Vec<_>>()
+    };
+    // The voice left hanging: the 680 ms pause is waited out and both parts are one turn.
+    assert_eq!(run(Some(0.05)), vec!["我上周买的耳机好像坏了".to_string()]);
+    // Words alone: the pause ends the turn (the rest becomes a second question).
+    assert_eq!(run(None)[0], "我上周买的耳机");
+}
+
+#[test]
+fn digits_keep_their_long_wait_whatever_the_sound_says() {
+    let mut line = PhoneLine::new(without_partials());
+    line.complete_probability = Some(0.99);
+    line.asr_final_ms = 400;
+    let start = line.finish_greeting().0 + 1000;
+    line.say(start, 1500, "我的电话是138");
+    line.say(start + 2300, 800, "1234");
+    line.run_until(start + 8000);
+    let asked = line.dialogue_requests();
+    assert_eq!(asked.len(), 1, "{asked:#?}");
+    assert_eq!(asked[0].transcript, "我的电话是138 1234");
 }
 
 fn hesitant(config: SessionConfig) -> PhoneLine {

@@ -74,6 +74,9 @@ pub struct PhoneLine {
     pub deliver_cancelled: bool,
     /// Answer every partial request with `TranscriptSkipped` (a transcriber with no free slot).
     pub skip_partials: bool,
+    /// What the acoustic end-of-turn model says at every pause (after 30 ms); None: it never
+    /// answers (not loaded, or failing).
+    pub complete_probability: Option<f32>,
     pub dialogue_first_ms: u64,
     pub dialogue_gap_ms: u64,
     pub tts_ms: u64,
@@ -114,6 +117,7 @@ impl PhoneLine {
             asr_partial_ms: 100,
             deliver_cancelled: false,
             skip_partials: false,
+            complete_probability: None,
             dialogue_first_ms: 200,
             dialogue_gap_ms: 300,
             tts_ms: 100,
@@ -320,9 +324,10 @@ impl PhoneLine {
                 SessionOutput::Transcribe {
                     request_id,
                     audio,
-                    partial,
+                    kind,
                     ..
                 } => {
+                    let partial = kind.is_partial();
                     let audio_ms = audio.len() as u64 / 16;
                     let (text, confidence) = self.transcript(now.0.saturating_sub(audio_ms), now.0);
                     let latency = if partial {
@@ -368,6 +373,17 @@ impl PhoneLine {
                         request_id,
                         partial,
                     });
+                }
+                SessionOutput::JudgeEndOfTurn { request_id, .. } => {
+                    if let Some(complete_probability) = self.complete_probability {
+                        self.pending.push((
+                            now.plus(30),
+                            SessionInput::EndOfTurnJudged {
+                                request_id,
+                                complete_probability,
+                            },
+                        ));
+                    }
                 }
                 SessionOutput::CancelTranscribe { request_id } => {
                     if !self.deliver_cancelled {
