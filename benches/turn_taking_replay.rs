@@ -4,7 +4,8 @@
 //! Whisper and acoustic end-of-turn model: each clip is played after the greeting, frame by
 //! frame, then 3 s of silence; every decode and model run is done for real when the session
 //! asks, and its result is handed back after the time it really took (so a slow decode delays
-//! the end of turn as it would on a call). Clips: `tests/fixtures/turns` (turns with pauses
+//! the end of turn as it would on a call; CPU is counted per thread, so other work on the
+//! machine slows the replay but does not inflate the CPU figures). Clips: `tests/fixtures/turns` (turns with pauses
 //! inside: every pause should be waited out) and `tests/fixtures/speech` (single questions).
 //!
 //! Per setting it prints: turns cut (the session asked the dialogue engine before the caller
@@ -16,14 +17,15 @@
 //! calls).
 //!
 //! Run: `cargo bench --bench turn_taking_replay` (needs `make models`). `HOTLINE_BENCH_CLIPS=N`
-//! plays only the first N clips of each folder.
+//! plays only the first N clips of each folder; `HOTLINE_BENCH_SETTINGS=words,words+sound`
+//! runs only those settings; `HOTLINE_CALL__TURN__ACOUSTIC__*` changes the acoustic settings.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use hotline::asr::AsrLanguage;
+use hotline::asr::{AsrLanguage, thread_cpu_time};
 use hotline::call::{
     CallEvent, Millis, PartialPolicy, Session, SessionConfig, SessionInput, SessionOutput,
 };
@@ -96,7 +98,14 @@ fn main() {
         "| setting | clips | cut (paused turns) | cut (single questions) | wait p50 ms | wait p95 ms | decodes per turn | CPU ms per turn |"
     );
     println!("|---|---|---|---|---|---|---|---|");
+    let only = std::env::var("HOTLINE_BENCH_SETTINGS").ok();
     for (name, partials, sound) in settings {
+        if only
+            .as_deref()
+            .is_some_and(|only| !only.split(',').any(|s| s.trim() == name))
+        {
+            continue;
+        }
         let mut config = engine.config.call.clone();
         config.turn.partials = partials;
         if !sound {
@@ -242,11 +251,11 @@ fn replay(engine: &Engine, config: &SessionConfig, clip: &Clip) -> Outcome {
                 SessionOutput::Transcribe {
                     request_id, audio, ..
                 } => {
-                    let started = Instant::now();
+                    let (started, cpu) = (Instant::now(), thread_cpu_time());
                     let transcript = engine.transcriber.transcribe_now(&audio, language);
                     let took = started.elapsed();
                     outcome.decodes += 1;
-                    outcome.cpu_ms += took.as_secs_f64() * 1000.0;
+                    outcome.cpu_ms += (thread_cpu_time() - cpu).as_secs_f64() * 1000.0;
                     let (text, lang, confidence) = match transcript {
                         Ok(t) => (t.text, t.language, t.confidence),
                         Err(_) => (String::new(), clip.lang, 0.0),
@@ -266,10 +275,10 @@ fn replay(engine: &Engine, config: &SessionConfig, clip: &Clip) -> Outcome {
                     let Some(model) = engine.end_of_turn.as_ref() else {
                         continue;
                     };
-                    let started = Instant::now();
+                    let (started, cpu) = (Instant::now(), thread_cpu_time());
                     let judged = model.completion_probability(&audio);
                     let took = started.elapsed();
-                    outcome.cpu_ms += took.as_secs_f64() * 1000.0;
+                    outcome.cpu_ms += (thread_cpu_time() - cpu).as_secs_f64() * 1000.0;
                     if let Ok(complete_probability) = judged {
                         sequence += 1;
                         pending.insert(

@@ -63,6 +63,11 @@ pub struct ServerConfig {
     /// Seconds a stopping node (SIGTERM, Ctrl-C) waits for its calls to end before it exits;
     /// meanwhile new calls are refused and `/readyz` says 503 `draining`.
     pub drain_timeout_s: u64,
+    /// PEM file of the HTTPS certificate chain (leaf first). With `tls_key`, the HTTP listener
+    /// speaks only HTTPS/WSS; both empty: plain HTTP/WS. Read at `hotline serve`'s start.
+    pub tls_cert: PathBuf,
+    /// PEM file of the certificate's private key (PKCS#8, PKCS#1 or SEC1).
+    pub tls_key: PathBuf,
 }
 
 /// `[server] max_calls` when not set (see [`ServerConfig::max_calls`]).
@@ -75,6 +80,8 @@ impl Default for ServerConfig {
             compute_nice: 5,
             max_calls: DEFAULT_MAX_CALLS,
             drain_timeout_s: 30,
+            tls_cert: PathBuf::new(),
+            tls_key: PathBuf::new(),
         }
     }
 }
@@ -369,6 +376,24 @@ impl Config {
                 self.server.drain_timeout_s
             ));
         }
+        match (
+            self.server.tls_cert.as_os_str().is_empty(),
+            self.server.tls_key.as_os_str().is_empty(),
+        ) {
+            (false, true) => {
+                return Err(format!(
+                    "server.tls_cert = {:?} is set without server.tls_key: give the key's PEM file too (HOTLINE_SERVER__TLS_KEY), or drop tls_cert to serve plain HTTP",
+                    self.server.tls_cert
+                ));
+            }
+            (true, false) => {
+                return Err(format!(
+                    "server.tls_key = {:?} is set without server.tls_cert: give the certificate's PEM file too (HOTLINE_SERVER__TLS_CERT), or drop tls_key to serve plain HTTP",
+                    self.server.tls_key
+                ));
+            }
+            _ => {}
+        }
         self.media.validate().map_err(|e| e.to_string())?;
         self.sip.check_rate_limit().map_err(|e| e.to_string())?;
         self.webrtc.validate().map_err(|e| e.to_string())?;
@@ -547,6 +572,27 @@ mod tests {
         )];
         let config = Config::load_with_env(None, env).unwrap();
         assert!(config.media.token.accepts("one-token-from-the-environment"));
+    }
+
+    #[test]
+    fn tls_files_come_in_pairs() {
+        let config = Config::load_with_env(None, no_env()).unwrap();
+        assert!(config.server.tls_cert.as_os_str().is_empty(), "plain HTTP");
+        for (set, missing) in [
+            ("HOTLINE_SERVER__TLS_CERT", "server.tls_key"),
+            ("HOTLINE_SERVER__TLS_KEY", "server.tls_cert"),
+        ] {
+            let err = Config::load_with_env(None, vec![(set.into(), "/etc/x.pem".into())])
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(missing), "{set}: {err}");
+        }
+        let both = vec![
+            ("HOTLINE_SERVER__TLS_CERT".into(), "cert.pem".into()),
+            ("HOTLINE_SERVER__TLS_KEY".into(), "key.pem".into()),
+        ];
+        let config = Config::load_with_env(None, both).unwrap();
+        assert_eq!(config.server.tls_key, Path::new("key.pem"));
     }
 
     #[test]

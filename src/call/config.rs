@@ -109,6 +109,11 @@ pub struct TurnTakingConfig {
 pub struct AcousticTurnConfig {
     /// A manifest id or a file path; `"none"`: the words decide alone.
     pub model: String,
+    /// Whether a turn that sounds complete is ended sooner (`complete_hangover_ms`). Off by
+    /// default: on the synthetic voices of `tests/fixtures/turns` the model heard lead-ins
+    /// ("Could you check,") as complete and cut 27 of 48 turns (7 with the words alone); on
+    /// recorded Mandarin it was right (README.md, "Turn-taking and cost per call").
+    pub shorten_when_complete: bool,
     /// At or above this probability the turn sounds complete.
     pub complete_threshold: f32,
     /// Below this probability a plain statement sounds unfinished.
@@ -130,6 +135,7 @@ impl Default for AcousticTurnConfig {
     fn default() -> Self {
         Self {
             model: "smart-turn-v3".to_string(),
+            shorten_when_complete: false,
             complete_threshold: 0.5,
             unfinished_threshold: 0.2,
             complete_hangover_ms: 200,

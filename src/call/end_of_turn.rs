@@ -5,9 +5,10 @@
 //! must not be cut between digit groups.
 //!
 //! When an acoustic end-of-turn model runs at the pause (Smart Turn, `[call.turn.acoustic]`),
-//! its verdict joins the words: the sound of a finished sentence shortens the wait after a
-//! plain statement or a question, the sound of one left hanging lengthens it after a plain
-//! statement; digits and fillers keep their long waits whatever the sound says.
+//! its verdict joins the words: the sound of a sentence left hanging lengthens the wait after a
+//! plain statement, and (when `shorten_when_complete` is on) the sound of a finished one
+//! shortens it after a statement or a question; digits and fillers keep their long waits
+//! whatever the sound says.
 
 use serde::{Deserialize, Serialize};
 
@@ -47,7 +48,9 @@ pub fn combined_cue(
         return words;
     };
     match words {
-        EndOfTurnCue::Plain | EndOfTurnCue::Question if p >= acoustic.complete_threshold => {
+        EndOfTurnCue::Plain | EndOfTurnCue::Question
+            if acoustic.shorten_when_complete && p >= acoustic.complete_threshold =>
+        {
             EndOfTurnCue::SoundsComplete
         }
         EndOfTurnCue::Plain if p < acoustic.unfinished_threshold => EndOfTurnCue::SoundsUnfinished,
@@ -212,7 +215,8 @@ mod tests {
 
     #[test]
     fn the_sound_shortens_or_lengthens_plain_turns_but_never_cuts_dictation() {
-        let config = TurnTakingConfig::default();
+        let mut config = TurnTakingConfig::default();
+        config.acoustic.shorten_when_complete = true;
         let combined = |words, p| combined_cue(words, Some(p), &config);
         assert_eq!(
             combined(EndOfTurnCue::Plain, 0.9),
@@ -240,6 +244,16 @@ mod tests {
         assert_eq!(
             combined_cue(EndOfTurnCue::Plain, None, &config),
             EndOfTurnCue::Plain
+        );
+        // By default the sound only ever lengthens the wait.
+        let defaults = TurnTakingConfig::default();
+        assert_eq!(
+            combined_cue(EndOfTurnCue::Plain, Some(0.99), &defaults),
+            EndOfTurnCue::Plain
+        );
+        assert_eq!(
+            combined_cue(EndOfTurnCue::Plain, Some(0.01), &defaults),
+            EndOfTurnCue::SoundsUnfinished
         );
         assert!(
             hangover_ms(EndOfTurnCue::SoundsComplete, &config)

@@ -48,12 +48,22 @@ pub enum Command {
     Kb(kb_command::KbCommand),
     /// Find and redact personal data (IDs, HKIDs, cards, phones, emails) in a text.
     Pii(pii_command::PiiArgs),
-    /// Review users of the call store (password from standard input).
+    /// Review users of the call store: add (password from standard input), list, disable,
+    /// enable, remove.
     #[command(subcommand)]
     Users(users_command::UsersCommand),
-    /// API tokens for `/api` (`Authorization: Bearer TOKEN`).
+    /// API tokens for `/api` (`Authorization: Bearer TOKEN`): create, list, revoke.
     #[command(subcommand)]
     Tokens(tokens_command::TokensCommand),
+}
+
+/// Who the audit log names for a change made on the command line: `cli:` and the OS user.
+fn audit_actor() -> String {
+    let user = ["USER", "LOGNAME"]
+        .into_iter()
+        .find_map(|var| std::env::var(var).ok().filter(|v| !v.is_empty()))
+        .unwrap_or_else(|| "unknown".to_string());
+    format!("cli:{user}")
 }
 
 pub fn init_logging(verbose: u8) {

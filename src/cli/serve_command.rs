@@ -1,4 +1,4 @@
-//! `hotline serve`: load everything once, then serve HTTP (`/healthz`, `/metrics`), the
+//! `hotline serve`: load everything once, then serve HTTP or HTTPS (`/healthz`, `/metrics`), the
 //! `/media` WebSocket, browser calls and, when `[sip] enabled`, SIP calls (whose user agent
 //! also takes browser calls to the human line), every call driven with the shared engine and
 //! holding one of the node's lines, until stopped: SIGTERM or Ctrl-C drains first (see
@@ -24,6 +24,15 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         .listen
         .parse()
         .with_context(|| format!("server.listen = {:?}", config.server.listen))?;
+    // HTTPS files are read before any model loads: a bad certificate stops the node at once.
+    let tls = if config.server.tls_cert.as_os_str().is_empty() {
+        None
+    } else {
+        Some(web::load_tls_config(
+            &config.server.tls_cert,
+            &config.server.tls_key,
+        )?)
+    };
     let sip = config.sip.clone();
     let drain_timeout = Duration::from_secs(config.server.drain_timeout_s);
     let runtime = build_engine_runtime(&config.server)?;
@@ -69,7 +78,13 @@ pub fn run(config: Config) -> anyhow::Result<()> {
             },
             stop.clone().cancelled_owned(),
         ));
-        let served = web::serve(listen, web::router(state), stop.clone().cancelled_owned()).await;
+        let served = web::serve(
+            listen,
+            web::router(state),
+            tls,
+            stop.clone().cancelled_owned(),
+        )
+        .await;
         if served.is_err() {
             stop.cancel();
             sip_channel.abort();

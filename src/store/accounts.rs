@@ -1,6 +1,7 @@
 //! Review users and API tokens: users have a role (`admin`, `supervisor`, `viewer`) and an
 //! argon2id password hash; API tokens are random, shown once, and stored only as their
-//! SHA-256, so a copy of the database gives no working token.
+//! SHA-256, so a copy of the database gives no working token. A disabled or removed user, and
+//! a revoked token, are refused from the next request on (`account_admin.rs` locks them out).
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -8,6 +9,7 @@ use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::audit_log::{AuditAction, append_audit};
 use super::call_store::StoreError;
 use super::sqlite_store::SqliteCallStore;
 
@@ -60,6 +62,14 @@ pub enum AccountError {
     UserExists(String),
     #[error("no user {0:?}: add it first with `hotline users add {0} --role viewer`")]
     NoSuchUser(String),
+    #[error("user {0:?} is disabled: enable it first with `hotline users enable {0}`")]
+    UserDisabled(String),
+    #[error("no API token {0}: `hotline tokens list` shows the ids")]
+    NoSuchToken(i64),
+    #[error(
+        "that token is not one of this store's: `hotline tokens list` shows the ids to revoke by"
+    )]
+    UnknownToken,
     #[error("the password is empty: give it on standard input")]
     EmptyPassword,
     #[error("the user name must be 1-64 letters, digits, '.', '-' or '_'")]
@@ -82,7 +92,7 @@ fn random_bytes<const N: usize>() -> Result<[u8; N], AccountError> {
     Ok(bytes)
 }
 
-fn token_digest(token: &str) -> String {
+pub(super) fn token_digest(token: &str) -> String {
     Sha256::digest(token.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -90,12 +100,13 @@ fn token_digest(token: &str) -> String {
 }
 
 impl SqliteCallStore {
-    /// Adds user `name` with `role`, its password hashed with argon2id.
+    /// Adds user `name` with `role`, its password hashed with argon2id; audited as `actor`.
     pub fn add_user(
         &self,
         name: &str,
         role: Role,
         password: &str,
+        actor: &str,
         now_ms: i64,
     ) -> Result<(), AccountError> {
         if name.is_empty()
@@ -115,8 +126,9 @@ impl SqliteCallStore {
             .hash_password(password.as_bytes(), &salt)
             .map_err(|e| AccountError::Hash(e.to_string()))?
             .to_string();
-        let connection = self.write_connection();
-        let inserted = connection.execute(
+        let mut connection = self.write_connection();
+        let transaction = connection.transaction()?;
+        let inserted = transaction.execute(
             "INSERT OR IGNORE INTO users (name, role, password_hash, created_at) \
              VALUES (?1, ?2, ?3, ?4)",
             params![name, role.as_str(), hash, now_ms],
@@ -124,6 +136,16 @@ impl SqliteCallStore {
         if inserted == 0 {
             return Err(AccountError::UserExists(name.to_string()));
         }
+        let detail = format!("user {name} ({})", role.as_str());
+        append_audit(
+            &transaction,
+            now_ms,
+            actor,
+            AuditAction::UserAdd,
+            None,
+            &detail,
+        )?;
+        transaction.commit()?;
         Ok(())
     }
 
@@ -136,7 +158,7 @@ impl SqliteCallStore {
         let connection = self.write_connection();
         let found: Option<(String, String)> = connection
             .query_row(
-                "SELECT role, password_hash FROM users WHERE name = ?1",
+                "SELECT role, password_hash FROM users WHERE name = ?1 AND disabled_at IS NULL",
                 [name],
                 |row| Ok((row.get(0)?, row.get(1)?)),
             )
@@ -160,25 +182,46 @@ impl SqliteCallStore {
             }))
     }
 
-    /// A new API token acting as user `name`; shown once, only its digest is stored.
-    pub fn create_token(&self, name: &str, now_ms: i64) -> Result<String, AccountError> {
+    /// A new API token acting as user `name`; shown once, only its digest is stored. Audited
+    /// as `actor` with the token's id (never the token).
+    pub fn create_token(
+        &self,
+        name: &str,
+        actor: &str,
+        now_ms: i64,
+    ) -> Result<String, AccountError> {
         let bytes = random_bytes::<32>()?;
         let token: String = std::iter::once("hl_".to_string())
             .chain(bytes.iter().map(|b| format!("{b:02x}")))
             .collect();
-        let connection = self.write_connection();
-        let user: Option<i64> = connection
-            .query_row("SELECT id FROM users WHERE name = ?1", [name], |row| {
-                row.get(0)
-            })
+        let mut connection = self.write_connection();
+        let transaction = connection.transaction()?;
+        let user: Option<(i64, Option<i64>)> = transaction
+            .query_row(
+                "SELECT id, disabled_at FROM users WHERE name = ?1",
+                [name],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
             .optional()?;
-        let Some(user) = user else {
-            return Err(AccountError::NoSuchUser(name.to_string()));
+        let user = match user {
+            None => return Err(AccountError::NoSuchUser(name.to_string())),
+            Some((_, Some(_))) => return Err(AccountError::UserDisabled(name.to_string())),
+            Some((id, None)) => id,
         };
-        connection.execute(
+        transaction.execute(
             "INSERT INTO api_tokens (user_id, token_sha256, created_at) VALUES (?1, ?2, ?3)",
             params![user, token_digest(&token), now_ms],
         )?;
+        let detail = format!("token {} of {name}", transaction.last_insert_rowid());
+        append_audit(
+            &transaction,
+            now_ms,
+            actor,
+            AuditAction::TokenCreate,
+            None,
+            &detail,
+        )?;
+        transaction.commit()?;
         Ok(token)
     }
 
@@ -188,7 +231,7 @@ impl SqliteCallStore {
         let found: Option<(String, String)> = connection
             .query_row(
                 "SELECT u.name, u.role FROM api_tokens t JOIN users u ON u.id = t.user_id \
-                 WHERE t.token_sha256 = ?1",
+                 WHERE t.token_sha256 = ?1 AND t.revoked_at IS NULL AND u.disabled_at IS NULL",
                 [token_digest(token)],
                 |row| Ok((row.get(0)?, row.get(1)?)),
             )
@@ -199,6 +242,20 @@ impl SqliteCallStore {
                 role: Role::from_name(&role)?,
             })
         }))
+    }
+
+    /// The role of user `name` while they may still act: None once removed or disabled (the
+    /// review pages ask on every request, so a locked-out reviewer's session ends at once).
+    pub fn active_role(&self, name: &str) -> Result<Option<Role>, StoreError> {
+        let connection = self.write_connection();
+        let role: Option<String> = connection
+            .query_row(
+                "SELECT role FROM users WHERE name = ?1 AND disabled_at IS NULL",
+                [name],
+                |row| row.get(0),
+            )
+            .optional()?;
+        Ok(role.as_deref().and_then(Role::from_name))
     }
 
     /// The secret `name` (created with 32 random bytes the first time).
@@ -231,13 +288,15 @@ mod tests {
     fn users_log_in_and_tokens_act_as_them() {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteCallStore::open(&dir.path().join("calls.sqlite")).unwrap();
-        store.add_user("vera", Role::Viewer, "s3cret", 0).unwrap();
+        store
+            .add_user("vera", Role::Viewer, "s3cret", "test", 0)
+            .unwrap();
         assert!(matches!(
-            store.add_user("vera", Role::Admin, "x", 0),
+            store.add_user("vera", Role::Admin, "x", "test", 0),
             Err(AccountError::UserExists(_))
         ));
         assert!(matches!(
-            store.add_user("bad name", Role::Admin, "x", 0),
+            store.add_user("bad name", Role::Admin, "x", "test", 0),
             Err(AccountError::BadName)
         ));
         assert_eq!(
@@ -248,14 +307,14 @@ mod tests {
             Some(Role::Viewer)
         );
         assert_eq!(store.check_password("vera", "wrong").unwrap(), None);
-        let token = store.create_token("vera", 0).unwrap();
+        let token = store.create_token("vera", "test", 0).unwrap();
         assert_eq!(
             store.authenticate_token(&token).unwrap().map(|p| p.user),
             Some("vera".to_string())
         );
         assert_eq!(store.authenticate_token("hl_forged").unwrap(), None);
         assert!(matches!(
-            store.create_token("nobody", 0),
+            store.create_token("nobody", "test", 0),
             Err(AccountError::NoSuchUser(_))
         ));
         let stored: String = store

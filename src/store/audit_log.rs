@@ -1,4 +1,5 @@
-//! The audit log: who listened to, downloaded, un-redacted or deleted which call, when.
+//! The audit log: who listened to, downloaded, un-redacted or deleted which call, when, and who
+//! added, disabled or removed review users and created or revoked API tokens.
 //! Append-only (the schema's triggers refuse UPDATE and DELETE) and chained: each entry's hash
 //! covers the previous entry's hash, so an entry changed or removed behind SQLite's back shows
 //! up in [`SqliteCallStore::verify_audit_chain`].
@@ -23,6 +24,13 @@ pub enum AuditAction {
     Delete,
     LegalHold,
     FaqEdit,
+    /// Review users and API tokens (`hotline users`, `hotline tokens`): no call.
+    UserAdd,
+    UserDisable,
+    UserEnable,
+    UserRemove,
+    TokenCreate,
+    TokenRevoke,
 }
 
 impl AuditAction {
@@ -34,6 +42,12 @@ impl AuditAction {
             AuditAction::Delete => "delete",
             AuditAction::LegalHold => "legal_hold",
             AuditAction::FaqEdit => "faq_edit",
+            AuditAction::UserAdd => "user_add",
+            AuditAction::UserDisable => "user_disable",
+            AuditAction::UserEnable => "user_enable",
+            AuditAction::UserRemove => "user_remove",
+            AuditAction::TokenCreate => "token_create",
+            AuditAction::TokenRevoke => "token_revoke",
         }
     }
 }
@@ -95,6 +109,32 @@ fn entry_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
 
 const ENTRY_COLUMNS: &str = "id, at, actor, action, call_id, detail, previous_hash, hash";
 
+/// Appends an entry inside `transaction` (so a change and its entry commit together); its hash.
+pub(super) fn append_audit(
+    transaction: &rusqlite::Transaction<'_>,
+    at: i64,
+    actor: &str,
+    action: AuditAction,
+    call_id: Option<i64>,
+    detail: &str,
+) -> Result<String, StoreError> {
+    let previous: String = transaction
+        .query_row(
+            "SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1",
+            [],
+            |row| row.get(0),
+        )
+        .optional()?
+        .unwrap_or_else(|| GENESIS.to_string());
+    let hash = entry_hash(&previous, at, actor, action.as_str(), call_id, detail);
+    transaction.execute(
+        "INSERT INTO audit_log (at, actor, action, call_id, detail, previous_hash, hash) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![at, actor, action.as_str(), call_id, detail, previous, hash],
+    )?;
+    Ok(hash)
+}
+
 impl SqliteCallStore {
     /// Appends an entry at unix ms `at`; its hash.
     pub fn audit(
@@ -107,22 +147,21 @@ impl SqliteCallStore {
     ) -> Result<String, StoreError> {
         let mut connection = self.write_connection();
         let transaction = connection.transaction()?;
-        let previous: String = transaction
-            .query_row(
-                "SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1",
-                [],
-                |row| row.get(0),
-            )
-            .optional()?
-            .unwrap_or_else(|| GENESIS.to_string());
-        let hash = entry_hash(&previous, at, actor, action.as_str(), call_id, detail);
-        transaction.execute(
-            "INSERT INTO audit_log (at, actor, action, call_id, detail, previous_hash, hash) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![at, actor, action.as_str(), call_id, detail, previous, hash],
-        )?;
+        let hash = append_audit(&transaction, at, actor, action, call_id, detail)?;
         transaction.commit()?;
         Ok(hash)
+    }
+
+    /// The entries about no call (review users and API tokens), oldest first.
+    pub fn audit_entries_without_call(&self) -> Result<Vec<AuditEntry>, StoreError> {
+        let connection = self.write_connection();
+        let mut statement = connection.prepare(&format!(
+            "SELECT {ENTRY_COLUMNS} FROM audit_log WHERE call_id IS NULL ORDER BY id"
+        ))?;
+        let entries = statement
+            .query_map([], entry_from_row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(entries)
     }
 
     /// The entries about call `call_id`, oldest first.

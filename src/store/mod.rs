@@ -2,7 +2,8 @@
 //!
 //! - [`SqliteCallStore`] behind the narrow [`CallStore`] trait: calls, turns, full-text
 //!   search over what was said ([`SearchText`]), schema migrations (`schema`), plus review
-//!   users and API tokens (`accounts`) and the hash-chained audit log (`audit_log`).
+//!   users and API tokens (`accounts`; listed, revoked, disabled and removed in
+//!   `account_admin`) and the hash-chained audit log (`audit_log`).
 //! - [`StoreWriter`]: fed by the calls' notices on a thread of its own ([`CallDraft`] turns
 //!   them into records, [`PersonalData`] redacts before anything is stored).
 //! - [`Recordings`]: the [`crate::call::CallRecorder`] writing each call as a stereo WAV
@@ -12,6 +13,7 @@
 //! - [`RetentionJob`]: deletes what has passed `[store] retention_days`, keeps what is on hold.
 //! - [`CallArchive`]: all of it started together by `hotline serve`.
 
+mod account_admin;
 mod accounts;
 mod audit_log;
 mod call_archive;
@@ -38,6 +40,7 @@ mod store_metrics;
 mod store_writer;
 mod unanswered;
 
+pub use account_admin::{TokenSummary, TokenTarget, UserSummary};
 pub use accounts::{AccountError, Principal, Role};
 pub use audit_log::{AuditAction, AuditEntry};
 pub use call_archive::{ArchiveError, CallArchive};

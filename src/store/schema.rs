@@ -12,6 +12,10 @@
 //!
 //! Version 3: calls indexed by caller and start, for the KPIs' repeat contacts (first-contact
 //! resolution).
+//!
+//! Version 4: locking people out: `users.disabled_at` (a disabled user neither logs in nor
+//! acts through their tokens) and `api_tokens.revoked_at` (a revoked token is kept, listed as
+//! revoked, and refused).
 
 use rusqlite::{Connection, Transaction};
 
@@ -42,7 +46,16 @@ const MIGRATIONS: &[Migration] = &[
         sql: VERSION_3,
         then: None,
     },
+    Migration {
+        sql: VERSION_4,
+        then: None,
+    },
 ];
+
+const VERSION_4: &str = r#"
+ALTER TABLE users ADD COLUMN disabled_at INTEGER;
+ALTER TABLE api_tokens ADD COLUMN revoked_at INTEGER;
+"#;
 
 const VERSION_3: &str = r#"
 CREATE INDEX calls_by_caller ON calls (caller, started_at);

@@ -15,6 +15,8 @@ mod media_access;
 mod media_route;
 mod metrics;
 mod review;
+mod tls;
+mod tls_listener;
 mod webrtc_route;
 mod widget_events;
 mod widget_route;
@@ -32,6 +34,9 @@ pub use call_metrics::CallMetrics;
 pub use health::Health;
 pub use histogram::{Histogram, LATENCY_BUCKETS};
 pub use media_access::{MediaConfig, MediaConfigError, MediaTokens};
+pub use review::date_time_of;
+pub use tls::{TlsFilesError, load_tls_config};
+pub use tls_listener::TlsListener;
 
 use crate::call::{CallNotices, CallServices};
 use crate::channel::webrtc::{BrowserTransfer, WebRtcEndpoint};
@@ -193,18 +198,48 @@ pub fn engine_router(engine: Arc<Engine>) -> Router {
 }
 
 /// Serves `router` on `listen` until `shutdown` completes, then returns once the requests in
-/// flight are answered. Handlers see the peer's address (`ConnectInfo<SocketAddr>`).
+/// flight are answered: plain HTTP, or only HTTPS when `tls` is given ([`load_tls_config`]).
+/// Handlers see the peer's address (`ConnectInfo<SocketAddr>`) either way.
 pub async fn serve(
     listen: SocketAddr,
     router: Router,
+    tls: Option<Arc<rustls::ServerConfig>>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    use axum::serve::ListenerExt;
+
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let local = listener.local_addr()?;
-    tracing::info!(%local, "hotline listening: http://{local}/healthz");
+    let Some(tls) = tls else {
+        tracing::info!(%local, "hotline listening: http://{local}/healthz");
+        println!(
+            "hotline listening on http://{local} (health: http://{local}/healthz, metrics: http://{local}/metrics, media streams: ws://{local}/media)"
+        );
+        return axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await;
+    };
+    tracing::info!(%local, "hotline listening: https://{local}/healthz");
     println!(
-        "hotline listening on http://{local} (health: http://{local}/healthz, metrics: http://{local}/metrics, media streams: ws://{local}/media)"
+        "hotline listening on https://{local} (health: https://{local}/healthz, metrics: https://{local}/metrics, media streams: wss://{local}/media)"
     );
+    // The node terminates TLS itself, so it says what a terminating proxy would: the review
+    // pages' cookies are then `Secure`.
+    let router = router.layer(axum::middleware::map_request(
+        |mut request: axum::extract::Request| async move {
+            request.headers_mut().insert(
+                "x-forwarded-proto",
+                axum::http::HeaderValue::from_static("https"),
+            );
+            request
+        },
+    ));
+    // `tap_io` (doing nothing) because axum gives `ConnectInfo<SocketAddr>` to any tapped
+    // listener whose address is a `SocketAddr`.
+    let listener = TlsListener::new(listener, tls)?.tap_io(|_| {});
     axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),

@@ -222,8 +222,10 @@ fn without_partials_a_question_is_answered_as_soon_as_its_words_are_in() {
 }
 
 #[test]
-fn a_statement_that_sounds_complete_is_answered_sooner() {
-    let mut line = PhoneLine::new(without_partials());
+fn a_statement_that_sounds_complete_is_answered_sooner_when_asked_to() {
+    let mut config = without_partials();
+    config.turn.acoustic.shorten_when_complete = true;
+    let mut line = PhoneLine::new(config);
     line.complete_probability = Some(0.9);
     let start = line.finish_greeting().0 + 1000;
     line.say(start, 1000, "我想退货");

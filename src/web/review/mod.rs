@@ -26,6 +26,7 @@ use axum::Router;
 use axum::response::Redirect;
 use axum::routing::{get, post};
 
+pub use dates::date_time_of;
 pub use sessions::ReviewSessions;
 
 use super::WebState;

@@ -1,6 +1,8 @@
 //! Who is asking for a review page: the [`Reviewer`] extractor reads the session cookie and
-//! finds its live session; anonymous requests (no cookie, unknown or expired session) are sent
-//! to the login page. Also the CSRF check every state-changing review request makes.
+//! finds its live session and asks the store whether its user may still act (not disabled or
+//! removed since they logged in: `hotline users disable|remove` ends their session at its next
+//! request); anonymous requests (no cookie, unknown or expired session, user locked out) are
+//! sent to the login page. Also the CSRF check every state-changing review request makes.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -78,6 +80,16 @@ pub fn cookie(name: &str, value: &str, max_age_s: u64, secure: bool) -> String {
     )
 }
 
+/// The store could not say who may act: logged, answered 500 without detail.
+fn store_failed(error: impl std::fmt::Display) -> Response {
+    tracing::error!(%error, "checking a review session's user failed");
+    PageError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "the call store failed; see the server log",
+    )
+    .into_response()
+}
+
 impl FromRequestParts<WebState> for Reviewer {
     type Rejection = Response;
 
@@ -98,14 +110,29 @@ impl FromRequestParts<WebState> for Reviewer {
                 .get(id, Instant::now())
                 .map(|s| (id.to_string(), s))
         });
-        match found {
-            Some((session_id, session)) => Ok(Reviewer {
+        let Some((session_id, session)) = found else {
+            return Err(Redirect::to("/review/login").into_response());
+        };
+        let store = Arc::clone(&archive.store);
+        let user = session.user.clone();
+        let role = tokio::task::spawn_blocking(move || store.active_role(&user)).await;
+        match role {
+            Ok(Ok(Some(role))) if role == session.role => Ok(Reviewer {
                 session_id,
                 session,
                 archive,
                 sessions,
             }),
-            None => Err(Redirect::to("/review/login").into_response()),
+            Ok(Ok(_)) => {
+                tracing::info!(
+                    user = %session.user,
+                    "review session ended: the user was disabled, removed or given another role"
+                );
+                sessions.remove(&session_id);
+                Err(Redirect::to("/review/login").into_response())
+            }
+            Ok(Err(error)) => Err(store_failed(error)),
+            Err(error) => Err(store_failed(error)),
         }
     }
 }
