@@ -5,9 +5,11 @@
 //!
 //! What runs: a Whisper decode in every configured language, a VAD stream over a second of
 //! audio, one dialogue turn per language (FAQ index, embedding worker, policy), and the
-//! greeting of every language and the opening sentence of every FAQ answer synthesized into
-//! the shared speech cache (so neither is synthesized during a call; `[tts] warm_answers_secs`
-//! bounds the answers' share of the start).
+//! greeting of every language, the holding phrase said while a slow part is waited for, the
+//! apology said when a part fails (both pinned, with the transfer sentences: see
+//! `call::fault`) and the opening sentence of every FAQ answer synthesized into the shared
+//! speech cache (so none is synthesized during a call; `[tts] warm_answers_secs` bounds the
+//! answers' share of the start).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -104,6 +106,26 @@ pub fn warm_up(engine: &Engine) -> WarmUpReport {
                 Ok(speech) => engine
                     .speech_cache
                     .put(lang, &sentence, speech.samples.into()),
+                Err(e) => report.problems.push(format!("voice {lang}: {e}")),
+            }
+        }
+    }
+    // What a call says when a part is slow or fails must not need the voice then (`call::fault`):
+    // pinned, never evicted.
+    for lang in Lang::ALL {
+        let flow = &engine.config.call.flow;
+        let faults = &engine.config.call.faults;
+        for text in [
+            faults.apology.get(lang),
+            faults.holding.get(lang),
+            flow.transfer_notice.get(lang),
+            flow.transfer_failed.get(lang),
+        ] {
+            if text.trim().is_empty() || engine.speech_cache.is_pinned(lang, text) {
+                continue;
+            }
+            match engine.voices.voice(lang).synthesize(text) {
+                Ok(speech) => engine.speech_cache.pin(lang, text, speech.samples.into()),
                 Err(e) => report.problems.push(format!("voice {lang}: {e}")),
             }
         }

@@ -25,6 +25,8 @@ pub(crate) enum ReplyPurpose {
     TransferFailed,
     /// The satisfaction survey's question.
     Survey,
+    /// Said instead of an answer when a part failed (`fault.rs`).
+    Apology,
 }
 
 /// One sentence of a reply and how far it has been played.
@@ -111,6 +113,12 @@ impl BotReply {
         }
     }
 
+    /// The sentence's audio will never come (its synthesis failed): it is skipped. False when
+    /// the sentence is not part of this reply.
+    pub(crate) fn drop_sentence(&mut self, id: SentenceId) -> bool {
+        self.set_audio(id, Arc::from([]))
+    }
+
     /// The next frame of the reply, or None while the next sentence's audio is not ready (or
     /// everything has been played). Empty audio is skipped.
     pub(crate) fn next_frame(&mut self) -> Option<PlayedFrame> {
@@ -137,6 +145,19 @@ impl BotReply {
                 finished,
             });
         }
+    }
+
+    /// Whether [`next_frame`](Self::next_frame) would play something now (the next sentence's
+    /// audio is here).
+    pub(crate) fn has_frame_ready(&self) -> bool {
+        for sentence in &self.sentences[self.current.min(self.sentences.len())..] {
+            match &sentence.audio {
+                None => return false,
+                Some(audio) if sentence.played < audio.len() => return true,
+                Some(_) => {}
+            }
+        }
+        false
     }
 
     /// The text of sentence `id` of this reply (empty when it is not part of it).

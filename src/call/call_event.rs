@@ -4,6 +4,8 @@ use serde::{Deserialize, Serialize};
 
 use super::clock::Millis;
 use super::end_of_turn::EndOfTurnCue;
+use super::fault::FaultKind;
+use super::holding::WaitingFor;
 use super::ids::{SentenceId, TurnId};
 use super::turn_record::TurnRecord;
 use crate::dialogue::TransferReason;
@@ -98,6 +100,12 @@ pub enum CallEvent {
     SurveyAnswered { at: Millis, rating: Option<u8> },
     /// The caller hung up.
     CallerHungUp { at: Millis },
+    /// A part is slow: the holding phrase was asked for and the call goes on waiting for it
+    /// (its audio plays as a bot sentence of a turn of its own).
+    Holding { at: Millis, waiting_for: WaitingFor },
+    /// A part failed (Whisper, the dialogue engine, a voice): the caller hears the apology,
+    /// or is handed to a human after several in a row.
+    Fault { at: Millis, kind: FaultKind },
     /// A caller turn and the bot's answer to it are over: one record per caller turn.
     TurnCompleted(Box<TurnRecord>),
 }

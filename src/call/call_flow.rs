@@ -60,7 +60,9 @@ impl Session {
             return;
         };
         reply.dialogue_open = false;
-        if reply.is_complete() {
+        if self.answer_was_empty() {
+            self.give_up_reply(super::fault::FaultKind::DialogueEmpty, now);
+        } else if self.reply.as_ref().is_some_and(|r| r.is_complete()) {
             self.finish_reply(now);
         }
     }

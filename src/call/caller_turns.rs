@@ -59,6 +59,8 @@ impl Session {
         let caller_speech = vad_speech && !echo;
         if caller_speech {
             self.last_activity = now;
+            // The caller talks over "one moment, please": they are not kept waiting.
+            self.stop_holding(now);
         }
         if self.utterance.is_some() {
             self.continue_utterance(frame, vad_speech, caller_speech, now);
@@ -552,7 +554,7 @@ impl Session {
         }
     }
 
-    fn drop_candidate(&mut self, reason: FalseBargeInReason, now: Millis) {
+    pub(super) fn drop_candidate(&mut self, reason: FalseBargeInReason, now: Millis) {
         let Some(utterance) = self.utterance.take() else {
             return;
         };

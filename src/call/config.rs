@@ -17,6 +17,8 @@ pub struct SessionConfig {
     pub echo: EchoConfig,
     pub flow: CallFlowConfig,
     pub survey: SurveyConfig,
+    /// What the caller hears when a part fails (`[call.faults]`, see `fault.rs`).
+    pub faults: FaultConfig,
     /// A played frame at or above this level counts as audible (for "first audio out").
     pub audible_dbfs: f32,
 }
@@ -31,6 +33,7 @@ impl Default for SessionConfig {
             echo: EchoConfig::default(),
             flow: CallFlowConfig::default(),
             survey: SurveyConfig::default(),
+            faults: FaultConfig::default(),
             audible_dbfs: -60.0,
         }
     }
@@ -482,6 +485,54 @@ impl Default for SurveyConfig {
             ),
             thanks: PerLang::texts("谢谢，再见。", "多謝，拜拜。", "Thank you. Goodbye."),
             timeout_ms: 8000,
+        }
+    }
+}
+
+/// No dead air when a part fails (`[call.faults]`): a part that is slow gets the caller a short
+/// holding phrase while the call keeps waiting for it; one that fails (or is still not done at
+/// the hard deadline) gets a short apology and the offer of a human; faults in a row hand the
+/// caller to one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FaultConfig {
+    /// Said when a part failed; offers a human. Synthesized at warm-up and kept, so a voice
+    /// that breaks later can still say it.
+    pub apology: PerLang<String>,
+    /// Said while a slow part is waited for ("One moment, please."); pinned at warm-up like
+    /// the apology. Empty: the caller waits in silence.
+    pub holding: PerLang<String>,
+    /// The soft deadline: this long after the caller's end of turn with nothing playing (a
+    /// decode, an answer or a synthesis still running), the holding phrase is said and the
+    /// call keeps waiting; again after each holding phrase, so the caller never sits through
+    /// a longer silence. Below 2000 so something is heard within 2 s.
+    pub hold_after_ms: u64,
+    /// The hard deadline: the caller's end of turn → the answer's first frame. Past it the
+    /// turn is given up and the apology is said (a part that reports an error gets the apology
+    /// at once).
+    pub give_up_after_ms: u64,
+    /// Faulted turns in a row after which the caller is handed to a human instead of hearing
+    /// the apology again (0: never; a leg with no transfer target says `transfer_failed`).
+    pub transfer_after: u32,
+    /// A sentence's synthesis taking longer is given up as failed (the call's synthesis queue
+    /// moves on). Longer than `give_up_after_ms` by default: a slow voice is waited for as long
+    /// as any other slow part, and a hanging one is the turn's hard deadline to give up.
+    pub synthesis_timeout_ms: u64,
+}
+
+impl Default for FaultConfig {
+    fn default() -> Self {
+        Self {
+            apology: PerLang::texts(
+                "抱歉，系统刚才出了点问题。需要的话我可以帮您转接人工客服。",
+                "唔好意思，系統啱啱有啲問題。有需要嘅話我可以幫你轉駁人工客服。",
+                "Sorry, something went wrong on my side. I can put you through to a colleague if you like.",
+            ),
+            holding: PerLang::texts("请稍等。", "請等等。", "One moment, please."),
+            hold_after_ms: 1800,
+            give_up_after_ms: 8000,
+            transfer_after: 2,
+            synthesis_timeout_ms: 10_000,
         }
     }
 }

@@ -261,9 +261,9 @@ impl DrivenCall {
                 SessionOutput::Transcribe {
                     request_id,
                     audio,
-                    lang_hint,
+                    lang_hint: _,
                     kind,
-                } => jobs.transcribe(request_id, audio, lang_hint, kind),
+                } => jobs.transcribe(request_id, audio, kind),
                 SessionOutput::CancelTranscribe { request_id } => {
                     jobs.cancel_transcribe(request_id)
                 }

@@ -1,10 +1,13 @@
 //! `CallJobs`: the work a call driver runs off its 20 ms clock (Whisper decodes, dialogue
 //! answers, speech synthesis, transfers) and how each is cancelled. Every job ends by sending a
-//! [`SessionInput`] back to the driver's loop; a failed ASR or TTS call is logged and answered
-//! with an empty result, so a broken model never ends a call.
+//! [`SessionInput`] back to the driver's loop; a failed (or, for a voice, too slow) ASR or TTS
+//! call is logged and answered with `TranscriptFailed` / `SpeechFailed`, and an answer task
+//! that dies still says `DialogueDone`, so the session can apologise: a broken model never
+//! ends a call or leaves it silent.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use hotline_audio::end_of_turn::SmartTurnModel;
 use tokio::sync::{Semaphore, mpsc};
@@ -13,7 +16,8 @@ use tokio::task::AbortHandle;
 use super::call_services::CallServices;
 use super::ids::{RequestId, SentenceId, TurnId};
 use super::input::SessionInput;
-use crate::asr::{AsrError, AsrLanguage, DecodeCancel, DecodeKind, Transcriber};
+use super::speech_recognizer::SpeechRecognizer;
+use crate::asr::{AsrError, AsrLanguage, DecodeCancel, DecodeKind};
 use crate::channel::{LegControl, TransferOutcome, TransferTarget};
 use crate::dialogue::{DialogueEngine, DialogueRequest};
 use crate::engine::Engine;
@@ -31,7 +35,7 @@ struct SpeakJob {
 pub(super) struct CallJobs {
     call_id: Arc<str>,
     results: mpsc::UnboundedSender<SessionInput>,
-    transcriber: Transcriber,
+    recognizer: Arc<dyn SpeechRecognizer>,
     end_of_turn: Option<Arc<SmartTurnModel>>,
     dialogue: Arc<dyn DialogueEngine>,
     /// Language decodes are forced to (or detection).
@@ -42,6 +46,7 @@ pub(super) struct CallJobs {
     speak_queue: mpsc::UnboundedSender<SpeakJob>,
     cancelled_turns: Arc<Mutex<HashSet<TurnId>>>,
     speaker: AbortHandle,
+    engine: Arc<Engine>,
     transfers: Vec<AbortHandle>,
 }
 
@@ -67,7 +72,7 @@ impl CallJobs {
         Self {
             call_id,
             results,
-            transcriber: services.engine.transcriber.clone(),
+            recognizer: Arc::clone(&services.recognizer),
             end_of_turn: services.engine.end_of_turn.clone(),
             dialogue: Arc::clone(&services.engine.dialogue),
             asr_language,
@@ -76,21 +81,22 @@ impl CallJobs {
             speak_queue,
             cancelled_turns,
             speaker,
+            engine: Arc::clone(&services.engine),
             transfers: Vec::new(),
         }
     }
 
-    /// Decodes `audio`; answers with `TranscriptReady` (empty text when the decode failed), or
-    /// for a partial that found no free slot or gave its slot to a final, `TranscriptSkipped`.
+    /// Decodes `audio`; answers with `TranscriptReady`, `TranscriptFailed` when the decode
+    /// failed, or for a partial that found no free slot or gave its slot to a final,
+    /// `TranscriptSkipped`.
     pub(super) fn transcribe(
         &mut self,
         request_id: RequestId,
         audio: Arc<[i16]>,
-        lang_hint: Lang,
         kind: DecodeKind,
     ) {
         let partial = kind.is_partial();
-        let transcriber = self.transcriber.clone();
+        let recognizer = Arc::clone(&self.recognizer);
         let results = self.results.clone();
         let language = self.asr_language;
         let call_id = Arc::clone(&self.call_id);
@@ -98,12 +104,12 @@ impl CallJobs {
         let watched = cancel.clone();
         let task = tokio::spawn(async move {
             let transcript = if partial {
-                transcriber
+                recognizer
                     .transcribe_partial(audio, language, watched)
                     .await
             } else {
-                transcriber
-                    .transcribe_as(kind, audio, language, watched)
+                recognizer
+                    .transcribe_final(kind, audio, language, watched)
                     .await
             };
             let (text, lang, confidence) = match transcript {
@@ -114,8 +120,9 @@ impl CallJobs {
                 }
                 Err(AsrError::Cancelled) => return,
                 Err(error) => {
-                    tracing::error!(call = %call_id, %error, "transcription failed; treating the utterance as silence");
-                    (String::new(), lang_hint, 0.0)
+                    tracing::error!(call = %call_id, %error, partial, "transcription failed");
+                    let _ = results.send(SessionInput::TranscriptFailed { request_id });
+                    return;
                 }
             };
             let _ = results.send(SessionInput::TranscriptReady {
@@ -164,16 +171,18 @@ impl CallJobs {
         let dialogue = Arc::clone(&self.dialogue);
         let results = self.results.clone();
         let task = tokio::spawn(async move {
+            // Says `DialogueDone` however the task ends, a panicking engine included.
+            let done = AnswerDone { turn_id, results };
             let mut replies = dialogue.respond(request);
             while let Some(event) = replies.next().await {
-                if results
+                if done
+                    .results
                     .send(SessionInput::DialogueReply { turn_id, event })
                     .is_err()
                 {
                     return;
                 }
             }
-            let _ = results.send(SessionInput::DialogueDone { turn_id });
         });
         self.answering.insert(turn_id, task.abort_handle());
     }
@@ -185,7 +194,9 @@ impl CallJobs {
         }
     }
 
-    /// Queues a sentence for synthesis; answers with `SpeechReady`.
+    /// Answers with `SpeechReady` at once for a sentence said before (the greeting, the
+    /// holding phrase, the apology: no queue, so a synthesis hanging in front cannot hold them up), otherwise
+    /// queues it for synthesis.
     pub(super) fn speak(
         &mut self,
         sentence_id: SentenceId,
@@ -193,6 +204,13 @@ impl CallJobs {
         text: String,
         lang: Lang,
     ) {
+        if let Some(samples) = self.engine.speech_cache.get(lang, &text) {
+            let _ = self.results.send(SessionInput::SpeechReady {
+                sentence_id,
+                samples,
+            });
+            return;
+        }
         let _ = self.speak_queue.send(SpeakJob {
             sentence_id,
             turn_id,
@@ -265,6 +283,21 @@ impl CallJobs {
     }
 }
 
+/// Sends `DialogueDone` when an answer task ends, whether its stream closed, the engine
+/// panicked or the task was aborted (a late one for a cancelled turn is ignored by id).
+struct AnswerDone {
+    turn_id: TurnId,
+    results: mpsc::UnboundedSender<SessionInput>,
+}
+
+impl Drop for AnswerDone {
+    fn drop(&mut self) {
+        let _ = self.results.send(SessionInput::DialogueDone {
+            turn_id: self.turn_id,
+        });
+    }
+}
+
 impl Drop for CallJobs {
     fn drop(&mut self) {
         self.abort_all();
@@ -286,13 +319,14 @@ async fn synthesis_worker(
             .map(|cancelled| cancelled.contains(&turn_id))
             .unwrap_or(false)
     };
+    let timeout = Duration::from_millis(engine.config.call.faults.synthesis_timeout_ms.max(1));
     while let Some(job) = jobs.recv().await {
         if is_cancelled(job.turn_id) {
             continue;
         }
         // A sentence said before needs no synthesis slot.
         let samples = match engine.speech_cache.get(job.lang, &job.text) {
-            Some(samples) => samples,
+            Some(samples) => Some(samples),
             None => {
                 let Ok(permit) = slots.acquire().await else {
                     return;
@@ -300,7 +334,7 @@ async fn synthesis_worker(
                 if is_cancelled(job.turn_id) {
                     continue;
                 }
-                let samples = synthesize(&call_id, &engine, job.lang, &job.text).await;
+                let samples = synthesize(&call_id, &engine, job.lang, &job.text, timeout).await;
                 drop(permit);
                 samples
             }
@@ -308,37 +342,50 @@ async fn synthesis_worker(
         if is_cancelled(job.turn_id) {
             continue;
         }
-        if results
-            .send(SessionInput::SpeechReady {
-                sentence_id: job.sentence_id,
+        let sentence_id = job.sentence_id;
+        let result = match samples {
+            Some(samples) => SessionInput::SpeechReady {
+                sentence_id,
                 samples,
-            })
-            .is_err()
-        {
+            },
+            None => SessionInput::SpeechFailed { sentence_id },
+        };
+        if results.send(result).is_err() {
             return;
         }
     }
 }
 
-/// Synthesizes `text` on the blocking pool and keeps it in the engine's speech cache; empty
-/// audio (the sentence is skipped) when the voice fails.
-async fn synthesize(call_id: &str, engine: &Arc<Engine>, lang: Lang, text: &str) -> Arc<[i16]> {
+/// Synthesizes `text` on the blocking pool and keeps it in the engine's speech cache; `None`
+/// when the voice fails or takes longer than `timeout` (a hung synthesis is left to finish on
+/// its own thread; the call's queue moves on).
+async fn synthesize(
+    call_id: &str,
+    engine: &Arc<Engine>,
+    lang: Lang,
+    text: &str,
+    timeout: Duration,
+) -> Option<Arc<[i16]>> {
     let voice = Arc::clone(engine.voices.voice(lang));
     let owned = text.to_string();
-    let synthesis = tokio::task::spawn_blocking(move || voice.synthesize(&owned)).await;
-    match synthesis {
-        Ok(Ok(speech)) => {
+    let synthesis = tokio::task::spawn_blocking(move || voice.synthesize(&owned));
+    match tokio::time::timeout(timeout, synthesis).await {
+        Ok(Ok(Ok(speech))) => {
             let samples: Arc<[i16]> = speech.samples.into();
             engine.speech_cache.put(lang, text, Arc::clone(&samples));
-            samples
+            Some(samples)
+        }
+        Ok(Ok(Err(error))) => {
+            tracing::error!(call = %call_id, %lang, %error, "speech synthesis failed");
+            None
         }
         Ok(Err(error)) => {
-            tracing::error!(call = %call_id, %error, "speech synthesis failed; the sentence is skipped");
-            Arc::from([])
+            tracing::error!(call = %call_id, %lang, %error, "speech synthesis task failed");
+            None
         }
-        Err(error) => {
-            tracing::error!(call = %call_id, %error, "speech synthesis task failed; the sentence is skipped");
-            Arc::from([])
+        Err(_) => {
+            tracing::error!(call = %call_id, %lang, timeout_ms = timeout.as_millis() as u64, "speech synthesis timed out");
+            None
         }
     }
 }

@@ -36,6 +36,9 @@ pub enum SessionInput {
     /// A partial [`Transcribe`](super::SessionOutput::Transcribe) request was not decoded (no
     /// free decode slot, or a final needed it): ask again later.
     TranscriptSkipped { request_id: RequestId },
+    /// A [`Transcribe`](super::SessionOutput::Transcribe) request failed (Whisper erred): for a
+    /// final, the caller hears the apology; a partial is simply not there.
+    TranscriptFailed { request_id: RequestId },
     /// One event of the answer to an [`AskDialogue`](super::SessionOutput::AskDialogue).
     DialogueReply { turn_id: TurnId, event: ReplyEvent },
     /// The answer's stream ended (no more events for this turn).
@@ -45,6 +48,10 @@ pub enum SessionInput {
         sentence_id: SentenceId,
         samples: Arc<[i16]>,
     },
+    /// The [`Speak`](super::SessionOutput::Speak) request of this sentence failed (the voice
+    /// erred or took too long): the sentence is skipped, and a reply that had not started
+    /// becomes the apology.
+    SpeechFailed { sentence_id: SentenceId },
     /// A DTMF digit the caller pressed (`0`-`9`, `*`, `#`, `A`-`D`).
     Dtmf(char),
     /// A message the caller typed instead of saying it (the browser widget).

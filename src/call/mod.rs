@@ -17,7 +17,9 @@
 //!   "first audio out" all rest on it). `FlushPlayback`: drop anything buffered downstream.
 //! - Run `Transcribe` (partials and finals may overlap), `AskDialogue`, `Speak` off the clock
 //!   and feed back `TranscriptReady`, `DialogueReply`/`DialogueDone`, `SpeechReady` with the
-//!   same ids; honour `Cancel*` when possible (late results are ignored by id anyway).
+//!   same ids; honour `Cancel*` when possible (late results are ignored by id anyway). A
+//!   decode or a synthesis that failed is answered with `TranscriptFailed` / `SpeechFailed`:
+//!   the session apologises instead of leaving the caller in silence (`fault.rs`).
 //! - Carry out `Transfer` (answer with `TransferResult`) and `HangUp`; report `Dtmf` and the
 //!   caller's `HangUp`. Store or count the `Event`s.
 
@@ -35,6 +37,8 @@ mod driver_jobs;
 mod driver_notices;
 mod echo_guard;
 mod end_of_turn;
+mod fault;
+mod holding;
 mod ids;
 mod input;
 mod output;
@@ -43,6 +47,7 @@ mod recording_tap;
 mod session;
 mod speech_hysteresis;
 mod speech_rate;
+mod speech_recognizer;
 mod survey;
 mod turn_record;
 mod utterance;
@@ -56,14 +61,17 @@ pub use call_services::CallServices;
 pub use clock::Millis;
 pub use config::{
     AcousticTurnConfig, BargeInConfig, CallFlowConfig, DtmfAction, DtmfBinding, EchoConfig,
-    PartialPolicy, PerLang, SessionConfig, TurnTakingConfig, VadConfig,
+    FaultConfig, PartialPolicy, PerLang, SessionConfig, TurnTakingConfig, VadConfig,
 };
 pub use driver::{CallOptions, CallSummary, drive_call, spawn_call};
 pub use driver_notices::{CallEnd, CallNotice, CallNoticeKind, CallNotices};
 pub use end_of_turn::{EndOfTurnCue, end_of_turn_cue, hangover_ms};
+pub use fault::FaultKind;
+pub use holding::WaitingFor;
 pub use ids::{RequestId, SentenceId, TurnId};
 pub use input::SessionInput;
 pub use output::SessionOutput;
 pub use recording_tap::{CallRecorder, RecordingTap};
 pub use session::Session;
+pub use speech_recognizer::{RecognizerFuture, SpeechRecognizer};
 pub use turn_record::{TurnOutcome, TurnRecord};

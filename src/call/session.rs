@@ -7,6 +7,7 @@
 //! `call_flow.rs`.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use hotline_audio::{FRAME_MS, Frame};
 
@@ -16,6 +17,7 @@ use super::call_event::{CallEvent, HangUpReason};
 use super::clock::Millis;
 use super::config::SessionConfig;
 use super::echo_guard::EchoGuard;
+use super::holding::HoldingPhrase;
 use super::ids::{IdSource, TurnId};
 use super::input::SessionInput;
 use super::output::SessionOutput;
@@ -89,6 +91,12 @@ pub struct Session {
     /// Caller turns answered from the FAQ (the call counts as resolved by the bot).
     pub(super) faq_answers: u32,
     pub(super) survey: SurveyStage,
+    /// Caller turns in a row that ended in a fault (see `fault.rs`).
+    pub(super) faults_in_row: u32,
+    /// The holding phrase asked for or playing while a slow part is waited for (`holding.rs`).
+    pub(super) holding: Option<HoldingPhrase>,
+    /// When the last holding phrase stopped playing (the next one is due `hold_after_ms` later).
+    pub(super) held_until: Millis,
 }
 
 impl Session {
@@ -114,6 +122,9 @@ impl Session {
             reprompts_in_row: 0,
             faq_answers: 0,
             survey: SurveyStage::NotAsked,
+            faults_in_row: 0,
+            holding: None,
+            held_until: Millis(0),
             outputs: VecDeque::with_capacity(64),
             config,
         };
@@ -150,6 +161,9 @@ impl Session {
             SessionInput::TranscriptSkipped { request_id } => {
                 self.on_transcript_skipped(request_id)
             }
+            SessionInput::TranscriptFailed { request_id } => {
+                self.on_transcript_failed(request_id, now)
+            }
             SessionInput::DialogueReply { turn_id, event } => {
                 self.on_dialogue_event(turn_id, event, now)
             }
@@ -157,7 +171,16 @@ impl Session {
             SessionInput::SpeechReady {
                 sentence_id,
                 samples,
-            } => self.on_speech_ready(sentence_id, samples),
+            } => {
+                if !self.on_holding_audio(sentence_id, Arc::clone(&samples)) {
+                    self.on_speech_ready(sentence_id, samples)
+                }
+            }
+            SessionInput::SpeechFailed { sentence_id } => {
+                if !self.on_holding_failed(sentence_id, now) {
+                    self.on_speech_failed(sentence_id, now)
+                }
+            }
             SessionInput::Dtmf(digit) => self.on_dtmf(digit, now),
             SessionInput::CallerText(text) => self.on_caller_text(&text, now),
             SessionInput::HangUp => self.on_caller_hung_up(now),
@@ -205,6 +228,7 @@ impl Session {
             self.finish_reply(now.plus(u64::from(FRAME_MS)));
         }
         self.check_utterance(now);
+        self.check_turn_deadline(now);
         self.check_silence(now);
     }
 
@@ -214,6 +238,9 @@ impl Session {
             Phase::Active | Phase::Transferring { .. } | Phase::HangingUp
         ) {
             return None;
+        }
+        if let Some(frame) = self.next_holding_frame(now) {
+            return Some(frame);
         }
         let audible_dbfs = self.config.audible_dbfs;
         let reply = self.reply.as_mut()?;
@@ -280,6 +307,9 @@ impl Session {
         let text = reply.full_text();
         if !text.is_empty() {
             self.history.push(Turn::bot(text.clone(), reply.lang));
+        }
+        if reply.purpose == ReplyPurpose::Answer && reply.started_at.is_some() {
+            self.faults_in_row = 0;
         }
         if let Some(mut record) = reply.record {
             if record.matched_faq.is_some() {

@@ -64,6 +64,9 @@ pub enum TurnOutcome {
     Preempted,
     /// The call ended first.
     CallEnded,
+    /// A part failed (the answer did not come in time, or could not be spoken): the caller
+    /// heard the apology instead.
+    Failed,
 }
 
 impl TurnRecord {

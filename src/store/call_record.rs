@@ -144,7 +144,7 @@ pub struct TurnEntry {
     pub bot_text_heard: String,
     pub faq_id: Option<String>,
     pub faq_confidence: Option<f32>,
-    /// `answered`, `interrupted`, `superseded`, `preempted`, `call_ended`.
+    /// `answered`, `interrupted`, `superseded`, `preempted`, `call_ended`, `failed`.
     pub outcome: String,
     pub timings: TurnTimings,
 }

@@ -2,6 +2,8 @@
 //! sentences all day (greeting, FAQ answers, transfer notices); synthesizing them again costs
 //! 30-400 ms before the first frame each time (Piper more than espeak-ng). Sentences are keyed
 //! by language and exact text, bounded by a byte budget, least recently used out first.
+//! A few sentences are pinned outside the budget (the holding phrase and the apology a call
+//! says when a part is slow or fails: they must be there when the voice is what broke).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -24,6 +26,8 @@ type Kept = (Arc<[i16]>, u64);
 #[derive(Debug, Default)]
 struct Entries {
     map: HashMap<(Lang, String), Kept>,
+    /// Never evicted, not counted in the budget.
+    pinned: HashMap<(Lang, String), Arc<[i16]>>,
     bytes: usize,
     clock: u64,
 }
@@ -42,6 +46,11 @@ impl SpeechCache {
     /// The samples of `text` in `lang`, if kept (counts a hit or a miss).
     pub fn get(&self, lang: Lang, text: &str) -> Option<Arc<[i16]>> {
         let mut entries = self.lock();
+        if let Some(samples) = entries.pinned.get(&(lang, text.to_string())) {
+            let samples = Arc::clone(samples);
+            self.hits.fetch_add(1, Ordering::Relaxed);
+            return Some(samples);
+        }
         entries.clock += 1;
         let now = entries.clock;
         let found = entries
@@ -89,6 +98,19 @@ impl SpeechCache {
         }
     }
 
+    /// Keep `samples` as the speech of `text` in `lang` for good (outside the budget).
+    pub fn pin(&self, lang: Lang, text: &str, samples: Arc<[i16]>) {
+        if samples.is_empty() {
+            return;
+        }
+        self.lock().pinned.insert((lang, text.to_string()), samples);
+    }
+
+    /// Whether `text` in `lang` is pinned.
+    pub fn is_pinned(&self, lang: Lang, text: &str) -> bool {
+        self.lock().pinned.contains_key(&(lang, text.to_string()))
+    }
+
     /// (hits, misses) since start.
     pub fn counts(&self) -> (u64, u64) {
         (
@@ -133,6 +155,17 @@ mod tests {
         cache.put(Lang::En, "huge", samples(60));
         assert!(cache.get(Lang::En, "huge").is_none());
         assert!(cache.get(Lang::En, "a").is_some());
+    }
+
+    #[test]
+    fn a_pinned_sentence_outlives_the_budget() {
+        let cache = SpeechCache::new(40); // 20 samples
+        cache.pin(Lang::Zh, "抱歉", samples(30));
+        cache.put(Lang::Zh, "a", samples(20));
+        cache.put(Lang::Zh, "b", samples(20));
+        assert!(cache.get(Lang::Zh, "a").is_none());
+        assert_eq!(cache.get(Lang::Zh, "抱歉").map(|s| s.len()), Some(30));
+        assert!(cache.is_pinned(Lang::Zh, "抱歉"));
     }
 
     #[test]

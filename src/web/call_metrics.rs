@@ -8,7 +8,9 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use tokio::sync::broadcast;
 
 use super::histogram::{Histogram, LATENCY_BUCKETS};
-use crate::call::{CallEvent, CallNotice, CallNoticeKind, FalseBargeInReason, TurnOutcome};
+use crate::call::{
+    CallEvent, CallNotice, CallNoticeKind, FalseBargeInReason, FaultKind, TurnOutcome, WaitingFor,
+};
 
 /// Labels of the false barge-in counter, in the order of [`false_barge_in_index`].
 const FALSE_BARGE_IN_REASONS: [&str; 8] = [
@@ -22,12 +24,13 @@ const FALSE_BARGE_IN_REASONS: [&str; 8] = [
     "implausible",
 ];
 /// Labels of the turn counter, in the order of [`outcome_index`].
-const TURN_OUTCOMES: [&str; 5] = [
+const TURN_OUTCOMES: [&str; 6] = [
     "answered",
     "interrupted",
     "superseded",
     "preempted",
     "call_ended",
+    "failed",
 ];
 
 /// Everything `/metrics` reports about calls.
@@ -42,6 +45,10 @@ pub struct CallMetrics {
     turns: [AtomicU64; TURN_OUTCOMES.len()],
     barge_ins: AtomicU64,
     false_barge_ins: [AtomicU64; FALSE_BARGE_IN_REASONS.len()],
+    /// Parts that failed in a call, by [`FaultKind::ALL`] order.
+    faults: [AtomicU64; FaultKind::ALL.len()],
+    /// Holding phrases said while a slow part was waited for, by [`WaitingFor::ALL`] order.
+    holdings: [AtomicU64; WaitingFor::ALL.len()],
     calls_active: AtomicI64,
     calls_total: AtomicU64,
     missed_notices: AtomicU64,
@@ -84,6 +91,8 @@ impl CallMetrics {
             turns: Default::default(),
             barge_ins: AtomicU64::new(0),
             false_barge_ins: Default::default(),
+            faults: Default::default(),
+            holdings: Default::default(),
             calls_active: AtomicI64::new(0),
             calls_total: AtomicU64::new(0),
             missed_notices: AtomicU64::new(0),
@@ -132,6 +141,16 @@ impl CallMetrics {
             }
             CallEvent::FalseBargeIn { reason, .. } => {
                 self.false_barge_ins[false_barge_in_index(reason)].fetch_add(1, Ordering::Relaxed);
+            }
+            CallEvent::Fault { kind, .. } => {
+                if let Some(n) = FaultKind::ALL.iter().position(|k| k == kind) {
+                    self.faults[n].fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            CallEvent::Holding { waiting_for, .. } => {
+                if let Some(n) = WaitingFor::ALL.iter().position(|w| w == waiting_for) {
+                    self.holdings[n].fetch_add(1, Ordering::Relaxed);
+                }
             }
             _ => {}
         }
@@ -194,6 +213,28 @@ impl CallMetrics {
         }
         let _ = writeln!(
             out,
+            "# HELP hotline_call_faults_total Parts that failed in a call (the caller heard the apology), by kind.\n# TYPE hotline_call_faults_total counter"
+        );
+        for (kind, counter) in FaultKind::ALL.iter().zip(&self.faults) {
+            let _ = writeln!(
+                out,
+                "hotline_call_faults_total{{kind=\"{kind}\"}} {}",
+                get(counter)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP hotline_call_holding_phrases_total Holding phrases said while a slow part was waited for, by part.\n# TYPE hotline_call_holding_phrases_total counter"
+        );
+        for (part, counter) in WaitingFor::ALL.iter().zip(&self.holdings) {
+            let _ = writeln!(
+                out,
+                "hotline_call_holding_phrases_total{{waiting_for=\"{part}\"}} {}",
+                get(counter)
+            );
+        }
+        let _ = writeln!(
+            out,
             "# HELP hotline_calls_active Calls being driven now.\n# TYPE hotline_calls_active gauge\nhotline_calls_active {}",
             self.calls_active.load(Ordering::Relaxed)
         );
@@ -218,6 +259,7 @@ fn outcome_index(outcome: TurnOutcome) -> usize {
         TurnOutcome::Superseded => 2,
         TurnOutcome::Preempted => 3,
         TurnOutcome::CallEnded => 4,
+        TurnOutcome::Failed => 5,
     }
 }
 

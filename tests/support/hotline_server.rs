@@ -13,6 +13,7 @@ pub struct HotlineServer {
     /// Its stdout and stderr (`RUST_LOG=info`, no colours).
     pub log: PathBuf,
     pub config: PathBuf,
+    pub http_port: u16,
     pub sip_port: u16,
 }
 
@@ -80,6 +81,7 @@ impl HotlineServer {
             child,
             log: log.to_path_buf(),
             config: config.to_path_buf(),
+            http_port,
             sip_port,
         };
         let deadline = Instant::now() + Duration::from_secs(90);
@@ -99,6 +101,26 @@ impl HotlineServer {
             std::thread::sleep(Duration::from_millis(200));
         }
         Ok(server)
+    }
+
+    /// Waits (`within` at most) until `/readyz` says 200: warm-up done (every model run once,
+    /// the greetings, holding phrase, apology and FAQ answers synthesized), as a load balancer
+    /// waits before it sends a node calls.
+    pub fn wait_until_ready(&mut self, within: Duration) -> Result<(), String> {
+        let deadline = Instant::now() + within;
+        while !super::http_get(self.http_port, "/readyz").is_some_and(|r| r.contains(" 200 ")) {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Err(format!(
+                    "hotline serve exited while warming up: {status}\n{}",
+                    self.log_tail()
+                ));
+            }
+            if Instant::now() >= deadline {
+                return Err(self.with_log(format!("no /readyz 200 within {within:?}")));
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        Ok(())
     }
 
     /// Bytes logged so far: where the log of what happens next begins.

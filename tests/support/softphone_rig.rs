@@ -146,7 +146,11 @@ impl Rig {
         })?;
         let (http, sip) = (free_port(), free_udp_port());
         let config = write_engine_config(dir.path(), http, sip, agent.sip_port);
-        let engine = HotlineServer::start(&config, http, sip, &dir.path().join("serve.log"))?;
+        let mut engine = HotlineServer::start(&config, http, sip, &dir.path().join("serve.log"))?;
+        // Calls come once the node is warm, as a load balancer sends them: a call during the
+        // warm-up competes with it for the cores (and on a loaded machine its decodes can
+        // outlast `[call.faults] give_up_after_ms`).
+        engine.wait_until_ready(Duration::from_secs(240))?;
         Ok(Rig { engine, agent, dir })
     }
 

@@ -5,5 +5,6 @@ mod barge_in;
 mod barge_in_sweep;
 mod call_flow;
 mod conversation;
+mod faults;
 mod phone_line;
 mod survey;

@@ -53,6 +53,16 @@ pub enum Request {
 
 type Answerer = Box<dyn Fn(&DialogueRequest) -> Vec<ReplyEvent>>;
 
+/// A part failing on purpose: it answers with an error, or never answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    Error,
+    Hang,
+}
+
+/// Which sentences the fake voice fails on, and how.
+type VoiceFault = Box<dyn Fn(&str) -> Option<Fault>>;
+
 pub struct PhoneLine {
     pub session: Session,
     pub now: Millis,
@@ -73,6 +83,13 @@ pub struct PhoneLine {
     /// Audio length per character spoken.
     pub ms_per_char: u64,
     pub answer: Answerer,
+    /// Injected faults: every decode, the dialogue engine (never answers), the voice.
+    pub asr_fault: Option<Fault>,
+    pub dialogue_hangs: bool,
+    pub voice_fault: VoiceFault,
+    /// Sentences pinned in the speech cache at warm-up (the holding phrase, the apology):
+    /// answered without the voice's latency (its faults still apply).
+    pub pinned: Vec<String>,
     pub events: Vec<CallEvent>,
     pub requests: Vec<Request>,
     /// Every frame played, with its tick time.
@@ -86,6 +103,11 @@ pub struct PhoneLine {
 impl PhoneLine {
     /// A call starting at 0 whose dialogue engine says `answer`'s sentences for any question.
     pub fn new(config: SessionConfig) -> Self {
+        let faults = &config.faults;
+        let pinned = [&faults.holding, &faults.apology]
+            .into_iter()
+            .flat_map(|texts| [texts.zh.clone(), texts.yue.clone(), texts.en.clone()])
+            .collect();
         let mut line = Self {
             session: Session::new(config, Millis::ZERO),
             now: Millis::ZERO,
@@ -107,6 +129,10 @@ impl PhoneLine {
                     ReplyEvent::sentence("营业时间是上午九点到晚上九点。", lang),
                 ]
             }),
+            asr_fault: None,
+            dialogue_hangs: false,
+            voice_fault: Box::new(|_| None),
+            pinned,
             events: Vec::new(),
             requests: Vec::new(),
             played: Vec::new(),
@@ -310,6 +336,21 @@ impl PhoneLine {
                         self.asr_final_ms
                     };
                     let lang = self.session.lang();
+                    match self.asr_fault {
+                        Some(Fault::Error) => self.pending.push((
+                            now.plus(latency),
+                            SessionInput::TranscriptFailed { request_id },
+                        )),
+                        Some(Fault::Hang) => {}
+                        None => {}
+                    }
+                    if self.asr_fault.is_some() {
+                        self.requests.push(Request::Transcribe {
+                            request_id,
+                            partial,
+                        });
+                        continue;
+                    }
                     if partial && self.skip_partials {
                         self.pending
                             .push((now, SessionInput::TranscriptSkipped { request_id }));
@@ -347,12 +388,16 @@ impl PhoneLine {
                 SessionOutput::CancelTranscribe { request_id } => {
                     if !self.deliver_cancelled {
                         self.pending.retain(|(_, input)| {
-                            !matches!(input, SessionInput::TranscriptReady { request_id: id, .. } if *id == request_id)
+                            !matches!(input, SessionInput::TranscriptReady { request_id: id, .. } | SessionInput::TranscriptFailed { request_id: id } if *id == request_id)
                         });
                     }
                     self.requests.push(Request::CancelTranscribe(request_id));
                 }
                 SessionOutput::AskDialogue { turn_id, request } => {
+                    if self.dialogue_hangs {
+                        self.requests.push(Request::AskDialogue(now, request));
+                        continue;
+                    }
                     let events = (self.answer)(&request);
                     let mut at = now.plus(self.dialogue_first_ms);
                     for event in events {
@@ -378,21 +423,31 @@ impl PhoneLine {
                     text,
                     ..
                 } => {
-                    let samples = self.synthesise(&text);
                     self.sentence_turns.insert(sentence_id, turn_id);
-                    self.pending.push((
-                        now.plus(self.tts_ms),
-                        SessionInput::SpeechReady {
+                    let result = match (self.voice_fault)(&text) {
+                        None => Some(SessionInput::SpeechReady {
                             sentence_id,
-                            samples,
-                        },
-                    ));
+                            samples: self.synthesise(&text),
+                        }),
+                        Some(Fault::Error) => Some(SessionInput::SpeechFailed { sentence_id }),
+                        Some(Fault::Hang) => None,
+                    };
+                    // Pinned sentences come from the speech cache at once, as in the driver.
+                    let latency = if self.pinned.contains(&text) {
+                        0
+                    } else {
+                        self.tts_ms
+                    };
+                    if let Some(result) = result {
+                        self.pending.push((now.plus(latency), result));
+                    }
                     self.requests.push(Request::Speak(now, text));
                 }
                 SessionOutput::CancelSpeech { turn_id } => {
                     let turns = &self.sentence_turns;
                     self.pending.retain(|(_, input)| match input {
-                        SessionInput::SpeechReady { sentence_id, .. } => {
+                        SessionInput::SpeechReady { sentence_id, .. }
+                        | SessionInput::SpeechFailed { sentence_id } => {
                             turns.get(sentence_id) != Some(&turn_id)
                         }
                         _ => true,
@@ -409,6 +464,28 @@ impl PhoneLine {
     }
 
     // ---- queries for assertions ----
+
+    /// When each sentence saying `text` started playing.
+    pub fn heard_at(&self, text: &str) -> Vec<Millis> {
+        self.events
+            .iter()
+            .filter_map(|e| match e {
+                CallEvent::BotSentenceStarted { at, text: said, .. } if said == text => Some(*at),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// When each end of turn was decided.
+    pub fn ends_of_turn(&self) -> Vec<Millis> {
+        self.events
+            .iter()
+            .filter_map(|e| match e {
+                CallEvent::EndOfTurn { at, .. } => Some(*at),
+                _ => None,
+            })
+            .collect()
+    }
 
     /// The turn records emitted so far.
     pub fn records(&self) -> Vec<TurnRecord> {
