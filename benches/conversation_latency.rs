@@ -20,6 +20,8 @@
 //! share is small: μ-law and WebSocket framing) over each level, divided by the answers given:
 //! CPU seconds per answered turn.
 //!
+//! Soak (`HOTLINE_BENCH_SOAK_MINUTES=60`): see `support/soak.rs`; the sweep is skipped.
+//!
 //! Run: `cargo bench --bench conversation_latency`. Environment:
 //! - `HOTLINE_BENCH_VERBOSE=1`: print every measurement's timestamps since the call started;
 //! - `HOTLINE_BENCH_QUICK=1`: one caller, 3 turns, no sweep;
@@ -44,6 +46,9 @@ use hotline::config::Config;
 use hotline::engine::Engine;
 use hotline::lang::Lang;
 use tokio_tungstenite::tungstenite::Message;
+
+#[path = "support/soak.rs"]
+mod soak;
 
 /// Samples per 20 ms at 8 kHz.
 const CHUNK: usize = 160;
@@ -128,6 +133,13 @@ fn main() {
         let router = hotline::web::engine_router(Arc::clone(&engine));
         tokio::spawn(async move { axum::serve(listener, router).await });
 
+        if let Some(minutes) = std::env::var("HOTLINE_BENCH_SOAK_MINUTES")
+            .ok()
+            .and_then(|m| m.trim().parse::<u64>().ok())
+        {
+            let callers = env_number("HOTLINE_BENCH_SOAK_CALLERS", 8);
+            return soak::soak(port, clips, minutes, callers, turns).await;
+        }
         println!("conversation_latency: server on 127.0.0.1:{port}, at least {turns} turns per call and {min_interruptions} interruptions per level, levels {levels:?}");
         let mut rows = Vec::new();
         let mut best = None;
