@@ -101,8 +101,12 @@ pub enum CallEvent {
     /// The caller hung up.
     CallerHungUp { at: Millis },
     /// A part is slow: the holding phrase was asked for and the call goes on waiting for it
-    /// (its audio plays as a bot sentence of a turn of its own).
-    Holding { at: Millis, waiting_for: WaitingFor },
+    /// (its audio plays as a bot sentence of `turn_id`, a turn of its own).
+    Holding {
+        at: Millis,
+        waiting_for: WaitingFor,
+        turn_id: TurnId,
+    },
     /// A part failed (Whisper, the dialogue engine, a voice): the caller hears the apology,
     /// or is handed to a human after several in a row.
     Fault { at: Millis, kind: FaultKind },

@@ -87,6 +87,7 @@ impl Session {
         self.event(CallEvent::Holding {
             at: now,
             waiting_for,
+            turn_id,
         });
         tracing::info!(%waiting_for, "a part is slow; saying the holding phrase");
         self.emit(SessionOutput::Speak {

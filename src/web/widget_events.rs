@@ -37,6 +37,9 @@ impl WidgetState {
 pub struct WidgetEvents {
     state: Option<WidgetState>,
     listening_due: bool,
+    /// The turn of the latest holding phrase ("One moment, please."): its caption is marked
+    /// `holding`, so a page does not take it for the answer.
+    holding_turn: Option<crate::call::TurnId>,
 }
 
 /// How long the bot stays quiet after a sentence before the widget is told `listening`.
@@ -90,22 +93,24 @@ impl WidgetEvents {
                 out.push(caller_caption(text, true, None));
                 self.state(WidgetState::Thinking, out);
             }
+            CallEvent::Holding { turn_id, .. } => self.holding_turn = Some(*turn_id),
             CallEvent::BotSentenceStarted {
                 turn_id,
                 sentence_id,
                 text,
                 ..
             } => {
-                out.push(
-                    json!({
-                        "type": "caption",
-                        "role": "bot",
-                        "turn": turn_id.0,
-                        "sentence": sentence_id.0,
-                        "text": text,
-                    })
-                    .to_string(),
-                );
+                let mut caption = json!({
+                    "type": "caption",
+                    "role": "bot",
+                    "turn": turn_id.0,
+                    "sentence": sentence_id.0,
+                    "text": text,
+                });
+                if self.holding_turn == Some(*turn_id) {
+                    caption["holding"] = json!(true);
+                }
+                out.push(caption.to_string());
                 self.state(WidgetState::Speaking, out);
             }
             CallEvent::BotSentenceFinished { .. }
@@ -257,5 +262,32 @@ mod tests {
         assert_eq!(messages[2]["lang"], "zh");
         assert_eq!(messages[4]["turn"], 1);
         assert_eq!(messages[8]["reason"], "caller_hung_up");
+    }
+
+    #[test]
+    fn the_holding_phrase_caption_is_marked_and_the_answer_is_not() {
+        let mut events = WidgetEvents::default();
+        let sentence = |turn, sentence, text: &str| {
+            CallNoticeKind::Event(CallEvent::BotSentenceStarted {
+                at: Millis(0),
+                turn_id: TurnId(turn),
+                sentence_id: SentenceId(sentence),
+                text: text.into(),
+            })
+        };
+        let mut all = events.on_notice(&CallNoticeKind::Event(CallEvent::Holding {
+            at: Millis(0),
+            waiting_for: crate::call::WaitingFor::Recogniser,
+            turn_id: TurnId(4),
+        }));
+        all.extend(events.on_notice(&sentence(4, 8, "请稍等。")));
+        all.extend(events.on_notice(&sentence(3, 9, "我们周末营业。")));
+        let captions: Vec<Value> = parse(&all)
+            .into_iter()
+            .filter(|m| m["type"] == "caption")
+            .collect();
+        assert_eq!(captions.len(), 2);
+        assert_eq!(captions[0]["holding"], true);
+        assert!(captions[1].get("holding").is_none(), "{}", captions[1]);
     }
 }

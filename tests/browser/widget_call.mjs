@@ -86,7 +86,8 @@ try {
     "the caller's final caption of the spoken question",
   );
   const answer = await until(
-    async () => (await events('caption')).find((e) => e.detail.role === 'bot' && e.t >= callerFinal.t),
+    // (not a holding phrase: "One moment, please." while a slow part works)
+    async () => (await events('caption')).find((e) => e.detail.role === 'bot' && !e.detail.holding && e.t >= callerFinal.t),
     30000,
     'a bot caption answering the spoken question',
   );
@@ -103,7 +104,7 @@ try {
     const tTyped = await now();
     await input.press('Enter');
     typedAnswer = await until(
-      async () => (await events('caption')).find((e) => e.detail.role === 'bot' && e.t > tTyped && e.detail.turn !== answer.detail.turn),
+      async () => (await events('caption')).find((e) => e.detail.role === 'bot' && !e.detail.holding && e.t > tTyped && e.detail.turn !== answer.detail.turn),
       30000,
       'a bot caption answering the typed message',
     );
