@@ -14,7 +14,8 @@
 //! model runs. Settings: `before` (Whisper partials every 300 ms, words alone: the behaviour
 //! before partials became captions-only), `words` (no partials, words alone), `words+sound`
 //! (no partials, the Smart Turn model's verdict joins the words: today's default for phone
-//! calls).
+//! calls). Partials (the `before` setting) are decoded like finals here (greedy, the final's
+//! audio context), so `before` shows their count and about their cost, not their exact cost.
 //!
 //! Run: `cargo bench --bench turn_taking_replay` (needs `make models`). `HOTLINE_BENCH_CLIPS=N`
 //! plays only the first N clips of each folder; `HOTLINE_BENCH_SETTINGS=words,words+sound`

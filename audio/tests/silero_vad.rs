@@ -3,31 +3,18 @@
 //! `HOTLINE_MODELS_DIR` (default: the workspace `models/` directory) and the tests fail, naming
 //! the file and the command that fetches it, when they are missing.
 
-use std::path::PathBuf;
+mod support;
 
 use hotline_audio::vad::{
     SileroVad, VadConfig, VadError, VadEvent, VadSegmenter, init_onnx_runtime, onnx_runtime_library,
 };
 use hotline_audio::wav::read_wav_16k_mono;
 use hotline_audio::{FRAME_MS, Frame, split_into_frames};
+use support::model_file;
 
 const ONNX_RUNTIME: &str = "libonnxruntime.so.1.31.1";
 const SILERO_MODEL: &str = "silero_vad.onnx";
 const SPEECH_CLIP: &str = "asr_example.wav";
-
-fn model_file(name: &str) -> PathBuf {
-    let dir = std::env::var_os("HOTLINE_MODELS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models"));
-    let path = dir.join(name);
-    assert!(
-        path.is_file(),
-        "test data missing: {} does not exist. Run `hotline models fetch --test-data` (or set \
-         HOTLINE_MODELS_DIR to a directory holding {SILERO_MODEL}, {ONNX_RUNTIME} and {SPEECH_CLIP})",
-        path.display()
-    );
-    path
-}
 
 fn silero() -> SileroVad {
     init_onnx_runtime(model_file(ONNX_RUNTIME)).unwrap();

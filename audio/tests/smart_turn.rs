@@ -4,6 +4,8 @@
 //! broken inputs give errors that name the fix. Needs the model files from `HOTLINE_MODELS_DIR`
 //! (default: the workspace `models/`); the tests fail naming the file when one is missing.
 
+mod support;
+
 use std::path::PathBuf;
 
 use hotline_audio::end_of_turn::{
@@ -11,23 +13,10 @@ use hotline_audio::end_of_turn::{
 };
 use hotline_audio::vad::init_onnx_runtime;
 use hotline_audio::wav::read_wav_16k_mono;
+use support::model_file;
 
 const ONNX_RUNTIME: &str = "libonnxruntime.so.1.31.1";
 const MODEL: &str = "smart-turn-v3.2-cpu.onnx";
-
-fn model_file(name: &str) -> PathBuf {
-    let dir = std::env::var_os("HOTLINE_MODELS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models"));
-    let path = dir.join(name);
-    assert!(
-        path.is_file(),
-        "model missing: {} does not exist. Run `hotline models fetch` (or set HOTLINE_MODELS_DIR \
-         to a directory holding {MODEL} and {ONNX_RUNTIME})",
-        path.display()
-    );
-    path
-}
 
 fn fixture(name: &str) -> Vec<i16> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
