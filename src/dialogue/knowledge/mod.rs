@@ -14,6 +14,7 @@ pub(super) mod import;
 pub(super) mod knowledge_base;
 pub(super) mod passage_store;
 pub(super) mod semantic_index;
+pub(super) mod topic_classifier;
 
 #[cfg(test)]
 mod demo_faq_tests;

@@ -46,6 +46,16 @@ impl SemanticIndex {
         })
     }
 
+    /// Every phrasing's vector, in the knowledge base's phrasing order.
+    pub fn phrasing_vectors(&self) -> &[Vec<f32>] {
+        &self.vectors
+    }
+
+    /// Every entry's passage vector, in entry order.
+    pub fn passage_vectors(&self) -> &[Vec<f32>] {
+        &self.passages
+    }
+
     /// Cosine similarity of `query` to each entry's passage (question and answer).
     pub fn passage_similarities(&self, query: &[f32]) -> Vec<f32> {
         self.passages.iter().map(|v| cosine(query, v)).collect()
