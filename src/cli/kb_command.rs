@@ -386,11 +386,13 @@ fn write_evidence(
     if let Some(second) = embedders.second() {
         knowledge = knowledge.with_second_semantic(std::sync::Arc::clone(second), None);
     }
+    let knowledge = std::sync::Arc::new(knowledge);
     let human = HumanIntent::new(
         std::sync::Arc::clone(embedder),
         TextAnalyzer::shared()?,
         None,
-    )?;
+    )?
+    .with_faq(std::sync::Arc::clone(&knowledge), None);
     let mut out = String::new();
     let qs = [0.5f32, 0.75, 0.9, 1.0];
     let floors: std::collections::BTreeMap<String, Vec<f32>> = Lang::ALL

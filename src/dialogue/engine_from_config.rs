@@ -91,7 +91,7 @@ pub fn load_engine_with(
             let intent = HumanIntent::new(Arc::clone(embedder), analyzer, cache.as_ref())
                 .map_err(|e| EngineLoadError::Embedding(e.to_string()))?;
             Some(Arc::new(match loaded_faq {
-                Some(faq) => intent.with_faq(faq),
+                Some(faq) => intent.with_faq(faq, cache.as_ref()),
                 None => intent,
             }))
         }

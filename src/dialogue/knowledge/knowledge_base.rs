@@ -33,7 +33,7 @@ use super::faq_entry::FaqEntry;
 use super::faq_file::{parse_faq_csv, parse_faq_yaml, read_faq_file};
 use super::passage_store::{Passage, passages_path_for, read_passages};
 use super::semantic_index::SemanticIndex;
-use super::topic_classifier::TopicClassifier;
+use super::topic_classifier::{TopicClassifier, joined_features};
 use crate::dialogue::faq_error::FaqError;
 use crate::dialogue::language::match_text::TextAnalyzer;
 use crate::embedding::{Embedder, EmbeddingError, VectorCache, cosine};
@@ -239,8 +239,8 @@ impl KnowledgeBase {
     ) -> Self {
         match self.build_index(embedder, cache) {
             Ok(index) => {
-                self.classifier = self.train_classifier(&index);
                 self.second = Some(index);
+                self.classifier = self.train_classifier();
             }
             Err(e) => {
                 tracing::warn!(error = %e, "FAQ topics ranked by the first embedding model alone")
@@ -249,10 +249,12 @@ impl KnowledgeBase {
         self
     }
 
-    /// The topic classifier over the first model's vectors joined with `second`'s, trained on
-    /// every phrasing and every entry's passage.
-    fn train_classifier(&self, second: &SemanticIndex) -> Option<TopicClassifier> {
-        let first = self.semantic.as_ref()?;
+    /// Both embedding models' vectors of every phrasing and of every entry's
+    /// question-and-answer passage, joined ([`joined_features`]), each with its topic number
+    /// (`topic_count` of them): what the topic classifier learns from. `None` unless both
+    /// models are loaded.
+    pub fn labelled_vectors(&self) -> Option<(Vec<Vec<f32>>, Vec<usize>)> {
+        let (first, second) = (self.semantic.as_ref()?, self.second.as_ref()?);
         let mut topic_of_entry = vec![0; self.entries.len()];
         for (topic, entries) in self.topics.iter().enumerate() {
             for &e in entries {
@@ -264,14 +266,19 @@ impl KnowledgeBase {
             .iter()
             .zip(second.phrasing_vectors())
             .zip(&self.phrasings)
-            .map(|((a, b), p)| (joined(a, b), p.topic));
+            .map(|((a, b), p)| (joined_features(a, b), p.topic));
         let passages = first
             .passage_vectors()
             .iter()
             .zip(second.passage_vectors())
             .zip(&topic_of_entry)
-            .map(|((a, b), &topic)| (joined(a, b), topic));
-        let (examples, labels): (Vec<Vec<f32>>, Vec<usize>) = phrasings.chain(passages).unzip();
+            .map(|((a, b), &topic)| (joined_features(a, b), topic));
+        Some(phrasings.chain(passages).unzip())
+    }
+
+    /// The topic classifier, trained on [`labelled_vectors`](Self::labelled_vectors).
+    fn train_classifier(&self) -> Option<TopicClassifier> {
+        let (examples, labels) = self.labelled_vectors()?;
         let started = std::time::Instant::now();
         let classifier = TopicClassifier::train(&examples, &labels, self.topics.len());
         tracing::debug!(
@@ -522,7 +529,7 @@ impl KnowledgeBase {
             }
         }
         let classifier = match (&self.classifier, first_vector, second_vector) {
-            (Some(c), Some(a), Some(b)) => c.log_probabilities(&joined(&a, &b)),
+            (Some(c), Some(a), Some(b)) => c.log_probabilities(&joined_features(&a, &b)),
             _ => None,
         };
         let topics = (0..n)
@@ -632,6 +639,18 @@ fn lang_index(lang: Lang) -> usize {
     Lang::ALL.iter().position(|l| *l == lang).unwrap_or(0)
 }
 
+/// The built-in questions no company FAQ answers, with their language.
+pub fn off_topic_examples() -> Vec<(Lang, &'static str)> {
+    OFF_TOPIC_EXAMPLES
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .filter_map(|l| {
+            let (lang, text) = l.split_once('\t')?;
+            Some((lang.parse().ok()?, text))
+        })
+        .collect()
+}
+
 /// Each built-in off-topic question's language and best similarity to the phrasings of
 /// `index`, and its vector.
 #[allow(clippy::type_complexity)]
@@ -639,14 +658,7 @@ fn off_topic_similarities(
     index: &SemanticIndex,
     cache: Option<&VectorCache>,
 ) -> Result<(Vec<(Lang, f32)>, Vec<Vec<f32>>), EmbeddingError> {
-    let examples: Vec<(Lang, &str)> = OFF_TOPIC_EXAMPLES
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-        .filter_map(|l| {
-            let (lang, text) = l.split_once('\t')?;
-            Some((lang.parse().ok()?, text))
-        })
-        .collect();
+    let examples = off_topic_examples();
     let texts: Vec<&str> = examples.iter().map(|(_, t)| *t).collect();
     let vectors = index.embed_examples(&texts, cache)?;
     let similarities = examples
@@ -732,11 +744,6 @@ fn ranking_scores(evidence: &[Evidence], with_second: bool) -> Vec<f32> {
                 + CLASSIFIER_RANK_WEIGHT * e.classifier
         })
         .collect()
-}
-
-/// The first model's vector followed by the second's: the topic classifier's features.
-fn joined(first: &[f32], second: &[f32]) -> Vec<f32> {
-    first.iter().chain(second).copied().collect()
 }
 
 /// Where a question stands against what the FAQ covers, by meaning.

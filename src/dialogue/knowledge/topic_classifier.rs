@@ -123,6 +123,11 @@ impl TopicClassifier {
     }
 }
 
+/// The first model's vector followed by the second's: the classifier's features.
+pub fn joined_features(first: &[f32], second: &[f32]) -> Vec<f32> {
+    first.iter().chain(second).copied().collect()
+}
+
 fn softmax_in_place(row: &mut [f32]) {
     let max = row.iter().copied().fold(f32::MIN, f32::max);
     let mut sum = 0.0;

@@ -24,7 +24,7 @@ use std::sync::Arc;
 use super::caller_closing;
 use super::emotion::{Emotion, EmotionDetector};
 use super::handover::{HandoverFacts, handover_sentence, transfer_summary};
-use super::human_intent::HumanIntent;
+use super::human_intent::{HumanIntent, PERSON_PROBABILITY};
 use super::human_request::HumanRequestDetector;
 use super::unresolved::{UnresolvedLedger, conversation_key, is_not_sure_reply, repeats};
 use crate::dialogue::action::{DialogueAction, TransferReason};
@@ -166,8 +166,9 @@ impl PolicyEngine {
         };
         match intent.evidence(text) {
             Ok(evidence) => {
-                evidence.ask >= HUMAN_INTENT_FLOOR
-                    && evidence.ask - evidence.not.max(evidence.faq) >= HUMAN_INTENT_MARGIN
+                evidence.person >= PERSON_PROBABILITY
+                    || (evidence.ask >= HUMAN_INTENT_FLOOR
+                        && evidence.ask - evidence.not.max(evidence.faq) >= HUMAN_INTENT_MARGIN)
             }
             Err(e) => {
                 tracing::warn!(error = %e, "request for a human judged by the rules only");
