@@ -61,6 +61,8 @@ pub struct Hit {
     /// similarity of the best phrasing by meaning (0 without embeddings).
     pub lexical: f32,
     pub semantic: f32,
+    /// The FAQ's topic classifier's probability for the topic (0 without it).
+    pub topic_probability: f32,
 }
 
 /// The raw evidence for one topic: what [`KnowledgeBase::topic_evidence`] reports.
@@ -591,20 +593,23 @@ impl KnowledgeBase {
         // With the second model, topics are ordered by meaning (see [`ranking_scores`]);
         // else by confidence, which also weighs the words they share with the question.
         let order = if second { &rank } else { &scored };
-        let mut ranked: Vec<(usize, f32, f32, f32, f32)> = evidence
+        let mut ranked: Vec<(usize, f32, f32, &Evidence)> = evidence
             .iter()
             .zip(scored.iter().zip(order))
             .filter(|(e, _)| semantic || e.lexical > 0.0)
-            .map(|(e, (&score, &key))| (e.doc, key, score, e.lexical, e.semantic))
+            .map(|(e, (&score, &key))| (e.doc, key, score, e))
             .collect();
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         ranked
             .into_iter()
             .take(k)
-            .map(|(doc, _, score, lexical, sem)| {
+            .map(|(doc, _, score, e)| {
                 let mut hit = self.hit(doc, score.clamp(0.0, 1.0), lang);
-                hit.lexical = lexical;
-                hit.semantic = sem;
+                hit.lexical = e.lexical;
+                hit.semantic = e.semantic;
+                if self.classifier.is_some() && e.classifier < 0.0 {
+                    hit.topic_probability = e.classifier.exp();
+                }
                 hit
             })
             .collect()
@@ -631,6 +636,7 @@ impl KnowledgeBase {
             answer_lang: answering.lang,
             lexical: score,
             semantic: 0.0,
+            topic_probability: 0.0,
         }
     }
 }

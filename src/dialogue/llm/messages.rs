@@ -110,6 +110,7 @@ mod tests {
             answer_lang: Lang::Zh,
             lexical: 0.2,
             semantic: 0.0,
+            topic_probability: 0.0,
         }
     }
 
