@@ -34,13 +34,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::baresip_peer::{BaresipPeer, require_baresip};
+use support::baresip_peer::{BaresipPeer, RECORDING_RATE, require_baresip};
 use support::call_audio::{
     Hearing, chime_frames, seconds, silence_before_hold, wait_for_speech_then_quiet,
 };
 use support::contained_error_rate;
 use support::free_udp_port;
-use support::softphone_rig::{Call, Rig, rtp_window};
+use support::softphone_rig::{Call, Rig, newest_recording_caller_side, rtp_window};
 
 /// The English question the caller asks and the FAQ entry that answers it.
 const QUESTION_EN: &str = "en_4.wav";
@@ -158,6 +158,25 @@ fn reach_the_agent(
             ))
         })?;
 
+    // The engine records the bridged conversation too (caller left, agent right) until the
+    // hang-up: the caller's words to the agent are at the end of the recording's caller side.
+    let recorded =
+        newest_recording_caller_side(call.rig.dir.path()).map_err(|e| call.with_log(e))?;
+    let recorded = hotline_audio::resample::resample_buffer(&recorded, 16_000, RECORDING_RATE)
+        .map_err(|e| format!("resampling the recording: {e}"))?;
+    let clip_len = hotline_audio::wav::read_wav_16k_mono(support::fixture(to_agent))
+        .map_err(|e| format!("{to_agent}: {e}"))?
+        .samples
+        .len()
+        / 2;
+    let tail = (clip_len + 5 * RECORDING_RATE as usize).min(recorded.len());
+    let recorded_to_agent = call.transcribe(
+        "recorded_to_agent.wav",
+        lang,
+        &recorded,
+        (recorded.len() - tail, recorded.len()),
+    );
+
     let agent_heard = call.rig.agent.heard();
     // The Mandarin briefing is espeak-ng, which Whisper cannot read.
     if lang == "en" {
@@ -184,6 +203,15 @@ fn reach_the_agent(
     if chimes < MIN_CHIME_FRAMES {
         return Err(call.with_log(format!(
             "the caller heard {chimes} frames of hold chime while the agent was briefed (wanted {MIN_CHIME_FRAMES})"
+        )));
+    }
+    let recorded_cer = contained_error_rate(&to_agent_text, &recorded_to_agent);
+    println!(
+        "the call's recording has the caller saying {recorded_to_agent:?} to the agent (CER {recorded_cer:.2})"
+    );
+    if recorded_cer > MAX_AGENT_HEARD_CER {
+        return Err(call.with_log(format!(
+            "the call's recording ends before the bridged conversation: its last words are {recorded_to_agent:?}, not the caller's {to_agent_text:?} to the agent (CER {recorded_cer:.2})"
         )));
     }
     if agent_cer > MAX_AGENT_HEARD_CER {

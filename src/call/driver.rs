@@ -15,6 +15,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, MissedTickBehavior};
 
+use super::bridged_conversation::follow_bridged_conversation;
 use super::call_channel::CallChannel;
 use super::call_event::CallEvent;
 use super::call_services::CallServices;
@@ -174,6 +175,8 @@ pub async fn drive_call(
                     let now = call.now();
                     call.session.handle(SessionInput::CallerText(text), now);
                 }
+                // Only after a bridged transfer, which the loop below follows.
+                Some(LegEvent::BridgedCaller(_) | LegEvent::BridgedAgent(_)) => {}
                 Some(LegEvent::HangUp) | None => {
                     let now = call.now();
                     call.session.handle(SessionInput::HangUp, now);
@@ -192,6 +195,16 @@ pub async fn drive_call(
             break CallEnd::BotHungUp;
         }
         if call.session.is_finished() {
+            if jobs.bridged() {
+                let started = call.started;
+                follow_bridged_conversation(
+                    &mut events,
+                    &mut clock,
+                    call.recording.as_mut(),
+                    || Millis(started.elapsed().as_millis() as u64),
+                )
+                .await;
+            }
             break CallEnd::Transferred;
         }
     };

@@ -6,6 +6,7 @@
 //! ends a call or leaves it silent.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -48,6 +49,8 @@ pub(super) struct CallJobs {
     speaker: AbortHandle,
     engine: Arc<Engine>,
     transfers: Vec<AbortHandle>,
+    /// Set when a transfer bridged the caller and the agent through this node.
+    bridged: Arc<AtomicBool>,
 }
 
 impl CallJobs {
@@ -83,6 +86,7 @@ impl CallJobs {
             speaker,
             engine: Arc::clone(&services.engine),
             transfers: Vec::new(),
+            bridged: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -235,11 +239,17 @@ impl CallJobs {
     ) {
         let results = self.results.clone();
         let call_id = Arc::clone(&self.call_id);
+        let bridged = Arc::clone(&self.bridged);
         let task = tokio::spawn(async move {
             let outcome = control.transfer(&target, &summary).await;
             let ok = match outcome {
                 TransferOutcome::Completed => {
                     tracing::info!(call = %call_id, "transfer completed");
+                    true
+                }
+                TransferOutcome::Bridged => {
+                    tracing::info!(call = %call_id, "transfer completed; caller and agent bridged here");
+                    bridged.store(true, Ordering::Release);
                     true
                 }
                 TransferOutcome::Failed(reason) => {
@@ -250,6 +260,11 @@ impl CallJobs {
             let _ = results.send(SessionInput::TransferResult { ok });
         });
         self.transfers.push(task.abort_handle());
+    }
+
+    /// True once a transfer bridged the caller and the agent through this node.
+    pub(super) fn bridged(&self) -> bool {
+        self.bridged.load(Ordering::Acquire)
     }
 
     /// Forgets a finished job (its result came back).

@@ -25,6 +25,7 @@
 
 mod backchannel;
 mod bot_reply;
+mod bridged_conversation;
 mod call_channel;
 mod call_event;
 mod call_flow;

@@ -17,6 +17,10 @@ pub enum LegEvent {
     Dtmf(char),
     /// A message the caller typed (channels with a text box: the browser widget).
     Text(String),
+    /// After a bridged transfer ([`TransferOutcome::Bridged`]): 20 ms of what the caller
+    /// said to the agent, and of what the agent said, at 16 kHz (for the recording).
+    BridgedCaller(Frame),
+    BridgedAgent(Frame),
     /// The caller hung up or the channel closed; always the last event.
     HangUp,
 }
@@ -33,6 +37,9 @@ pub struct TransferTarget {
 pub enum TransferOutcome {
     /// The caller is with the human; the bot's part of the call is over.
     Completed,
+    /// The caller is with the human through this node (a bridged transfer): the bot's part is
+    /// over, and the leg goes on with `BridgedCaller` / `BridgedAgent` frames until `HangUp`.
+    Bridged,
     /// The transfer did not happen (no answer, busy, refused, unsupported); the caller is still
     /// with the bot.
     Failed(String),

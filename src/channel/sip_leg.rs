@@ -7,7 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hotline_audio::{Frame, split_into_frames};
-use sip_bridge::{AgentBriefing, CallControl, CallEvent, HoldAudio, TransferMode, TransferRequest};
+use sip_bridge::{
+    AgentBriefing, CallControl, CallEvent, HoldAudio, TransferCompleted, TransferMode,
+    TransferRequest,
+};
 use tokio::sync::mpsc;
 use tracing::{info, warn};
 
@@ -118,7 +121,10 @@ impl LegControl for SipLegControl {
             match self.control.transfer(request).await {
                 Ok(done) => {
                     info!(%uri, ?done, "SIP transfer completed");
-                    TransferOutcome::Completed
+                    match done {
+                        TransferCompleted::Bridged => TransferOutcome::Bridged,
+                        TransferCompleted::Referred => TransferOutcome::Completed,
+                    }
                 }
                 Err(error) => TransferOutcome::Failed(error.to_string()),
             }
@@ -137,7 +143,8 @@ impl LegControl for SipLegControl {
 }
 
 /// Wraps an answered SIP call as a [`MediaLeg`]. Caller events are relayed until hang-up;
-/// once the caller is transferred, only the hang-up is (the bot is no longer in the call).
+/// once the caller is transferred, their audio and the agent's (bridged) are relayed as
+/// `BridgedCaller` / `BridgedAgent` for the recording, and DTMF no longer is.
 /// `line` is held until the SIP call itself ends, so a caller bridged to an agent keeps the
 /// node's line (and a draining node waits for that conversation too).
 pub fn sip_media_leg(
@@ -152,10 +159,14 @@ pub fn sip_media_leg(
         let _line = line;
         while let Some(event) = events.recv().await {
             let relayed = match event {
-                CallEvent::Audio(frame) if !watcher.is_transferred() => LegEvent::Audio(frame),
+                CallEvent::Audio(frame) if watcher.is_transferred() => {
+                    LegEvent::BridgedCaller(frame)
+                }
+                CallEvent::Audio(frame) => LegEvent::Audio(frame),
+                CallEvent::AgentAudio(frame) => LegEvent::BridgedAgent(frame),
                 CallEvent::Dtmf(digit) if !watcher.is_transferred() => LegEvent::Dtmf(digit),
                 CallEvent::HangUp(_) => LegEvent::HangUp,
-                _ => continue,
+                CallEvent::Dtmf(_) => continue,
             };
             let last = relayed == LegEvent::HangUp;
             if leg_events.send(relayed).await.is_err() || last {

@@ -41,6 +41,10 @@ pub fn write_engine_config(dir: &Path, http: u16, sip: u16, agent_sip: u16) -> P
 listen = "127.0.0.1:{http}"
 [models]
 dir = "{models}"
+[store]
+database = "{data}/calls.sqlite"
+[recording]
+dir = "{data}/recordings"
 [sip]
 enabled = true
 udp_listen = "127.0.0.1:{sip}"
@@ -54,11 +58,52 @@ mode = "bridged"
 ring_timeout_s = 20
 "#,
         models = super::models_dir().display(),
+        data = dir.display(),
         rtp_max = rtp + 99,
     );
     let path = dir.join("hotline.toml");
     std::fs::write(&path, text).expect("write the engine config");
     path
+}
+
+/// The left (caller) channel of the newest call recording the engine of `config_dir` wrote
+/// (16 kHz stereo WAV under `recordings/`), once the file has stopped growing (≤ 10 s).
+pub fn newest_recording_caller_side(config_dir: &Path) -> Result<Vec<i16>, String> {
+    let mut newest: Option<(std::time::SystemTime, PathBuf)> = None;
+    let mut folders = vec![config_dir.join("recordings")];
+    while let Some(folder) = folders.pop() {
+        let Ok(entries) = std::fs::read_dir(&folder) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                folders.push(path);
+            } else if path.extension().is_some_and(|e| e == "wav")
+                && let Ok(modified) = entry.metadata().and_then(|m| m.modified())
+                && newest.as_ref().is_none_or(|(t, _)| modified > *t)
+            {
+                newest = Some((modified, path));
+            }
+        }
+    }
+    let (_, path) = newest.ok_or_else(|| format!("no recording under {}", config_dir.display()))?;
+    let mut size = 0;
+    for _ in 0..20 {
+        std::thread::sleep(Duration::from_millis(500));
+        let now = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        if now == size {
+            break;
+        }
+        size = now;
+    }
+    let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    // The engine writes a canonical 44-byte header, then s16le frames: left, right.
+    let body = bytes.get(44..).ok_or("recording shorter than its header")?;
+    Ok(body
+        .chunks_exact(4)
+        .map(|f| i16::from_le_bytes([f[0], f[1]]))
+        .collect())
 }
 
 /// A microphone WAV at [`MICROPHONE_RATE`]: `speech` (a 16 kHz fixture, if any), resampled by
