@@ -13,8 +13,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hotline::store::{
-    AuditAction, CallEnding, CallOutcome, CallStore, Clock, NewCall, NewTurn, RETENTION_ACTOR,
-    RecordingStatus, RetentionJob, SetClock, SqliteCallStore, TurnEntry, TurnTimings,
+    AuditAction, BridgedLineEntry, CallEnding, CallOutcome, CallStore, Clock, NewBridgedLine,
+    NewCall, NewTurn, RETENTION_ACTOR, RecordingStatus, RetentionJob, SetClock, SqliteCallStore,
+    TurnEntry, TurnTimings,
 };
 use support::free_port;
 use support::media_caller::{MediaCaller, question_payloads};
@@ -106,6 +107,22 @@ fn store_call_with_personal_data(database: &Path) -> i64 {
                 },
                 unredacted: None,
                 search_text: text,
+            },
+        )
+        .unwrap();
+    // After a bridged transfer: the agent repeats the number; a word only the agent said.
+    let agent = format!("好的，稍后打回{SAID_NUMBER}，工单号猕猴桃");
+    store
+        .add_bridged_line(
+            id,
+            &NewBridgedLine {
+                entry: BridgedLineEntry {
+                    speaker: "agent".into(),
+                    text: agent.clone(),
+                    start_ms: 30_000,
+                    end_ms: 33_000,
+                },
+                search_text: agent,
             },
         )
         .unwrap();
@@ -243,6 +260,23 @@ async fn calls_are_stored_found_recorded_and_recovered_after_kill_9() {
         !seen.contains(SAID_NUMBER) && !seen.contains("91234567"),
         "{seen}"
     );
+    // What the agent said after the transfer is in the call (redacted for the viewer above)
+    // and found by search.
+    let with_agent = api.json(&format!("/api/calls/{synthetic}"), &admin).await;
+    assert_eq!(
+        with_agent["after_transfer"][0]["speaker"], "agent",
+        "{with_agent}"
+    );
+    assert!(
+        with_agent["after_transfer"][0]["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("猕猴桃")),
+        "{with_agent}"
+    );
+    let found = api
+        .json(&format!("/api/calls?q={}", urlencode("猕猴桃")), &admin)
+        .await;
+    assert!(call_ids(&found).contains(&synthetic), "{found}");
     // Unanswered questions: the synthetic call's turn had no FAQ answer (the call made now was
     // answered); the viewer gets it without the number said.
     assert_eq!(api.get("/api/unanswered", None).await.status(), 401);

@@ -11,6 +11,23 @@ use super::turn_record::TurnRecord;
 use crate::dialogue::TransferReason;
 use crate::lang::Lang;
 
+/// Who said a [`CallEvent::BridgedLine`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BridgedSpeaker {
+    Caller,
+    Agent,
+}
+
+impl BridgedSpeaker {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Caller => "caller",
+            Self::Agent => "agent",
+        }
+    }
+}
+
 /// One thing that happened in a call, stamped with call time.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
@@ -91,6 +108,14 @@ pub enum CallEvent {
     TransferCompleted { at: Millis },
     /// The transfer failed; the bot keeps the call.
     TransferFailed { at: Millis },
+    /// After a bridged transfer: one utterance of the caller or the agent, transcribed, and
+    /// where it lies in the call (and its recording).
+    BridgedLine {
+        speaker: BridgedSpeaker,
+        start: Millis,
+        end: Millis,
+        text: String,
+    },
     /// The bot is ending the call (after a goodbye, if any).
     HangingUp { at: Millis, reason: HangUpReason },
     /// The satisfaction survey was asked (after a call the bot resolved).

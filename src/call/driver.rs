@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, MissedTickBehavior};
 
-use super::bridged_conversation::follow_bridged_conversation;
+use super::bridged_conversation::{BridgedTranscription, follow_bridged_conversation};
 use super::call_channel::CallChannel;
 use super::call_event::CallEvent;
 use super::call_services::CallServices;
@@ -197,10 +197,21 @@ pub async fn drive_call(
         if call.session.is_finished() {
             if jobs.bridged() {
                 let started = call.started;
+                let (notices, id) = (call.notices.clone(), Arc::clone(&call_id));
+                let transcription = BridgedTranscription {
+                    vad_model: Arc::clone(&engine.vad),
+                    energy_gate_dbfs: engine.config.call.vad.energy_gate_dbfs,
+                    recognizer: Arc::clone(&services.recognizer),
+                    language: asr_language,
+                    publish: Box::new(move |event| {
+                        notices.publish(&id, CallNoticeKind::Event(event));
+                    }),
+                };
                 follow_bridged_conversation(
                     &mut events,
                     &mut clock,
                     call.recording.as_mut(),
+                    Some(transcription),
                     || Millis(started.elapsed().as_millis() as u64),
                 )
                 .await;

@@ -57,7 +57,7 @@ mod utterance;
 mod tests;
 
 pub use call_channel::CallChannel;
-pub use call_event::{CallEvent, DropReason, FalseBargeInReason, HangUpReason};
+pub use call_event::{BridgedSpeaker, CallEvent, DropReason, FalseBargeInReason, HangUpReason};
 pub use call_services::CallServices;
 pub use clock::Millis;
 pub use config::{

@@ -7,9 +7,9 @@ use crate::call::{CallEnd, CallEvent, TurnRecord};
 use crate::dialogue::TransferReason;
 use crate::lang::Lang;
 
-use super::call_record::{CallOutcome, TurnEntry, TurnTimings, UnredactedTurn};
+use super::call_record::{BridgedLineEntry, CallOutcome, TurnEntry, TurnTimings, UnredactedTurn};
 use super::call_sentiment::CallSentiment;
-use super::call_store::{CallEnding, NewTurn};
+use super::call_store::{CallEnding, NewBridgedLine, NewTurn};
 use super::personal_data::PersonalData;
 use super::search_text::SearchText;
 
@@ -107,6 +107,34 @@ impl CallDraft {
             }),
             search_text,
         }
+    }
+
+    /// The line to store for a [`CallEvent::BridgedLine`] (redacted per `rules`, folded for
+    /// search); `None` for any other event.
+    pub fn bridged_line(
+        event: &CallEvent,
+        rules: &PersonalData,
+        search: &SearchText,
+    ) -> Option<NewBridgedLine> {
+        let CallEvent::BridgedLine {
+            speaker,
+            start,
+            end,
+            text,
+        } = event
+        else {
+            return None;
+        };
+        let text = rules.text(text);
+        Some(NewBridgedLine {
+            search_text: search.fold(&text),
+            entry: BridgedLineEntry {
+                speaker: speaker.as_str().to_string(),
+                text,
+                start_ms: start.0,
+                end_ms: end.0,
+            },
+        })
     }
 
     /// How the call ended, at unix ms `ended_at`.

@@ -180,4 +180,19 @@ pub struct CallDetail {
     #[serde(flatten)]
     pub call: CallRecord,
     pub turns: Vec<TurnEntry>,
+    /// What the caller and the agent said after a bridged transfer, in order.
+    #[serde(default)]
+    pub after_transfer: Vec<BridgedLineEntry>,
+}
+
+/// One utterance of the caller or the agent after a bridged transfer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BridgedLineEntry {
+    /// `caller` or `agent`.
+    pub speaker: String,
+    /// What was said, redacted per `[store] redact_pii`.
+    pub text: String,
+    /// Where it lies in the call (and its recording).
+    pub start_ms: u64,
+    pub end_ms: u64,
 }

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 
 use super::call_filter::CallFilter;
 use super::call_record::{
-    CallDetail, CallOutcome, CallRecord, RecordingStatus, TurnEntry, UnredactedTurn,
+    BridgedLineEntry, CallDetail, CallOutcome, CallRecord, RecordingStatus, TurnEntry,
+    UnredactedTurn,
 };
 
 /// What a store operation can fail with.
@@ -66,6 +67,13 @@ pub struct NewTurn {
     pub search_text: String,
 }
 
+/// A line of the bridged conversation to add, and the folded text to index.
+#[derive(Debug, Clone)]
+pub struct NewBridgedLine {
+    pub entry: BridgedLineEntry,
+    pub search_text: String,
+}
+
 /// Which calls to list.
 #[derive(Debug, Clone, Default)]
 pub struct CallQuery {
@@ -105,6 +113,9 @@ pub trait CallStore: Send + Sync {
     fn open_call(&self, call: &NewCall) -> Result<i64, StoreError>;
     /// Adds a completed turn to call `id` (and to its search text).
     fn add_turn(&self, id: i64, turn: &NewTurn) -> Result<(), StoreError>;
+    /// Adds a line of the conversation after a bridged transfer to call `id` (and to its
+    /// search text).
+    fn add_bridged_line(&self, id: i64, line: &NewBridgedLine) -> Result<(), StoreError>;
     /// Records how call `id` ended.
     fn close_call(&self, id: i64, ending: &CallEnding) -> Result<(), StoreError>;
     /// Where call `id`'s recording is and how it stands.

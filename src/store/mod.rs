@@ -47,11 +47,13 @@ pub use call_archive::{ArchiveError, CallArchive};
 pub use call_draft::CallDraft;
 pub use call_filter::{CallFilter, SLOW_ANSWER_MS};
 pub use call_record::{
-    CallDetail, CallOutcome, CallRecord, RecordingStatus, TurnEntry, TurnTimings, UnredactedTurn,
+    BridgedLineEntry, CallDetail, CallOutcome, CallRecord, RecordingStatus, TurnEntry, TurnTimings,
+    UnredactedTurn,
 };
 pub use call_recorder::{Recordings, day_folder};
 pub use call_store::{
-    CallEnding, CallQuery, CallStore, ExpiredCall, NewCall, NewTurn, StoreError, UnfinishedCall,
+    CallEnding, CallQuery, CallStore, ExpiredCall, NewBridgedLine, NewCall, NewTurn, StoreError,
+    UnfinishedCall,
 };
 pub use clock::{Clock, SetClock, SystemClock};
 pub use config::{CallerIdPolicy, DEFAULT_RETENTION_DAYS, RecordingConfig, StoreConfig};

@@ -50,7 +50,24 @@ const MIGRATIONS: &[Migration] = &[
         sql: VERSION_4,
         then: None,
     },
+    Migration {
+        sql: VERSION_5,
+        then: None,
+    },
 ];
+
+/// What the caller and the agent said after a bridged transfer (transcribed per utterance).
+const VERSION_5: &str = r#"
+CREATE TABLE bridged_lines (
+    id INTEGER PRIMARY KEY,
+    call_id INTEGER NOT NULL REFERENCES calls (id) ON DELETE CASCADE,
+    speaker TEXT NOT NULL,
+    text TEXT NOT NULL,
+    start_ms INTEGER NOT NULL,
+    end_ms INTEGER NOT NULL
+);
+CREATE INDEX bridged_lines_of_call ON bridged_lines (call_id, start_ms);
+"#;
 
 const VERSION_4: &str = r#"
 ALTER TABLE users ADD COLUMN disabled_at INTEGER;

@@ -10,10 +10,12 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params, params_from_iter};
 
 use super::call_record::{
-    CallDetail, CallOutcome, CallRecord, RecordingStatus, TurnEntry, TurnTimings, UnredactedTurn,
+    BridgedLineEntry, CallDetail, CallOutcome, CallRecord, RecordingStatus, TurnEntry, TurnTimings,
+    UnredactedTurn,
 };
 use super::call_store::{
-    CallEnding, CallQuery, CallStore, ExpiredCall, NewCall, NewTurn, StoreError, UnfinishedCall,
+    CallEnding, CallQuery, CallStore, ExpiredCall, NewBridgedLine, NewCall, NewTurn, StoreError,
+    UnfinishedCall,
 };
 use super::schema::migrate;
 use super::search_text::{SearchPattern, SearchText, short_query_grams};
@@ -222,28 +224,27 @@ impl CallStore for SqliteCallStore {
              barge_ins = barge_ins + ?2 WHERE id = ?1",
             params![id, i64::from(t.barge_in_onset_ms.is_some())],
         )?;
-        // The call's search text grows by this turn: one FTS row per call.
-        let existing: Option<String> = transaction
-            .query_row("SELECT body FROM call_text WHERE rowid = ?1", [id], |row| {
-                row.get(0)
-            })
-            .optional()?;
-        let body = match existing {
-            Some(body) => {
-                transaction.execute("DELETE FROM call_text WHERE rowid = ?1", [id])?;
-                format!("{body}\n{}", turn.search_text)
-            }
-            None => turn.search_text.clone(),
-        };
-        transaction.execute("DELETE FROM call_grams WHERE rowid = ?1", [id])?;
+        append_search_text(&transaction, id, &turn.search_text)?;
+        transaction.commit()?;
+        Ok(())
+    }
+
+    fn add_bridged_line(&self, id: i64, line: &NewBridgedLine) -> Result<(), StoreError> {
+        let mut connection = self.write_connection();
+        let transaction = connection.transaction()?;
+        let entry = &line.entry;
         transaction.execute(
-            "INSERT INTO call_grams (rowid, body) VALUES (?1, ?2)",
-            params![id, short_query_grams(&body)],
+            "INSERT INTO bridged_lines (call_id, speaker, text, start_ms, end_ms) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                id,
+                entry.speaker,
+                entry.text,
+                entry.start_ms as i64,
+                entry.end_ms as i64
+            ],
         )?;
-        transaction.execute(
-            "INSERT INTO call_text (rowid, body) VALUES (?1, ?2)",
-            params![id, body],
-        )?;
+        append_search_text(&transaction, id, &line.search_text)?;
         transaction.commit()?;
         Ok(())
     }
@@ -346,7 +347,25 @@ impl CallStore for SqliteCallStore {
         let turns = statement
             .query_map([id], turn_from_row)?
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Some(CallDetail { call, turns }))
+        let mut statement = connection.prepare_cached(
+            "SELECT speaker, text, start_ms, end_ms FROM bridged_lines \
+             WHERE call_id = ?1 ORDER BY start_ms, id",
+        )?;
+        let after_transfer = statement
+            .query_map([id], |row| {
+                Ok(BridgedLineEntry {
+                    speaker: row.get(0)?,
+                    text: row.get(1)?,
+                    start_ms: row.get::<_, i64>(2)?.max(0) as u64,
+                    end_ms: row.get::<_, i64>(3)?.max(0) as u64,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(CallDetail {
+            call,
+            turns,
+            after_transfer,
+        }))
     }
 
     fn unredacted(&self, id: i64) -> Result<(Option<String>, Vec<UnredactedTurn>), StoreError> {
@@ -469,4 +488,34 @@ impl CallStore for SqliteCallStore {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(calls)
     }
+}
+
+/// Grows call `id`'s search text (one FTS row per call, and its short-query grams) by `text`.
+fn append_search_text(
+    transaction: &rusqlite::Transaction<'_>,
+    id: i64,
+    text: &str,
+) -> Result<(), StoreError> {
+    let existing: Option<String> = transaction
+        .query_row("SELECT body FROM call_text WHERE rowid = ?1", [id], |row| {
+            row.get(0)
+        })
+        .optional()?;
+    let body = match existing {
+        Some(body) => {
+            transaction.execute("DELETE FROM call_text WHERE rowid = ?1", [id])?;
+            format!("{body}\n{text}")
+        }
+        None => text.to_string(),
+    };
+    transaction.execute("DELETE FROM call_grams WHERE rowid = ?1", [id])?;
+    transaction.execute(
+        "INSERT INTO call_grams (rowid, body) VALUES (?1, ?2)",
+        params![id, short_query_grams(&body)],
+    )?;
+    transaction.execute(
+        "INSERT INTO call_text (rowid, body) VALUES (?1, ?2)",
+        params![id, body],
+    )?;
+    Ok(())
 }

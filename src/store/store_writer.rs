@@ -213,6 +213,11 @@ impl Writer {
                 {
                     store.add_turn(id, &turn)?;
                 }
+                if let Some(line) = CallDraft::bridged_line(event, &rules, &search)
+                    && let Some(id) = draft.call.id
+                {
+                    store.add_bridged_line(id, &line)?;
+                }
             }
             CallNoticeKind::Ended { duration, end } => {
                 let Some(draft) = self.drafts.get_mut(&notice.call_id) else {

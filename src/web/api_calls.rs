@@ -161,6 +161,9 @@ pub fn redact_detail_for_viewer(detail: &mut CallDetail) {
             *text = redact_for_storage(text, true).into_owned();
         }
     }
+    for line in &mut detail.after_transfer {
+        line.text = redact_for_storage(&line.text, true).into_owned();
+    }
 }
 
 /// `GET /api/calls/{id}/recording`: `audio/wav`, with Range requests (206) for seeking.

@@ -22,7 +22,9 @@ use super::assets;
 use super::dates::{date_time_of, minutes_seconds};
 use super::html::{PageError, escape, page};
 use super::reviewer::Reviewer;
-use crate::store::{AuditAction, CallDetail, CallStore, Role, SLOW_ANSWER_MS, TurnEntry};
+use crate::store::{
+    AuditAction, BridgedLineEntry, CallDetail, CallStore, Role, SLOW_ANSWER_MS, TurnEntry,
+};
 use crate::web::api_calls::{call_as_seen_by, export_for, recording_for};
 
 #[derive(Debug, Default, Deserialize)]
@@ -46,6 +48,28 @@ fn seconds(ms: u64) -> String {
 
 fn clock(ms: u64) -> String {
     minutes_seconds(i64::try_from(ms).unwrap_or(i64::MAX))
+}
+
+/// A line of the conversation with the agent after a bridged transfer: click to hear it.
+fn bridged_line_item(line: &BridgedLineEntry) -> String {
+    let who = if line.speaker == "agent" {
+        "Agent"
+    } else {
+        "Caller (to the agent)"
+    };
+    format!(
+        "<li class=\"turn after-transfer {speaker}\"><button type=\"button\" class=\"seek {speaker}\" \
+         data-seek=\"{at}\"><span class=\"at\">{clock}</span> <span class=\"who\">{who}</span> \
+         <span class=\"text\">{text}</span></button></li>",
+        speaker = if line.speaker == "agent" {
+            "agent"
+        } else {
+            "caller"
+        },
+        at = seconds(line.start_ms),
+        clock = clock(line.start_ms),
+        text = escape(&line.text),
+    )
 }
 
 fn turn_item(turn: &TurnEntry) -> String {
@@ -188,7 +212,8 @@ pub async fn show(
         unredacted,
     )
     .await?;
-    let turns: String = detail.turns.iter().map(turn_item).collect();
+    let mut turns: String = detail.turns.iter().map(turn_item).collect();
+    turns.extend(detail.after_transfer.iter().map(bridged_line_item));
     let mut actions = vec![format!(
         "<a href=\"/review/calls/{id}/export\" download>Export (audio, transcript, audit)</a>"
     )];
