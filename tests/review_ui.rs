@@ -13,8 +13,8 @@
 mod support;
 
 use hotline::store::{
-    AuditAction, CallEnding, CallOutcome, CallStore, Clock, NewCall, NewTurn, SqliteCallStore,
-    SystemClock, TurnEntry, TurnTimings,
+    AuditAction, BridgedLineEntry, CallEnding, CallOutcome, CallStore, Clock, NewBridgedLine,
+    NewCall, NewTurn, SqliteCallStore, SystemClock, TurnEntry, TurnTimings,
 };
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
@@ -474,6 +474,62 @@ async fn review_pages_guard_login_csrf_personal_data_and_escaping() {
     assert_eq!(gone.location.as_deref(), Some("/review/login"));
     // The admin's session is another one.
     assert_eq!(browser.get("/review", &admin).await.status, 200);
+
+    // A call still running (stored after the start, so not taken for one left over by a
+    // crash), bridged to an agent: its page reloads itself, shows the caller's words to the
+    // agent and suggests the FAQ answers nearest to them; a finished call's page does not.
+    let running = {
+        let store = SqliteCallStore::open(&dir.path().join("calls.sqlite")).unwrap();
+        let id = store
+            .open_call(&NewCall {
+                leg_id: "running".into(),
+                channel: "sip".into(),
+                caller: None,
+                caller_unredacted: None,
+                started_at: SystemClock.now_ms(),
+            })
+            .unwrap();
+        let said = "那运费怎么算呢";
+        store
+            .add_bridged_line(
+                id,
+                &NewBridgedLine {
+                    entry: BridgedLineEntry {
+                        speaker: "caller".into(),
+                        text: said.into(),
+                        start_ms: 5000,
+                        end_ms: 7000,
+                    },
+                    search_text: said.into(),
+                },
+            )
+            .unwrap();
+        id
+    };
+    let live = browser
+        .get(&format!("/review/calls/{running}"), &admin)
+        .await;
+    assert_eq!(live.status, 200);
+    assert!(
+        live.body.contains("http-equiv=\"refresh\""),
+        "{}",
+        live.body
+    );
+    assert!(
+        live.body.contains("Caller (to the agent)") && live.body.contains("那运费怎么算呢"),
+        "{}",
+        live.body
+    );
+    assert!(
+        live.body.contains("Suggested answers") && live.body.contains("shipping_fee"),
+        "{}",
+        live.body
+    );
+    let finished = browser
+        .get(&format!("/review/calls/{personal}"), &admin)
+        .await;
+    assert!(!finished.body.contains("http-equiv=\"refresh\""));
+    assert!(!finished.body.contains("Suggested answers"));
 
     // The un-redaction and the hold are in the audit log.
     let store = SqliteCallStore::open(&dir.path().join("calls.sqlite")).unwrap();

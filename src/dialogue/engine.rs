@@ -1,6 +1,7 @@
 //! The one trait every way of answering a caller implements: FAQ, LLM, external bot, and the
 //! policy and safety layers that wrap any of them.
 
+use super::knowledge::knowledge_base::Hit;
 use super::reply_stream::ReplyStream;
 use super::request::DialogueRequest;
 use crate::lang::Lang;
@@ -24,6 +25,13 @@ pub trait DialogueEngine: Send + Sync {
     /// answers), in the answer's language, so warm-up can synthesize them before the first
     /// call. Empty for engines whose answers are written per turn.
     fn answer_openings(&self) -> Vec<(Lang, String)> {
+        Vec::new()
+    }
+
+    /// The FAQ entries nearest to `text` (a caller's words, in `lang`), best first, at most
+    /// `k`: suggestions for a human agent. Empty for engines without a local knowledge base.
+    /// Blocks while the text is embedded: call it off the async runtime.
+    fn suggestions(&self, _text: &str, _lang: Lang, _k: usize) -> Vec<Hit> {
         Vec::new()
     }
 

@@ -3,6 +3,7 @@
 //! turn of every call, running or new, is answered by it. Turns already being answered finish
 //! on the engine they started with.
 
+use crate::dialogue::Hit;
 use std::sync::{Arc, RwLock};
 
 use super::engine::{DialogueEngine, EngineDescription};
@@ -54,6 +55,10 @@ impl DialogueEngine for ReloadableEngine {
 
     fn answer_openings(&self) -> Vec<(Lang, String)> {
         self.current().answer_openings()
+    }
+
+    fn suggestions(&self, text: &str, lang: Lang, k: usize) -> Vec<Hit> {
+        self.current().suggestions(text, lang, k)
     }
 
     fn describe(&self) -> EngineDescription {

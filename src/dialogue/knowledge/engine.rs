@@ -260,6 +260,10 @@ impl DialogueEngine for KnowledgeBaseEngine {
         self.knowledge.answer_openings()
     }
 
+    fn suggestions(&self, text: &str, lang: Lang, k: usize) -> Vec<Hit> {
+        self.knowledge.search(text, lang, k)
+    }
+
     fn describe(&self) -> EngineDescription {
         EngineDescription {
             name: self.name().to_string(),

@@ -124,6 +124,10 @@ impl DialogueEngine for LlmEngine {
         self.shared.knowledge.answer_openings()
     }
 
+    fn suggestions(&self, text: &str, lang: Lang, k: usize) -> Vec<Hit> {
+        self.shared.knowledge.search(text, lang, k)
+    }
+
     fn describe(&self) -> EngineDescription {
         EngineDescription {
             name: self.name().to_string(),

@@ -19,6 +19,7 @@
 //! Events of the wrapped engine are relayed as they come (an LLM's first sentence is not held
 //! back); the policy only reads them.
 
+use crate::dialogue::Hit;
 use std::sync::Arc;
 
 use super::caller_closing;
@@ -352,6 +353,10 @@ impl DialogueEngine for PolicyEngine {
 
     fn answer_openings(&self) -> Vec<(Lang, String)> {
         self.inner.answer_openings()
+    }
+
+    fn suggestions(&self, text: &str, lang: Lang, k: usize) -> Vec<Hit> {
+        self.inner.suggestions(text, lang, k)
     }
 
     fn describe(&self) -> EngineDescription {

@@ -4,6 +4,7 @@
 //! A sentence with a forbidden word is replaced, once per reply, by a safe sentence in the
 //! reply's language; further hits in the same reply are dropped.
 
+use crate::dialogue::Hit;
 use std::sync::Arc;
 
 use super::blacklist::Blacklist;
@@ -78,6 +79,10 @@ impl DialogueEngine for SafetyFilter {
 
     fn answer_openings(&self) -> Vec<(Lang, String)> {
         self.inner.answer_openings()
+    }
+
+    fn suggestions(&self, text: &str, lang: Lang, k: usize) -> Vec<Hit> {
+        self.inner.suggestions(text, lang, k)
     }
 
     fn describe(&self) -> EngineDescription {

@@ -12,18 +12,23 @@
 //! Viewers see everything redacted (the API's rules); admins and supervisors may un-redact,
 //! audited. The export archive and legal hold (admins, CSRF-checked) are here too.
 
+use std::sync::Arc;
+
 use axum::Form;
-use axum::extract::{Path, Query};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::assets;
 use super::dates::{date_time_of, minutes_seconds};
-use super::html::{PageError, escape, page};
+use super::html::{PageError, escape, page_with_head};
 use super::reviewer::Reviewer;
+use crate::call::CallServices;
+use crate::lang::Lang;
 use crate::store::{
-    AuditAction, BridgedLineEntry, CallDetail, CallStore, Role, SLOW_ANSWER_MS, TurnEntry,
+    AuditAction, BridgedLineEntry, CallDetail, CallOutcome, CallStore, Role, SLOW_ANSWER_MS,
+    TurnEntry,
 };
 use crate::web::api_calls::{call_as_seen_by, export_for, recording_for};
 
@@ -200,6 +205,7 @@ fn call_facts(detail: &CallDetail) -> String {
 /// `GET /review/calls/{id}[?unredacted=1]`.
 pub async fn show(
     reviewer: Reviewer,
+    State(calls): State<Arc<CallServices>>,
     Path(id): Path<i64>,
     Query(params): Query<CallParams>,
 ) -> Result<Response, PageError> {
@@ -214,6 +220,12 @@ pub async fn show(
     .await?;
     let mut turns: String = detail.turns.iter().map(turn_item).collect();
     turns.extend(detail.after_transfer.iter().map(bridged_line_item));
+    let live = detail.call.outcome == CallOutcome::InProgress;
+    let suggestions = if live {
+        live_suggestions(&calls, &detail).await
+    } else {
+        String::new()
+    };
     let mut actions = vec![format!(
         "<a href=\"/review/calls/{id}/export\" download>Export (audio, transcript, audit)</a>"
     )];
@@ -260,9 +272,17 @@ pub async fn show(
             escape(detail.call.recording_status.as_str())
         )
     };
+    let live_note = if live {
+        format!(
+            "<p class=\"live\">Live: the call is still running; this page refreshes every \
+             {LIVE_REFRESH_S} s.</p>"
+        )
+    } else {
+        String::new()
+    };
     let body = format!(
-        "<h1>Call #{id}</h1><p class=\"actions\">{actions}</p><div class=\"call\">\
-         <div class=\"left\">{facts}{player}</div>\
+        "<h1>Call #{id}</h1>{live_note}<p class=\"actions\">{actions}</p><div class=\"call\">\
+         <div class=\"left\">{facts}{suggestions}{player}</div>\
          <ol class=\"transcript\" aria-label=\"transcript\">{turns}</ol></div>\
          <script src=\"{ws}\"></script><script src=\"{regions}\"></script>\
          <script src=\"{review}\"></script>",
@@ -272,12 +292,77 @@ pub async fn show(
         regions = assets::REGIONS_URL,
         review = assets::SCRIPT_URL,
     );
-    Ok(page(
+    let head = if live {
+        format!("<meta http-equiv=\"refresh\" content=\"{LIVE_REFRESH_S}\">")
+    } else {
+        String::new()
+    };
+    Ok(page_with_head(
         StatusCode::OK,
         &format!("Call #{id}"),
         Some(&reviewer.viewer()),
+        &head,
         &body,
     ))
+}
+
+/// How often the page of a running call reloads itself (no script needed).
+const LIVE_REFRESH_S: u32 = 3;
+/// FAQ answers suggested to the agent for the caller's latest words.
+const SUGGESTIONS: usize = 3;
+
+/// For a running call: the FAQ answers nearest to what the caller said last (to the agent
+/// after a bridged transfer, else to the bot), for the agent to read out or send.
+async fn live_suggestions(calls: &Arc<CallServices>, detail: &CallDetail) -> String {
+    let latest = detail
+        .after_transfer
+        .iter()
+        .rev()
+        .find(|line| line.speaker == "caller")
+        .map(|line| line.text.clone())
+        .or_else(|| {
+            detail
+                .turns
+                .iter()
+                .rev()
+                .map(|t| t.caller_text.clone())
+                .find(|t| !t.trim().is_empty())
+        });
+    let Some(latest) = latest else {
+        return String::new();
+    };
+    let lang = detail
+        .call
+        .languages
+        .last()
+        .and_then(|l| l.parse::<Lang>().ok())
+        .unwrap_or(calls.engine.config.call.default_lang);
+    let dialogue = Arc::clone(&calls.engine.dialogue);
+    let text = latest.clone();
+    let hits = tokio::task::spawn_blocking(move || dialogue.suggestions(&text, lang, SUGGESTIONS))
+        .await
+        .unwrap_or_default();
+    if hits.is_empty() {
+        return String::new();
+    }
+    let items: String = hits
+        .iter()
+        .map(|hit| {
+            format!(
+                "<li><b>{question}</b> <span class=\"meta\">{faq} · {score:.2}</span>\
+                 <p>{answer}</p></li>",
+                question = escape(&hit.matched_question),
+                faq = escape(&hit.faq_id),
+                score = hit.score,
+                answer = escape(&hit.answer),
+            )
+        })
+        .collect();
+    format!(
+        "<section class=\"suggestions\"><h2>Suggested answers</h2>\
+         <p>for \u{201c}{}\u{201d}</p><ol>{items}</ol></section>",
+        escape(&latest)
+    )
 }
 
 /// `GET /review/calls/{id}/recording`: the WAV, Range honoured, the listen audited.

@@ -54,6 +54,17 @@ pub struct Viewer<'a> {
 
 /// A whole page: `title` (escaped here), `body` (already HTML), with the review headers.
 pub fn page(status: StatusCode, title: &str, viewer: Option<&Viewer<'_>>, body: &str) -> Response {
+    page_with_head(status, title, viewer, "", body)
+}
+
+/// [`page`] with extra markup in its `<head>` (trusted, written by hotline).
+pub fn page_with_head(
+    status: StatusCode,
+    title: &str,
+    viewer: Option<&Viewer<'_>>,
+    head: &str,
+    body: &str,
+) -> Response {
     let nav = match viewer {
         Some(v) => format!(
             "<nav><a href=\"/review\">Calls</a> <a href=\"/review/kpis\">KPIs</a> \
@@ -72,7 +83,7 @@ pub fn page(status: StatusCode, title: &str, viewer: Option<&Viewer<'_>>, body: 
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{title} · hotline review</title><link rel=\"icon\" href=\"data:,\">\
-         <link rel=\"stylesheet\" href=\"{css}\"></head>\
+         <link rel=\"stylesheet\" href=\"{css}\">{head}</head>\
          <body><header><a class=\"brand\" href=\"/review\">hotline review</a>{nav}</header>\
          <main>{body}</main></body></html>\n",
         title = escape(title),
