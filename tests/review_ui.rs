@@ -504,6 +504,9 @@ async fn review_pages_guard_login_csrf_personal_data_and_escaping() {
                 },
             )
             .unwrap();
+        store
+            .set_handover_summary(id, "客户要求转人工，问了退货")
+            .unwrap();
         id
     };
     let live = browser
@@ -522,6 +525,11 @@ async fn review_pages_guard_login_csrf_personal_data_and_escaping() {
     );
     assert!(
         live.body.contains("Suggested answers") && live.body.contains("shipping_fee"),
+        "{}",
+        live.body
+    );
+    assert!(
+        live.body.contains("Handover summary") && live.body.contains("客户要求转人工，问了退货"),
         "{}",
         live.body
     );

@@ -103,7 +103,14 @@ pub enum CallEvent {
     /// A DTMF digit arrived.
     Dtmf { at: Millis, digit: char },
     /// A transfer to a human began (the notice, if any, is being spoken).
-    TransferStarted { at: Millis, reason: TransferReason },
+    TransferStarted {
+        at: Millis,
+        reason: TransferReason,
+        /// The handover summary given to the human (briefed to the agent's phone, kept with
+        /// the call for the agent's view).
+        #[serde(default)]
+        summary: String,
+    },
     /// The transfer went through; the bot has left the call.
     TransferCompleted { at: Millis },
     /// The transfer failed; the bot keeps the call.

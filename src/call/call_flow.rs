@@ -123,6 +123,7 @@ impl Session {
         self.event(CallEvent::TransferStarted {
             at: now,
             reason: reason.clone(),
+            summary: summary.clone(),
         });
         self.phase = Phase::Transferring { reason, summary };
         let notice = self.config.flow.transfer_notice.get(self.lang).clone();

@@ -109,6 +109,17 @@ impl CallDraft {
         }
     }
 
+    /// The handover summary to keep for a [`CallEvent::TransferStarted`] (redacted per
+    /// `rules`); `None` for any other event or an empty summary.
+    pub fn handover_summary(event: &CallEvent, rules: &PersonalData) -> Option<String> {
+        match event {
+            CallEvent::TransferStarted { summary, .. } if !summary.trim().is_empty() => {
+                Some(rules.text(summary))
+            }
+            _ => None,
+        }
+    }
+
     /// The line to store for a [`CallEvent::BridgedLine`] (redacted per `rules`, folded for
     /// search); `None` for any other event.
     pub fn bridged_line(

@@ -183,6 +183,9 @@ pub struct CallDetail {
     /// What the caller and the agent said after a bridged transfer, in order.
     #[serde(default)]
     pub after_transfer: Vec<BridgedLineEntry>,
+    /// The summary handed to the human at a transfer (redacted like the turns).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handover_summary: Option<String>,
 }
 
 /// One utterance of the caller or the agent after a bridged transfer.

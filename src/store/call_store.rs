@@ -116,6 +116,8 @@ pub trait CallStore: Send + Sync {
     /// Adds a line of the conversation after a bridged transfer to call `id` (and to its
     /// search text).
     fn add_bridged_line(&self, id: i64, line: &NewBridgedLine) -> Result<(), StoreError>;
+    /// Keeps the handover summary given to the human when call `id` was transferred.
+    fn set_handover_summary(&self, id: i64, summary: &str) -> Result<(), StoreError>;
     /// Records how call `id` ended.
     fn close_call(&self, id: i64, ending: &CallEnding) -> Result<(), StoreError>;
     /// Where call `id`'s recording is and how it stands.

@@ -54,7 +54,16 @@ const MIGRATIONS: &[Migration] = &[
         sql: VERSION_5,
         then: None,
     },
+    Migration {
+        sql: VERSION_6,
+        then: None,
+    },
 ];
+
+/// The handover summary given to the human at a transfer (redacted like the turns).
+const VERSION_6: &str = r#"
+ALTER TABLE calls ADD COLUMN handover_summary TEXT;
+"#;
 
 /// What the caller and the agent said after a bridged transfer (transcribed per utterance).
 const VERSION_5: &str = r#"

@@ -229,6 +229,14 @@ impl CallStore for SqliteCallStore {
         Ok(())
     }
 
+    fn set_handover_summary(&self, id: i64, summary: &str) -> Result<(), StoreError> {
+        self.write_connection().execute(
+            "UPDATE calls SET handover_summary = ?2 WHERE id = ?1",
+            params![id, summary],
+        )?;
+        Ok(())
+    }
+
     fn add_bridged_line(&self, id: i64, line: &NewBridgedLine) -> Result<(), StoreError> {
         let mut connection = self.write_connection();
         let transaction = connection.transaction()?;
@@ -361,10 +369,19 @@ impl CallStore for SqliteCallStore {
                 })
             })?
             .collect::<Result<Vec<_>, _>>()?;
+        let handover_summary: Option<String> = connection
+            .query_row(
+                "SELECT handover_summary FROM calls WHERE id = ?1",
+                [id],
+                |row| row.get(0),
+            )
+            .optional()?
+            .flatten();
         Ok(Some(CallDetail {
             call,
             turns,
             after_transfer,
+            handover_summary,
         }))
     }
 

@@ -218,6 +218,11 @@ impl Writer {
                 {
                     store.add_bridged_line(id, &line)?;
                 }
+                if let Some(summary) = CallDraft::handover_summary(event, &rules)
+                    && let Some(id) = draft.call.id
+                {
+                    store.set_handover_summary(id, &summary)?;
+                }
             }
             CallNoticeKind::Ended { duration, end } => {
                 let Some(draft) = self.drafts.get_mut(&notice.call_id) else {
@@ -354,6 +359,7 @@ mod tests {
             CallNoticeKind::Event(CallEvent::TransferStarted {
                 at: Millis(3100),
                 reason: TransferReason::CallerAsked,
+                summary: "客户问门店地址，留了电话 91234567".into(),
             }),
         );
         notices.publish(
@@ -401,6 +407,11 @@ mod tests {
             turn.caller_text
         );
         assert_eq!(turn.bot_text_heard, "我哋間舖喺旺角。");
+        let summary = detail.handover_summary.as_deref().unwrap_or_default();
+        assert!(
+            summary.contains("门店地址") && !summary.contains("91234567"),
+            "the handover summary is kept, redacted: {summary:?}"
+        );
         assert_eq!(turn.timings.voice_to_voice_ms, Some(600));
         assert_eq!(turn.timings.barge_in_onset_ms, Some(2900));
         assert_eq!(turn.outcome, "interrupted");

@@ -164,6 +164,9 @@ pub fn redact_detail_for_viewer(detail: &mut CallDetail) {
     for line in &mut detail.after_transfer {
         line.text = redact_for_storage(&line.text, true).into_owned();
     }
+    if let Some(summary) = &mut detail.handover_summary {
+        *summary = redact_for_storage(summary, true).into_owned();
+    }
 }
 
 /// `GET /api/calls/{id}/recording`: `audio/wav`, with Range requests (206) for seeking.

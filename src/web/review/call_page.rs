@@ -272,6 +272,13 @@ pub async fn show(
             escape(detail.call.recording_status.as_str())
         )
     };
+    let summary = match &detail.handover_summary {
+        Some(summary) => format!(
+            "<section class=\"handover\"><h2>Handover summary</h2><p>{}</p></section>",
+            escape(summary)
+        ),
+        None => String::new(),
+    };
     let live_note = if live {
         format!(
             "<p class=\"live\">Live: the call is still running; this page refreshes every \
@@ -282,7 +289,7 @@ pub async fn show(
     };
     let body = format!(
         "<h1>Call #{id}</h1>{live_note}<p class=\"actions\">{actions}</p><div class=\"call\">\
-         <div class=\"left\">{facts}{suggestions}{player}</div>\
+         <div class=\"left\">{facts}{summary}{suggestions}{player}</div>\
          <ol class=\"transcript\" aria-label=\"transcript\">{turns}</ol></div>\
          <script src=\"{ws}\"></script><script src=\"{regions}\"></script>\
          <script src=\"{review}\"></script>",
