@@ -190,13 +190,14 @@ impl Transcribing {
 /// caller frame goes to the recording as it comes, one agent frame (or silence) per tick of
 /// `clock` at call time `now()`; with `transcription`, both sides' utterances are
 /// transcribed and published (the last ones waited for, up to 15 s, after the hang-up).
+/// Returns the call time of the hang-up: when the call ended, whatever the wait after it.
 pub(super) async fn follow_bridged_conversation(
     events: &mut mpsc::Receiver<LegEvent>,
     clock: &mut Interval,
     mut recording: Option<&mut Box<dyn RecordingTap>>,
     transcription: Option<BridgedTranscription>,
     now: impl Fn() -> Millis,
-) {
+) -> Millis {
     let (lines_out, mut lines) = mpsc::unbounded_channel();
     let mut transcribing = transcription.and_then(|t| Transcribing::start(t, lines_out));
     let mut agent: VecDeque<Frame> = VecDeque::new();
@@ -238,10 +239,10 @@ pub(super) async fn follow_bridged_conversation(
             },
         }
     }
-    let Some(mut t) = transcribing else {
-        return;
-    };
     let at = now();
+    let Some(mut t) = transcribing else {
+        return at;
+    };
     for speaker in [BridgedSpeaker::Caller, BridgedSpeaker::Agent] {
         let side = match speaker {
             BridgedSpeaker::Caller => &mut t.caller,
@@ -258,6 +259,7 @@ pub(super) async fn follow_bridged_conversation(
             _ => break,
         }
     }
+    at
 }
 
 #[cfg(test)]

@@ -148,6 +148,8 @@ pub async fn drive_call(
     let frame = Duration::from_millis(u64::from(FRAME_MS));
     let mut clock = tokio::time::interval_at(started + frame, frame);
     clock.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    // Set when a bridged conversation ends: the hang-up, not the wait for its last lines.
+    let mut ended_at = None;
     let end = loop {
         tokio::select! {
             biased;
@@ -207,14 +209,16 @@ pub async fn drive_call(
                         notices.publish(&id, CallNoticeKind::Event(event));
                     }),
                 };
-                follow_bridged_conversation(
-                    &mut events,
-                    &mut clock,
-                    call.recording.as_mut(),
-                    Some(transcription),
-                    || Millis(started.elapsed().as_millis() as u64),
-                )
-                .await;
+                ended_at = Some(
+                    follow_bridged_conversation(
+                        &mut events,
+                        &mut clock,
+                        call.recording.as_mut(),
+                        Some(transcription),
+                        || Millis(started.elapsed().as_millis() as u64),
+                    )
+                    .await,
+                );
             }
             break CallEnd::Transferred;
         }
@@ -224,7 +228,7 @@ pub async fn drive_call(
         recording.finish();
     }
     summary.end = end;
-    summary.duration = call.now();
+    summary.duration = ended_at.unwrap_or_else(|| call.now());
     summary.turns = call.turns;
     tracing::info!(call = %call_id, end = ?end, duration_ms = summary.duration.0, turns = summary.turns, "call ended");
     notices.publish(
