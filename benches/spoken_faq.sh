@@ -4,6 +4,8 @@
 # usage: benches/spoken_faq.sh [HOTLINE_BIN]      (default HOTLINE_BIN: target/release/hotline)
 #   Run it from the repository root: the hotline binary finds models/ relative to the
 #   current directory, and the fixture paths below are relative to it too.
+#   SPOKEN_KB / SPOKEN_DIR: another FAQ and clip folder, e.g. the DEV set that settings may be
+#   tuned on: SPOKEN_KB=tests/fixtures/kb/courier_faq.csv SPOKEN_DIR=tests/fixtures/spoken_faq_dev
 #
 # For every clip in tests/fixtures/spoken_faq/expected.tsv it runs
 #   HOTLINE_BIN call --json --kb tests/fixtures/kb/telecom_faq.csv --lang LANG --in CLIP --out TMP.wav
@@ -15,7 +17,7 @@
 #   conf-oth asked a confirm question whose first offered topic is another one
 #   none     no answer (no match, transfer, or the call failed: no speech / nothing recognised)
 # and the total "right answer or right confirm" (direct + confirm) out of N.
-# The clips are a held-out TEST set (see tests/fixtures/spoken_faq/README.md): never tune on them.
+# The default clips are a held-out TEST set (see tests/fixtures/spoken_faq/README.md): never tune on them.
 set -euo pipefail
 
 usage() {
@@ -25,8 +27,8 @@ usage() {
 [ $# -le 1 ] || usage
 case "${1:-}" in -h | --help) usage ;; esac
 BIN="${1:-target/release/hotline}"
-KB=tests/fixtures/kb/telecom_faq.csv
-DIR=tests/fixtures/spoken_faq
+KB="${SPOKEN_KB:-tests/fixtures/kb/telecom_faq.csv}"
+DIR="${SPOKEN_DIR:-tests/fixtures/spoken_faq}"
 EXPECTED="$DIR/expected.tsv"
 
 [ -f "$EXPECTED" ] && [ -f "$KB" ] && [ -d models ] || {

@@ -125,12 +125,31 @@ fn remove_phrase(text: &str, phrase: &str) -> Option<String> {
 /// [`collapse_repeats`]' business, and "好的好的" is ordinary speech).
 const MIN_SENTENCE_CHARS: usize = 6;
 
-/// A transcript that is one sentence said twice or more, the last copy possibly cut short by
-/// the token cap, becomes that sentence once ("送货到沙田需要多少运费 送货到沙田需要多少运费"). Whisper
-/// does this when its encoder context ends close to the speech; a caller rarely repeats a
-/// whole sentence without a pause that would split the utterance.
+/// A transcript that ends in one sentence said twice or more, the last copy possibly cut short
+/// by the token cap, keeps that sentence once ("送货到沙田需要多少运费 送货到沙田需要多少运费";
+/// "I'm sending a laptop. Should I get extra cover? Should I get extra cover? Should I"). Whisper
+/// loops like this when its encoder context ends close to the speech or a prompt primes it; a
+/// caller rarely repeats a whole sentence without a pause that would split the utterance. The
+/// repeated sentence starts the transcript or follows a separator, and its copies run to the
+/// end: a sentence that goes on after a repeated start is left alone.
 fn collapse_repeated_sentence(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
+    for start in 0..chars.len() {
+        if start > 0 && chars[start - 1].is_alphanumeric() || !chars[start].is_alphanumeric() {
+            continue;
+        }
+        if let Some(kept) = collapse_repeats_to_end(&chars[start..]) {
+            let mut out: String = chars[..start].iter().collect();
+            out.push_str(&kept);
+            return out;
+        }
+    }
+    text.to_string()
+}
+
+/// The first copy of a sentence (with the punctuation that closed it) when `chars` is that
+/// sentence said twice or more, the last copy possibly cut short; `None` otherwise.
+fn collapse_repeats_to_end(chars: &[char]) -> Option<String> {
     let separator = |c: char| !c.is_alphanumeric();
     for length in MIN_SENTENCE_CHARS..=chars.len() / 2 {
         // The unit without the punctuation and spaces that close it.
@@ -166,10 +185,10 @@ fn collapse_repeated_sentence(text: &str) -> String {
             while end < chars.len() && separator(chars[end]) && !chars[end].is_whitespace() {
                 end += 1;
             }
-            return chars[..end].iter().collect();
+            return Some(chars[..end].iter().collect());
         }
     }
-    text.to_string()
+    None
 }
 
 /// Collapses any unit of 1-12 characters repeated more than `max_repeats` times in a row
@@ -286,6 +305,23 @@ mod tests {
             )
             .unwrap(),
             "I need a dentist on Tuesday."
+        );
+        // A loop that starts after a first sentence keeps the first sentence and one copy.
+        assert_eq!(
+            clean(
+                "I'm sending a laptop. Should I get extra cover? Should I get extra cover? Should I get extra cover? Should I get",
+                AsrLanguage::En
+            )
+            .unwrap(),
+            "I'm sending a laptop. Should I get extra cover?"
+        );
+        assert_eq!(
+            clean(
+                "我要寄一台笔记本电脑。需不需要额外买个保障?需不需要额外买个保障?需不需要额外",
+                AsrLanguage::Zh
+            )
+            .unwrap(),
+            "我要寄一台笔记本电脑。需不需要额外买个保障?"
         );
         // A sentence that goes on after a repeated start is left alone.
         assert_eq!(
