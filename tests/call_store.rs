@@ -13,9 +13,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hotline::store::{
-    AuditAction, BridgedLineEntry, CallEnding, CallOutcome, CallStore, Clock, NewBridgedLine,
-    NewCall, NewTurn, RETENTION_ACTOR, RecordingStatus, RetentionJob, SetClock, SqliteCallStore,
-    TurnEntry, TurnTimings,
+    ArchiveFormat, AuditAction, BridgedLineEntry, CallEnding, CallOutcome, CallStore, Clock,
+    LiveWav, NewBridgedLine, NewCall, NewTurn, RETENTION_ACTOR, RecordingArchiver, RecordingConfig,
+    RecordingStatus, RetentionJob, SetClock, SqliteCallStore, StoreMetrics, TurnEntry, TurnTimings,
+    peaks_file,
 };
 use support::free_port;
 use support::media_caller::{MediaCaller, question_payloads};
@@ -538,4 +539,144 @@ fn retention_deletes_what_is_due_and_keeps_what_is_on_hold() {
         .collect();
     assert_eq!(deleted, vec![held]);
     assert_eq!(store.verify_audit_chain().unwrap(), None);
+}
+
+/// A stereo recording of `seconds` as the recorder writes it: a tone on each side.
+fn tone_recording(path: &Path, seconds: usize) {
+    let mut wav = LiveWav::create(path).unwrap();
+    let tone = |hz: f32, i: usize| {
+        ((i as f32 * hz * std::f32::consts::TAU / 16_000.0).sin() * 6000.0) as i16
+    };
+    let left: Vec<i16> = (0..seconds * 16_000).map(|i| tone(250.0, i)).collect();
+    let right: Vec<i16> = (0..seconds * 16_000).map(|i| tone(900.0, i)).collect();
+    wav.push(&left, &right);
+    wav.finish().unwrap();
+}
+
+#[test]
+fn finished_recordings_are_archived_as_ogg_opus_and_still_draw_and_expire() {
+    const MINUTE: i64 = 60_000;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteCallStore::open(&dir.path().join("calls.sqlite")).unwrap());
+    let now = 1_900_000_000_000;
+    let clock = Arc::new(SetClock::at(now));
+    let call = |leg: &str, ended_at: Option<i64>, wav: Option<usize>| {
+        let id = store
+            .open_call(&NewCall {
+                leg_id: leg.into(),
+                channel: "sip".into(),
+                caller: None,
+                caller_unredacted: None,
+                started_at: now - 200 * MINUTE,
+            })
+            .unwrap();
+        let path = dir.path().join(format!("{leg}.wav"));
+        match wav {
+            Some(seconds) => tone_recording(&path, seconds),
+            None => std::fs::write(&path, b"RIFF, but nothing after").unwrap(),
+        }
+        let status = if ended_at.is_some() {
+            RecordingStatus::Complete
+        } else {
+            RecordingStatus::Recording
+        };
+        store.set_recording(id, status, Some(&path), None).unwrap();
+        if let Some(ended_at) = ended_at {
+            store
+                .close_call(
+                    id,
+                    &CallEnding {
+                        ended_at,
+                        outcome: CallOutcome::AnsweredByBot,
+                        ended_by: None,
+                        transfer_reason: None,
+                        languages: vec![],
+                        barge_ins: 0,
+                        csat: None,
+                        sentiment: None,
+                    },
+                )
+                .unwrap();
+        }
+        (id, path)
+    };
+    let (old, old_wav) = call("old", Some(now - 120 * MINUTE), Some(3));
+    let (fresh, fresh_wav) = call("fresh", Some(now - 10 * MINUTE), Some(1));
+    let (running, running_wav) = call("running", None, Some(1));
+    let (broken, broken_wav) = call("broken", Some(now - 120 * MINUTE), None);
+    let archiver = RecordingArchiver {
+        store: Arc::clone(&store) as Arc<dyn CallStore>,
+        clock: Arc::clone(&clock) as Arc<dyn Clock>,
+        config: RecordingConfig {
+            archive_format: ArchiveFormat::Opus,
+            archive_after_minutes: 60,
+            ..RecordingConfig::default()
+        },
+        metrics: Arc::new(StoreMetrics::default()),
+    };
+
+    let report = archiver.run_once().unwrap();
+    assert_eq!(report.archived, vec![old]);
+    assert_eq!(report.failed.len(), 1, "{:?}", report.failed);
+    assert_eq!(report.failed[0].0, broken);
+    assert!(
+        report.failed[0].1.contains("broken.wav"),
+        "{:?}",
+        report.failed
+    );
+    assert!(
+        report.opus_bytes * 15 < report.wav_bytes,
+        "{} bytes of Opus for {} of WAV",
+        report.opus_bytes,
+        report.wav_bytes
+    );
+    let opus = store.recording_path(old).unwrap().unwrap();
+    assert_eq!(opus, dir.path().join("old.opus"));
+    assert!(
+        !old_wav.exists(),
+        "the WAV goes once the store points at the Opus file"
+    );
+    assert!(fresh_wav.exists() && running_wav.exists() && broken_wav.exists());
+    assert_eq!(store.recording_path(fresh).unwrap().unwrap(), fresh_wav);
+    assert_eq!(store.recording_path(running).unwrap().unwrap(), running_wav);
+    let detail = store.call_detail(old).unwrap().unwrap();
+    assert_eq!(detail.call.recording_status, RecordingStatus::Complete);
+
+    // The waveform was read from the WAV before it went.
+    let peaks: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(peaks_file(&opus)).unwrap()).unwrap();
+    assert_eq!(peaks["duration_s"], 3.0);
+    assert_eq!(peaks["channels"].as_array().unwrap().len(), 2);
+
+    // An independent reader (opus-tools, from Debian) finds a valid stream of the same length.
+    let info = std::process::Command::new("opusinfo")
+        .arg(&opus)
+        .output()
+        .expect("opusinfo (Debian opus-tools, installed by `make test`) must be installed");
+    let text =
+        String::from_utf8_lossy(&info.stdout).to_string() + &String::from_utf8_lossy(&info.stderr);
+    assert!(info.status.success(), "{text}");
+    assert!(
+        !text.contains("WARNING") && !text.contains("ERROR"),
+        "{text}"
+    );
+    assert!(text.contains("Channels: 2"), "{text}");
+    assert!(text.contains("Playback length: 0m:03.000s"), "{text}");
+
+    // The next run has nothing new; the broken file is retried, left as it is.
+    let again = archiver.run_once().unwrap();
+    assert!(again.archived.is_empty());
+    assert_eq!(again.failed.len(), 1);
+
+    // Retention deletes the archived recording and its peaks.
+    clock.advance_days(1096);
+    let retention = RetentionJob {
+        store: Arc::clone(&store),
+        clock: Arc::clone(&clock) as Arc<dyn Clock>,
+        retention_days: 1095,
+    };
+    let report = retention.run_once().unwrap();
+    assert!(report.deleted.iter().any(|c| c.id == old));
+    assert!(!opus.exists() && !peaks_file(&opus).exists());
+    assert!(report.files_left.is_empty(), "{:?}", report.files_left);
 }

@@ -1,5 +1,5 @@
-//! `CallArchive`: the store, its writer, the recorder and the retention job as `hotline serve`
-//! runs them: opened (and unfinished calls recovered) at start, the writer following the
+//! `CallArchive`: the store, its writer, the recorder, the retention job and the Opus archiving
+//! job as `hotline serve` runs them: opened (and unfinished calls recovered) at start, the writer following the
 //! calls' notices, the deletion job on a timer. A store that cannot be opened leaves the
 //! engine without one (logged, metric); calls go on.
 
@@ -12,14 +12,18 @@ use super::accounts::AccountError;
 use super::call_recorder::Recordings;
 use super::call_store::{CallStore, StoreError};
 use super::clock::Clock;
-use super::config::{RecordingConfig, StoreConfig};
+use super::config::{ArchiveFormat, RecordingConfig, StoreConfig};
 use super::peaks_cache::PeaksCache;
 use super::personal_data::PersonalData;
+use super::recording_archiver::RecordingArchiver;
 use super::recovery::recover_unfinished_calls;
 use super::retention::RetentionJob;
 use super::sqlite_store::SqliteCallStore;
 use super::store_metrics::StoreMetrics;
 use super::store_writer::{StoreWriter, StoreWriterParts};
+
+/// Minutes between runs of the Opus archiving job.
+const ARCHIVE_CHECK_MINUTES: u64 = 5;
 
 /// What keeps the archive from starting.
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +47,7 @@ pub struct CallArchive {
     writer: StoreWriter,
     clock: Arc<dyn Clock>,
     config: StoreConfig,
+    recording: RecordingConfig,
 }
 
 impl std::fmt::Debug for CallArchive {
@@ -104,6 +109,7 @@ impl CallArchive {
             writer,
             clock,
             config: config.clone(),
+            recording: recording.clone(),
         })
     }
 
@@ -122,24 +128,48 @@ impl CallArchive {
         }
     }
 
-    /// Runs the deletion job every `[store] retention_check_minutes` (spawns a tokio task).
+    /// The job keeping finished recordings as Ogg Opus (`[recording] archive_format`).
+    pub fn recording_archiver(&self) -> RecordingArchiver {
+        RecordingArchiver {
+            store: Arc::clone(&self.store) as Arc<dyn CallStore>,
+            clock: Arc::clone(&self.clock),
+            config: self.recording.clone(),
+            metrics: Arc::clone(&self.metrics),
+        }
+    }
+
+    /// Runs the deletion job every `[store] retention_check_minutes` and, with
+    /// `[recording] archive_format = "opus"`, the archiving job every few minutes (tokio tasks).
     pub fn spawn_retention(&self) {
         let job = self.retention_job();
         let every = Duration::from_secs(u64::from(self.config.retention_check_minutes) * 60);
+        self.spawn_every(every, "retention", move || job.run_once().map(drop));
+        if self.recording.archive_format == ArchiveFormat::Opus {
+            let job = self.recording_archiver();
+            let every = Duration::from_secs(ARCHIVE_CHECK_MINUTES * 60);
+            self.spawn_every(every, "recording archive", move || job.run_once().map(drop));
+        }
+    }
+
+    /// Runs `job` off the runtime now and then every `every`; failures are logged and counted.
+    fn spawn_every<F>(&self, every: Duration, name: &'static str, job: F)
+    where
+        F: Fn() -> Result<(), StoreError> + Send + Sync + 'static,
+    {
         let metrics = Arc::clone(&self.metrics);
+        let job = Arc::new(job);
         tokio::spawn(async move {
             let mut timer = tokio::time::interval(every);
-            let job = Arc::new(job);
             loop {
                 timer.tick().await;
                 let job = Arc::clone(&job);
-                match tokio::task::spawn_blocking(move || job.run_once()).await {
-                    Ok(Ok(_)) => {}
+                match tokio::task::spawn_blocking(move || job()).await {
+                    Ok(Ok(())) => {}
                     Ok(Err(error)) => {
-                        tracing::error!(%error, "retention job failed; retried at the next run");
+                        tracing::error!(%error, job = name, "store job failed; retried at the next run");
                         StoreMetrics::add(&metrics.store_errors, 1);
                     }
-                    Err(error) => tracing::error!(%error, "retention job panicked"),
+                    Err(error) => tracing::error!(%error, job = name, "store job panicked"),
                 }
             }
         });

@@ -62,7 +62,8 @@ pub enum CallerIdPolicy {
     Keep,
 }
 
-/// `[recording]`: stereo WAV of every call (caller left, bot right), written while it runs.
+/// `[recording]`: stereo WAV of every call (caller left, bot right), written while it runs;
+/// optionally kept as Ogg Opus once the call is over.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RecordingConfig {
@@ -75,6 +76,23 @@ pub struct RecordingConfig {
     pub flush_interval_ms: u32,
     /// 20 ms frames queued for a call's writer before new ones are dropped (and counted).
     pub queue_frames: usize,
+    /// What finished recordings are kept as: `wav` (as written) or `opus` (transcoded to Ogg
+    /// Opus `archive_after_minutes` after the call ended, about a twentieth of the size; the
+    /// WAV is deleted once the store points at the Opus file).
+    pub archive_format: ArchiveFormat,
+    /// Minutes after a call ends before its recording is transcoded (reviews of fresh calls
+    /// read the WAV); the job looks every few minutes.
+    pub archive_after_minutes: u32,
+    /// Opus bitrate for both channels together, kbit/s (12-128; 24 keeps speech clear).
+    pub opus_bitrate_kbps: u32,
+}
+
+/// `[recording] archive_format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ArchiveFormat {
+    Wav,
+    Opus,
 }
 
 impl Default for RecordingConfig {
@@ -84,6 +102,9 @@ impl Default for RecordingConfig {
             dir: PathBuf::from("data/recordings"),
             flush_interval_ms: 500,
             queue_frames: 500,
+            archive_format: ArchiveFormat::Wav,
+            archive_after_minutes: 60,
+            opus_bitrate_kbps: 24,
         }
     }
 }
@@ -140,6 +161,13 @@ impl StoreConfig {
                 key: "recording.queue_frames",
                 value: recording.queue_frames.to_string(),
                 fix: "queue at least 10 frames (default 500, 10 s)",
+            });
+        }
+        if !(12..=128).contains(&recording.opus_bitrate_kbps) {
+            return Err(StoreConfigError {
+                key: "recording.opus_bitrate_kbps",
+                value: recording.opus_bitrate_kbps.to_string(),
+                fix: "between 12 and 128 kbit/s for both channels (default 24)",
             });
         }
         if recording.enabled && recording.dir.as_os_str().is_empty() {

@@ -27,7 +27,8 @@ pub fn write_call_archive<W: Write>(
     add("call.json", &serde_json::to_vec_pretty(call)?)?;
     add("audit.json", &serde_json::to_vec_pretty(audit)?)?;
     if let Some(path) = recording {
-        archive.append_path_with_name(path, "recording.wav")?;
+        let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("wav");
+        archive.append_path_with_name(path, format!("recording.{extension}"))?;
     }
     archive.into_inner()
 }

@@ -117,6 +117,16 @@ fn read_header<R: Read + Seek>(wav: &mut R, file_len: u64) -> Result<(Format, u6
     Err(PeaksError::NotWav("no data chunk"))
 }
 
+/// The channel count, sample rate and audio bytes of the 16-bit PCM WAV in `wav` (of
+/// `file_len` bytes), leaving it positioned at the first sample.
+pub(super) fn wav_data<R: Read + Seek>(
+    wav: &mut R,
+    file_len: u64,
+) -> Result<(usize, u32, u64), PeaksError> {
+    let (format, data_bytes) = read_header(wav, file_len)?;
+    Ok((format.channels, format.sample_rate, data_bytes))
+}
+
 /// The peaks of the WAV in `wav` (16-bit PCM, any rate, 1-8 channels): `points` stretches
 /// per channel, fewer when the file holds fewer samples. Reads the file once, in chunks.
 pub fn recording_peaks<R: Read + Seek>(

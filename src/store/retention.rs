@@ -8,6 +8,7 @@ use std::sync::Arc;
 use super::audit_log::AuditAction;
 use super::call_store::{CallStore, ExpiredCall, StoreError};
 use super::clock::Clock;
+use super::recording_archiver::peaks_file;
 use super::sqlite_store::SqliteCallStore;
 
 /// The actor the deletion job writes in the audit log.
@@ -50,6 +51,17 @@ impl RetentionJob {
                 &detail,
             )?;
             if let Some(path) = &call.recording_path {
+                // An archived recording's waveform peaks go with it.
+                match std::fs::remove_file(peaks_file(path)) {
+                    Ok(()) => {}
+                    Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(error) => {
+                        tracing::error!(call = call.id, %error, "cannot delete an expired recording's peaks file");
+                        report
+                            .files_left
+                            .push(peaks_file(path).display().to_string());
+                    }
+                }
                 match std::fs::remove_file(path) {
                     Ok(()) => {}
                     Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}

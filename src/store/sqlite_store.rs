@@ -15,7 +15,7 @@ use super::call_record::{
 };
 use super::call_store::{
     CallEnding, CallQuery, CallStore, ExpiredCall, NewBridgedLine, NewCall, NewTurn, StoreError,
-    UnfinishedCall,
+    UnfinishedCall, WavRecording,
 };
 use super::schema::migrate;
 use super::search_text::{SearchPattern, SearchText, short_query_grams};
@@ -422,6 +422,35 @@ impl CallStore for SqliteCallStore {
             .optional()?
             .flatten();
         Ok(path.map(PathBuf::from))
+    }
+
+    fn wav_recordings_ended_before(&self, cutoff: i64) -> Result<Vec<WavRecording>, StoreError> {
+        let connection = self.read_connection();
+        let mut statement = connection.prepare_cached(
+            "SELECT id, recording_path, recording_status FROM calls \
+             WHERE ended_at IS NOT NULL AND ended_at < ?1 \
+             AND recording_status IN ('complete', 'recovered') \
+             AND lower(recording_path) LIKE '%.wav' ORDER BY id",
+        )?;
+        let calls = statement
+            .query_map([cutoff], |row| {
+                Ok((
+                    row.get::<_, i64>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, String>(2)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(calls
+            .into_iter()
+            .filter_map(|(id, path, status)| {
+                Some(WavRecording {
+                    id,
+                    path: PathBuf::from(path),
+                    status: RecordingStatus::from_name(&status)?,
+                })
+            })
+            .collect())
     }
 
     fn expired_calls(&self, cutoff: i64) -> Result<Vec<ExpiredCall>, StoreError> {

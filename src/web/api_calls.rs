@@ -20,8 +20,8 @@ use super::api_auth::{ApiError, ApiUser};
 use super::byte_range::{ByteRange, byte_range};
 use crate::dialogue::redact_for_storage;
 use crate::store::{
-    AuditAction, CallArchive, CallDetail, CallQuery, CallRecord, CallStore, Principal, Role,
-    mask_caller, write_call_archive,
+    AuditAction, CallArchive, CallDetail, CallQuery, CallRecord, CallStore, OPUS_EXTENSION,
+    Principal, Role, mask_caller, write_call_archive,
 };
 
 /// Calls listed when `limit` is not given.
@@ -178,7 +178,7 @@ pub async fn call_recording(
     recording_for(user.archive, user.principal.user, id, &headers).await
 }
 
-/// Call `id`'s recording for `actor` as `audio/wav`, honouring `Range` (206); the first
+/// Call `id`'s recording for `actor` as `audio/wav` (or `audio/ogg` once archived as Opus), honouring `Range` (206); the first
 /// request of a listen is audited. Shared by the API and the review UI.
 pub async fn recording_for(
     archive: Arc<CallArchive>,
@@ -233,7 +233,12 @@ pub async fn recording_for(
         let mut response = Response::new(Body::from_stream(file_stream(file, count)));
         *response.status_mut() = status;
         let headers = response.headers_mut();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("audio/wav"));
+        let kind = if path.extension().is_some_and(|e| e == OPUS_EXTENSION) {
+            "audio/ogg"
+        } else {
+            "audio/wav"
+        };
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
         headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
         headers.insert(header::CONTENT_LENGTH, HeaderValue::from(count));
         if status == StatusCode::PARTIAL_CONTENT

@@ -16,7 +16,8 @@ use bytes::Bytes;
 
 use super::reviewer::Reviewer;
 use crate::store::{
-    CallArchive, CallStore, FileStamp, PEAK_POINTS, PeaksError, RecordingStatus, recording_peaks,
+    CallArchive, CallStore, FileStamp, OPUS_EXTENSION, PEAK_POINTS, PeaksError, RecordingStatus,
+    peaks_file, recording_peaks,
 };
 use crate::web::api_auth::ApiError;
 
@@ -67,6 +68,19 @@ fn peaks_json(archive: &CallArchive, id: i64) -> Result<Bytes, ApiError> {
     })?;
     let stamp = FileStamp::of(&path, &file).map_err(ApiError::internal)?;
     if finished && let Some(json) = archive.peaks.get(id, &stamp) {
+        return Ok(json);
+    }
+    if path.extension().is_some_and(|e| e == OPUS_EXTENSION) {
+        // Archived as Ogg Opus: the peaks were read from the WAV and kept beside it.
+        let kept = peaks_file(&path);
+        let json = std::fs::read(&kept).map(Bytes::from).map_err(|error| {
+            tracing::error!(call = id, path = %kept.display(), %error, "an archived recording's peaks file is missing or unreadable");
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                format!("the waveform of call {id} cannot be read; the recording still plays"),
+            )
+        })?;
+        archive.peaks.put(id, stamp, json.clone());
         return Ok(json);
     }
     let peaks = recording_peaks(file, PEAK_POINTS).map_err(|error| match error {
