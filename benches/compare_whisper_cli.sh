@@ -19,7 +19,8 @@
 #     transcripts go (default a temporary file). CLI_CACHE: a file of whisper-cli's results to
 #     reuse when it exists (written when it does not): for trying hotline settings quickly.
 #
-# WHISPER_CLI: a whisper-cli binary built from whisper.cpp (the version whisper-rs-sys vendors).
+# WHISPER_CLI: a whisper-cli binary built from whisper.cpp (the version whisper-rs-sys vendors):
+#   benches/build_whisper_cli.sh builds one.
 # MODEL: the ggml file (default models/ggml-base-q8_0.bin, hotline's default whisper-base-q8_0).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -15,11 +15,12 @@ use std::time::{Duration, Instant};
 use hotline::store::{
     ArchiveFormat, AuditAction, BridgedLineEntry, CallEnding, CallOutcome, CallStore, Clock,
     LiveWav, NewBridgedLine, NewCall, NewTurn, RETENTION_ACTOR, RecordingArchiver, RecordingConfig,
-    RecordingStatus, RetentionJob, SetClock, SqliteCallStore, StoreMetrics, TurnEntry, TurnTimings,
-    peaks_file,
+    RecordingObjects, RecordingStatus, RetentionJob, SetClock, SqliteCallStore, StoreMetrics,
+    SystemClock, TurnEntry, TurnTimings, peaks_file,
 };
 use support::free_port;
 use support::media_caller::{MediaCaller, question_payloads};
+use support::s3_server::S3Server;
 use support::store_rig::{CALLER, Server, add_user, start_server_with, token};
 
 /// A phone number said in the stored synthetic call.
@@ -504,6 +505,7 @@ fn retention_deletes_what_is_due_and_keeps_what_is_on_hold() {
         store: Arc::clone(&store),
         clock: Arc::clone(&clock) as Arc<dyn Clock>,
         retention_days: 1095,
+        objects: Arc::new(RecordingObjects::local()),
     };
 
     let report = job.run_once().unwrap();
@@ -612,6 +614,7 @@ fn finished_recordings_are_archived_as_ogg_opus_and_still_draw_and_expire() {
             archive_after_minutes: 60,
             ..RecordingConfig::default()
         },
+        objects: Arc::new(RecordingObjects::local()),
         metrics: Arc::new(StoreMetrics::default()),
     };
 
@@ -674,9 +677,196 @@ fn finished_recordings_are_archived_as_ogg_opus_and_still_draw_and_expire() {
         store: Arc::clone(&store),
         clock: Arc::clone(&clock) as Arc<dyn Clock>,
         retention_days: 1095,
+        objects: Arc::new(RecordingObjects::local()),
     };
     let report = retention.run_once().unwrap();
     assert!(report.deleted.iter().any(|c| c.id == old));
     assert!(!opus.exists() && !peaks_file(&opus).exists());
     assert!(report.files_left.is_empty(), "{:?}", report.files_left);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recordings_archived_to_an_s3_store_play_export_and_expire_from_there() {
+    const HOUR: i64 = 3_600_000;
+    let s3 = S3Server::start("recordings");
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("calls.sqlite");
+    // A call that ended two hours ago, its WAV still in the local folder.
+    let wav = dir.path().join("recordings/2026-12-05/call-s3.wav");
+    std::fs::create_dir_all(wav.parent().unwrap()).unwrap();
+    tone_recording(&wav, 2);
+    let original = std::fs::read(&wav).unwrap();
+    let now = SystemClock.now_ms();
+    let id = {
+        let store = SqliteCallStore::open(&database).unwrap();
+        let id = store
+            .open_call(&NewCall {
+                leg_id: "s3-call".into(),
+                channel: "sip".into(),
+                caller: None,
+                caller_unredacted: None,
+                started_at: now - 2 * HOUR,
+            })
+            .unwrap();
+        store
+            .set_recording(id, RecordingStatus::Complete, Some(&wav), Some(2000))
+            .unwrap();
+        store
+            .close_call(
+                id,
+                &CallEnding {
+                    ended_at: now - 2 * HOUR + 60_000,
+                    outcome: CallOutcome::AnsweredByBot,
+                    ended_by: None,
+                    transfer_reason: None,
+                    languages: vec![],
+                    barge_ins: 0,
+                    csat: None,
+                    sentiment: None,
+                },
+            )
+            .unwrap();
+        id
+    };
+    let admin = user_token(dir.path(), "ada", "admin");
+    let endpoint = format!("http://127.0.0.1:{}", s3.port);
+    // Credentials as operators give them: the usual AWS_* variables.
+    let port = free_port();
+    let _server = start_server(
+        dir.path(),
+        port,
+        &[
+            (
+                "HOTLINE_RECORDING__OBJECT_STORE",
+                "s3://recordings/calls".to_string(),
+            ),
+            ("AWS_ENDPOINT", endpoint.clone()),
+            ("AWS_ALLOW_HTTP", "true".to_string()),
+            ("AWS_REGION", "us-east-1".to_string()),
+            ("AWS_ACCESS_KEY_ID", "hotline-test".to_string()),
+            ("AWS_SECRET_ACCESS_KEY", "hotline-test-secret".to_string()),
+        ],
+    );
+
+    // The server's archiving job runs at start: the call's recording moves to the bucket.
+    let store = SqliteCallStore::open(&database).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let url = loop {
+        let location = store.recording_path(id).unwrap().unwrap();
+        if location.to_string_lossy().starts_with("s3://") {
+            break location;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not archived within 30 s: {}",
+            std::fs::read_to_string(dir.path().join(format!("serve-{port}.log"))).unwrap()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(
+        url.to_string_lossy(),
+        "s3://recordings/calls/2026-12-05/call-s3.wav"
+    );
+    assert!(
+        !wav.exists(),
+        "the local WAV goes once the store points at the object"
+    );
+    assert!(!peaks_file(&wav).exists());
+    let status = s3.object_status("recordings", "calls/2026-12-05/call-s3.wav");
+    assert!(
+        status.as_deref().is_some_and(|s| s.contains(" 200 ")),
+        "{status:?}"
+    );
+    let status = s3.object_status("recordings", "calls/2026-12-05/call-s3.peaks.json");
+    assert!(
+        status.as_deref().is_some_and(|s| s.contains(" 200 ")),
+        "{status:?}"
+    );
+
+    // Played from the bucket: a range, then the whole file, byte for byte.
+    let client = reqwest::Client::new();
+    let recording = format!("http://127.0.0.1:{port}/api/calls/{id}/recording");
+    let part = client
+        .get(&recording)
+        .bearer_auth(&admin)
+        .header("Range", "bytes=40-139")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(part.status(), 206);
+    assert_eq!(
+        part.headers()["content-range"],
+        format!("bytes 40-139/{}", original.len()).as_str()
+    );
+    assert_eq!(part.bytes().await.unwrap(), &original[40..140]);
+    let whole = client
+        .get(&recording)
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(whole.status(), 200);
+    assert_eq!(whole.headers()["content-type"], "audio/wav");
+    assert_eq!(whole.bytes().await.unwrap(), original.as_slice());
+
+    // The export holds it too.
+    let export = client
+        .get(format!("http://127.0.0.1:{port}/api/calls/{id}/export"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(export.status(), 200);
+    let tar_bytes = export.bytes().await.unwrap();
+    let mut archive = tar::Archive::new(tar_bytes.as_ref());
+    let exported = archive
+        .entries()
+        .unwrap()
+        .filter_map(Result::ok)
+        .find(|entry| entry.path().unwrap().to_string_lossy() == "recording.wav")
+        .map(|mut entry| {
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut entry, &mut bytes).unwrap();
+            bytes
+        })
+        .expect("recording.wav in the export");
+    assert_eq!(exported, original);
+
+    // Retention deletes the object and its peaks from the bucket.
+    let objects = RecordingObjects::from_config(&RecordingConfig {
+        object_store: "s3://recordings/calls".to_string(),
+        object_store_options: [
+            ("aws_endpoint", endpoint.as_str()),
+            ("aws_allow_http", "true"),
+            ("aws_region", "us-east-1"),
+            ("aws_access_key_id", "hotline-test"),
+            ("aws_secret_access_key", "hotline-test-secret"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect(),
+        ..RecordingConfig::default()
+    })
+    .unwrap();
+    let retention = RetentionJob {
+        store: Arc::new(SqliteCallStore::open(&database).unwrap()),
+        clock: Arc::new(SetClock::at(now + 1100 * 24 * HOUR)) as Arc<dyn Clock>,
+        retention_days: 1095,
+        objects: Arc::new(objects),
+    };
+    let report = tokio::task::spawn_blocking(move || retention.run_once().unwrap())
+        .await
+        .unwrap();
+    assert!(report.deleted.iter().any(|c| c.id == id));
+    assert!(report.files_left.is_empty(), "{:?}", report.files_left);
+    for key in [
+        "calls/2026-12-05/call-s3.wav",
+        "calls/2026-12-05/call-s3.peaks.json",
+    ] {
+        let status = s3.object_status("recordings", key);
+        assert!(
+            status.as_deref().is_some_and(|s| s.contains(" 404 ")),
+            "{key}: {status:?}"
+        );
+    }
 }

@@ -12,10 +12,12 @@ use super::accounts::AccountError;
 use super::call_recorder::Recordings;
 use super::call_store::{CallStore, StoreError};
 use super::clock::Clock;
+use super::config::StoreConfigError;
 use super::config::{ArchiveFormat, RecordingConfig, StoreConfig};
 use super::peaks_cache::PeaksCache;
 use super::personal_data::PersonalData;
 use super::recording_archiver::RecordingArchiver;
+use super::recording_objects::RecordingObjects;
 use super::recovery::recover_unfinished_calls;
 use super::retention::RetentionJob;
 use super::sqlite_store::SqliteCallStore;
@@ -32,6 +34,8 @@ pub enum ArchiveError {
     Store { path: String, source: StoreError },
     #[error("call store secrets: {0}")]
     Secret(#[from] AccountError),
+    #[error("{0}")]
+    Config(#[from] StoreConfigError),
     #[error("cannot start the call store writer thread: {0}")]
     Thread(std::io::Error),
 }
@@ -44,6 +48,8 @@ pub struct CallArchive {
     pub recorder: Option<Arc<Recordings>>,
     /// The finished recordings' peaks the review player drew lately.
     pub peaks: PeaksCache,
+    /// Where finished recordings are kept (local folder or object store).
+    pub objects: Arc<RecordingObjects>,
     writer: StoreWriter,
     clock: Arc<dyn Clock>,
     config: StoreConfig,
@@ -72,6 +78,7 @@ impl CallArchive {
                 source,
             }
         })?);
+        let objects = Arc::new(RecordingObjects::from_config(recording)?);
         let metrics = Arc::new(StoreMetrics::default());
         match recover_unfinished_calls(store.as_ref(), &metrics) {
             Ok(ids) if !ids.is_empty() => {
@@ -106,6 +113,7 @@ impl CallArchive {
             metrics,
             recorder,
             peaks: PeaksCache::default(),
+            objects,
             writer,
             clock,
             config: config.clone(),
@@ -125,6 +133,7 @@ impl CallArchive {
             store: Arc::clone(&self.store),
             clock: Arc::clone(&self.clock),
             retention_days: self.config.retention_days,
+            objects: Arc::clone(&self.objects),
         }
     }
 
@@ -134,17 +143,19 @@ impl CallArchive {
             store: Arc::clone(&self.store) as Arc<dyn CallStore>,
             clock: Arc::clone(&self.clock),
             config: self.recording.clone(),
+            objects: Arc::clone(&self.objects),
             metrics: Arc::clone(&self.metrics),
         }
     }
 
     /// Runs the deletion job every `[store] retention_check_minutes` and, with
-    /// `[recording] archive_format = "opus"`, the archiving job every few minutes (tokio tasks).
+    /// `[recording] archive_format = "opus"` or an object store, the archiving job every few
+    /// minutes (tokio tasks).
     pub fn spawn_retention(&self) {
         let job = self.retention_job();
         let every = Duration::from_secs(u64::from(self.config.retention_check_minutes) * 60);
         self.spawn_every(every, "retention", move || job.run_once().map(drop));
-        if self.recording.archive_format == ArchiveFormat::Opus {
+        if self.recording.archive_format == ArchiveFormat::Opus || self.objects.is_remote() {
             let job = self.recording_archiver();
             let every = Duration::from_secs(ARCHIVE_CHECK_MINUTES * 60);
             self.spawn_every(every, "recording archive", move || job.run_once().map(drop));

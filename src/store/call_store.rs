@@ -95,9 +95,10 @@ pub struct ExpiredCall {
     pub recording_path: Option<PathBuf>,
 }
 
-/// A finished call whose recording is still the WAV written during the call.
+/// A finished call whose recording is still a local file (the WAV written during the call, or
+/// its Ogg Opus transcode).
 #[derive(Debug, Clone, PartialEq)]
-pub struct WavRecording {
+pub struct LocalRecording {
     pub id: i64,
     pub path: PathBuf,
     pub status: RecordingStatus,
@@ -144,8 +145,13 @@ pub trait CallStore: Send + Sync {
     fn unredacted(&self, id: i64) -> Result<(Option<String>, Vec<UnredactedTurn>), StoreError>;
     /// Call `id`'s recording file, when it has one.
     fn recording_path(&self, id: i64) -> Result<Option<PathBuf>, StoreError>;
-    /// Calls ended before `cutoff` (unix ms) whose whole recording is still a WAV, oldest first.
-    fn wav_recordings_ended_before(&self, cutoff: i64) -> Result<Vec<WavRecording>, StoreError>;
+    /// Calls ended before `cutoff` (unix ms) whose whole recording is a local file (only WAVs
+    /// when `wav_only`), oldest first.
+    fn local_recordings_ended_before(
+        &self,
+        cutoff: i64,
+        wav_only: bool,
+    ) -> Result<Vec<LocalRecording>, StoreError>;
     /// Calls started before `cutoff` (unix ms) and not on legal hold.
     fn expired_calls(&self, cutoff: i64) -> Result<Vec<ExpiredCall>, StoreError>;
     /// Deletes call `id`, its turns and its search text (not its audit entries).

@@ -2,6 +2,7 @@
 //! is kept of them, and for how long. Defaults keep everything under `./data`, redacted, for
 //! three years; [`StoreConfig::validate`] names the key and the fix of a bad value.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
@@ -85,6 +86,13 @@ pub struct RecordingConfig {
     pub archive_after_minutes: u32,
     /// Opus bitrate for both channels together, kbit/s (12-128; 24 keeps speech clear).
     pub opus_bitrate_kbps: u32,
+    /// Where finished recordings are kept: empty = `dir`; an `s3://bucket/prefix` URL = any
+    /// S3-compatible store (uploaded `archive_after_minutes` after the call, then deleted
+    /// from `dir`).
+    pub object_store: String,
+    /// Options of the object store (`aws_endpoint`, `aws_region`, `aws_access_key_id`,
+    /// `aws_secret_access_key`, `aws_allow_http` …), over the process's `AWS_*` variables.
+    pub object_store_options: HashMap<String, String>,
 }
 
 /// `[recording] archive_format`.
@@ -105,6 +113,8 @@ impl Default for RecordingConfig {
             archive_format: ArchiveFormat::Wav,
             archive_after_minutes: 60,
             opus_bitrate_kbps: 24,
+            object_store: String::new(),
+            object_store_options: HashMap::new(),
         }
     }
 }
@@ -169,6 +179,9 @@ impl StoreConfig {
                 value: recording.opus_bitrate_kbps.to_string(),
                 fix: "between 12 and 128 kbit/s for both channels (default 24)",
             });
+        }
+        if recording.enabled {
+            super::recording_objects::RecordingObjects::from_config(recording)?;
         }
         if recording.enabled && recording.dir.as_os_str().is_empty() {
             return Err(StoreConfigError {

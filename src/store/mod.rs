@@ -32,6 +32,7 @@ mod ogg_opus;
 mod peaks_cache;
 mod personal_data;
 mod recording_archiver;
+mod recording_objects;
 mod recording_peaks;
 mod recovery;
 mod retention;
@@ -54,20 +55,21 @@ pub use call_record::{
 };
 pub use call_recorder::{Recordings, day_folder};
 pub use call_store::{
-    CallEnding, CallQuery, CallStore, ExpiredCall, NewBridgedLine, NewCall, NewTurn, StoreError,
-    UnfinishedCall, WavRecording,
+    CallEnding, CallQuery, CallStore, ExpiredCall, LocalRecording, NewBridgedLine, NewCall,
+    NewTurn, StoreError, UnfinishedCall,
 };
 pub use clock::{Clock, SetClock, SystemClock};
 pub use config::{
     ArchiveFormat, CallerIdPolicy, DEFAULT_RETENTION_DAYS, RecordingConfig, StoreConfig,
 };
-pub use export::write_call_archive;
+pub use export::{ExportedRecording, write_call_archive};
 pub use kpi_calls::{KpiCall, REPEAT_CONTACT_MS};
 pub use live_wav::{BYTES_PER_MS, HEADER_BYTES, LiveWav, RecordingFileError, repair_wav};
 pub use ogg_opus::{OPUS_EXTENSION, TranscodeError, Transcoded, wav_to_ogg_opus};
 pub use peaks_cache::{FileStamp, PEAKS_CACHED, PeaksCache};
 pub use personal_data::{PersonalData, mask_caller};
 pub use recording_archiver::{ArchiveReport, RecordingArchiver, peaks_file};
+pub use recording_objects::{ObjectError, RecordingObjects, block_on, is_object};
 pub use recording_peaks::{PEAK_POINTS, PeaksError, RecordingPeaks, recording_peaks};
 pub use recovery::recover_unfinished_calls;
 pub use retention::{RETENTION_ACTOR, RetentionJob, RetentionReport};

@@ -9,6 +9,7 @@ use super::audit_log::AuditAction;
 use super::call_store::{CallStore, ExpiredCall, StoreError};
 use super::clock::Clock;
 use super::recording_archiver::peaks_file;
+use super::recording_objects::{RecordingObjects, block_on, is_object};
 use super::sqlite_store::SqliteCallStore;
 
 /// The actor the deletion job writes in the audit log.
@@ -19,6 +20,8 @@ pub struct RetentionJob {
     pub store: Arc<SqliteCallStore>,
     pub clock: Arc<dyn Clock>,
     pub retention_days: u32,
+    /// Where recordings archived to an object store are deleted.
+    pub objects: Arc<RecordingObjects>,
 }
 
 /// What one run deleted.
@@ -30,6 +33,18 @@ pub struct RetentionReport {
 }
 
 impl RetentionJob {
+    /// Deletes a recording's file or object; one already gone is no error.
+    fn delete_recording_file(&self, file: &std::path::Path) -> Result<(), String> {
+        if is_object(file) {
+            return block_on(self.objects.delete(file)).map_err(|e| e.to_string());
+        }
+        match std::fs::remove_file(file) {
+            Ok(()) => Ok(()),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(error) => Err(error.to_string()),
+        }
+    }
+
     /// Deletes every call started before now minus the retention period, not on hold.
     pub fn run_once(&self) -> Result<RetentionReport, StoreError> {
         let now = self.clock.now_ms();
@@ -52,22 +67,10 @@ impl RetentionJob {
             )?;
             if let Some(path) = &call.recording_path {
                 // An archived recording's waveform peaks go with it.
-                match std::fs::remove_file(peaks_file(path)) {
-                    Ok(()) => {}
-                    Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(error) => {
-                        tracing::error!(call = call.id, %error, "cannot delete an expired recording's peaks file");
-                        report
-                            .files_left
-                            .push(peaks_file(path).display().to_string());
-                    }
-                }
-                match std::fs::remove_file(path) {
-                    Ok(()) => {}
-                    Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(error) => {
-                        tracing::error!(call = call.id, path = %path.display(), %error, "cannot delete an expired recording; delete it by hand");
-                        report.files_left.push(path.display().to_string());
+                for file in [peaks_file(path), path.clone()] {
+                    if let Err(error) = self.delete_recording_file(&file) {
+                        tracing::error!(call = call.id, path = %file.display(), %error, "cannot delete an expired recording; delete it by hand");
+                        report.files_left.push(file.display().to_string());
                     }
                 }
             }

@@ -14,8 +14,8 @@ use super::call_record::{
     UnredactedTurn,
 };
 use super::call_store::{
-    CallEnding, CallQuery, CallStore, ExpiredCall, NewBridgedLine, NewCall, NewTurn, StoreError,
-    UnfinishedCall, WavRecording,
+    CallEnding, CallQuery, CallStore, ExpiredCall, LocalRecording, NewBridgedLine, NewCall,
+    NewTurn, StoreError, UnfinishedCall,
 };
 use super::schema::migrate;
 use super::search_text::{SearchPattern, SearchText, short_query_grams};
@@ -424,16 +424,21 @@ impl CallStore for SqliteCallStore {
         Ok(path.map(PathBuf::from))
     }
 
-    fn wav_recordings_ended_before(&self, cutoff: i64) -> Result<Vec<WavRecording>, StoreError> {
+    fn local_recordings_ended_before(
+        &self,
+        cutoff: i64,
+        wav_only: bool,
+    ) -> Result<Vec<LocalRecording>, StoreError> {
         let connection = self.read_connection();
         let mut statement = connection.prepare_cached(
             "SELECT id, recording_path, recording_status FROM calls \
              WHERE ended_at IS NOT NULL AND ended_at < ?1 \
              AND recording_status IN ('complete', 'recovered') \
-             AND lower(recording_path) LIKE '%.wav' ORDER BY id",
+             AND recording_path NOT LIKE '%://%' \
+             AND (?2 = 0 OR lower(recording_path) LIKE '%.wav') ORDER BY id",
         )?;
         let calls = statement
-            .query_map([cutoff], |row| {
+            .query_map(params![cutoff, wav_only], |row| {
                 Ok((
                     row.get::<_, i64>(0)?,
                     row.get::<_, String>(1)?,
@@ -444,7 +449,7 @@ impl CallStore for SqliteCallStore {
         Ok(calls
             .into_iter()
             .filter_map(|(id, path, status)| {
-                Some(WavRecording {
+                Some(LocalRecording {
                     id,
                     path: PathBuf::from(path),
                     status: RecordingStatus::from_name(&status)?,

@@ -20,8 +20,8 @@ use super::api_auth::{ApiError, ApiUser};
 use super::byte_range::{ByteRange, byte_range};
 use crate::dialogue::redact_for_storage;
 use crate::store::{
-    AuditAction, CallArchive, CallDetail, CallQuery, CallRecord, CallStore, OPUS_EXTENSION,
-    Principal, Role, mask_caller, write_call_archive,
+    AuditAction, CallArchive, CallDetail, CallQuery, CallRecord, CallStore, ExportedRecording,
+    OPUS_EXTENSION, Principal, Role, block_on, is_object, mask_caller, write_call_archive,
 };
 
 /// Calls listed when `limit` is not given.
@@ -198,11 +198,19 @@ pub async fn recording_for(
             .ok_or_else(|| {
                 ApiError::new(StatusCode::NOT_FOUND, format!("call {id} has no recording"))
             })?;
-        let mut file = std::fs::File::open(&path).map_err(|error| {
+        let unreadable = |error: &dyn std::fmt::Display| {
             tracing::error!(call = id, path = %path.display(), %error, "recording file missing or unreadable");
             ApiError::new(StatusCode::NOT_FOUND, format!("the recording of call {id} cannot be read"))
-        })?;
-        let length = file.metadata().map_err(ApiError::internal)?.len();
+        };
+        // A local file, or an object once archived to an object store.
+        let (file, length) = if is_object(&path) {
+            let length = block_on(archive.objects.size(&path)).map_err(|e| unreadable(&e))?;
+            (None, length)
+        } else {
+            let file = std::fs::File::open(&path).map_err(|e| unreadable(&e))?;
+            let length = file.metadata().map_err(ApiError::internal)?.len();
+            (Some(file), length)
+        };
         let part = byte_range(range.as_deref(), length);
         // One audit entry per listen: the player's first request, not every seek.
         let starts_listening = match &part {
@@ -226,11 +234,21 @@ pub async fn recording_for(
             ByteRange::Part(bytes) => (StatusCode::PARTIAL_CONTENT, bytes),
         };
         let count = if length == 0 { 0 } else { bytes.end() - bytes.start() + 1 };
-        file.seek(SeekFrom::Start(*bytes.start()))
-            .map_err(ApiError::internal)?;
         // Streamed: a player reads what it needs (the header, then where it seeks) and
         // memory stays bounded however long the call was.
-        let mut response = Response::new(Body::from_stream(file_stream(file, count)));
+        let body = match file {
+            Some(mut file) => {
+                file.seek(SeekFrom::Start(*bytes.start()))
+                    .map_err(ApiError::internal)?;
+                Body::from_stream(file_stream(file, count))
+            }
+            None if count == 0 => Body::empty(),
+            None => Body::from_stream(
+                block_on(archive.objects.range(&path, bytes.clone()))
+                    .map_err(|e| unreadable(&e))?,
+            ),
+        };
+        let mut response = Response::new(body);
         *response.status_mut() = status;
         let headers = response.headers_mut();
         let kind = if path.extension().is_some_and(|e| e == OPUS_EXTENSION) {
@@ -309,9 +327,29 @@ pub async fn export_for(
             )
             .map_err(ApiError::internal)?;
         let audit = store.audit_entries_of(id).map_err(ApiError::internal)?;
-        let recording = store.recording_path(id).map_err(ApiError::internal)?;
-        let recording = recording.filter(|p| p.is_file());
-        write_call_archive(Vec::new(), &detail, recording.as_deref(), &audit)
+        let recording = match store.recording_path(id).map_err(ApiError::internal)? {
+            Some(path) if is_object(&path) => {
+                let bytes = block_on(archive.objects.bytes(&path)).map_err(|error| {
+                    tracing::error!(call = id, %error, "the archived recording cannot be fetched for an export");
+                    ApiError::new(
+                        StatusCode::BAD_GATEWAY,
+                        format!("the recording of call {id} cannot be fetched from the object store; try again"),
+                    )
+                })?;
+                let extension = path
+                    .extension()
+                    .and_then(|e| e.to_str())
+                    .unwrap_or("wav")
+                    .to_string();
+                Some(ExportedRecording::Fetched {
+                    extension,
+                    bytes: bytes.to_vec(),
+                })
+            }
+            Some(path) if path.is_file() => Some(ExportedRecording::File(path)),
+            _ => None,
+        };
+        write_call_archive(Vec::new(), &detail, recording, &audit)
             .map_err(ApiError::internal)
     })
     .await?;

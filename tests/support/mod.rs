@@ -14,6 +14,7 @@ pub mod hotline_server;
 pub mod long_call;
 pub mod media_caller;
 pub mod review_session;
+pub mod s3_server;
 /// SIP requests as a balancer, a trunk or a scanner sends them (shared with sip-bridge's tests).
 #[path = "../../sip-bridge/tests/support/sip_probe.rs"]
 pub mod sip_probe;

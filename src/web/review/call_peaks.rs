@@ -17,7 +17,7 @@ use bytes::Bytes;
 use super::reviewer::Reviewer;
 use crate::store::{
     CallArchive, CallStore, FileStamp, OPUS_EXTENSION, PEAK_POINTS, PeaksError, RecordingStatus,
-    peaks_file, recording_peaks,
+    block_on, is_object, peaks_file, recording_peaks,
 };
 use crate::web::api_auth::ApiError;
 
@@ -59,6 +59,17 @@ fn peaks_json(archive: &CallArchive, id: i64) -> Result<Bytes, ApiError> {
         finished,
         RecordingStatus::Complete | RecordingStatus::Recovered
     );
+    if is_object(&path) {
+        // Archived to an object store: its peaks were uploaded beside it.
+        let kept = peaks_file(&path);
+        return block_on(archive.objects.bytes(&kept)).map_err(|error| {
+            tracing::error!(call = id, %error, "an archived recording's peaks cannot be fetched");
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                format!("the waveform of call {id} cannot be read from the object store"),
+            )
+        });
+    }
     let file = std::fs::File::open(&path).map_err(|error| {
         tracing::error!(call = id, path = %path.display(), %error, "recording file missing or unreadable");
         ApiError::new(
