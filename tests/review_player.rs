@@ -14,8 +14,11 @@ mod support;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
+use std::sync::Arc;
+
 use hotline::store::{
-    AuditAction, CallEnding, CallOutcome, CallStore, NewCall, RecordingStatus, SqliteCallStore,
+    ArchiveFormat, AuditAction, CallEnding, CallOutcome, CallStore, NewCall, RecordingArchiver,
+    RecordingConfig, RecordingObjects, RecordingStatus, SqliteCallStore, StoreMetrics, SystemClock,
 };
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -338,5 +341,110 @@ async fn the_player_draws_from_peaks_and_streams_a_ten_minute_call() {
     assert!(
         !ranges.is_empty() && ranges.iter().all(|r| r.starts_with("bytes=")),
         "{ranges:?}"
+    );
+}
+
+/// The same 10-minute call once archived as Ogg Opus (`[recording] archive_format = "opus"`):
+/// the page draws the peaks kept beside it and Chromium plays and seeks the Opus file over
+/// byte ranges, as it does the WAV.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_player_plays_and_seeks_a_call_archived_as_ogg_opus() {
+    let dir = tempfile::tempdir().unwrap();
+    add_user(dir.path(), "ada", "admin");
+    let (id, wav) = store_long_call(dir.path(), TEN_MINUTES_MS);
+    let store = Arc::new(SqliteCallStore::open(&dir.path().join("calls.sqlite")).unwrap());
+    let archiver = RecordingArchiver {
+        store: Arc::clone(&store) as Arc<dyn CallStore>,
+        clock: Arc::new(SystemClock),
+        config: RecordingConfig {
+            archive_format: ArchiveFormat::Opus,
+            archive_after_minutes: 0,
+            ..RecordingConfig::default()
+        },
+        objects: Arc::new(RecordingObjects::local()),
+        metrics: Arc::new(StoreMetrics::default()),
+    };
+    let made = Instant::now();
+    let report = archiver.run_once().unwrap();
+    assert_eq!(report.archived, vec![id], "{report:?}");
+    println!(
+        "10-minute call archived in {:?}: {} bytes of WAV → {} bytes of Ogg Opus",
+        made.elapsed(),
+        report.wav_bytes,
+        report.opus_bytes
+    );
+    let opus = store.recording_path(id).unwrap().unwrap();
+    assert_eq!(opus, wav.with_extension("opus"));
+    assert!(!wav.exists());
+
+    let port = free_port();
+    let _server = start_server(dir.path(), port, false);
+    let base = format!("http://127.0.0.1:{port}");
+    let client = review_client();
+    let cookie = review_login(port, "ada", PASSWORD).await;
+    let peaks: Value = client
+        .get(format!("{base}/review/calls/{id}/peaks"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        (peaks["duration_s"].as_f64().unwrap() - 600.0).abs() < 0.01,
+        "{peaks}"
+    );
+    let head = client
+        .get(format!("{base}/review/calls/{id}/recording"))
+        .header("cookie", &cookie)
+        .header("range", "bytes=0-3")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(head.headers()["content-type"], "audio/ogg");
+    assert_eq!(&head.bytes().await.unwrap()[..], b"OggS");
+
+    if let Some(reason) = missing_browser_tools() {
+        eprintln!("SKIPPED the browser half: {reason}");
+        return;
+    }
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new("timeout")
+            .args(["180", "node", "review_player.mjs", "--url"])
+            .arg(format!("http://127.0.0.1:{port}"))
+            .args(["--user", "ada", "--password", PASSWORD, "--loads", "2"])
+            .args(["--call", &id.to_string()])
+            .current_dir(browser_dir())
+            .stderr(Stdio::inherit())
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let r: Value = serde_json::from_str(stdout.lines().last().unwrap_or(""))
+        .unwrap_or_else(|e| panic!("review_player.mjs printed no JSON ({e}): {stdout}"));
+    println!("browser (Ogg Opus): {r}");
+    assert!(r["ok"] == true, "{r}");
+    assert_eq!(r["consoleErrors"], serde_json::json!([]), "{r}");
+    assert_eq!(r["pageErrors"], serde_json::json!([]), "{r}");
+    for load in r["loads"].as_array().unwrap() {
+        assert!(
+            (load["duration"].as_f64().unwrap() - 600.0).abs() < 0.1,
+            "{r}"
+        );
+    }
+    let turns = long_turns(TEN_MINUTES_MS);
+    let last = turns.last().unwrap();
+    let offset = r["seek"]["offset"].as_f64().unwrap();
+    assert!((offset - last.bot.0 as f64 / 1000.0).abs() < 0.01, "{r}");
+    let after = r["seek"]["timeAfterClick"].as_f64().unwrap();
+    assert!(after >= offset - 0.05 && after < offset + 1.0, "{r}");
+    assert!(r["playing"] == true, "{r}");
+    println!(
+        "Ogg Opus, median of 2 loads: waveform drawn {} ms, playing {} ms",
+        r["medianDrawnMs"], r["medianPlayingMs"]
     );
 }
