@@ -117,6 +117,28 @@ fn bad_config_names_the_key() {
 }
 
 #[test]
+fn a_recording_store_that_cannot_work_stops_serve_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    for (url, says) in [
+        ("ftp://host/recordings", "only s3://"),
+        ("not a url", "give a URL such as"),
+    ] {
+        let out = hotline()
+            .env("HOTLINE_STORE__DATABASE", dir.path().join("calls.sqlite"))
+            .env("HOTLINE_RECORDING__DIR", dir.path().join("recordings"))
+            .env("HOTLINE_SERVER__LISTEN", "127.0.0.1:0")
+            .env("HOTLINE_RECORDING__OBJECT_STORE", url)
+            .arg("serve")
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{url}");
+        let err = stderr_of(&out);
+        assert!(err.contains("recording.object_store"), "{url}: {err}");
+        assert!(err.contains(says), "{url}: {err}");
+    }
+}
+
+#[test]
 fn unknown_language_flag_is_refused() {
     let out = run(&[
         "transcribe",
