@@ -481,19 +481,7 @@ fn retention_deletes_what_is_due_and_keeps_what_is_on_hold() {
             .set_recording(id, RecordingStatus::Complete, Some(&path), Some(1000))
             .unwrap();
         store
-            .close_call(
-                id,
-                &CallEnding {
-                    ended_at: started_at + 60_000,
-                    outcome: CallOutcome::AnsweredByBot,
-                    ended_by: None,
-                    transfer_reason: None,
-                    languages: vec![],
-                    barge_ins: 0,
-                    csat: None,
-                    sentiment: None,
-                },
-            )
+            .close_call(id, &ended_at(started_at + 60_000))
             .unwrap();
         (id, path)
     };
@@ -543,6 +531,20 @@ fn retention_deletes_what_is_due_and_keeps_what_is_on_hold() {
     assert_eq!(store.verify_audit_chain().unwrap(), None);
 }
 
+/// How the calls of the recording tests end: answered by the bot at `ended_at`.
+fn ended_at(ended_at: i64) -> CallEnding {
+    CallEnding {
+        ended_at,
+        outcome: CallOutcome::AnsweredByBot,
+        ended_by: None,
+        transfer_reason: None,
+        languages: vec![],
+        barge_ins: 0,
+        csat: None,
+        sentiment: None,
+    }
+}
+
 /// A stereo recording of `seconds` as the recorder writes it: a tone on each side.
 fn tone_recording(path: &Path, seconds: usize) {
     let mut wav = LiveWav::create(path).unwrap();
@@ -584,21 +586,7 @@ fn finished_recordings_are_archived_as_ogg_opus_and_still_draw_and_expire() {
         };
         store.set_recording(id, status, Some(&path), None).unwrap();
         if let Some(ended_at) = ended_at {
-            store
-                .close_call(
-                    id,
-                    &CallEnding {
-                        ended_at,
-                        outcome: CallOutcome::AnsweredByBot,
-                        ended_by: None,
-                        transfer_reason: None,
-                        languages: vec![],
-                        barge_ins: 0,
-                        csat: None,
-                        sentiment: None,
-                    },
-                )
-                .unwrap();
+            store.close_call(id, &self::ended_at(ended_at)).unwrap();
         }
         (id, path)
     };
@@ -712,19 +700,7 @@ async fn recordings_archived_to_an_s3_store_play_export_and_expire_from_there() 
             .set_recording(id, RecordingStatus::Complete, Some(&wav), Some(2000))
             .unwrap();
         store
-            .close_call(
-                id,
-                &CallEnding {
-                    ended_at: now - 2 * HOUR + 60_000,
-                    outcome: CallOutcome::AnsweredByBot,
-                    ended_by: None,
-                    transfer_reason: None,
-                    languages: vec![],
-                    barge_ins: 0,
-                    csat: None,
-                    sentiment: None,
-                },
-            )
+            .close_call(id, &ended_at(now - 2 * HOUR + 60_000))
             .unwrap();
         id
     };

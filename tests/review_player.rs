@@ -281,27 +281,7 @@ async fn the_player_draws_from_peaks_and_streams_a_ten_minute_call() {
         eprintln!("SKIPPED the browser half: {reason}");
         return;
     }
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new("timeout")
-            .args(["180", "node", "review_player.mjs", "--url"])
-            .arg(format!("http://127.0.0.1:{port}"))
-            .args(["--user", "ada", "--password", PASSWORD, "--loads", "3"])
-            .args(["--call", &id.to_string()])
-            .current_dir(browser_dir())
-            .stderr(Stdio::inherit())
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let r: Value = serde_json::from_str(stdout.lines().last().unwrap_or(""))
-        .unwrap_or_else(|e| panic!("review_player.mjs printed no JSON ({e}): {stdout}"));
-    println!("browser: {r}");
-    assert!(r["ok"] == true, "{r}");
-    assert_eq!(r["consoleErrors"], serde_json::json!([]), "{r}");
-    assert_eq!(r["pageErrors"], serde_json::json!([]), "{r}");
-    assert_eq!(r["external"], serde_json::json!([]), "{r}");
+    let r = browser_player(port, id, 3).await;
     let turns = long_turns(TEN_MINUTES_MS);
     for load in r["loads"].as_array().unwrap() {
         assert!(
@@ -319,11 +299,7 @@ async fn the_player_draws_from_peaks_and_streams_a_ten_minute_call() {
     );
     assert!(drawn < 2000.0 && playing < 2000.0, "{r}");
     // The click late in the call: the player went there and played on from it.
-    let last = turns.last().unwrap();
-    let offset = r["seek"]["offset"].as_f64().unwrap();
-    assert!((offset - last.bot.0 as f64 / 1000.0).abs() < 0.01, "{r}");
-    let after = r["seek"]["timeAfterClick"].as_f64().unwrap();
-    assert!(after >= offset - 0.05 && after < offset + 1.0, "{r}");
+    assert_seeked_late_in_the_call(&r);
     assert_eq!(
         r["seek"]["currentTurn"],
         format!("turn-{}", turns.len()),
@@ -342,6 +318,44 @@ async fn the_player_draws_from_peaks_and_streams_a_ten_minute_call() {
         !ranges.is_empty() && ranges.iter().all(|r| r.starts_with("bytes=")),
         "{ranges:?}"
     );
+}
+
+/// `tests/browser/review_player.mjs` over call `id` (`loads` page loads, logged in as ada): its
+/// report, checked for success, console and page errors and requests off the host.
+async fn browser_player(port: u16, id: i64, loads: u32) -> Value {
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new("timeout")
+            .args(["180", "node", "review_player.mjs", "--url"])
+            .arg(format!("http://127.0.0.1:{port}"))
+            .args(["--user", "ada", "--password", PASSWORD])
+            .args(["--loads", &loads.to_string(), "--call", &id.to_string()])
+            .current_dir(browser_dir())
+            .stderr(Stdio::inherit())
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let r: Value = serde_json::from_str(stdout.lines().last().unwrap_or(""))
+        .unwrap_or_else(|e| panic!("review_player.mjs printed no JSON ({e}): {stdout}"));
+    println!("browser: {r}");
+    assert!(r["ok"] == true, "{r}");
+    assert_eq!(r["consoleErrors"], serde_json::json!([]), "{r}");
+    assert_eq!(r["pageErrors"], serde_json::json!([]), "{r}");
+    assert_eq!(r["external"], serde_json::json!([]), "{r}");
+    r
+}
+
+/// The click on the last turn's bot line moved the player there, and it played on.
+fn assert_seeked_late_in_the_call(r: &Value) {
+    let turns = long_turns(TEN_MINUTES_MS);
+    let last = turns.last().unwrap();
+    let offset = r["seek"]["offset"].as_f64().unwrap();
+    assert!((offset - last.bot.0 as f64 / 1000.0).abs() < 0.01, "{r}");
+    let after = r["seek"]["timeAfterClick"].as_f64().unwrap();
+    assert!(after >= offset - 0.05 && after < offset + 1.0, "{r}");
+    assert!(r["playing"] == true, "{r}");
 }
 
 /// The same 10-minute call once archived as Ogg Opus (`[recording] archive_format = "opus"`):
@@ -410,39 +424,14 @@ async fn the_player_plays_and_seeks_a_call_archived_as_ogg_opus() {
         eprintln!("SKIPPED the browser half: {reason}");
         return;
     }
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new("timeout")
-            .args(["180", "node", "review_player.mjs", "--url"])
-            .arg(format!("http://127.0.0.1:{port}"))
-            .args(["--user", "ada", "--password", PASSWORD, "--loads", "2"])
-            .args(["--call", &id.to_string()])
-            .current_dir(browser_dir())
-            .stderr(Stdio::inherit())
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let r: Value = serde_json::from_str(stdout.lines().last().unwrap_or(""))
-        .unwrap_or_else(|e| panic!("review_player.mjs printed no JSON ({e}): {stdout}"));
-    println!("browser (Ogg Opus): {r}");
-    assert!(r["ok"] == true, "{r}");
-    assert_eq!(r["consoleErrors"], serde_json::json!([]), "{r}");
-    assert_eq!(r["pageErrors"], serde_json::json!([]), "{r}");
+    let r = browser_player(port, id, 2).await;
     for load in r["loads"].as_array().unwrap() {
         assert!(
             (load["duration"].as_f64().unwrap() - 600.0).abs() < 0.1,
             "{r}"
         );
     }
-    let turns = long_turns(TEN_MINUTES_MS);
-    let last = turns.last().unwrap();
-    let offset = r["seek"]["offset"].as_f64().unwrap();
-    assert!((offset - last.bot.0 as f64 / 1000.0).abs() < 0.01, "{r}");
-    let after = r["seek"]["timeAfterClick"].as_f64().unwrap();
-    assert!(after >= offset - 0.05 && after < offset + 1.0, "{r}");
-    assert!(r["playing"] == true, "{r}");
+    assert_seeked_late_in_the_call(&r);
     println!(
         "Ogg Opus, median of 2 loads: waveform drawn {} ms, playing {} ms",
         r["medianDrawnMs"], r["medianPlayingMs"]
