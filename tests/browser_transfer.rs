@@ -9,7 +9,8 @@
 //!
 //! 1. The visitor's next sentence reaches the agent: the agent's recording holds speech where
 //!    the visitor spoke, and the engine's own ASR (`hotline transcribe`) reads the visitor's
-//!    words in it. When the agent hangs up, the page gets `ended` with reason `transferred` and
+//!    words in it; the engine, which goes on recording and transcribing the call after the
+//!    hand-over, stores them as the call's line to the agent. When the agent hangs up, the page gets `ended` with reason `transferred` and
 //!    the engine closes the connection.
 //! 2. The visitor hangs up (a `hangup` message and `DELETE`, as the widget does): the agent's
 //!    call ends.
@@ -25,7 +26,7 @@ use support::baresip_peer::{BaresipPeer, PeerSetup, require_baresip};
 use support::browser_visitor::BrowserVisitor;
 use support::call_audio::{Hearing, audible_frames, seconds, wait_for_speech_then_quiet};
 use support::hotline_server::HotlineServer;
-use support::softphone_rig::{microphone, rtp_window, transcribe};
+use support::softphone_rig::{microphone, rtp_window, stored_caller_line_to_agent, transcribe};
 use support::{contained_error_rate, free_port, free_udp_port};
 use webrtc::peer_connection::RTCPeerConnectionState;
 
@@ -55,6 +56,10 @@ fn write_config(dir: &Path, http: u16, sip: u16, agent_sip: u16) -> std::path::P
 listen = "127.0.0.1:{http}"
 [models]
 dir = "{models}"
+[store]
+database = "{data}/calls.sqlite"
+[recording]
+dir = "{data}/recordings"
 [transfer]
 target = "sip:agent@127.0.0.1:{agent_sip}"
 [sip]
@@ -71,6 +76,7 @@ bind_address = "127.0.0.1"
 ports = "{webrtc}-{webrtc_max}"
 "#,
         models = support::models_dir().display(),
+        data = dir.display(),
         rtp_max = rtp + 99,
         webrtc_max = webrtc + 19,
     );
@@ -189,6 +195,17 @@ fn agent_hears_the_visitor_then_hangs_up(
     if cer > MAX_AGENT_HEARD_CER {
         return Err(format!(
             "the agent heard {text:?}, not the visitor's {said:?} (CER {cer:.2} > {MAX_AGENT_HEARD_CER})"
+        ));
+    }
+
+    // The engine goes on recording and transcribing after the hand-over: the visitor's words
+    // to the agent are stored with the call.
+    let stored = stored_caller_line_to_agent(dir, &said, MAX_AGENT_HEARD_CER);
+    let stored_cer = contained_error_rate(&said, &stored);
+    println!("the store has the visitor's line to the agent: {stored:?} (CER {stored_cer:.2})");
+    if stored_cer > MAX_AGENT_HEARD_CER {
+        return Err(format!(
+            "the store has no visitor line {said:?} after the transfer; best {stored:?} (CER {stored_cer:.2})"
         ));
     }
 

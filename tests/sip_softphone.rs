@@ -40,7 +40,9 @@ use support::call_audio::{
 };
 use support::contained_error_rate;
 use support::free_udp_port;
-use support::softphone_rig::{Call, Rig, newest_recording_caller_side, rtp_window};
+use support::softphone_rig::{
+    Call, Rig, newest_recording_caller_side, rtp_window, stored_caller_line_to_agent,
+};
 
 /// The English question the caller asks and the FAQ entry that answers it.
 const QUESTION_EN: &str = "en_4.wav";
@@ -206,7 +208,8 @@ fn reach_the_agent(
         )));
     }
     // ... and transcribes it: the caller's line to the agent is stored with the call.
-    let stored_line = stored_caller_line_to_agent(call.rig.dir.path(), &to_agent_text);
+    let stored_line =
+        stored_caller_line_to_agent(call.rig.dir.path(), &to_agent_text, MAX_AGENT_HEARD_CER);
     let stored_cer = contained_error_rate(&to_agent_text, &stored_line);
     println!("the store has the caller's line to the agent: {stored_line:?} (CER {stored_cer:.2})");
     if stored_cer > MAX_AGENT_HEARD_CER {
@@ -229,36 +232,6 @@ fn reach_the_agent(
         )));
     }
     Ok(())
-}
-
-/// The stored caller line after a bridged transfer nearest to `expected`, waiting up to 30 s
-/// for it to be transcribed and written (the engine's store is `dir/calls.sqlite`).
-fn stored_caller_line_to_agent(dir: &Path, expected: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut best = String::new();
-    loop {
-        if let Ok(db) = rusqlite::Connection::open_with_flags(
-            dir.join("calls.sqlite"),
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-        ) && let Ok(mut statement) =
-            db.prepare("SELECT text FROM bridged_lines WHERE speaker = 'caller' ORDER BY id")
-            && let Ok(rows) = statement.query_map([], |row| row.get::<_, String>(0))
-        {
-            for text in rows.flatten() {
-                if best.is_empty()
-                    || contained_error_rate(expected, &text) < contained_error_rate(expected, &best)
-                {
-                    best = text;
-                }
-            }
-        }
-        if (!best.is_empty() && contained_error_rate(expected, &best) <= MAX_AGENT_HEARD_CER)
-            || Instant::now() > deadline
-        {
-            return best;
-        }
-        std::thread::sleep(Duration::from_millis(500));
-    }
 }
 
 /// The engine logged key 0 arriving `how` ("from SIP INFO", "from an RTP telephone-event")

@@ -6,12 +6,12 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::baresip_peer::{BaresipPeer, MICROPHONE_RATE, PeerSetup, RECORDING_RATE};
 use super::call_audio::{FRAME, Hearing, audible_frames, seconds, wait_for_speech_then_quiet};
 use super::hotline_server::HotlineServer;
-use super::{free_port, free_udp_port};
+use super::{contained_error_rate, free_port, free_udp_port};
 
 /// Silence after each clip, so the phone's source does not run out (baresip ends the call when
 /// its `aufile` ends).
@@ -64,6 +64,37 @@ ring_timeout_s = 20
     let path = dir.join("hotline.toml");
     std::fs::write(&path, text).expect("write the engine config");
     path
+}
+
+/// The stored caller line after a bridged transfer nearest to `expected`, waiting up to 30 s
+/// for it to be transcribed and written (the engine's store is `dir/calls.sqlite`) until one
+/// is within `good_enough` of it.
+pub fn stored_caller_line_to_agent(dir: &Path, expected: &str, good_enough: f64) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut best = String::new();
+    loop {
+        if let Ok(db) = rusqlite::Connection::open_with_flags(
+            dir.join("calls.sqlite"),
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        ) && let Ok(mut statement) =
+            db.prepare("SELECT text FROM bridged_lines WHERE speaker = 'caller' ORDER BY id")
+            && let Ok(rows) = statement.query_map([], |row| row.get::<_, String>(0))
+        {
+            for text in rows.flatten() {
+                if best.is_empty()
+                    || contained_error_rate(expected, &text) < contained_error_rate(expected, &best)
+                {
+                    best = text;
+                }
+            }
+        }
+        if (!best.is_empty() && contained_error_rate(expected, &best) <= good_enough)
+            || Instant::now() > deadline
+        {
+            return best;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
 }
 
 /// The left (caller) channel of the newest call recording the engine of `config_dir` wrote

@@ -44,7 +44,12 @@ pub async fn receive_browser_audio(
     let mut send = |frame: Frame| {
         match line.visitor_audio() {
             VisitorAudio::ToConversation => {}
-            VisitorAudio::ToAgent(agent) => return agent.send(frame),
+            VisitorAudio::ToAgent(agent) => {
+                // To the agent, and to the driver for the call's recording (dropped, never
+                // waited for, when the driver falls behind).
+                let _ = events.try_send(LegEvent::BridgedCaller(frame.clone()));
+                return agent.send(frame);
+            }
             VisitorAudio::Dropped => return,
         }
         if events.try_send(LegEvent::Audio(frame)).is_err() {

@@ -235,6 +235,7 @@ pub async fn answer_browser_call(
             audio,
             line,
             closing: closing.clone(),
+            events: handler.leg_events.clone(),
         },
     };
     tokio::spawn(keep_connection(

@@ -11,13 +11,14 @@ use hotline_audio::Frame;
 use sip_bridge::{
     AgentDial, AgentDialer, AgentLeg, HoldAudio, HoldSink, TransferMode, TransferRequest,
 };
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::browser_audio::BrowserAudioOut;
 use super::visitor_line::VisitorLine;
 use crate::channel::human_line::HumanLine;
 use crate::channel::sip_leg::{NO_TRANSFER_TARGET, SipTransferPolicy};
-use crate::channel::{TransferOutcome, TransferTarget};
+use crate::channel::{LegEvent, TransferOutcome, TransferTarget};
 
 /// Why a browser call cannot be transferred while the SIP user agent is off.
 pub const BROWSER_TRANSFER_NEEDS_SIP: &str = "transfer from a browser call goes to the agent's \
@@ -42,6 +43,9 @@ pub struct VisitorTransfer {
     pub line: Arc<VisitorLine>,
     /// Cancelled when the browser call is closing (the visitor left, or it is being ended).
     pub closing: CancellationToken,
+    /// The leg's events to the call's driver: after the bridge, both sides' frames and the
+    /// hang-up.
+    pub events: mpsc::Sender<LegEvent>,
 }
 
 /// The visitor's track as the place hold audio goes: one frame per 20 ms tick, sent at once.
@@ -63,8 +67,9 @@ impl HoldSink for VisitorHold {
 
 impl VisitorTransfer {
     /// Calls the agent for `target` (resolved as for SIP calls) and briefs them with
-    /// `summary`; `Completed` once the visitor and the agent are connected (the bot's part is
-    /// over). On failure the bot has the line again.
+    /// `summary`; `Bridged` once the visitor and the agent are connected (the bot's part is
+    /// over; their conversation goes on through this node, recorded). On failure the bot has
+    /// the line again.
     pub async fn run(&self, target: &TransferTarget, summary: &str) -> TransferOutcome {
         let (via, dialer, uri) = match route(self.via.as_ref(), &target.uri) {
             Ok(route) => route,
@@ -99,9 +104,12 @@ impl VisitorTransfer {
                     agent,
                     Arc::clone(&self.audio),
                     Arc::clone(&self.line),
+                    self.events.clone(),
                     self.closing.clone(),
                 ));
-                TransferOutcome::Completed
+                // The driver follows the conversation (recording, transcripts) from the
+                // leg's BridgedCaller / BridgedAgent frames until the hang-up.
+                TransferOutcome::Bridged
             }
             Err(error) => {
                 self.line.back_to_bot();
@@ -123,24 +131,31 @@ fn route<'a>(
     Ok((via, dialer, uri))
 }
 
-/// Plays the agent's voice to the visitor until one of them hangs up; the agent leaving closes
-/// the browser call, the visitor leaving hangs the agent up.
+/// Plays the agent's voice to the visitor (and hands each frame to the call's driver, for the
+/// recording) until one of them hangs up; the agent leaving closes the browser call, the
+/// visitor leaving hangs the agent up; either way the driver is told the call is over.
 async fn relay_agent(
     call_id: Arc<str>,
     mut agent: AgentLeg,
     audio: Arc<BrowserAudioOut>,
     line: Arc<VisitorLine>,
+    events: mpsc::Sender<LegEvent>,
     closing: CancellationToken,
 ) {
     loop {
         tokio::select! {
             frame = agent.recv() => match frame {
-                Some(frame) => audio.send(frame),
+                Some(frame) => {
+                    // A driver that cannot keep up loses recording frames, never the voice.
+                    let _ = events.try_send(LegEvent::BridgedAgent(frame.clone()));
+                    audio.send(frame);
+                }
                 None => {
                     let reason = agent.end_reason();
                     tracing::info!(call = %call_id, ?reason, "the agent's leg ended; ending the browser call");
                     line.unbridge();
                     closing.cancel();
+                    let _ = events.send(LegEvent::HangUp).await;
                     return;
                 }
             },
@@ -148,6 +163,7 @@ async fn relay_agent(
                 tracing::info!(call = %call_id, "the browser caller left; hanging up the agent");
                 line.unbridge();
                 agent.hang_up();
+                let _ = events.send(LegEvent::HangUp).await;
                 return;
             }
         }
