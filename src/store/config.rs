@@ -95,6 +95,34 @@ pub struct RecordingConfig {
     pub object_store_options: HashMap<String, String>,
 }
 
+impl RecordingConfig {
+    /// `object_store` as a URL (`None`: recordings stay in `dir`); the error names the key and
+    /// the fix.
+    pub fn object_store_url(&self) -> Result<Option<url::Url>, StoreConfigError> {
+        let text = self.object_store.trim();
+        if text.is_empty() {
+            return Ok(None);
+        }
+        let bad = |fix: &'static str| StoreConfigError {
+            key: "recording.object_store",
+            value: format!("{text:?}"),
+            fix,
+        };
+        let url = url::Url::parse(text).map_err(|_| {
+            bad("give a URL such as \"s3://bucket/recordings\", or \"\" to keep recordings in recording.dir")
+        })?;
+        if url.scheme() != "s3" {
+            return Err(bad(
+                "only s3:// (any S3-compatible store: AWS, MinIO, SeaweedFS, Ceph …) is supported",
+            ));
+        }
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err(bad("name the bucket: \"s3://BUCKET/prefix\""));
+        }
+        Ok(Some(url))
+    }
+}
+
 /// `[recording] archive_format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -181,7 +209,7 @@ impl StoreConfig {
             });
         }
         if recording.enabled {
-            super::recording_objects::RecordingObjects::from_config(recording)?;
+            recording.object_store_url()?;
         }
         if recording.enabled && recording.dir.as_os_str().is_empty() {
             return Err(StoreConfigError {

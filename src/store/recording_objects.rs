@@ -78,31 +78,20 @@ impl RecordingObjects {
     /// The store `[recording] object_store` names (local when empty); the error names the
     /// key and the fix. No request is made: a store that cannot be reached shows at upload.
     pub fn from_config(config: &RecordingConfig) -> Result<Self, StoreConfigError> {
-        let url = config.object_store.trim();
-        if url.is_empty() {
+        let Some(parsed) = config.object_store_url()? else {
             return Ok(Self::local());
-        }
-        let bad = |fix: &'static str| StoreConfigError {
-            key: "recording.object_store",
-            value: format!("{url:?}"),
-            fix,
         };
-        let parsed = Url::parse(url)
-            .map_err(|_| bad("give a URL such as \"s3://bucket/recordings\", or \"\" to keep recordings in recording.dir"))?;
-        if parsed.scheme() != "s3" {
-            return Err(bad(
-                "only s3:// (any S3-compatible store: AWS, MinIO, SeaweedFS, Ceph …) is supported",
-            ));
-        }
         let options = builder_options(&config.object_store_options);
         let (store, prefix) =
-            object_store::parse_url_opts(&parsed, options.clone()).map_err(|_| {
-                bad("check the bucket in the URL and [recording.object_store_options] (aws_endpoint, aws_region, aws_access_key_id, aws_secret_access_key, aws_allow_http)")
+            object_store::parse_url_opts(&parsed, options.clone()).map_err(|_| StoreConfigError {
+                key: "recording.object_store",
+                value: format!("{:?}", config.object_store),
+                fix: "check the bucket in the URL and [recording.object_store_options] (aws_endpoint, aws_region, aws_access_key_id, aws_secret_access_key, aws_allow_http)",
             })?;
         Ok(Self {
             remote: Some(Remote {
                 store: Arc::from(store),
-                base: url.trim_end_matches('/').to_string(),
+                base: config.object_store.trim().trim_end_matches('/').to_string(),
                 prefix,
                 options,
             }),
