@@ -6,10 +6,11 @@
 //!   `account_admin`) and the hash-chained audit log (`audit_log`).
 //! - [`StoreWriter`]: fed by the calls' notices on a thread of its own ([`CallDraft`] turns
 //!   them into records, [`PersonalData`] redacts before anything is stored).
-//! - [`Recordings`]: the [`crate::call::CallRecorder`] writing each call as a stereo WAV
-//!   ([`LiveWav`]) while it runs; [`recover_unfinished_calls`] repairs what a stopped engine left;
-//!   [`recording_peaks`] reads a recording's waveform for the review player ([`PeaksCache`]
-//!   keeps the finished ones').
+//! - `recording/`: [`Recordings`], the [`crate::call::CallRecorder`] writing each call as a
+//!   stereo WAV ([`LiveWav`]) while it runs; [`recording_peaks`] reads a recording's waveform
+//!   for the review player ([`PeaksCache`] keeps the finished ones'); [`RecordingArchiver`]
+//!   keeps finished recordings as Ogg Opus and/or in an S3-compatible store
+//!   ([`RecordingObjects`]). [`recover_unfinished_calls`] repairs what a stopped engine left.
 //! - [`RetentionJob`]: deletes what has passed `[store] retention_days`, keeps what is on hold.
 //! - [`CallArchive`]: all of it started together by `hotline serve`.
 
@@ -20,20 +21,14 @@ mod call_archive;
 mod call_draft;
 mod call_filter;
 mod call_record;
-mod call_recorder;
 mod call_sentiment;
 mod call_store;
 mod clock;
 mod config;
 mod export;
 mod kpi_calls;
-mod live_wav;
-mod ogg_opus;
-mod peaks_cache;
 mod personal_data;
-mod recording_archiver;
-mod recording_objects;
-mod recording_peaks;
+mod recording;
 mod recovery;
 mod retention;
 mod schema;
@@ -53,7 +48,6 @@ pub use call_record::{
     BridgedLineEntry, CallDetail, CallOutcome, CallRecord, RecordingStatus, TurnEntry, TurnTimings,
     UnredactedTurn,
 };
-pub use call_recorder::{Recordings, day_folder};
 pub use call_store::{
     CallEnding, CallQuery, CallStore, ExpiredCall, LocalRecording, NewBridgedLine, NewCall,
     NewTurn, StoreError, UnfinishedCall,
@@ -64,13 +58,16 @@ pub use config::{
 };
 pub use export::{ExportedRecording, write_call_archive};
 pub use kpi_calls::{KpiCall, REPEAT_CONTACT_MS};
-pub use live_wav::{BYTES_PER_MS, HEADER_BYTES, LiveWav, RecordingFileError, repair_wav};
-pub use ogg_opus::{OPUS_EXTENSION, TranscodeError, Transcoded, wav_to_ogg_opus};
-pub use peaks_cache::{FileStamp, PEAKS_CACHED, PeaksCache};
 pub use personal_data::{PersonalData, mask_caller};
-pub use recording_archiver::{ArchiveReport, RecordingArchiver, peaks_file};
-pub use recording_objects::{ObjectError, RecordingObjects, block_on, is_object};
-pub use recording_peaks::{PEAK_POINTS, PeaksError, RecordingPeaks, recording_peaks};
+pub use recording::archiver::{ArchiveReport, RecordingArchiver, peaks_file};
+pub use recording::live_wav::{
+    BYTES_PER_MS, HEADER_BYTES, LiveWav, RecordingFileError, repair_wav,
+};
+pub use recording::objects::{ObjectError, RecordingObjects, block_on, is_object};
+pub use recording::ogg_opus::{OPUS_EXTENSION, TranscodeError, Transcoded, wav_to_ogg_opus};
+pub use recording::peaks::{PEAK_POINTS, PeaksError, RecordingPeaks, recording_peaks};
+pub use recording::peaks_cache::{FileStamp, PEAKS_CACHED, PeaksCache};
+pub use recording::recorder::{Recordings, day_folder};
 pub use recovery::recover_unfinished_calls;
 pub use retention::{RETENTION_ACTOR, RetentionJob, RetentionReport};
 pub use schema::SCHEMA_VERSION;

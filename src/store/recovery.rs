@@ -4,7 +4,7 @@
 
 use super::call_record::{CallOutcome, RecordingStatus};
 use super::call_store::{CallEnding, CallStore, StoreError};
-use super::live_wav::repair_wav;
+use super::recording::live_wav::repair_wav;
 use super::store_metrics::StoreMetrics;
 
 /// Closes every unfinished call as `recovered`; the ids closed.

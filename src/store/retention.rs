@@ -8,8 +8,8 @@ use std::sync::Arc;
 use super::audit_log::AuditAction;
 use super::call_store::{CallStore, ExpiredCall, StoreError};
 use super::clock::Clock;
-use super::recording_archiver::peaks_file;
-use super::recording_objects::{RecordingObjects, block_on, is_object};
+use super::recording::archiver::peaks_file;
+use super::recording::objects::{RecordingObjects, block_on, is_object};
 use super::sqlite_store::SqliteCallStore;
 
 /// The actor the deletion job writes in the audit log.

@@ -12,14 +12,14 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::call_store::{CallStore, LocalRecording, StoreError};
-use super::clock::Clock;
-use super::config::{ArchiveFormat, RecordingConfig};
 use super::live_wav::RECORDING_RATE;
+use super::objects::{ObjectError, RecordingObjects, block_on};
 use super::ogg_opus::{OPUS_EXTENSION, TranscodeError, wav_to_ogg_opus};
-use super::recording_objects::{ObjectError, RecordingObjects, block_on};
-use super::recording_peaks::{PEAK_POINTS, PeaksError, RecordingPeaks, recording_peaks};
-use super::store_metrics::StoreMetrics;
+use super::peaks::{PEAK_POINTS, PeaksError, RecordingPeaks, recording_peaks};
+use crate::store::call_store::{CallStore, LocalRecording, StoreError};
+use crate::store::clock::Clock;
+use crate::store::config::{ArchiveFormat, RecordingConfig};
+use crate::store::store_metrics::StoreMetrics;
 
 /// Where the peaks of an archived recording are kept: beside it, `NAME.peaks.json`.
 pub fn peaks_file(recording: &Path) -> PathBuf {

@@ -11,7 +11,7 @@ use ogg::writing::{PacketWriteEndInfo, PacketWriter};
 use opus::{Application, Bitrate, Channels, Encoder};
 
 use super::live_wav::RECORDING_RATE;
-use super::recording_peaks::{PeaksError, wav_data};
+use super::peaks::{PeaksError, wav_data};
 
 /// File extension of archived recordings.
 pub const OPUS_EXTENSION: &str = "opus";

@@ -21,7 +21,7 @@ use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt};
 use tokio::io::AsyncWriteExt;
 use url::Url;
 
-use super::config::{RecordingConfig, StoreConfigError};
+use crate::store::config::{RecordingConfig, StoreConfigError};
 
 /// What went wrong with an object.
 #[derive(Debug, thiserror::Error)]

@@ -1,4 +1,4 @@
-//! The finished recordings' peaks ([`super::recording_peaks`]) kept in memory, so a call
+//! The finished recordings' peaks ([`crate::store::recording_peaks`]) kept in memory, so a call
 //! opened again draws without reading its file: a bounded least-recently-used set of the
 //! JSON the review page gets, each checked against the file's path, length and modification
 //! time before it is used. Only finished recordings are put here (the caller decides): one

@@ -2,7 +2,7 @@
 //! `points` equal stretches of every channel, read through the WAV in chunks (memory bounded
 //! whatever the call's length). The review player draws these instead of downloading and
 //! decoding the whole file (a 10-minute call is 38 MB), so it draws at once and plays by
-//! streaming. Pure: a reader in, numbers out; the caching is [`super::PeaksCache`].
+//! streaming. Pure: a reader in, numbers out; the caching is [`crate::store::PeaksCache`].
 
 use std::io::{self, Read, Seek, SeekFrom};
 

@@ -16,12 +16,12 @@ use hotline_audio::{FRAME_MS, FRAME_SAMPLES, Frame};
 
 use crate::call::{CallRecorder, Millis, RecordingTap};
 
-use super::call_record::RecordingStatus;
-use super::clock::Clock;
-use super::config::RecordingConfig;
 use super::live_wav::LiveWav;
-use super::store_metrics::StoreMetrics;
-use super::store_writer::{StoreUpdate, StoreWriter};
+use crate::store::call_record::RecordingStatus;
+use crate::store::clock::Clock;
+use crate::store::config::RecordingConfig;
+use crate::store::store_metrics::StoreMetrics;
+use crate::store::store_writer::{StoreUpdate, StoreWriter};
 
 /// Caller audio held waiting for its bot frame before the oldest is dropped (a burst from the
 /// network, or a driver that stopped ticking).
