@@ -616,10 +616,10 @@ fn finished_recordings_are_archived_as_ogg_opus_and_still_draw_and_expire() {
         report.failed
     );
     assert!(
-        report.opus_bytes * 15 < report.wav_bytes,
+        report.bytes_after * 15 < report.bytes_before,
         "{} bytes of Opus for {} of WAV",
-        report.opus_bytes,
-        report.wav_bytes
+        report.bytes_after,
+        report.bytes_before
     );
     let opus = store.recording_path(old).unwrap().unwrap();
     assert_eq!(opus, dir.path().join("old.opus"));

@@ -384,8 +384,8 @@ async fn the_player_plays_and_seeks_a_call_archived_as_ogg_opus() {
     println!(
         "10-minute call archived in {:?}: {} bytes of WAV → {} bytes of Ogg Opus",
         made.elapsed(),
-        report.wav_bytes,
-        report.opus_bytes
+        report.bytes_before,
+        report.bytes_after
     );
     let opus = store.recording_path(id).unwrap().unwrap();
     assert_eq!(opus, wav.with_extension("opus"));

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use super::live_wav::RECORDING_RATE;
 use super::objects::{ObjectError, RecordingObjects, block_on};
-use super::ogg_opus::{OPUS_EXTENSION, TranscodeError, wav_to_ogg_opus};
+use super::ogg_opus::{OPUS_EXTENSION, TranscodeError, io_error, wav_to_ogg_opus};
 use super::peaks::{PEAK_POINTS, PeaksError, RecordingPeaks, recording_peaks};
 use crate::store::call_store::{CallStore, LocalRecording, StoreError};
 use crate::store::clock::Clock;
@@ -33,9 +33,9 @@ pub struct ArchiveReport {
     pub archived: Vec<i64>,
     /// Calls whose recording could not be archived (left as it was, logged), with why.
     pub failed: Vec<(i64, String)>,
-    /// Bytes of the recordings archived before, and after (Opus is smaller).
-    pub wav_bytes: u64,
-    pub opus_bytes: u64,
+    /// Bytes of the recordings archived as they were (local files), and as they are now.
+    pub bytes_before: u64,
+    pub bytes_after: u64,
 }
 
 /// Why one recording was not archived.
@@ -84,8 +84,8 @@ impl RecordingArchiver {
                         }
                     }
                     report.archived.push(recording.id);
-                    report.wav_bytes += before;
-                    report.opus_bytes += archived.bytes;
+                    report.bytes_before += before;
+                    report.bytes_after += archived.bytes;
                 }
                 Err(error) => {
                     tracing::error!(call = recording.id, %error, "recording not archived; it stays as it is, retried at the next run");
@@ -97,8 +97,8 @@ impl RecordingArchiver {
         if !report.archived.is_empty() {
             tracing::info!(
                 calls = report.archived.len(),
-                bytes_before = report.wav_bytes,
-                bytes_after = report.opus_bytes,
+                bytes_before = report.bytes_before,
+                bytes_after = report.bytes_after,
                 "recordings archived"
             );
         }
@@ -126,10 +126,6 @@ impl RecordingArchiver {
             replaced.push(local);
             local = opus;
         }
-        let io_error = |path: &Path| {
-            let path = path.display().to_string();
-            move |source| TranscodeError::Io { path, source }
-        };
         let bytes = std::fs::metadata(&local).map_err(io_error(&local))?.len();
         if !self.objects.is_remote() {
             return Ok(Archived {
@@ -167,10 +163,6 @@ struct Archived {
 
 /// Reads the peaks of the WAV at `wav` into `out` (synced): what the review page draws.
 fn write_peaks(wav: &Path, out: &Path) -> Result<(), TranscodeError> {
-    let io_error = |path: &Path| {
-        let path = path.display().to_string();
-        move |source| TranscodeError::Io { path, source }
-    };
     let file = std::fs::File::open(wav).map_err(io_error(wav))?;
     let peaks = match recording_peaks(file, PEAK_POINTS) {
         Ok(peaks) => peaks,

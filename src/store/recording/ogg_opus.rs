@@ -52,10 +52,6 @@ pub fn wav_to_ogg_opus(
     out: &Path,
     bitrate_bps: i32,
 ) -> Result<Transcoded, TranscodeError> {
-    let io_error = |path: &Path| {
-        let path = path.display().to_string();
-        move |source| TranscodeError::Io { path, source }
-    };
     let mut source = File::open(wav).map_err(io_error(wav))?;
     let file_len = source.seek(io::SeekFrom::End(0)).map_err(io_error(wav))?;
     source.seek(io::SeekFrom::Start(0)).map_err(io_error(wav))?;
@@ -152,6 +148,12 @@ pub fn wav_to_ogg_opus(
         let _ = folder.sync_all();
     }
     Ok(Transcoded { samples, bytes })
+}
+
+/// The error of reading or writing `path`, for `map_err`.
+pub(super) fn io_error(path: &Path) -> impl FnOnce(io::Error) -> TranscodeError + use<> {
+    let path = path.display().to_string();
+    move |source| TranscodeError::Io { path, source }
 }
 
 /// Where [`wav_to_ogg_opus`] writes before the rename.
