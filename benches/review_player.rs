@@ -3,7 +3,8 @@
 //! into a fresh store, `hotline serve` over it, and headless Chromium
 //! (`tests/browser/review_player.mjs`) opening the call page `HOTLINE_BENCH_LOADS` times
 //! (default 7), each in a fresh browser context: from navigation start to the waveform drawn
-//! and to playback advancing (`play()` called the moment it is drawn, then `currentTime > 0`).
+//! and to playback advancing (`play()` called the moment it is drawn, then `currentTime > 0`),
+//! once the engine answers `/readyz` (warm: its warm-up would otherwise share the cores).
 //! Prints every load and the medians.
 //!
 //! `HOTLINE_BENCH_BEFORE_BIN=/path/to/older/hotline` measures that binary too, in the same
@@ -56,12 +57,14 @@ fn free_port() -> u16 {
         .expect("a free loopback port")
 }
 
-fn healthy(port: u16) -> bool {
+/// `/readyz` 200: warm (models loaded and exercised), so the loads measured do not share the
+/// cores with the engine's warm-up.
+fn ready(port: u16) -> bool {
     let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
         return false;
     };
     let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    if write!(stream, "GET /healthz HTTP/1.0\r\nHost: localhost\r\n\r\n").is_err() {
+    if write!(stream, "GET /readyz HTTP/1.0\r\nHost: localhost\r\n\r\n").is_err() {
         return false;
     }
     let mut reply = String::new();
@@ -99,9 +102,9 @@ fn serve(binary: &Path, dir: &Path) -> Result<(Server, u16, i64), String> {
             .map_err(|e| e.to_string())?,
     );
     let deadline = Instant::now() + Duration::from_secs(240);
-    while !healthy(port) {
+    while !ready(port) {
         if Instant::now() > deadline {
-            return Err("hotline serve did not answer /healthz within 240 s".into());
+            return Err("hotline serve was not ready (/readyz) within 240 s".into());
         }
         std::thread::sleep(Duration::from_millis(200));
     }
@@ -154,12 +157,17 @@ fn measure(label: &str, binary: &Path, root: &Path, loads: u32) {
             load["drawnMs"],
             load["playingMs"]
         );
-        // Where the time went: [start, end] ms of the page's requests, from navigation start.
+        // Where the time went: [start, request sent, first byte, end] ms of the page's
+        // requests, from navigation start.
         println!("          {}", load["steps"]);
     }
     println!(
         "  median of {loads}: waveform drawn {} ms, playing {} ms; seek to {} s played on after {} ms",
         r["medianDrawnMs"], r["medianPlayingMs"], r["seek"]["offset"], r["seek"]["movedOnMs"]
+    );
+    println!(
+        "  the call page alone from the server (no browser work): median {} ms of 7",
+        r["serverPageMs"]
     );
     let ranges = &r["recordingRequests"][0];
     println!("  the recording's requests on load 1 (Range): {ranges}");

@@ -230,6 +230,26 @@ async fn the_player_draws_from_peaks_and_streams_a_ten_minute_call() {
         "the live recording's peaks were cached"
     );
 
+    // A finished call's page carries its peaks (the same JSON) and fetches its audio at
+    // once; a page whose peaks cannot be read fetches them (and shows that error); a running
+    // call's page, which reloads itself, fetches the audio only when played.
+    let (status, _, finished_page, _) = get(format!("/review/calls/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    let finished_page = String::from_utf8(finished_page.to_vec()).unwrap();
+    let inline = finished_page
+        .split("<script type=\"application/json\" id=\"peaks-data\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</script>").next())
+        .expect("the finished call's page carries its peaks");
+    assert_eq!(inline.as_bytes(), &first[..], "the page's peaks differ");
+    assert!(finished_page.contains("preload=\"auto\""));
+    let (_, _, corrupt_page, _) = get(format!("/review/calls/{corrupt}")).await;
+    let corrupt_page = String::from_utf8(corrupt_page.to_vec()).unwrap();
+    assert!(!corrupt_page.contains("peaks-data") && corrupt_page.contains("rel=\"preload\""));
+    let (_, _, live_page, _) = get(format!("/review/calls/{live}")).await;
+    let live_page = String::from_utf8(live_page.to_vec()).unwrap();
+    assert!(!live_page.contains("peaks-data") && live_page.contains("preload=\"none\""));
+
     // Peaks are not a listen: nothing audited yet.
     let listens = |store: &SqliteCallStore| {
         store

@@ -2,9 +2,10 @@
 //! stereo recording (caller left, bot right): drawn at once from the recording's peaks
 //! (`/review/calls/{id}/peaks`, `call_peaks`) and played by streaming the session-authenticated
 //! `/review/calls/{id}/recording` (Range honoured, so seeking fetches only what it plays; each
-//! listen audited) through an `<audio>`, never downloaded whole first. The peaks are fetched
-//! as the page is read (`<link rel="preload">`), alongside the scripts; the audio waits until
-//! the waveform is drawn, so its stream does not slow the drawing.
+//! listen audited) through an `<audio>`, never downloaded whole first. A finished call's page
+//! carries its peaks and starts fetching its audio as it is read (so opening it is the listen
+//! the audit log records); a running call's page, which reloads itself, fetches the peaks
+//! (`<link rel="preload">`) and the audio only when played.
 //! Beside it the transcript: caller and bot lines with their offsets (a click seeks the
 //! player there), the FAQ id and confidence, the answer's latency, barge-ins (drawn on the
 //! waveform by `review.js` from the `data-` attributes written here: numbers only, no caller
@@ -21,6 +22,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::assets;
+use super::call_peaks::peaks_json;
 use super::dates::{date_time_of, minutes_seconds};
 use super::html::{PageError, escape, page_with_head};
 use super::reviewer::Reviewer;
@@ -250,16 +252,38 @@ pub async fn show(
             escape(&reviewer.session.csrf)
         ));
     }
-    let player = if detail.call.recording_ms.is_some()
+    let playable = detail.call.recording_ms.is_some()
         && matches!(
             detail.call.recording_status.as_str(),
             "complete" | "recovered" | "recording"
-        ) {
+        );
+    let player = if playable {
+        // A finished call's page carries its peaks and starts fetching its audio at once, so
+        // the player draws without another request and plays the moment it is asked (the
+        // fetch is the listen the audit log records). A running call's page reloads every
+        // few seconds: it fetches the peaks afresh and the audio only when played.
+        let peaks = if live {
+            None
+        } else {
+            inline_peaks(&reviewer, id).await
+        };
+        let (peaks, preload) = match peaks {
+            Some(json) => (
+                format!("<script type=\"application/json\" id=\"peaks-data\">{json}</script>"),
+                "auto",
+            ),
+            None => (
+                format!(
+                    "<link rel=\"preload\" href=\"/review/calls/{id}/peaks\" as=\"fetch\" \
+                     crossorigin=\"anonymous\">"
+                ),
+                if live { "none" } else { "auto" },
+            ),
+        };
         format!(
             "<section class=\"player\" id=\"player\" data-src=\"/review/calls/{id}/recording\" \
-             data-peaks=\"/review/calls/{id}/peaks\">\
-             <link rel=\"preload\" href=\"/review/calls/{id}/peaks\" as=\"fetch\" crossorigin=\"anonymous\">\
-             <audio id=\"audio\" preload=\"none\" src=\"/review/calls/{id}/recording\"></audio>\
+             data-peaks=\"/review/calls/{id}/peaks\">{peaks}\
+             <audio id=\"audio\" preload=\"{preload}\" src=\"/review/calls/{id}/recording\"></audio>\
              <div id=\"waveform\" aria-label=\"recording: caller above, bot below\"></div>\
              <p class=\"controls\"><button type=\"button\" id=\"play\">Play</button> \
              <span id=\"time\">0:00.0</span> <span class=\"legend\">\
@@ -315,6 +339,18 @@ pub async fn show(
 
 /// How often the page of a running call reloads itself (no script needed).
 const LIVE_REFRESH_S: u32 = 3;
+/// A finished recording's peaks JSON for the page itself (numbers only, `</` escaped so it
+/// cannot end the script element), or `None` when they cannot be read: the page then fetches
+/// them and shows that request's error.
+async fn inline_peaks(reviewer: &Reviewer, id: i64) -> Option<String> {
+    let archive = Arc::clone(&reviewer.archive);
+    let json = tokio::task::spawn_blocking(move || peaks_json(&archive, id))
+        .await
+        .ok()?
+        .ok()?;
+    Some(String::from_utf8_lossy(&json).replace("</", "<\\/"))
+}
+
 /// FAQ answers suggested to the agent for the caller's latest words.
 const SUGGESTIONS: usize = 3;
 

@@ -41,7 +41,7 @@ pub async fn peaks(reviewer: Reviewer, Path(id): Path<i64>) -> Result<Response, 
 }
 
 /// Call `id`'s peaks JSON: from the cache when its finished recording was read before.
-fn peaks_json(archive: &CallArchive, id: i64) -> Result<Bytes, ApiError> {
+pub(super) fn peaks_json(archive: &CallArchive, id: i64) -> Result<Bytes, ApiError> {
     let store = &archive.store;
     let no_recording =
         || ApiError::new(StatusCode::NOT_FOUND, format!("call {id} has no recording"));

@@ -1,10 +1,11 @@
 // The review call page: the waveform player over the call's stereo recording (caller left,
 // bot right), the caller's speech and the bot's audio drawn as regions, barge-ins as markers,
 // and a click on a transcript line seeks the player to that line's offset. The waveform is
-// drawn from the server's peaks (data-peaks: a few thousand numbers, already being fetched
-// by the page's <link rel="preload">) and the audio streamed by the page's <audio> (Range
-// requests, so a seek fetches only what it plays), which starts loading once the waveform is
-// drawn: nothing waits for the whole WAV. Reads only the page's data- attributes (numbers)
+// drawn from the server's peaks (a few thousand numbers: inside a finished call's page, or
+// fetched from data-peaks, already requested by the page's <link rel="preload">) and the
+// audio streamed by the page's <audio> (Range requests, so a seek fetches only what it
+// plays), which a finished call's page starts loading at once: nothing waits for the whole
+// WAV. Reads only the page's data- attributes (numbers)
 // and the peaks JSON; no caller text goes through script.
 (function () {
   'use strict';
@@ -75,8 +76,6 @@
     review.player = player;
     player.on('ready', function () {
       state.ready = true;
-      // Drawn: now fetch the recording's header (and a first stretch), ready to play.
-      audio.preload = 'metadata';
       playButton.disabled = false;
       drawTurns(regions);
     });
@@ -87,19 +86,31 @@
     playButton.addEventListener('click', function () { player.playPause(); });
   }
 
-  // The same request as the page's preload (so the preloaded answer is used).
-  fetch(section.getAttribute('data-peaks'), { credentials: 'same-origin' })
-    .then(function (response) {
-      return response.json().then(
-        function (body) {
-          if (!response.ok || !body || !body.channels) throw new Error((body && body.error) || 'HTTP ' + response.status);
-          return body;
-        },
-        function () { throw new Error('HTTP ' + response.status + ', not the waveform (logged out?)'); }
-      );
-    })
-    .then(start)
-    .catch(function (e) { fail('cannot draw the recording: ' + (e && e.message ? e.message : e)); });
+  function failDrawing(e) { fail('cannot draw the recording: ' + (e && e.message ? e.message : e)); }
+
+  // A finished call's page carries its peaks; a running call's page fetches them (the same
+  // request as its preload, so the preloaded answer is used).
+  var inline = document.getElementById('peaks-data');
+  if (inline) {
+    try {
+      start(JSON.parse(inline.textContent));
+    } catch (e) {
+      failDrawing(e);
+    }
+  } else {
+    fetch(section.getAttribute('data-peaks'), { credentials: 'same-origin' })
+      .then(function (response) {
+        return response.json().then(
+          function (body) {
+            if (!response.ok || !body || !body.channels) throw new Error((body && body.error) || 'HTTP ' + response.status);
+            return body;
+          },
+          function () { throw new Error('HTTP ' + response.status + ', not the waveform (logged out?)'); }
+        );
+      })
+      .then(start)
+      .catch(failDrawing);
+  }
 
   var seekers = document.querySelectorAll('[data-seek]');
   for (var j = 0; j < seekers.length; j++) {
