@@ -95,6 +95,42 @@ struct Browser {
     port: u16,
 }
 
+/// An open event stream, read event by event.
+struct Events {
+    response: reqwest::Response,
+    buffer: String,
+}
+
+impl Events {
+    /// The next event (its name and data; comments and keep-alives skipped), within 10 s.
+    async fn next(&mut self) -> (String, String) {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let (mut kind, mut data) = (String::new(), Vec::new());
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("event:") {
+                        kind = v.trim().to_string();
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        data.push(v.strip_prefix(' ').unwrap_or(v).to_string());
+                    }
+                }
+                if !kind.is_empty() || !data.is_empty() {
+                    return (kind, data.join("\n"));
+                }
+                continue;
+            }
+            let chunk = tokio::time::timeout_at(deadline, self.response.chunk())
+                .await
+                .expect("no event within 10 s")
+                .unwrap()
+                .expect("the event stream ended");
+            self.buffer.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+}
+
 struct Answer {
     status: StatusCode,
     location: Option<String>,
@@ -166,6 +202,24 @@ impl Browser {
     async fn post(&self, path: &str, cookie: &str, form: &[(&str, &str)]) -> Answer {
         let url = format!("http://127.0.0.1:{}{path}", self.port);
         self.send(self.client.post(url).form(form), cookie).await
+    }
+
+    /// An event stream (Server-Sent Events) opened with `cookie`.
+    async fn events(&self, path: &str, cookie: &str) -> Events {
+        let url = format!("http://127.0.0.1:{}{path}", self.port);
+        let response = self
+            .client
+            .get(url)
+            .header(COOKIE, cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()["content-type"], "text/event-stream");
+        Events {
+            response,
+            buffer: String::new(),
+        }
     }
 
     /// Logs in as `name`: the session cookie (`hotline_review=...`).
@@ -528,6 +582,135 @@ async fn review_pages_guard_login_csrf_personal_data_and_escaping() {
             live.body
         );
     }
+    // Without script it reloads itself; with script it follows the call's event stream.
+    assert!(live.body.contains("<noscript><meta http-equiv=\"refresh\""));
+    assert!(
+        live.body
+            .contains(&format!("data-updates=\"/review/calls/{running}/live\""))
+    );
+    let mut events = browser
+        .events(&format!("/review/calls/{running}/live"), &admin)
+        .await;
+    let (kind, data) = events.next().await;
+    assert_eq!(kind, "update");
+    let update: serde_json::Value = serde_json::from_str(&data).unwrap();
+    assert!(
+        update["transcript"]
+            .as_str()
+            .unwrap()
+            .contains("那运费怎么算呢"),
+        "{update}"
+    );
+    assert!(
+        update["summary"]
+            .as_str()
+            .unwrap()
+            .contains("客户要求转人工"),
+        "{update}"
+    );
+    assert!(
+        update["suggestions"]
+            .as_str()
+            .unwrap()
+            .contains("shipping_fee"),
+        "{update}"
+    );
+    // The agent's answer and the caller's next words arrive as ASR writes them (HTML escaped
+    // by the server), with suggestions for the new words; then the call ends.
+    let store = SqliteCallStore::open(&dir.path().join("calls.sqlite")).unwrap();
+    let written = std::time::Instant::now();
+    for (speaker, said, start_ms) in [
+        ("agent", "运费是十块<b>", 8000),
+        ("caller", "我想退货", 11000),
+    ] {
+        store
+            .add_bridged_line(
+                running,
+                &NewBridgedLine {
+                    entry: BridgedLineEntry {
+                        speaker: speaker.into(),
+                        text: said.into(),
+                        start_ms,
+                        end_ms: start_ms + 2000,
+                    },
+                    search_text: said.into(),
+                },
+            )
+            .unwrap();
+    }
+    let update = loop {
+        let (kind, data) = events.next().await;
+        assert_eq!(kind, "update");
+        let update: serde_json::Value = serde_json::from_str(&data).unwrap();
+        if update["transcript"].as_str().unwrap().contains("我想退货") {
+            break update;
+        }
+    };
+    println!(
+        "a line written to the store reached the page's stream in {:?}",
+        written.elapsed()
+    );
+    assert!(written.elapsed() < std::time::Duration::from_secs(3));
+    let transcript = update["transcript"].as_str().unwrap();
+    assert!(
+        transcript.contains("运费是十块&lt;b&gt;"),
+        "not escaped: {transcript}"
+    );
+    assert!(
+        update["suggestions"].as_str().unwrap().contains("我想退货"),
+        "{update}"
+    );
+    // A reviewer who logs out (in another tab) stops following at the stream's next read.
+    let second = browser
+        .log_in("ada", PASSWORD)
+        .await
+        .map_err(|a| a.body)
+        .unwrap();
+    let mut followed = browser
+        .events(&format!("/review/calls/{running}/live"), &second)
+        .await;
+    assert_eq!(followed.next().await.0, "update");
+    let list = browser.get("/review", &second).await;
+    let out = browser
+        .post("/review/logout", &second, &[("csrf", &list.csrf())])
+        .await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        followed.next().await,
+        ("ended".to_string(), "logged out".to_string())
+    );
+    store
+        .close_call(
+            running,
+            &CallEnding {
+                ended_at: SystemClock.now_ms(),
+                outcome: CallOutcome::Transferred,
+                ended_by: None,
+                transfer_reason: Some("caller asked".into()),
+                languages: vec![],
+                barge_ins: 0,
+                csat: None,
+                sentiment: None,
+            },
+        )
+        .unwrap();
+    assert_eq!(
+        events.next().await,
+        ("ended".to_string(), "over".to_string())
+    );
+    // A viewer may not ask the stream for the unredacted text either.
+    let viewer_again = browser
+        .log_in("vic", PASSWORD)
+        .await
+        .map_err(|a| a.body)
+        .unwrap();
+    let denied = browser
+        .get(
+            &format!("/review/calls/{running}/live?unredacted=1"),
+            &viewer_again,
+        )
+        .await;
+    assert_eq!(denied.status, StatusCode::FORBIDDEN);
     let finished = browser
         .get(&format!("/review/calls/{personal}"), &admin)
         .await;

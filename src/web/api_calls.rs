@@ -107,6 +107,27 @@ pub async fn call_as_seen_by(
     id: i64,
     unredacted: bool,
 ) -> Result<CallDetail, ApiError> {
+    seen_by(archive, principal, id, unredacted, true).await
+}
+
+/// [`call_as_seen_by`] read again by a page that follows a running call: the same rules, the
+/// un-redaction not audited again (it was when the page began following).
+pub async fn call_followed_by(
+    archive: Arc<CallArchive>,
+    principal: Principal,
+    id: i64,
+    unredacted: bool,
+) -> Result<CallDetail, ApiError> {
+    seen_by(archive, principal, id, unredacted, false).await
+}
+
+async fn seen_by(
+    archive: Arc<CallArchive>,
+    principal: Principal,
+    id: i64,
+    unredacted: bool,
+    audit: bool,
+) -> Result<CallDetail, ApiError> {
     let role = principal.role;
     if unredacted && !role.may_unredact() {
         return Err(ApiError::new(
@@ -121,7 +142,7 @@ pub async fn call_as_seen_by(
             .call_detail(id)
             .map_err(ApiError::internal)?
             .ok_or_else(|| not_found(id))?;
-        if unredacted {
+        if unredacted && audit {
             store
                 .audit(
                     archive.clock().now_ms(),
@@ -131,6 +152,8 @@ pub async fn call_as_seen_by(
                     "GET /api/calls/{id}?unredacted=true",
                 )
                 .map_err(ApiError::internal)?;
+        }
+        if unredacted {
             let (caller, turns) = store.unredacted(id).map_err(ApiError::internal)?;
             if caller.is_some() {
                 detail.call.caller = caller;

@@ -8,12 +8,12 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 /// Part of every asset URL: change it when a file changes.
-const VERSION: &str = "3";
+const VERSION: &str = "4";
 
-pub const WAVESURFER_URL: &str = "/review/assets/3/wavesurfer-7.12.1.min.js";
-pub const REGIONS_URL: &str = "/review/assets/3/regions-7.12.1.min.js";
-pub const SCRIPT_URL: &str = "/review/assets/3/review.js";
-pub const STYLE_URL: &str = "/review/assets/3/review.css";
+pub const WAVESURFER_URL: &str = "/review/assets/4/wavesurfer-7.12.1.min.js";
+pub const REGIONS_URL: &str = "/review/assets/4/regions-7.12.1.min.js";
+pub const SCRIPT_URL: &str = "/review/assets/4/review.js";
+pub const STYLE_URL: &str = "/review/assets/4/review.css";
 
 const FILES: [(&str, &str, &str); 4] = [
     (

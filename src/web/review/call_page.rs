@@ -4,12 +4,10 @@
 //! `/review/calls/{id}/recording` (Range honoured, so seeking fetches only what it plays; each
 //! listen audited) through an `<audio>`, never downloaded whole first. A finished call's page
 //! carries its peaks and starts fetching its audio as it is read (so opening it is the listen
-//! the audit log records); a running call's page, which reloads itself, fetches the peaks
-//! (`<link rel="preload">`) and the audio only when played.
-//! Beside it the transcript: caller and bot lines with their offsets (a click seeks the
-//! player there), the FAQ id and confidence, the answer's latency, barge-ins (drawn on the
-//! waveform by `review.js` from the `data-` attributes written here: numbers only, no caller
-//! text).
+//! the audit log records); a running call's page fetches the peaks (`<link rel="preload">`)
+//! and the audio only when played, and follows the call (`live_call`).
+//! Beside it the transcript (`transcript`): caller and bot lines with their offsets (a click
+//! seeks the player there), the FAQ id and confidence, the answer's latency, barge-ins.
 //! Viewers see everything redacted (the API's rules); admins and supervisors may un-redact,
 //! audited. The export archive and legal hold (admins, CSRF-checked) are here too.
 
@@ -25,13 +23,11 @@ use super::assets;
 use super::call_peaks::peaks_json;
 use super::dates::{date_time_of, minutes_seconds};
 use super::html::{PageError, escape, page_with_head};
+use super::live_call::{live_note, live_suggestions, live_without_script};
 use super::reviewer::Reviewer;
+use super::transcript::{handover_summary, transcript_items};
 use crate::call::CallServices;
-use crate::lang::Lang;
-use crate::store::{
-    AuditAction, BridgedLineEntry, CallDetail, CallOutcome, CallStore, Role, SLOW_ANSWER_MS,
-    TurnEntry,
-};
+use crate::store::{AuditAction, CallDetail, CallOutcome, CallStore, Role};
 use crate::web::api_calls::{call_as_seen_by, export_for, recording_for};
 
 #[derive(Debug, Default, Deserialize)]
@@ -46,129 +42,6 @@ pub struct HoldForm {
     pub csrf: String,
     #[serde(default)]
     pub hold: String,
-}
-
-/// Seconds with ms precision, for `data-` attributes and seeking.
-fn seconds(ms: u64) -> String {
-    format!("{:.3}", ms as f64 / 1000.0)
-}
-
-fn clock(ms: u64) -> String {
-    minutes_seconds(i64::try_from(ms).unwrap_or(i64::MAX))
-}
-
-/// A line of the conversation with the agent after a bridged transfer: click to hear it.
-fn bridged_line_item(line: &BridgedLineEntry) -> String {
-    let who = if line.speaker == "agent" {
-        "Agent"
-    } else {
-        "Caller (to the agent)"
-    };
-    format!(
-        "<li class=\"turn after-transfer {speaker}\"><button type=\"button\" class=\"seek {speaker}\" \
-         data-seek=\"{at}\"><span class=\"at\">{clock}</span> <span class=\"who\">{who}</span> \
-         <span class=\"text\">{text}</span></button></li>",
-        speaker = if line.speaker == "agent" {
-            "agent"
-        } else {
-            "caller"
-        },
-        at = seconds(line.start_ms),
-        clock = clock(line.start_ms),
-        text = escape(&line.text),
-    )
-}
-
-fn turn_item(turn: &TurnEntry) -> String {
-    let t = &turn.timings;
-    let mut data = format!(
-        " data-caller-start=\"{}\" data-caller-end=\"{}\"",
-        seconds(t.speech_start_ms),
-        seconds(t.speech_end_ms.max(t.speech_start_ms))
-    );
-    if let Some(start) = t.bot_audio_start_ms {
-        data.push_str(&format!(" data-bot-start=\"{}\"", seconds(start)));
-        let end = t
-            .playback_stopped_ms
-            .or(t.bot_audio_end_ms)
-            .unwrap_or(start);
-        data.push_str(&format!(" data-bot-end=\"{}\"", seconds(end.max(start))));
-    }
-    if let Some(onset) = t.barge_in_onset_ms {
-        data.push_str(&format!(" data-barge=\"{}\"", seconds(onset)));
-    }
-    let caller = format!(
-        "<button type=\"button\" class=\"seek caller\" data-seek=\"{at}\">\
-         <span class=\"at\">{clock}</span> <span class=\"who\">Caller ({lang})</span> \
-         <span class=\"text\">{text}</span></button>",
-        at = seconds(t.speech_start_ms),
-        clock = clock(t.speech_start_ms),
-        lang = escape(&turn.lang),
-        text = escape(&turn.caller_text),
-    );
-    let bot_at = t.bot_audio_start_ms.or(t.first_audio_ms);
-    let heard = if turn.bot_text_heard.is_empty() {
-        &turn.bot_text
-    } else {
-        &turn.bot_text_heard
-    };
-    let cut = if t.barge_in_onset_ms.is_some() && turn.bot_text_heard != turn.bot_text {
-        format!(
-            " <details class=\"unheard\"><summary>cut by the caller</summary>{}</details>",
-            escape(&turn.bot_text)
-        )
-    } else {
-        String::new()
-    };
-    let bot = match bot_at {
-        Some(at) => format!(
-            "<button type=\"button\" class=\"seek bot\" data-seek=\"{}\">\
-             <span class=\"at\">{}</span> <span class=\"who\">Bot</span> \
-             <span class=\"text\">{}</span></button>{cut}",
-            seconds(at),
-            clock(at),
-            escape(heard)
-        ),
-        None if !heard.is_empty() => format!(
-            "<p class=\"bot\"><span class=\"who\">Bot</span> <span class=\"text\">{}</span></p>{cut}",
-            escape(heard)
-        ),
-        None => String::new(),
-    };
-    let mut meta = Vec::new();
-    if let Some(faq) = &turn.faq_id {
-        let confidence = turn
-            .faq_confidence
-            .map(|c| format!(" · {c:.2}"))
-            .unwrap_or_default();
-        meta.push(format!(
-            "FAQ <a href=\"/review?faq={}\">{}</a>{confidence}",
-            super::html::url_encode(faq),
-            escape(faq)
-        ));
-    }
-    if let Some(latency) = t.voice_to_voice_ms {
-        let slow = if latency as i64 > SLOW_ANSWER_MS {
-            " slow"
-        } else {
-            ""
-        };
-        meta.push(format!(
-            "<span class=\"latency{slow}\">answer {latency} ms</span>"
-        ));
-    }
-    if let Some(onset) = t.barge_in_onset_ms {
-        meta.push(format!(
-            "<span class=\"barge\">barge-in at {}</span>",
-            clock(onset)
-        ));
-    }
-    meta.push(escape(&turn.outcome));
-    format!(
-        "<li class=\"turn\" id=\"turn-{index}\"{data}>{caller}{bot}<p class=\"meta\">{meta}</p></li>",
-        index = turn.index,
-        meta = meta.join(" · "),
-    )
 }
 
 fn call_facts(detail: &CallDetail) -> String {
@@ -220,8 +93,7 @@ pub async fn show(
         unredacted,
     )
     .await?;
-    let mut turns: String = detail.turns.iter().map(turn_item).collect();
-    turns.extend(detail.after_transfer.iter().map(bridged_line_item));
+    let turns = transcript_items(&detail);
     let live = detail.call.outcome == CallOutcome::InProgress;
     let suggestions = if live {
         live_suggestions(&calls, &detail).await
@@ -296,25 +168,17 @@ pub async fn show(
             escape(detail.call.recording_status.as_str())
         )
     };
-    let summary = match &detail.handover_summary {
-        Some(summary) => format!(
-            "<section class=\"handover\"><h2>Handover summary</h2><p>{}</p></section>",
-            escape(summary)
-        ),
-        None => String::new(),
-    };
+    let summary = handover_summary(&detail);
     let live_note = if live {
-        format!(
-            "<p class=\"live\">Live: the call is still running; this page refreshes every \
-             {LIVE_REFRESH_S} s.</p>"
-        )
+        live_note(id, unredacted)
     } else {
         String::new()
     };
     let body = format!(
         "<h1>Call #{id}</h1>{live_note}<p class=\"actions\">{actions}</p><div class=\"call\">\
-         <div class=\"left\">{facts}{summary}{suggestions}{player}</div>\
-         <ol class=\"transcript\" aria-label=\"transcript\">{turns}</ol></div>\
+         <div class=\"left\">{facts}<div id=\"summary\">{summary}</div>\
+         <div id=\"suggestions\">{suggestions}</div>{player}</div>\
+         <ol class=\"transcript\" id=\"transcript\" aria-label=\"transcript\">{turns}</ol></div>\
          <script src=\"{ws}\"></script><script src=\"{regions}\"></script>\
          <script src=\"{review}\"></script>",
         actions = actions.join(" "),
@@ -324,7 +188,7 @@ pub async fn show(
         review = assets::SCRIPT_URL,
     );
     let head = if live {
-        format!("<meta http-equiv=\"refresh\" content=\"{LIVE_REFRESH_S}\">")
+        live_without_script()
     } else {
         String::new()
     };
@@ -337,8 +201,6 @@ pub async fn show(
     ))
 }
 
-/// How often the page of a running call reloads itself (no script needed).
-const LIVE_REFRESH_S: u32 = 3;
 /// A finished recording's peaks JSON for the page itself (numbers only, `</` escaped so it
 /// cannot end the script element), or `None` when they cannot be read: the page then fetches
 /// them and shows that request's error.
@@ -349,63 +211,6 @@ async fn inline_peaks(reviewer: &Reviewer, id: i64) -> Option<String> {
         .ok()?
         .ok()?;
     Some(String::from_utf8_lossy(&json).replace("</", "<\\/"))
-}
-
-/// FAQ answers suggested to the agent for the caller's latest words.
-const SUGGESTIONS: usize = 3;
-
-/// For a running call: the FAQ answers nearest to what the caller said last (to the agent
-/// after a bridged transfer, else to the bot), for the agent to read out or send.
-async fn live_suggestions(calls: &Arc<CallServices>, detail: &CallDetail) -> String {
-    let latest = detail
-        .after_transfer
-        .iter()
-        .rev()
-        .find(|line| line.speaker == "caller")
-        .map(|line| line.text.clone())
-        .or_else(|| {
-            detail
-                .turns
-                .iter()
-                .rev()
-                .map(|t| t.caller_text.clone())
-                .find(|t| !t.trim().is_empty())
-        });
-    let Some(latest) = latest else {
-        return String::new();
-    };
-    let lang = detail
-        .call
-        .languages
-        .last()
-        .and_then(|l| l.parse::<Lang>().ok())
-        .unwrap_or(calls.engine.config.call.default_lang);
-    let dialogue = Arc::clone(&calls.engine.dialogue);
-    let text = latest.clone();
-    let hits = tokio::task::spawn_blocking(move || dialogue.suggestions(&text, lang, SUGGESTIONS))
-        .await
-        .unwrap_or_default();
-    if hits.is_empty() {
-        return String::new();
-    }
-    let items: String = hits
-        .iter()
-        .map(|hit| {
-            format!(
-                "<li><b>{question}</b> <span class=\"meta\">{faq} · {score:.2}</span>\
-                 <p>{answer}</p></li>",
-                question = escape(&hit.matched_question),
-                faq = escape(&hit.faq_id),
-                score = hit.score,
-                answer = escape(&hit.answer),
-            )
-        })
-        .collect();
-    format!(
-        "<section class=\"suggestions\"><h2>Suggested answers</h2>\
-         <p>for \u{201c}{}\u{201d}</p><ol>{items}</ol></section>",
-        escape(&latest)
-    )
 }
 
 /// `GET /review/calls/{id}/recording`: the WAV, Range honoured, the listen audited.

@@ -16,10 +16,12 @@ mod dates;
 mod html;
 mod kpi_figures;
 mod kpi_page;
+mod live_call;
 mod login_page;
 mod login_throttle;
 mod reviewer;
 mod sessions;
+mod transcript;
 mod unanswered_page;
 
 use axum::Router;
@@ -44,6 +46,7 @@ pub fn routes() -> Router<WebState> {
         .route("/review/calls/{id}", get(call_page::show))
         .route("/review/calls/{id}/recording", get(call_page::recording))
         .route("/review/calls/{id}/peaks", get(call_peaks::peaks))
+        .route("/review/calls/{id}/live", get(live_call::updates))
         .route("/review/calls/{id}/export", get(call_page::export))
         .route("/review/calls/{id}/hold", post(call_page::hold))
         .route("/review/kpis", get(kpi_page::show))

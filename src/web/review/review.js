@@ -5,8 +5,12 @@
 // fetched from data-peaks, already requested by the page's <link rel="preload">) and the
 // audio streamed by the page's <audio> (Range requests, so a seek fetches only what it
 // plays), which a finished call's page starts loading at once: nothing waits for the whole
-// WAV. Reads only the page's data- attributes (numbers)
-// and the peaks JSON; no caller text goes through script.
+// WAV. Reads only the page's data- attributes (numbers) and the peaks JSON.
+//
+// A running call's page (#live) follows the call through its event stream (data-updates):
+// each update replaces the transcript, the hand-over summary and the suggested answers with
+// the server's HTML (rendered and escaped there; script never builds markup from caller
+// text); when the call is over the page reloads into the finished call's page.
 (function () {
   'use strict';
   var section = document.getElementById('player');
@@ -112,17 +116,42 @@
       .catch(failDrawing);
   }
 
-  var seekers = document.querySelectorAll('[data-seek]');
-  for (var j = 0; j < seekers.length; j++) {
-    seekers[j].addEventListener('click', function (event) {
-      var at = num(event.currentTarget, 'data-seek');
-      if (at === null || !state.ready) return;
-      state.lastSeek = at;
-      review.player.setTime(at);
-      show(at);
-      var current = document.querySelector('.turn.current');
-      if (current) current.classList.remove('current');
-      event.currentTarget.parentNode.classList.add('current');
-    });
-  }
+  // Seeking by delegation, so transcript lines a live update adds seek too.
+  document.addEventListener('click', function (event) {
+    var line = event.target.closest ? event.target.closest('[data-seek]') : null;
+    if (!line) return;
+    var at = num(line, 'data-seek');
+    if (at === null || !state.ready) return;
+    state.lastSeek = at;
+    review.player.setTime(at);
+    show(at);
+    var current = document.querySelector('.turn.current');
+    if (current) current.classList.remove('current');
+    line.parentNode.classList.add('current');
+  });
+})();
+
+(function () {
+  'use strict';
+  var live = document.getElementById('live');
+  if (!live || typeof EventSource === 'undefined') return;
+  var parts = ['transcript', 'summary', 'suggestions'];
+  var follow = { updates: 0, ended: null };
+  window.hotlineLive = follow;
+  var stream = new EventSource(live.getAttribute('data-updates'));
+  stream.addEventListener('update', function (event) {
+    var update = JSON.parse(event.data);
+    for (var i = 0; i < parts.length; i++) {
+      var el = document.getElementById(parts[i]);
+      if (el && typeof update[parts[i]] === 'string') el.innerHTML = update[parts[i]];
+    }
+    follow.updates += 1;
+  });
+  stream.addEventListener('ended', function (event) {
+    follow.ended = event.data;
+    stream.close();
+    live.textContent = event.data === 'over' ? 'The call has ended.' : 'No longer following the call (' + event.data + ').';
+    // The finished call's page, or the login page for a reviewer logged out meanwhile.
+    window.location.reload();
+  });
 })();

@@ -26,6 +26,23 @@ pub struct Reviewer {
 }
 
 impl Reviewer {
+    /// Whether this reviewer may still act (the session neither ended nor expired, the user
+    /// neither disabled, removed nor given another role): asked again by a response that
+    /// lasts (a followed call's event stream), as every request asks it.
+    pub async fn still_allowed(&self) -> bool {
+        if self
+            .sessions
+            .get(&self.session_id, Instant::now())
+            .is_none()
+        {
+            return false;
+        }
+        let store = Arc::clone(&self.archive.store);
+        let user = self.session.user.clone();
+        let role = tokio::task::spawn_blocking(move || store.active_role(&user)).await;
+        matches!(role, Ok(Ok(Some(role))) if role == self.session.role)
+    }
+
     pub fn principal(&self) -> Principal {
         Principal {
             user: self.session.user.clone(),
