@@ -20,7 +20,9 @@
 //! share is small: μ-law and WebSocket framing) over each level, divided by the answers given:
 //! CPU seconds per answered turn.
 //!
-//! Soak (`HOTLINE_BENCH_SOAK_MINUTES=60`): see `support/soak.rs`; the sweep is skipped.
+//! Soak (`HOTLINE_BENCH_SOAK_MINUTES=60`): see `support/soak.rs`; overload
+//! (`HOTLINE_BENCH_OVERLOAD=1`, twice the capacity offered): see `support/overload.rs`; the
+//! sweep is skipped for either.
 //!
 //! Run: `cargo bench --bench conversation_latency`. Environment:
 //! - `HOTLINE_BENCH_VERBOSE=1`: print every measurement's timestamps since the call started;
@@ -47,6 +49,8 @@ use hotline::engine::Engine;
 use hotline::lang::Lang;
 use tokio_tungstenite::tungstenite::Message;
 
+#[path = "support/overload.rs"]
+mod overload;
 #[path = "support/soak.rs"]
 mod soak;
 
@@ -102,7 +106,12 @@ fn main() {
         // The sweep measures how many calls the machine can take, so no admission limit
         // (`[server] max_calls`) may refuse its callers first.
         let most_callers = levels.iter().copied().max().unwrap_or(1);
-        config.server.max_calls = config.server.max_calls.max(most_callers);
+        let overload_capacity = std::env::var_os("HOTLINE_BENCH_OVERLOAD")
+            .map(|_| env_number("HOTLINE_BENCH_OVERLOAD_CALLS", config.server.max_calls));
+        config.server.max_calls = match overload_capacity {
+            Some(capacity) => capacity,
+            None => config.server.max_calls.max(most_callers),
+        };
         let engine = match Engine::load(config) {
             Ok(engine) => Arc::new(engine),
             Err(error) => {
@@ -139,6 +148,9 @@ fn main() {
         {
             let callers = env_number("HOTLINE_BENCH_SOAK_CALLERS", 8);
             return soak::soak(port, clips, minutes, callers, turns).await;
+        }
+        if let Some(capacity) = overload_capacity {
+            return overload::overload(port, clips, capacity, turns).await;
         }
         println!("conversation_latency: server on 127.0.0.1:{port}, at least {turns} turns per call and {min_interruptions} interruptions per level, levels {levels:?}");
         let mut rows = Vec::new();

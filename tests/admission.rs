@@ -19,6 +19,7 @@ async fn one_line_is_shared_by_media_and_sip_and_freed_when_the_call_ends() {
         max_calls: 1,
         drain_timeout_s: 30,
         tokens: Vec::new(),
+        env: Vec::new(),
     };
     let server = tokio::task::spawn_blocking(move || DoorsServer::start(&doors))
         .await

@@ -14,6 +14,7 @@ async fn start(drain_timeout_s: u64) -> DoorsServer {
         max_calls: 4,
         drain_timeout_s,
         tokens: Vec::new(),
+        env: Vec::new(),
     };
     tokio::task::spawn_blocking(move || DoorsServer::start(&doors))
         .await

@@ -19,6 +19,7 @@ async fn media_streams_need_a_right_token_in_the_url_or_the_start_message() {
         max_calls: 4,
         drain_timeout_s: 5,
         tokens: vec![FIRST, SECOND],
+        env: Vec::new(),
     };
     let server = tokio::task::spawn_blocking(move || DoorsServer::start(&doors))
         .await

@@ -1,7 +1,9 @@
 //! Whether the engine above takes new calls now. The bridge does not know the engine's
 //! capacity or whether it is stopping, so the engine hands it a [`CallGate`] to ask: OPTIONS
 //! (a load balancer's or SBC's health probe) and new INVITEs are answered 503 with
-//! `Retry-After` while the gate is not open, before any dialog is made.
+//! `Retry-After` while the gate is not open, before any dialog is made; or, with
+//! [`BusyAnswer::Announce`], a new INVITE to a full node goes on to the engine, which answers
+//! it with a short spoken "all lines are busy" and hangs up.
 
 use std::sync::Arc;
 
@@ -13,6 +15,19 @@ pub enum Availability {
     Full,
     /// The engine is stopping: calls running finish, no new ones.
     Draining,
+}
+
+/// What a new INVITE gets while every line is busy ([`Availability::Full`]; a draining node
+/// always answers 503).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BusyAnswer {
+    /// 503 with `Retry-After`: the trunk or caller's carrier decides (tries another node,
+    /// plays its own busy tone).
+    #[default]
+    Reject,
+    /// Passed on to the engine like any INVITE: the engine answers it, says that the lines
+    /// are busy and hangs up (OPTIONS still get 503, so a load balancer stops sending calls).
+    Announce,
 }
 
 /// The question the bridge asks on each OPTIONS and INVITE (cheap: an atomic read or two).

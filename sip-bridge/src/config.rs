@@ -4,7 +4,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use crate::call_gate::CallGate;
+use crate::call_gate::{BusyAnswer, CallGate};
 use crate::digest_guard::InboundAuth;
 use crate::error::ConfigError;
 use crate::scanner_filter::KNOWN_SCANNERS;
@@ -64,6 +64,8 @@ pub struct BridgeConfig {
     pub call_gate: CallGate,
     /// Seconds in the `Retry-After` of those 503s.
     pub busy_retry_after: Duration,
+    /// What a new INVITE gets while the gate says every line is busy.
+    pub busy_answer: BusyAnswer,
     /// User-Agent fragments (case-insensitive) whose requests are dropped unanswered: SIP
     /// scanners. Default: [`KNOWN_SCANNERS`].
     pub blocked_user_agents: Vec<String>,
@@ -92,6 +94,7 @@ impl Default for BridgeConfig {
             user_agent: concat!("hotline-sip-bridge/", env!("CARGO_PKG_VERSION")).to_string(),
             call_gate: CallGate::always_open(),
             busy_retry_after: Duration::from_secs(5),
+            busy_answer: BusyAnswer::Reject,
             blocked_user_agents: KNOWN_SCANNERS.iter().map(|s| s.to_string()).collect(),
             request_rate: None,
         }

@@ -82,7 +82,7 @@ mod trunk_registration;
 pub use agent_briefing::{AgentBriefing, BriefingSender};
 pub use agent_leg::{AgentDial, AgentDialer, AgentLeg, CallerAudio};
 pub use call::{Call, CallControl, CallEvent, CallInfo, HangUpReason};
-pub use call_gate::{Availability, CallGate};
+pub use call_gate::{Availability, BusyAnswer, CallGate};
 pub use config::{BridgeConfig, TrunkRegistration};
 pub use digest_guard::{InboundAuth, SipUser};
 pub use error::{BridgeError, ConfigError, DtmfSendError, EdgeCodecError, RtpError, SdpError};

@@ -29,7 +29,7 @@ use tracing::{debug, info, warn};
 
 use crate::agent_leg::{AgentDial, AgentDialer, AgentLeg};
 use crate::bridge_shared::BridgeShared;
-use crate::call_gate::Availability;
+use crate::call_gate::{Availability, BusyAnswer};
 use crate::config::BridgeConfig;
 use crate::digest_guard::DigestVerdict;
 use crate::error::{BridgeError, ConfigError, SdpError};
@@ -332,7 +332,14 @@ async fn route_one(
         return Ok(());
     }
     let availability = shared.config.call_gate.availability();
-    if availability != Availability::Open && matches!(method, Method::Invite | Method::Options) {
+    // A full node that announces its busy lines lets the INVITE through to the engine.
+    let announced = availability == Availability::Full
+        && method == Method::Invite
+        && shared.config.busy_answer == BusyAnswer::Announce;
+    if availability != Availability::Open
+        && !announced
+        && matches!(method, Method::Invite | Method::Options)
+    {
         let why = match availability {
             Availability::Draining => "draining: this node takes no new calls",
             _ => "all lines are busy",

@@ -2,6 +2,7 @@
 //! the browser widget over WebRTC, files in tests) yields a [`MediaLeg`], so the conversation never knows which.
 //! The human line (agents' phones, over SIP) is reached through the [`HumanLine`].
 
+mod busy_announcement;
 mod human_line;
 mod media_leg;
 mod sip_channel;
@@ -18,6 +19,6 @@ pub use media_leg::{LegControl, LegEvent, LegFuture, MediaLeg, TransferOutcome, 
 pub use sip_channel::{SipChannelError, run_sip_channel};
 pub use sip_config::{
     SipConfig, SipConfigError, SipInboundAuthConfig, SipRegisterConfig, SipTransferConfig,
-    SipTransferMode, SipUserConfig,
+    SipTransferMode, SipUserConfig, SipWhenFull,
 };
 pub use sip_leg::{SipLegControl, SipTransferPolicy, sip_media_leg};

@@ -4,7 +4,9 @@
 //! [`run_sip_channel`] when `[sip] enabled = true`. Calls take their line from the node's
 //! [`Admission`] and hold it until the SIP call ends (after a bridged transfer too): the
 //! bridge answers OPTIONS and new INVITEs with 503 while the node is full or draining, and a
-//! call that loses the race for the last line is rejected with 503.
+//! call that loses the race for the last line is rejected with 503; with
+//! `[sip] when_full = "announce"` a call to a full node is answered with the busy
+//! announcement instead (`busy_announcement`).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -13,9 +15,10 @@ use sip_bridge::{BridgeError, CallGate, RejectReason, SipBridge};
 use tokio::sync::oneshot;
 use tracing::{info, warn};
 
+use crate::channel::busy_announcement::BusyAnnouncement;
 use crate::channel::human_line::HumanLine;
 use crate::channel::media_leg::MediaLeg;
-use crate::channel::sip_config::{SipConfig, SipConfigError};
+use crate::channel::sip_config::{SipConfig, SipConfigError, SipWhenFull};
 use crate::channel::sip_leg::{SipTransferPolicy, sip_media_leg};
 use crate::engine::Engine;
 use crate::lifecycle::{Admission, Availability};
@@ -61,6 +64,7 @@ pub async fn run_sip_channel(
             Availability::Draining => sip_bridge::Availability::Draining,
         })
     };
+    let busy = busy_announcement(&engine, &config, &admission).await;
     let engine_runtime = tokio::runtime::Handle::current();
     let (stop, stopped) = oneshot::channel::<()>();
     let (ready, started) = oneshot::channel::<Result<(), SipChannelError>>();
@@ -88,6 +92,7 @@ pub async fn run_sip_channel(
                 config,
                 human_line,
                 admission,
+                busy,
                 on_call,
                 engine_runtime,
                 stopped,
@@ -124,6 +129,8 @@ struct BridgeLoop {
     config: SipConfig,
     human_line: HumanLine,
     admission: Arc<Admission>,
+    /// `[sip] when_full = "announce"`: what a caller who finds every line busy hears.
+    busy: Option<BusyAnnouncement>,
     on_call: Arc<dyn Fn(MediaLeg) + Send + Sync>,
     engine_runtime: tokio::runtime::Handle,
     stopped: oneshot::Receiver<()>,
@@ -139,6 +146,7 @@ async fn bridge_loop(setup: BridgeLoop) {
         config,
         human_line,
         admission,
+        busy,
         on_call,
         engine_runtime,
         mut stopped,
@@ -165,13 +173,19 @@ async fn bridge_loop(setup: BridgeLoop) {
             _ = &mut stopped => None,
         };
         let Some(incoming) = incoming else { break };
-        // The bridge already refused INVITEs while the node was full or draining; this is the
-        // race for the last line between INVITEs that arrived together.
+        // The bridge already refused INVITEs while the node was full or draining (unless it
+        // announces busy lines); this is the race for the last line between INVITEs that
+        // arrived together, or a call to a full node that announces.
         let line = match admission.try_admit() {
             Ok(line) => line,
             Err(refusal) => {
-                info!(call_id = incoming.call_id(), %refusal, "SIP call refused");
-                incoming.reject(RejectReason::Overloaded);
+                match &busy {
+                    Some(busy) if !admission.is_draining() => busy.play(incoming),
+                    _ => {
+                        info!(call_id = incoming.call_id(), %refusal, "SIP call refused");
+                        incoming.reject(RejectReason::Overloaded);
+                    }
+                }
                 continue;
             }
         };
@@ -191,4 +205,38 @@ async fn bridge_loop(setup: BridgeLoop) {
     human_line.connect(None);
     bridge.shutdown();
     info!("SIP channel stopped");
+}
+
+/// The busy announcement when `[sip] when_full = "announce"`, synthesized now in
+/// `[call] default_lang` (at most as many playing at once as the node has lines); `None`
+/// otherwise, or when it cannot be synthesized (logged: such callers get 503).
+async fn busy_announcement(
+    engine: &Arc<Engine>,
+    config: &SipConfig,
+    admission: &Admission,
+) -> Option<BusyAnnouncement> {
+    if config.when_full != SipWhenFull::Announce {
+        return None;
+    }
+    let lang = engine.config.call.default_lang;
+    let voice = Arc::clone(engine.voices.voice(lang));
+    let lines = admission.limit();
+    let made = tokio::task::spawn_blocking(move || {
+        BusyAnnouncement::synthesize(voice.as_ref(), lang, lines)
+    })
+    .await;
+    match made {
+        Ok(Ok(busy)) => {
+            info!(%lang, seconds = busy.duration().as_secs_f32(), "busy announcement ready");
+            Some(busy)
+        }
+        Ok(Err(error)) => {
+            warn!(%error, "[sip] when_full = \"announce\": the busy announcement cannot be synthesized; callers who find every line busy get 503 instead");
+            None
+        }
+        Err(error) => {
+            warn!(%error, "the busy announcement's synthesis failed; callers who find every line busy get 503 instead");
+            None
+        }
+    }
 }

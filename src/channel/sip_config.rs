@@ -57,7 +57,20 @@ pub struct SipConfig {
     /// scanners. Default: friendly-scanner, sipvicious, sipcli, VaxSIPUserAgent, pplsip,
     /// sundayddr, iWar, sip-scan.
     pub blocked_user_agents: Vec<String>,
+    /// What a new call gets while every line (`[server] max_calls`) is busy: `reject` (503
+    /// with `Retry-After`, the default: the trunk tries elsewhere or plays its busy tone) or
+    /// `announce` (answered, told in the default language that all lines are busy, hung up).
+    pub when_full: SipWhenFull,
     pub transfer: SipTransferConfig,
+}
+
+/// `[sip] when_full`.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum SipWhenFull {
+    #[default]
+    Reject,
+    Announce,
 }
 
 impl Default for SipConfig {
@@ -81,6 +94,7 @@ impl Default for SipConfig {
                 .iter()
                 .map(|s| s.to_string())
                 .collect(),
+            when_full: SipWhenFull::Reject,
             transfer: SipTransferConfig::default(),
         }
     }
@@ -260,6 +274,10 @@ impl SipConfig {
             }),
             blocked_user_agents: self.blocked_user_agents.clone(),
             busy_retry_after: Duration::from_secs(crate::lifecycle::RETRY_AFTER_SECS),
+            busy_answer: match self.when_full {
+                SipWhenFull::Reject => sip_bridge::BusyAnswer::Reject,
+                SipWhenFull::Announce => sip_bridge::BusyAnswer::Announce,
+            },
             ..sip_bridge::BridgeConfig::default()
         };
         config.validate()?;

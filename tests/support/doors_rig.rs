@@ -17,6 +17,8 @@ pub struct Doors {
     pub drain_timeout_s: u64,
     /// `[media] token`; empty: none.
     pub tokens: Vec<&'static str>,
+    /// More settings, as `HOTLINE_SECTION__KEY` environment overrides.
+    pub env: Vec<(&'static str, &'static str)>,
 }
 
 /// A running `hotline serve`, killed on drop.
@@ -25,6 +27,8 @@ pub struct DoorsServer {
     pub port: u16,
     pub sip: std::net::SocketAddr,
     pub log: PathBuf,
+    /// Its `hotline.toml` (for `hotline transcribe` with the same models).
+    pub config: PathBuf,
     /// Dropped last: the server writes into it.
     _dir: tempfile::TempDir,
 }
@@ -85,6 +89,7 @@ trunk_allowlist = ["127.0.0.1"]
             .arg("--config")
             .arg(&config_path)
             .arg("serve")
+            .envs(doors.env.iter().copied())
             .env("RUST_LOG", "info,ort=warn,rsipstack=warn")
             .env("NO_COLOR", "1")
             .stdout(out.try_clone().expect("log handle"))
@@ -96,6 +101,7 @@ trunk_allowlist = ["127.0.0.1"]
             port,
             sip: ([127, 0, 0, 1], sip_port).into(),
             log,
+            config: config_path.clone(),
             _dir: dir,
         };
         let deadline = Instant::now() + Duration::from_secs(240);
