@@ -1,8 +1,9 @@
 //! HTTPS and WSS from `[server] tls_cert` / `tls_key`, through `hotline serve` with a
 //! self-signed certificate made at test time: `/healthz` and `/readyz` over HTTPS, a call over
 //! `wss://.../media` that hears the bot's greeting, the review pages' cookies `Secure`, plain
-//! HTTP on the same port refused with a 400 that says to use HTTPS, and a SIGTERM drain that
-//! still ends in exit 0. Bad settings (a file without the other, a missing file, a file that is
+//! HTTP on the same port refused with a 400 that says to use HTTPS, a renewed certificate
+//! served without a restart (a broken renewal logged, the old one kept), and a SIGTERM drain
+//! that still ends in exit 0. Bad settings (a file without the other, a missing file, a file that is
 //! not PEM, a key of another certificate) stop `hotline serve` before any model loads, naming
 //! the file and the fix.
 
@@ -332,6 +333,69 @@ async fn https_and_wss_serve_and_plain_http_is_refused() {
         wss_call_hears_the_bot(port, client_config(&cert_pem), Duration::from_secs(30)).await,
         "no greeting over wss://…/media\n{}",
         server.log_tail()
+    );
+
+    // Renewal without a restart. First a broken one (the key of another certificate): logged,
+    // and the certificate in service stays.
+    let (_, stray_key) = self_signed();
+    write(dir.path(), "key.pem", &stray_key);
+    let deadline = Instant::now() + Duration::from_secs(25);
+    while !std::fs::read_to_string(&server.log)
+        .unwrap_or_default()
+        .contains("the TLS files changed but cannot be used")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the broken renewal was not reported\n{}",
+            server.log_tail()
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let trusting_old = || {
+        reqwest::Client::builder()
+            .add_root_certificate(reqwest::Certificate::from_pem(cert_pem.as_bytes()).unwrap())
+            .build()
+            .unwrap()
+    };
+    let still = trusting_old()
+        .get(format!("{base}/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(still.status(), 200, "the old certificate stopped serving");
+    // Then a good one: it serves the next connections; the old one no longer does.
+    let (renewed_pem, renewed_key) = self_signed();
+    write(dir.path(), "cert.pem", &renewed_pem);
+    write(dir.path(), "key.pem", &renewed_key);
+    let renewed = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(renewed_pem.as_bytes()).unwrap())
+        .build()
+        .unwrap();
+    let renewal_written = Instant::now();
+    loop {
+        if let Ok(response) = renewed.get(format!("{base}/healthz")).send().await
+            && response.status() == 200
+        {
+            break;
+        }
+        assert!(
+            renewal_written.elapsed() < Duration::from_secs(25),
+            "the renewed certificate never served\n{}",
+            server.log_tail()
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    println!(
+        "renewed certificate served {:?} after it was written",
+        renewal_written.elapsed()
+    );
+    assert!(
+        trusting_old()
+            .get(format!("{base}/healthz"))
+            .send()
+            .await
+            .is_err(),
+        "the old certificate still serves new connections"
     );
 
     // SIGTERM drains and exits 0, with TLS as without.

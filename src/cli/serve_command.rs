@@ -28,7 +28,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     let tls = if config.server.tls_cert.as_os_str().is_empty() {
         None
     } else {
-        Some(web::load_tls_config(
+        Some(web::TlsCertificates::load(
             &config.server.tls_cert,
             &config.server.tls_key,
         )?)

@@ -16,7 +16,6 @@ mod media_route;
 mod metrics;
 mod review;
 mod tls;
-mod tls_listener;
 mod webrtc_route;
 mod widget_events;
 mod widget_route;
@@ -35,8 +34,7 @@ pub use health::Health;
 pub use histogram::{Histogram, LATENCY_BUCKETS};
 pub use media_access::{MediaConfig, MediaConfigError, MediaTokens};
 pub use review::date_time_of;
-pub use tls::{TlsFilesError, load_tls_config};
-pub use tls_listener::TlsListener;
+pub use tls::{CertificateCheck, TlsCertificates, TlsFilesError, TlsListener, load_tls_config};
 
 use crate::call::{CallNotices, CallServices};
 use crate::channel::webrtc::{BrowserTransfer, WebRtcEndpoint};
@@ -198,12 +196,13 @@ pub fn engine_router(engine: Arc<Engine>) -> Router {
 }
 
 /// Serves `router` on `listen` until `shutdown` completes, then returns once the requests in
-/// flight are answered: plain HTTP, or only HTTPS when `tls` is given ([`load_tls_config`]).
+/// flight are answered: plain HTTP, or only HTTPS when `tls` is given ([`TlsCertificates`],
+/// watched for renewal while the server runs).
 /// Handlers see the peer's address (`ConnectInfo<SocketAddr>`) either way.
 pub async fn serve(
     listen: SocketAddr,
     router: Router,
-    tls: Option<Arc<rustls::ServerConfig>>,
+    tls: Option<Arc<TlsCertificates>>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     use axum::serve::ListenerExt;
@@ -239,13 +238,16 @@ pub async fn serve(
     ));
     // `tap_io` (doing nothing) because axum gives `ConnectInfo<SocketAddr>` to any tapped
     // listener whose address is a `SocketAddr`.
+    let watching = tls.watch();
     let listener = TlsListener::new(listener, tls)?.tap_io(|_| {});
-    axum::serve(
+    let served = axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
-    .await
+    .await;
+    watching.abort();
+    served
 }
 
 /// Completes on ctrl-c or SIGTERM (every caller is woken).

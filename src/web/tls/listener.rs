@@ -18,6 +18,8 @@ use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 
+use super::reload::TlsCertificates;
+
 /// A client has this long to finish its TLS handshake.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Handshakes in progress at most; further connections wait in the kernel's backlog.
@@ -44,11 +46,12 @@ impl Drop for TlsListener {
 }
 
 impl TlsListener {
-    /// Starts accepting on `tcp` with `config` (see [`super::load_tls_config`]).
-    pub fn new(tcp: TcpListener, config: Arc<rustls::ServerConfig>) -> io::Result<Self> {
+    /// Starts accepting on `tcp`, each handshake with the certificate `certificates` holds
+    /// then (so a renewed one serves from the next connection).
+    pub fn new(tcp: TcpListener, certificates: Arc<TlsCertificates>) -> io::Result<Self> {
         let local = tcp.local_addr()?;
         let (send, ready) = mpsc::channel(READY_QUEUE);
-        let accepting = tokio::spawn(accept_loop(tcp, TlsAcceptor::from(config), send));
+        let accepting = tokio::spawn(accept_loop(tcp, certificates, send));
         Ok(Self {
             ready,
             local,
@@ -76,7 +79,7 @@ impl Listener for TlsListener {
 
 async fn accept_loop(
     tcp: TcpListener,
-    acceptor: TlsAcceptor,
+    certificates: Arc<TlsCertificates>,
     ready: mpsc::Sender<(TlsStream<TcpStream>, SocketAddr)>,
 ) {
     let handshakes = Arc::new(Semaphore::new(MAX_HANDSHAKES));
@@ -94,7 +97,7 @@ async fn accept_loop(
             },
             () = ready.closed() => return,
         };
-        let acceptor = acceptor.clone();
+        let acceptor = TlsAcceptor::from(certificates.current());
         let ready = ready.clone();
         tokio::spawn(async move {
             let _permit = permit;
