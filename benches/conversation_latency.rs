@@ -160,24 +160,8 @@ fn main() {
             let cpu_before = process_cpu_seconds();
             // One turn in SCRIPT.len() is an interruption.
             let turns = turns.max((min_interruptions * SCRIPT.len()).div_ceil(callers.max(1)));
-            let calls = (0..callers)
-                .map(|caller| tokio::spawn(run_call(port, caller, turns, Arc::clone(&clips))))
-                .collect::<Vec<_>>();
-            let mut level = Tally::default();
             let first_level = rows.is_empty();
-            for call in calls {
-                match call.await {
-                    Ok(Ok(tally)) => level.add(tally),
-                    Ok(Err(error)) => {
-                        eprintln!("call failed: {error}");
-                        level.failed_calls += 1;
-                    }
-                    Err(error) => {
-                        eprintln!("call task failed: {error}");
-                        level.failed_calls += 1;
-                    }
-                }
-            }
+            let level = run_calls(port, callers, turns, &clips).await;
             let cpu_seconds = process_cpu_seconds() - cpu_before;
             let row = Row::of(callers, &level, started.elapsed(), cpu_seconds);
             println!("{}", row.line());
@@ -493,6 +477,29 @@ enum TurnKind {
 }
 
 const SCRIPT: [TurnKind; 3] = [TurnKind::Plain, TurnKind::Interrupt, TurnKind::Backchannel];
+
+/// `callers` callers at once, each one call of `turns` turns: their tallies together, calls
+/// that failed counted.
+async fn run_calls(port: u16, callers: usize, turns: usize, clips: &Arc<Clips>) -> Tally {
+    let calls = (0..callers)
+        .map(|caller| tokio::spawn(run_call(port, caller, turns, Arc::clone(clips))))
+        .collect::<Vec<_>>();
+    let mut all = Tally::default();
+    for call in calls {
+        match call.await {
+            Ok(Ok(tally)) => all.add(tally),
+            Ok(Err(error)) => {
+                eprintln!("call failed: {error}");
+                all.failed_calls += 1;
+            }
+            Err(error) => {
+                eprintln!("call task failed: {error}");
+                all.failed_calls += 1;
+            }
+        }
+    }
+    all
+}
 
 async fn run_call(
     port: u16,

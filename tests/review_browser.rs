@@ -14,14 +14,13 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use hotline::store::{
-    AuditAction, BridgedLineEntry, CallEnding, CallOutcome, CallStore, Clock, NewBridgedLine,
-    NewCall, SqliteCallStore, SystemClock,
+    AuditAction, CallEnding, CallOutcome, CallStore, Clock, NewCall, SqliteCallStore, SystemClock,
 };
 use serde_json::Value;
 use support::browser_tools::{browser_dir, missing_browser_tools};
 use support::free_port;
 use support::media_caller::{MediaCaller, question_payloads};
-use support::store_rig::{CALLER, PASSWORD, add_user, start_server, token};
+use support::store_rig::{CALLER, PASSWORD, add_bridged_line, add_user, start_server, token};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn review_in_chromium_finds_plays_and_seeks_a_call() {
@@ -130,24 +129,6 @@ async fn review_in_chromium_finds_plays_and_seeks_a_call() {
     assert!(listens >= 1, "the listen was not audited");
 }
 
-/// A bridged line said by `speaker` at `start_ms` into call `id`.
-fn say(store: &SqliteCallStore, id: i64, speaker: &str, said: &str, start_ms: u64) {
-    store
-        .add_bridged_line(
-            id,
-            &NewBridgedLine {
-                entry: BridgedLineEntry {
-                    speaker: speaker.into(),
-                    text: said.into(),
-                    start_ms,
-                    end_ms: start_ms + 2000,
-                },
-                search_text: said.into(),
-            },
-        )
-        .unwrap();
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_page_of_a_running_call_follows_it_in_chromium() {
     use tokio::io::AsyncBufReadExt;
@@ -172,7 +153,7 @@ async fn the_page_of_a_running_call_follows_it_in_chromium() {
             started_at: SystemClock.now_ms(),
         })
         .unwrap();
-    say(&store, id, "caller", "我想问一下运费", 5000);
+    add_bridged_line(&store, id, "caller", "我想问一下运费", 5000);
 
     let mut node = tokio::process::Command::new("timeout")
         .args(["120", "node", "review_live.mjs", "--url"])
@@ -192,8 +173,8 @@ async fn the_page_of_a_running_call_follows_it_in_chromium() {
         match line.as_str() {
             // The page follows the call: the agent answers, the caller says more.
             "following" => {
-                say(&store, id, "agent", "运费是十块", 8000);
-                say(&store, id, "caller", "那我要退货", 11000);
+                add_bridged_line(&store, id, "agent", "运费是十块", 8000);
+                add_bridged_line(&store, id, "caller", "那我要退货", 11000);
             }
             // It showed them: the call ends.
             "updated" => store

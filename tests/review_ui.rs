@@ -13,13 +13,13 @@
 mod support;
 
 use hotline::store::{
-    AuditAction, BridgedLineEntry, CallEnding, CallOutcome, CallStore, Clock, NewBridgedLine,
-    NewCall, NewTurn, SqliteCallStore, SystemClock, TurnEntry, TurnTimings,
+    AuditAction, CallEnding, CallOutcome, CallStore, Clock, NewCall, NewTurn, SqliteCallStore,
+    SystemClock, TurnEntry, TurnTimings,
 };
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use support::free_port;
-use support::store_rig::{CALLER, PASSWORD, add_user, start_server};
+use support::store_rig::{CALLER, PASSWORD, add_bridged_line, add_user, start_server};
 
 /// A phone number said in a stored call.
 const SAID_NUMBER: &str = "98765432";
@@ -543,21 +543,7 @@ async fn review_pages_guard_login_csrf_personal_data_and_escaping() {
                 started_at: SystemClock.now_ms(),
             })
             .unwrap();
-        let said = "那运费怎么算呢";
-        store
-            .add_bridged_line(
-                id,
-                &NewBridgedLine {
-                    entry: BridgedLineEntry {
-                        speaker: "caller".into(),
-                        text: said.into(),
-                        start_ms: 5000,
-                        end_ms: 7000,
-                    },
-                    search_text: said.into(),
-                },
-            )
-            .unwrap();
+        add_bridged_line(&store, id, "caller", "那运费怎么算呢", 5000);
         store
             .set_handover_summary(id, "客户要求转人工，问了退货")
             .unwrap();
@@ -623,20 +609,7 @@ async fn review_pages_guard_login_csrf_personal_data_and_escaping() {
         ("agent", "运费是十块<b>", 8000),
         ("caller", "我想退货", 11000),
     ] {
-        store
-            .add_bridged_line(
-                running,
-                &NewBridgedLine {
-                    entry: BridgedLineEntry {
-                        speaker: speaker.into(),
-                        text: said.into(),
-                        start_ms,
-                        end_ms: start_ms + 2000,
-                    },
-                    search_text: said.into(),
-                },
-            )
-            .unwrap();
+        add_bridged_line(&store, running, speaker, said, start_ms);
     }
     let update = loop {
         let (kind, data) = events.next().await;

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use tokio_tungstenite::tungstenite::Error as WsError;
 
-use super::{Clips, Tally, percentile, run_call};
+use super::{Clips, percentile, run_calls};
 
 /// How often each extra caller tries again (more often than the `Retry-After` asks: a harsh
 /// trunk).
@@ -31,23 +31,7 @@ struct Refusals {
 /// C callers each make one call of `turns` turns; their answers' voice-to-voice times and the
 /// calls that failed.
 async fn talking(port: u16, clips: &Arc<Clips>, capacity: usize, turns: usize) -> (Vec<u64>, u32) {
-    let calls: Vec<_> = (0..capacity)
-        .map(|caller| tokio::spawn(run_call(port, caller, turns, Arc::clone(clips))))
-        .collect();
-    let mut all = Tally::default();
-    for call in calls {
-        match call.await {
-            Ok(Ok(tally)) => all.add(tally),
-            Ok(Err(error)) => {
-                eprintln!("overload: a talking call failed: {error}");
-                all.failed_calls += 1;
-            }
-            Err(error) => {
-                eprintln!("overload: a talking call's task failed: {error}");
-                all.failed_calls += 1;
-            }
-        }
-    }
+    let all = run_calls(port, capacity, turns, clips).await;
     let mut v2v = all.voice_to_voice_ms;
     v2v.sort_unstable();
     (v2v, all.failed_calls)

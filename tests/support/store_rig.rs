@@ -7,6 +7,8 @@ use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
+use hotline::store::{BridgedLineEntry, CallStore, NewBridgedLine, SqliteCallStore};
+
 pub const PASSWORD: &str = "correct horse";
 /// The caller number of the stored calls: never shown to a viewer.
 pub const CALLER: &str = "+85291234567";
@@ -101,4 +103,29 @@ pub fn token(dir: &Path, name: &str) -> String {
         .unwrap();
     assert!(token.status.success(), "tokens create: {token:?}");
     String::from_utf8(token.stdout).unwrap().trim().to_string()
+}
+
+/// A line of the conversation with the agent after a bridged transfer, `said` by `speaker`
+/// (`caller` or `agent`) at `start_ms` into call `id`, two seconds long.
+pub fn add_bridged_line(
+    store: &SqliteCallStore,
+    id: i64,
+    speaker: &str,
+    said: &str,
+    start_ms: u64,
+) {
+    store
+        .add_bridged_line(
+            id,
+            &NewBridgedLine {
+                entry: BridgedLineEntry {
+                    speaker: speaker.into(),
+                    text: said.into(),
+                    start_ms,
+                    end_ms: start_ms + 2000,
+                },
+                search_text: said.into(),
+            },
+        )
+        .unwrap();
 }
