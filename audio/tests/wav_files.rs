@@ -368,6 +368,38 @@ fn writing_into_a_missing_directory_fails_with_the_path() {
     ));
 }
 
+/// Found by the `wav` fuzz target (fuzz/regressions/wav/alaw-at-3-hz, reported as a unit
+/// taking 14 s): an A-law header claiming 3 samples a second made the resampler stretch each
+/// sample into 5,333. Rates no recording has are refused, naming the rate and the fix.
+#[test]
+fn a_header_claiming_3_hz_is_refused_at_once() {
+    let regression = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/regressions/wav/alaw-at-3-hz"),
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let err = decode_wav_16k_mono(&regression, "fuzzed.wav").unwrap_err();
+    assert!(started.elapsed() < std::time::Duration::from_millis(100));
+    assert!(
+        matches!(err, WavError::UnsupportedRate { rate: 3, .. }),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains("3 Hz") && err.to_string().contains("sox"),
+        "{err}"
+    );
+    for (rate, read) in [
+        (999, false),
+        (1_000, true),
+        (384_000, true),
+        (384_001, false),
+    ] {
+        let bytes = vec![0x55u8; 2_000];
+        let result = decode_wav_16k_mono(&handmade_wav(7, 1, rate, 8, &bytes), "edge.wav");
+        assert_eq!(result.is_ok(), read, "{rate} Hz: {result:?}");
+    }
+}
+
 /// Found by the `wav` fuzz target (fuzz/regressions/wav/float64-nan-at-44k1): a float WAV
 /// holding NaN or infinity made the resampler's FFT panic; huge finite values did too, once
 /// summed to infinity. They are read as silence and full scale.

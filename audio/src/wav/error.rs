@@ -58,6 +58,18 @@ pub enum WavError {
         /// The encoding found.
         encoding: WavEncoding,
     },
+    /// A header whose sample rate no recording has (see `SAMPLE_RATES`).
+    #[error(
+        "{path}: a sample rate of {rate} Hz is not one hotline reads (1000 to 384000 Hz): the \
+         header is damaged or the file is not audio; re-export it, e.g. \
+         `sox in.wav -r 16000 -c 1 out.wav`"
+    )]
+    UnsupportedRate {
+        /// The path given.
+        path: PathBuf,
+        /// The rate the header claims.
+        rate: u32,
+    },
     /// A valid WAV with no audio in it.
     #[error("{path}: the WAV file holds no audio (zero samples): record or export it again")]
     Empty {

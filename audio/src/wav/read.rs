@@ -14,6 +14,10 @@ use crate::frame::SAMPLE_RATE;
 use crate::g711::{alaw_decode, mulaw_decode};
 use crate::resample::{f32_to_i16, i16_to_f32, resample_buffer_f32};
 
+/// The sample rates read (Hz): any real recording's. A header claiming less (3 Hz, found by
+/// fuzzing) would make the resampler stretch each sample into thousands, for seconds of CPU.
+pub const SAMPLE_RATES: std::ops::RangeInclusive<u32> = 1_000..=384_000;
+
 /// A WAV file converted to the engine's format.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WavAudio {
@@ -55,6 +59,12 @@ pub fn decode_wav_16k_mono(bytes: &[u8], name: impl AsRef<Path>) -> Result<WavAu
             detail,
         },
     })?;
+    if !SAMPLE_RATES.contains(&header.sample_rate) {
+        return Err(WavError::UnsupportedRate {
+            path,
+            rate: header.sample_rate,
+        });
+    }
     let interleaved = match header.encoding {
         WavEncoding::PcmInt { .. } | WavEncoding::Float { bits: 32 } => {
             decode_with_hound(bytes, &header, &path)?
