@@ -13,14 +13,14 @@ mod support;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use hotline::store::{
-    AuditAction, CallEnding, CallOutcome, CallStore, Clock, NewCall, SqliteCallStore, SystemClock,
-};
+use hotline::store::{AuditAction, CallStore, Clock, NewCall, SqliteCallStore, SystemClock};
 use serde_json::Value;
 use support::browser_tools::{browser_dir, missing_browser_tools};
 use support::free_port;
 use support::media_caller::{MediaCaller, question_payloads};
-use support::store_rig::{CALLER, PASSWORD, add_bridged_line, add_user, start_server, token};
+use support::store_rig::{
+    CALLER, PASSWORD, add_bridged_line, add_user, end_transferred, start_server, token,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn review_in_chromium_finds_plays_and_seeks_a_call() {
@@ -177,21 +177,7 @@ async fn the_page_of_a_running_call_follows_it_in_chromium() {
                 add_bridged_line(&store, id, "caller", "那我要退货", 11000);
             }
             // It showed them: the call ends.
-            "updated" => store
-                .close_call(
-                    id,
-                    &CallEnding {
-                        ended_at: SystemClock.now_ms(),
-                        outcome: CallOutcome::Transferred,
-                        ended_by: None,
-                        transfer_reason: Some("caller asked".into()),
-                        languages: vec![],
-                        barge_ins: 0,
-                        csat: None,
-                        sentiment: None,
-                    },
-                )
-                .unwrap(),
+            "updated" => end_transferred(&store, id),
             _ => last = line,
         }
     }

@@ -19,7 +19,9 @@ use hotline::store::{
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use support::free_port;
-use support::store_rig::{CALLER, PASSWORD, add_bridged_line, add_user, start_server};
+use support::store_rig::{
+    CALLER, PASSWORD, add_bridged_line, add_user, end_transferred, start_server,
+};
 
 /// A phone number said in a stored call.
 const SAID_NUMBER: &str = "98765432";
@@ -652,21 +654,7 @@ async fn review_pages_guard_login_csrf_personal_data_and_escaping() {
         followed.next().await,
         ("ended".to_string(), "logged out".to_string())
     );
-    store
-        .close_call(
-            running,
-            &CallEnding {
-                ended_at: SystemClock.now_ms(),
-                outcome: CallOutcome::Transferred,
-                ended_by: None,
-                transfer_reason: Some("caller asked".into()),
-                languages: vec![],
-                barge_ins: 0,
-                csat: None,
-                sentiment: None,
-            },
-        )
-        .unwrap();
+    end_transferred(&store, running);
     assert_eq!(
         events.next().await,
         ("ended".to_string(), "over".to_string())

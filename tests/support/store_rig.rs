@@ -7,7 +7,10 @@ use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use hotline::store::{BridgedLineEntry, CallStore, NewBridgedLine, SqliteCallStore};
+use hotline::store::{
+    BridgedLineEntry, CallEnding, CallOutcome, CallStore, Clock, NewBridgedLine, SqliteCallStore,
+    SystemClock,
+};
 
 pub const PASSWORD: &str = "correct horse";
 /// The caller number of the stored calls: never shown to a viewer.
@@ -125,6 +128,25 @@ pub fn add_bridged_line(
                     end_ms: start_ms + 2000,
                 },
                 search_text: said.into(),
+            },
+        )
+        .unwrap();
+}
+
+/// Ends running call `id` now as handed to a human (the caller asked).
+pub fn end_transferred(store: &SqliteCallStore, id: i64) {
+    store
+        .close_call(
+            id,
+            &CallEnding {
+                ended_at: SystemClock.now_ms(),
+                outcome: CallOutcome::Transferred,
+                ended_by: None,
+                transfer_reason: Some("caller asked".into()),
+                languages: vec![],
+                barge_ins: 0,
+                csat: None,
+                sentiment: None,
             },
         )
         .unwrap();
