@@ -2,12 +2,9 @@
 //! the browser widget over WebRTC, files in tests) yields a [`MediaLeg`], so the conversation never knows which.
 //! The human line (agents' phones, over SIP) is reached through the [`HumanLine`].
 
-mod busy_announcement;
 mod human_line;
 mod media_leg;
-mod sip_channel;
-mod sip_config;
-mod sip_leg;
+mod sip;
 pub mod twilio_media_stream;
 mod twilio_media_stream_audio;
 mod twilio_media_stream_control;
@@ -16,9 +13,9 @@ pub mod webrtc;
 
 pub use human_line::HumanLine;
 pub use media_leg::{LegControl, LegEvent, LegFuture, MediaLeg, TransferOutcome, TransferTarget};
-pub use sip_channel::{SipChannelError, run_sip_channel};
-pub use sip_config::{
-    SipConfig, SipConfigError, SipInboundAuthConfig, SipRegisterConfig, SipTransferConfig,
-    SipTransferMode, SipUserConfig, SipWhenFull,
+pub(crate) use sip::NO_TRANSFER_TARGET;
+pub use sip::{
+    SipChannelError, SipConfig, SipConfigError, SipInboundAuthConfig, SipLegControl,
+    SipRegisterConfig, SipTransferConfig, SipTransferMode, SipTransferPolicy, SipUserConfig,
+    SipWhenFull, run_sip_channel, sip_media_leg,
 };
-pub use sip_leg::{SipLegControl, SipTransferPolicy, sip_media_leg};

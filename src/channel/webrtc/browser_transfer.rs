@@ -17,8 +17,8 @@ use tokio_util::sync::CancellationToken;
 use super::browser_audio::BrowserAudioOut;
 use super::visitor_line::VisitorLine;
 use crate::channel::human_line::HumanLine;
-use crate::channel::sip_leg::{NO_TRANSFER_TARGET, SipTransferPolicy};
 use crate::channel::{LegEvent, TransferOutcome, TransferTarget};
+use crate::channel::{NO_TRANSFER_TARGET, SipTransferPolicy};
 
 /// Why a browser call cannot be transferred while the SIP user agent is off.
 pub const BROWSER_TRANSFER_NEEDS_SIP: &str = "transfer from a browser call goes to the agent's \

@@ -14,10 +14,10 @@ use sip_bridge::{
 use tokio::sync::mpsc;
 use tracing::{info, warn};
 
+use super::config::{SipConfig, SipTransferMode};
 use crate::channel::media_leg::{
     LegControl, LegEvent, LegFuture, MediaLeg, TransferOutcome, TransferTarget,
 };
-use crate::channel::sip_config::{SipConfig, SipTransferMode};
 use crate::engine::Engine;
 use crate::lang::Lang;
 use crate::lifecycle::CallPermit;

@@ -15,11 +15,11 @@ use sip_bridge::{BridgeError, CallGate, RejectReason, SipBridge};
 use tokio::sync::oneshot;
 use tracing::{info, warn};
 
-use crate::channel::busy_announcement::BusyAnnouncement;
+use super::busy_announcement::BusyAnnouncement;
+use super::config::{SipConfig, SipConfigError, SipWhenFull};
+use super::leg::{SipTransferPolicy, sip_media_leg};
 use crate::channel::human_line::HumanLine;
 use crate::channel::media_leg::MediaLeg;
-use crate::channel::sip_config::{SipConfig, SipConfigError, SipWhenFull};
-use crate::channel::sip_leg::{SipTransferPolicy, sip_media_leg};
 use crate::engine::Engine;
 use crate::lifecycle::{Admission, Availability};
 use crate::thread_priority::raise_this_thread;
