@@ -158,12 +158,14 @@ fn main() {
         for &callers in &levels {
             let started = Instant::now();
             let cpu_before = process_cpu_seconds();
+            let parts_before = CpuParts::read(port).await;
             // One turn in SCRIPT.len() is an interruption.
             let turns = turns.max((min_interruptions * SCRIPT.len()).div_ceil(callers.max(1)));
             let first_level = rows.is_empty();
             let level = run_calls(port, callers, turns, &clips).await;
             let cpu_seconds = process_cpu_seconds() - cpu_before;
-            let row = Row::of(callers, &level, started.elapsed(), cpu_seconds);
+            let parts = CpuParts::read(port).await.since(&parts_before);
+            let row = Row::of(callers, &level, started.elapsed(), cpu_seconds, parts);
             println!("{}", row.line());
             if first_level && callers == 1 && level.voice_to_voice_ms.len() > 1 {
                 let first = level.voice_to_voice_ms[0];
@@ -209,6 +211,7 @@ fn main() {
                     || l.starts_with("hotline_turns_total")
                     || l.starts_with("hotline_tts_cache_total")
                     || l.starts_with("hotline_asr_")
+                    || l.starts_with("hotline_model_")
             }) {
                 println!("  {line}");
             }
@@ -875,17 +878,57 @@ struct Row {
     tally: Tally,
     elapsed: Duration,
     cpu_seconds: f64,
+    parts: CpuParts,
 }
 
-/// CPU time (user + system) this process has used so far, in seconds.
+/// CPU time (user + system) this process and its finished children (espeak-ng voices) have
+/// used so far, in seconds.
 fn process_cpu_seconds() -> f64 {
-    // SAFETY: getrusage only writes the struct it is given.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
-        return 0.0;
-    }
     let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    seconds(usage.ru_utime) + seconds(usage.ru_stime)
+    [libc::RUSAGE_SELF, libc::RUSAGE_CHILDREN]
+        .into_iter()
+        .map(|who| {
+            // SAFETY: getrusage only writes the struct it is given.
+            let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+            if unsafe { libc::getrusage(who, &mut usage) } != 0 {
+                return 0.0;
+            }
+            seconds(usage.ru_utime) + seconds(usage.ru_stime)
+        })
+        .sum()
+}
+
+/// The server's own CPU counters (`/metrics`): Whisper decodes, synthesis, end-of-turn model.
+#[derive(Debug, Clone, Copy, Default)]
+struct CpuParts {
+    whisper: f64,
+    tts: f64,
+    end_of_turn: f64,
+}
+
+impl CpuParts {
+    async fn read(port: u16) -> Self {
+        let text = fetch_metrics(port).await.unwrap_or_default();
+        let sum = |prefix: &str| -> f64 {
+            text.lines()
+                .filter(|line| line.starts_with(prefix))
+                .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+                .sum()
+        };
+        Self {
+            whisper: sum("hotline_asr_decode_cpu_seconds_total"),
+            tts: sum("hotline_model_cpu_seconds_total{model=\"tts\"}"),
+            end_of_turn: sum("hotline_model_cpu_seconds_total{model=\"end_of_turn\"}"),
+        }
+    }
+
+    fn since(&self, before: &CpuParts) -> Self {
+        Self {
+            whisper: self.whisper - before.whisper,
+            tts: self.tts - before.tts,
+            end_of_turn: self.end_of_turn - before.end_of_turn,
+        }
+    }
 }
 
 fn percentile(values: &[u64], p: f64) -> Option<u64> {
@@ -903,7 +946,13 @@ fn show(value: Option<u64>) -> String {
 }
 
 impl Row {
-    fn of(callers: usize, tally: &Tally, elapsed: Duration, cpu_seconds: f64) -> Self {
+    fn of(
+        callers: usize,
+        tally: &Tally,
+        elapsed: Duration,
+        cpu_seconds: f64,
+        parts: CpuParts,
+    ) -> Self {
         let tally = Tally {
             voice_to_voice_ms: tally.voice_to_voice_ms.clone(),
             barge_in_reaction_ms: tally.barge_in_reaction_ms.clone(),
@@ -919,6 +968,7 @@ impl Row {
             tally,
             elapsed,
             cpu_seconds,
+            parts,
         }
     }
 
@@ -928,13 +978,13 @@ impl Row {
     }
 
     fn header() -> String {
-        "| callers | answers | v2v p50 ms | v2v p95 ms | barge-in p50 ms | barge-in p95 ms | missed / interruptions | false on backchannel / backchannels | false on echo | no answer | failed calls | wall s | CPU s | CPU s per answer |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|".to_string()
+        "| callers | answers | v2v p50 ms | v2v p95 ms | barge-in p50 ms | barge-in p95 ms | missed / interruptions | false on backchannel / backchannels | false on echo | no answer | failed calls | wall s | CPU s | CPU s per answer | of which Whisper / TTS / end-of-turn model |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|".to_string()
     }
 
     fn line(&self) -> String {
         let t = &self.tally;
         format!(
-            "| {} | {} | {} | {} | {} | {} | {} / {} | {} / {} | {} | {} | {} | {:.0} | {:.1} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} / {} | {} / {} | {} | {} | {} | {:.0} | {:.1} | {} | {} |",
             self.callers,
             self.turns,
             show(self.v2v_p50),
@@ -952,6 +1002,17 @@ impl Row {
             self.cpu_seconds,
             self.cpu_per_answer()
                 .map_or("-".to_string(), |cpu| format!("{cpu:.2}")),
+            if self.turns == 0 {
+                "-".to_string()
+            } else {
+                let per = |cpu: f64| cpu / self.turns as f64;
+                format!(
+                    "{:.2} / {:.2} / {:.2}",
+                    per(self.parts.whisper),
+                    per(self.parts.tts),
+                    per(self.parts.end_of_turn)
+                )
+            },
         )
     }
 }

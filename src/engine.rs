@@ -34,6 +34,11 @@ pub enum EngineError {
     OnnxRuntime { path: PathBuf, reason: String },
     #[error("voice activity detector: {0}")]
     Vad(#[from] hotline_audio::vad::VadError),
+    #[error(
+        "[asr] gpu = true, but this hotline was built without CUDA: build it with `cargo build \
+         --release --features cuda` (needs the CUDA toolkit's nvcc) or set [asr] gpu = false"
+    )]
+    GpuNotBuilt,
 }
 
 /// Where the models of this configuration live.
@@ -75,6 +80,9 @@ pub fn init_onnx_runtime(store: &ModelStore) -> Result<(), EngineError> {
 /// Loads the Whisper model named by `[asr] model`.
 pub fn load_transcriber(config: &Config, store: &ModelStore) -> Result<Transcriber, EngineError> {
     let asr = &config.asr;
+    if asr.gpu && !cfg!(feature = "cuda") {
+        return Err(EngineError::GpuNotBuilt);
+    }
     let path = resolve_model(store, &asr.model)?;
     let defaults = TranscriberOptions::default();
     let options = TranscriberOptions {
@@ -90,6 +98,8 @@ pub fn load_transcriber(config: &Config, store: &ModelStore) -> Result<Transcrib
         audio_ctx_margin: asr.audio_ctx_margin,
         final_audio_ctx_margin: asr.final_audio_ctx_margin,
         max_tokens_per_second: asr.max_tokens_per_second,
+        flash_attention: asr.flash_attention,
+        use_gpu: asr.gpu,
         mandarin_script: asr.mandarin_script,
         cantonese_script: asr.cantonese_script,
         cantonese_keep: asr.cantonese_keep.clone(),
@@ -284,6 +294,8 @@ pub struct Engine {
     pub vad: Arc<hotline_audio::vad::SileroModel>,
     /// The acoustic end-of-turn model (`[call.turn.acoustic] model`); None: off or missing.
     pub end_of_turn: Option<Arc<SmartTurnModel>>,
+    /// CPU spent in synthesis and the end-of-turn model, for `/metrics`.
+    pub model_cpu: Arc<crate::model_cpu::ModelCpu>,
 }
 
 impl Engine {
@@ -319,6 +331,7 @@ impl Engine {
             vad_model,
             vad,
             end_of_turn,
+            model_cpu: Arc::default(),
         })
     }
 }

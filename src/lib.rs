@@ -15,6 +15,7 @@ pub mod engine_runtime;
 pub mod engine_warm_up;
 pub mod lang;
 pub mod lifecycle;
+pub mod model_cpu;
 pub mod offline_call;
 pub mod store;
 pub mod thread_priority;

@@ -23,6 +23,7 @@ use crate::channel::{LegControl, TransferOutcome, TransferTarget};
 use crate::dialogue::{DialogueEngine, DialogueRequest};
 use crate::engine::Engine;
 use crate::lang::Lang;
+use crate::model_cpu::{ModelCpu, ModelKind};
 
 /// One sentence waiting for synthesis.
 struct SpeakJob {
@@ -38,6 +39,8 @@ pub(super) struct CallJobs {
     results: mpsc::UnboundedSender<SessionInput>,
     recognizer: Arc<dyn SpeechRecognizer>,
     end_of_turn: Option<Arc<SmartTurnModel>>,
+    /// Where the end-of-turn model's CPU is counted.
+    model_cpu: Arc<ModelCpu>,
     dialogue: Arc<dyn DialogueEngine>,
     /// Language decodes are forced to (or detection).
     asr_language: AsrLanguage,
@@ -77,6 +80,7 @@ impl CallJobs {
             results,
             recognizer: Arc::clone(&services.recognizer),
             end_of_turn: services.engine.end_of_turn.clone(),
+            model_cpu: Arc::clone(&services.engine.model_cpu),
             dialogue: Arc::clone(&services.engine.dialogue),
             asr_language,
             transcribing: HashMap::new(),
@@ -148,15 +152,20 @@ impl CallJobs {
         };
         let results = self.results.clone();
         let call_id = Arc::clone(&self.call_id);
-        tokio::task::spawn_blocking(move || match model.completion_probability(&audio) {
-            Ok(complete_probability) => {
-                let _ = results.send(SessionInput::EndOfTurnJudged {
-                    request_id,
-                    complete_probability,
-                });
-            }
-            Err(error) => {
-                tracing::warn!(call = %call_id, %error, "end-of-turn model failed; the words decide this pause");
+        let meter = Arc::clone(&self.model_cpu);
+        tokio::task::spawn_blocking(move || {
+            match meter.measure(ModelKind::EndOfTurn, || {
+                model.completion_probability(&audio)
+            }) {
+                Ok(complete_probability) => {
+                    let _ = results.send(SessionInput::EndOfTurnJudged {
+                        request_id,
+                        complete_probability,
+                    });
+                }
+                Err(error) => {
+                    tracing::warn!(call = %call_id, %error, "end-of-turn model failed; the words decide this pause");
+                }
             }
         });
     }
@@ -383,7 +392,10 @@ async fn synthesize(
 ) -> Option<Arc<[i16]>> {
     let voice = Arc::clone(engine.voices.voice(lang));
     let owned = text.to_string();
-    let synthesis = tokio::task::spawn_blocking(move || voice.synthesize(&owned));
+    let meter = Arc::clone(&engine.model_cpu);
+    let synthesis = tokio::task::spawn_blocking(move || {
+        meter.measure(ModelKind::Tts, || voice.synthesize(&owned))
+    });
     match tokio::time::timeout(timeout, synthesis).await {
         Ok(Ok(Ok(speech))) => {
             let samples: Arc<[i16]> = speech.samples.into();

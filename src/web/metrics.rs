@@ -9,6 +9,7 @@ use super::WebState;
 pub async fn metrics(State(state): State<WebState>) -> impl IntoResponse {
     let mut text = state.metrics.render();
     state.calls.engine.transcriber.stats().render(&mut text);
+    state.calls.engine.model_cpu.render(&mut text);
     let (hits, misses) = state.calls.engine.speech_cache.counts();
     text.push_str(&format!(
         "# HELP hotline_tts_cache_total Sentences to speak, by whether their audio was already synthesized.\n# TYPE hotline_tts_cache_total counter\nhotline_tts_cache_total{{result=\"hit\"}} {hits}\nhotline_tts_cache_total{{result=\"miss\"}} {misses}\n"
