@@ -90,11 +90,12 @@ pub fn end_of_turn_cue(text: &str, config: &TurnTakingConfig) -> EndOfTurnCue {
         return EndOfTurnCue::Question;
     }
     let has_question_word = config.question_words.iter().any(|word| {
-        unparticled
-            .match_indices(word.as_str())
-            .any(|(at, w)| followed_by_more_words(&unparticled[at + w.len()..], w))
+        unparticled.match_indices(word.as_str()).any(|(at, w)| {
+            opens_the_question(&unparticled[..at], w)
+                && followed_by_more_words(&unparticled[at + w.len()..], w)
+        })
     });
-    if has_question_word {
+    if has_question_word || asks_a_or_not_a(unparticled) {
         EndOfTurnCue::Question
     } else {
         EndOfTurnCue::Plain
@@ -141,6 +142,42 @@ fn ends_with_hesitation(core: &str, config: &TurnTakingConfig) -> bool {
                     .any(|f| f != "啊" && before.ends_with(f.as_str()));
         }
         true
+    })
+}
+
+/// Words a caller may put before an English question ("so where is it", "hi, what time").
+const LEAD_INS: &[&str] = &[
+    "so", "and", "but", "ok", "okay", "hi", "hello", "sorry", "please", "excuse", "me", "um", "uh",
+    "then", "also", "well", "yes", "yeah", "no",
+];
+
+/// An English question word opens the question: it comes first in its clause, or after lead-ins
+/// only ("I don't know what happened" is a statement). Chinese question words sit anywhere
+/// ("快递费谁出", "我的包裹到哪里了").
+fn opens_the_question(before: &str, word: &str) -> bool {
+    if !word.is_ascii() {
+        return true;
+    }
+    let clause = before
+        .rsplit(|c: char| matches!(c, ',' | '.' | '!' | '?' | ';' | ':' | '，' | '。'))
+        .next()
+        .unwrap_or("");
+    clause
+        .split(|c: char| !c.is_alphanumeric() && c != '\'')
+        .filter(|w| !w.is_empty())
+        .all(|w| LEAD_INS.contains(&w))
+}
+
+/// The A-not-A question of Mandarin and Cantonese: a word, a negation, the same word again
+/// ("得唔得", "好不好", "去没去", "可唔可以").
+fn asks_a_or_not_a(text: &str) -> bool {
+    let chars: Vec<char> = text.chars().collect();
+    chars.windows(3).any(|w| {
+        w[0] == w[2]
+            && matches!(w[1], '不' | '唔' | '没' | '沒' | '冇')
+            && w[0].is_alphabetic()
+            && !w[0].is_ascii()
+            && !is_digit(w[0])
     })
 }
 
@@ -203,6 +240,26 @@ mod tests {
             "my number is 555 01",
         ] {
             assert_eq!(cue(text), EndOfTurnCue::Digits, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_or_not_a_and_clause_opening_english_words_are_questions() {
+        for text in [
+            "得唔得用八达通",
+            "你们周末开不开门",
+            "要不要预约",
+            "so where is my parcel",
+            "Hi, what time do you close",
+            "Does it come with a warranty",
+        ] {
+            assert_eq!(cue(text), EndOfTurnCue::Question, "{text}");
+        }
+        for text in [
+            "I'm not sure what plan I'm on.",
+            "I don't know where it went",
+        ] {
+            assert_eq!(cue(text), EndOfTurnCue::Plain, "{text}");
         }
     }
 
