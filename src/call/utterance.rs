@@ -81,6 +81,9 @@ pub(crate) struct Utterance {
     pub(crate) acoustic_request: Option<RequestId>,
     /// Its answer: the probability that the turn is complete at this pause.
     pub(crate) complete_probability: Option<f32>,
+    /// Samples collected when the current pause began (the model judges the audio up to there,
+    /// however late it is asked).
+    pub(crate) pause_at_sample: usize,
     /// The final decode of the audio up to the current pause (speculative until end of turn).
     pub(crate) final_decode: Option<Decode>,
     /// When the end of turn was decided, and why then.
@@ -111,6 +114,7 @@ impl Utterance {
             cue: EndOfTurnCue::Plain,
             acoustic_request: None,
             complete_probability: None,
+            pause_at_sample: 0,
             final_decode: None,
             end_of_turn: None,
         }
@@ -122,6 +126,8 @@ impl Utterance {
         if speech {
             self.speech_end = now;
             self.speech_ms += u64::from(FRAME_MS);
+        } else if self.in_speech {
+            self.pause_at_sample = self.audio.len();
         }
         self.in_speech = speech;
     }
@@ -136,10 +142,11 @@ impl Utterance {
         Arc::from(self.audio.as_slice())
     }
 
-    /// A copy of at most the last `ms` of audio.
-    pub(crate) fn audio_tail(&self, ms: u64) -> Arc<[i16]> {
+    /// A copy of at most `ms` of audio up to the first silent frame of the current pause.
+    pub(crate) fn audio_before_pause(&self, ms: u64) -> Arc<[i16]> {
         let samples = (ms * u64::from(SAMPLE_RATE) / 1000) as usize;
-        Arc::from(&self.audio[self.audio.len().saturating_sub(samples)..])
+        let end = self.pause_at_sample.min(self.audio.len());
+        Arc::from(&self.audio[end.saturating_sub(samples)..end])
     }
 
     /// Give the audio buffer back (its capacity is reused by the next utterance).

@@ -2,7 +2,7 @@
 //! (questions, hesitation, digit dictation, maximum length).
 
 use super::phone_line::{PhoneLine, Request};
-use crate::call::{CallEvent, EndOfTurnCue, PartialPolicy, SessionConfig, TurnOutcome};
+use crate::call::{CallEvent, EndOfTurnCue, Millis, PartialPolicy, SessionConfig, TurnOutcome};
 use crate::dialogue::Speaker;
 
 fn finals(line: &PhoneLine) -> Vec<crate::call::RequestId> {
@@ -253,6 +253,52 @@ fn a_statement_that_sounds_unfinished_waits_for_the_rest() {
     assert_eq!(run(Some(0.05)), vec!["我上周买的耳机好像坏了".to_string()]);
     // Words alone: the pause ends the turn (the rest becomes a second question).
     assert_eq!(run(None)[0], "我上周买的耳机");
+}
+
+/// When the acoustic model was asked at each pause: (when, ms of audio it judged).
+fn judgements(line: &PhoneLine) -> Vec<(Millis, u64)> {
+    line.requests
+        .iter()
+        .filter_map(|r| match r {
+            Request::JudgeEndOfTurn(at, audio_ms) => Some((*at, *audio_ms)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn the_end_of_turn_model_runs_only_where_its_verdict_can_change_the_wait() {
+    let run = |words: &str, asr_final_ms| {
+        let mut line = PhoneLine::new(without_partials());
+        line.complete_probability = Some(0.05);
+        line.asr_final_ms = asr_final_ms;
+        let start = line.finish_greeting().0 + 1000;
+        line.say(start, 1500, words);
+        line.run_until(start + 6000);
+        (line, start)
+    };
+    // A question keeps its short wait whatever the sound says: the model is not run.
+    let (question, _) = run("你们周末营业吗", 150);
+    assert!(judgements(&question).is_empty());
+    assert_eq!(question.records()[0].end_of_turn_delay_ms(), 300);
+    // A plain statement: judged once the words are in.
+    let (statement, _) = run("我上周买的耳机", 150);
+    let asked = judgements(&statement);
+    assert_eq!(asked.len(), 1, "{asked:?}");
+    assert_eq!(
+        statement.records()[0].end_of_turn_cue,
+        EndOfTurnCue::SoundsUnfinished
+    );
+    // Words later than the question wait: judged meanwhile (at 300 ms of silence), on the same
+    // audio, up to the pause and not the silence since (the model was trained on turns that
+    // end where the speech ends).
+    let (slow, _) = run("我上周买的耳机", 450);
+    let slow_asked = judgements(&slow);
+    assert_eq!(slow_asked.len(), 1, "{slow_asked:?}");
+    assert!(slow_asked[0].0 > asked[0].0, "{slow_asked:?} vs {asked:?}");
+    assert_eq!(slow_asked[0].1, asked[0].1, "the same audio judged");
+    let (late_question, _) = run("你们周末营业吗", 700);
+    assert_eq!(judgements(&late_question).len(), 1);
 }
 
 #[test]

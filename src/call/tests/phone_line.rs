@@ -42,6 +42,8 @@ pub enum Request {
         partial: bool,
     },
     CancelTranscribe(RequestId),
+    /// The acoustic end-of-turn model asked for, with when and how much audio (ms) it judges.
+    JudgeEndOfTurn(Millis, u64),
     AskDialogue(Millis, DialogueRequest),
     CancelDialogue(TurnId),
     Speak(Millis, String),
@@ -374,7 +376,9 @@ impl PhoneLine {
                         partial,
                     });
                 }
-                SessionOutput::JudgeEndOfTurn { request_id, .. } => {
+                SessionOutput::JudgeEndOfTurn { request_id, audio } => {
+                    self.requests
+                        .push(Request::JudgeEndOfTurn(now, audio.len() as u64 / 16));
                     if let Some(complete_probability) = self.complete_probability {
                         self.pending.push((
                             now.plus(30),
