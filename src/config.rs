@@ -136,6 +136,11 @@ pub struct AsrConfig {
     pub final_audio_ctx_margin: usize,
     /// Cap on decoded tokens per second of audio (0 = no cap).
     pub max_tokens_per_second: usize,
+    /// whisper.cpp's flash attention (encoder and decoder). Off: on 2 CPU cores it made
+    /// decodes 10% slower (`cargo bench --bench asr_rtf`); GPUs gain from it.
+    pub flash_attention: bool,
+    /// Decode on the GPU; needs a build with `--features cuda` (and the CUDA toolkit).
+    pub gpu: bool,
     pub mandarin_script: ChineseScript,
     pub cantonese_script: ChineseScript,
     /// Characters kept as written when converting Cantonese to HK Traditional.
@@ -159,6 +164,8 @@ impl Default for AsrConfig {
             final_audio_ctx_margin: crate::asr::TranscriberOptions::default()
                 .final_audio_ctx_margin,
             max_tokens_per_second: 10,
+            flash_attention: false,
+            gpu: false,
             mandarin_script: ChineseScript::Simplified,
             cantonese_script: ChineseScript::TraditionalHk,
             cantonese_keep: crate::asr::DEFAULT_CANTONESE_KEEP.to_string(),
@@ -208,6 +215,9 @@ pub struct TtsConfig {
     /// At start, the opening sentence of every FAQ answer is synthesized into the cache
     /// before the engine says it is ready, for at most this many seconds; 0: none.
     pub warm_answers_secs: u64,
+    /// Threads computing one Piper sentence (more: sooner first audio of a sentence not in
+    /// the cache, at more CPU per sentence).
+    pub piper_threads: usize,
 }
 
 impl Default for TtsConfig {
@@ -219,6 +229,7 @@ impl Default for TtsConfig {
             zh_fallback: "espeak:cmn".to_string(),
             cache_mb: 64,
             warm_answers_secs: 60,
+            piper_threads: 2,
         }
     }
 }

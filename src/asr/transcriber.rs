@@ -72,6 +72,11 @@ pub struct TranscriberOptions {
     pub cantonese_keep: String,
     /// Language reported when detection finds something other than zh/yue/en.
     pub fallback_language: Lang,
+    /// whisper.cpp's flash attention in the encoder and decoder.
+    pub flash_attention: bool,
+    /// Decode on the GPU (a build with the `cuda` feature; otherwise whisper.cpp has no GPU
+    /// backend and runs on the CPU).
+    pub use_gpu: bool,
 }
 
 impl Default for TranscriberOptions {
@@ -90,6 +95,8 @@ impl Default for TranscriberOptions {
             cantonese_script: ChineseScript::TraditionalHk,
             cantonese_keep: super::script_normaliser::DEFAULT_CANTONESE_KEEP.to_string(),
             fallback_language: Lang::Zh,
+            flash_attention: false,
+            use_gpu: false,
         }
     }
 }
@@ -173,11 +180,16 @@ impl Transcriber {
             return Err(AsrError::ModelMissing(path.to_path_buf()));
         }
         whisper_rs::install_logging_hooks();
-        let context = WhisperContext::new_with_params(path, WhisperContextParameters::default())
-            .map_err(|e| AsrError::ModelLoad {
+        let mut context_params = WhisperContextParameters::default();
+        context_params
+            .flash_attn(options.flash_attention)
+            .use_gpu(options.use_gpu);
+        let context = WhisperContext::new_with_params(path, context_params).map_err(|e| {
+            AsrError::ModelLoad {
                 path: path.to_path_buf(),
                 reason: e.to_string(),
-            })?;
+            }
+        })?;
         let has_yue = context.n_vocab() >= VOCAB_WITH_YUE;
         if !has_yue {
             tracing::info!(

@@ -13,20 +13,43 @@ pub struct PiperVoice {
 }
 
 impl PiperVoice {
-    /// Loads `model` (`.onnx`) and its `.onnx.json`. The onnxruntime library must have been
-    /// initialised first (`hotline_audio::vad::init_onnx_runtime`, done by `engine::load_voices`).
-    pub fn load(model: &Path) -> Result<Self, TtsError> {
+    /// Loads `model` (`.onnx`) and its `.onnx.json`, its sentences computed on `threads`
+    /// threads (at least 1). The onnxruntime library must have been initialised first
+    /// (`hotline_audio::vad::init_onnx_runtime`, done by `engine::load_voices`).
+    pub fn load(model: &Path, threads: usize) -> Result<Self, TtsError> {
         if !model.is_file() {
             return Err(TtsError::VoiceMissing(model.to_path_buf()));
         }
-        let config = config_path(model);
-        if !config.is_file() {
-            return Err(TtsError::VoiceConfigMissing(config));
+        let config_file = config_path(model);
+        if !config_file.is_file() {
+            return Err(TtsError::VoiceConfigMissing(config_file));
         }
-        let piper = piper_rs::Piper::new(model, &config).map_err(|e| TtsError::VoiceLoad {
+        let load_error = |reason: String| TtsError::VoiceLoad {
             path: model.to_path_buf(),
-            reason: e.to_string(),
-        })?;
+            reason,
+        };
+        let config: piper_rs::ModelConfig = std::fs::read(&config_file)
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| serde_json::from_slice(&bytes).map_err(|e| e.to_string()))
+            .map_err(|e| TtsError::VoiceLoad {
+                path: config_file.clone(),
+                reason: e,
+            })?;
+        // onnxruntime's own default is a thread per core that spins between runs, burning CPU
+        // the calls need; the worker threads here sleep as soon as a sentence is done.
+        let session = ort::session::Session::builder()
+            .map_err(|e| load_error(e.to_string()))?
+            .with_intra_threads(threads.max(1))
+            .map_err(|e| load_error(e.to_string()))?
+            .with_inter_threads(1)
+            .map_err(|e| load_error(e.to_string()))?
+            .with_intra_op_spinning(false)
+            .map_err(|e| load_error(e.to_string()))?
+            .with_inter_op_spinning(false)
+            .map_err(|e| load_error(e.to_string()))?
+            .commit_from_file(model)
+            .map_err(|e| load_error(e.to_string()))?;
+        let piper = piper_rs::Piper::from_session(session, config);
         let stem = model
             .file_stem()
             .map_or_else(|| "piper".into(), |s| s.to_string_lossy().into_owned());

@@ -25,7 +25,10 @@ impl VoiceSet {
     ) -> Result<Self, TtsError> {
         let load = |setting: &str| -> Result<Arc<dyn Voice>, TtsError> {
             match VoiceSpec::parse(setting)? {
-                VoiceSpec::Piper(model) => Ok(Arc::new(PiperVoice::load(&resolve_piper(&model))?)),
+                VoiceSpec::Piper(model) => Ok(Arc::new(PiperVoice::load(
+                    &resolve_piper(&model),
+                    config.piper_threads,
+                )?)),
                 VoiceSpec::Espeak(voice) => Ok(Arc::new(EspeakVoice::new(&voice)?)),
             }
         };
