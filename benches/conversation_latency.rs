@@ -917,7 +917,9 @@ impl CpuParts {
         };
         Self {
             whisper: sum("hotline_asr_decode_cpu_seconds_total"),
-            tts: sum("hotline_model_cpu_seconds_total{model=\"tts\"}"),
+            // A Piper sentence's work is spread over its threads, espeak-ng's is another
+            // process: the time synthesis took stands for its cost.
+            tts: sum("hotline_model_busy_seconds_total{model=\"tts\"}"),
             end_of_turn: sum("hotline_model_cpu_seconds_total{model=\"end_of_turn\"}"),
         }
     }
@@ -978,7 +980,7 @@ impl Row {
     }
 
     fn header() -> String {
-        "| callers | answers | v2v p50 ms | v2v p95 ms | barge-in p50 ms | barge-in p95 ms | missed / interruptions | false on backchannel / backchannels | false on echo | no answer | failed calls | wall s | CPU s | CPU s per answer | of which Whisper / TTS / end-of-turn model |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|".to_string()
+        "| callers | answers | v2v p50 ms | v2v p95 ms | barge-in p50 ms | barge-in p95 ms | missed / interruptions | false on backchannel / backchannels | false on echo | no answer | failed calls | wall s | CPU s | CPU s per answer | of which Whisper / TTS (busy) / end-of-turn model |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|".to_string()
     }
 
     fn line(&self) -> String {
