@@ -24,6 +24,9 @@ use crate::dialogue::{DialogueRequest, Speaker, Turn};
 use crate::lang::Lang;
 
 const FRAME: u64 = FRAME_MS as u64;
+/// When the words of a pause are late, the acoustic verdict is asked for this long before a
+/// plain statement's wait ends (the model takes ≈ 80 ms of one core; the rest is margin).
+const VERDICT_LEAD_MS: u64 = 150;
 /// Audio the acoustic end-of-turn model reads (it looks at the last 8 s).
 const ACOUSTIC_WINDOW_MS: u64 = 8_000;
 
@@ -245,9 +248,10 @@ impl Session {
 
     /// Whether the acoustic verdict could still change this pause's wait, when it only ever
     /// lengthens a plain statement's (the default): the words are in and read as a plain
-    /// statement, or they are late (the question hangover has passed without them). A question,
-    /// a trailing filler or digits keep their wait whatever the sound says, so the model's
-    /// ≈ 80 ms of CPU is not spent on them.
+    /// statement, or they are late (the verdict, ≈ 80 ms of one core, must land before the
+    /// plain statement's wait is over: asked `VERDICT_LEAD_MS` before it). A question, a
+    /// trailing filler or digits keep their wait whatever the sound says, so the model's CPU is
+    /// not spent on them.
     fn acoustic_verdict_wanted(&self, silence_ms: u64) -> bool {
         let turn = &self.config.turn;
         let Some(utterance) = self.utterance.as_ref() else {
@@ -264,7 +268,7 @@ impl Session {
         if decode.result.is_some() {
             utterance.cue == EndOfTurnCue::Plain
         } else {
-            silence_ms >= turn.question_hangover_ms
+            silence_ms + VERDICT_LEAD_MS >= turn.base_hangover_ms
         }
     }
 

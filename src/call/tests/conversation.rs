@@ -289,7 +289,7 @@ fn the_end_of_turn_model_runs_only_where_its_verdict_can_change_the_wait() {
         statement.records()[0].end_of_turn_cue,
         EndOfTurnCue::SoundsUnfinished
     );
-    // Words later than the question wait: judged meanwhile (at 300 ms of silence), on the same
+    // Words later than that: judged meanwhile (150 ms before the plain wait ends), on the same
     // audio, up to the pause and not the silence since (the model was trained on turns that
     // end where the speech ends).
     let (slow, _) = run("我上周买的耳机", 450);
