@@ -159,7 +159,7 @@ fn opens_the_question(before: &str, word: &str) -> bool {
         return true;
     }
     let clause = before
-        .rsplit(|c: char| matches!(c, ',' | '.' | '!' | '?' | ';' | ':' | '，' | '。'))
+        .rsplit([',', '.', '!', '?', ';', ':', '，', '。'])
         .next()
         .unwrap_or("");
     clause
