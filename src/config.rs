@@ -137,7 +137,7 @@ pub struct AsrConfig {
     /// Cap on decoded tokens per second of audio (0 = no cap).
     pub max_tokens_per_second: usize,
     /// whisper.cpp's flash attention (encoder and decoder). Off: on 2 CPU cores it made
-    /// decodes 10% slower (`cargo bench --bench asr_rtf`); GPUs gain from it.
+    /// decodes 10% slower (`cargo bench --bench asr_rtf`); not yet measured on a GPU.
     pub flash_attention: bool,
     /// Decode on the GPU; needs a build with `--features cuda` (and the CUDA toolkit).
     pub gpu: bool,
