@@ -179,6 +179,7 @@ fn packets_with_tone(heard: &[support::rtp_peer::Heard], hz: f64) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bridged_transfer_relays_audio_both_ways() {
+    support::test_logs::capture_bridge_logs();
     let agent_port = free_port(SippTransport::Udp);
     let agent_target = format!("sip:agent@127.0.0.1:{agent_port}");
     let script = Script::Transfer {
@@ -209,7 +210,18 @@ async fn bridged_transfer_relays_audio_both_ways() {
         })
     };
     // The agent learns the bridge's agent-leg port from its first packet (symmetric RTP).
-    let bridge_agent_rtp = agent.first_source(Duration::from_secs(8)).await;
+    let Some(bridge_agent_rtp) = agent.first_source_within(Duration::from_secs(8)).await else {
+        // Once failed on CI only (not reproduced here): say what each side did.
+        let seen = bridge
+            .collect_until(Duration::from_secs(3), |s| matches!(s, Seen::HangUp(_)))
+            .await;
+        let agent_sipp = tokio::time::timeout(Duration::from_secs(3), agent_sipp).await;
+        let caller_sipp = tokio::time::timeout(Duration::from_secs(3), caller_sipp).await;
+        panic!(
+            "no RTP from the bridge reached the agent in 8 s.\nbridge events: {seen:?}\n\
+             agent sipp: {agent_sipp:?}\ncaller sipp: {caller_sipp:?}"
+        );
+    };
     let agent_heard = agent.listen(Duration::from_millis(3000));
     agent.send_tone_hz(bridge_agent_rtp, 120, 600.0).await;
 

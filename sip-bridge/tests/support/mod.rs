@@ -9,3 +9,4 @@ pub mod opus_phone;
 pub mod rtp_peer;
 pub mod sip_probe;
 pub mod sipp;
+pub mod test_logs;

@@ -111,12 +111,18 @@ impl RtpPeer {
 
     /// Waits for the first RTP packet and returns where it came from (the bridge's port).
     pub async fn first_source(&self, wait: Duration) -> SocketAddr {
-        let mut buf = [0u8; 2048];
-        let (_, from) = tokio::time::timeout(wait, self.socket.recv_from(&mut buf))
+        self.first_source_within(wait)
             .await
             .expect("RTP from the bridge in time")
-            .expect("RTP receive");
-        from
+    }
+
+    /// Like `first_source`, but `None` when nothing came in `wait` (so the test can say why).
+    pub async fn first_source_within(&self, wait: Duration) -> Option<SocketAddr> {
+        let mut buf = [0u8; 2048];
+        match tokio::time::timeout(wait, self.socket.recv_from(&mut buf)).await {
+            Ok(received) => Some(received.expect("RTP receive").1),
+            Err(_) => None,
+        }
     }
 
     /// Sends prepared datagrams, one every 20 ms (`None` leaves a slot empty: a lost packet).
