@@ -1,7 +1,8 @@
-//! How well the words at a pause tell a finished question from a statement, a trailing filler or
-//! digits being dictated (`end_of_turn_cue`): a question is answered after a 300 ms pause, a
-//! statement after 500 ms, so a question read as a statement costs its caller 200 ms of every
-//! answer, and a statement read as a question risks cutting them off.
+//! How well the words at a pause tell a finished question from a statement, a trailing filler,
+//! a clause left hanging or digits being dictated (`end_of_turn_cue`): a question is answered
+//! after a 300 ms pause, a statement after 500 ms, a filler or hanging clause after 1200 ms, so
+//! a question read as a statement costs its caller 200 ms of every answer, and a statement read
+//! as a question (or a hanging clause as a statement) risks cutting them off.
 //!
 //! Two splits in `tests/fixtures/turn_cues/`: `dev.tsv`, which the word lists in `[call.turn]`
 //! are tuned on, and `test.tsv`, written before any tuning and never tuned on. Both are scored
@@ -38,6 +39,7 @@ fn read_split(name: &str) -> Vec<Case> {
                 "question" => EndOfTurnCue::Question,
                 "statement" => EndOfTurnCue::Plain,
                 "hesitation" => EndOfTurnCue::Hesitation,
+                "unfinished" => EndOfTurnCue::Unfinished,
                 "digits" => EndOfTurnCue::Digits,
                 other => panic!("{path}: unknown label {other}"),
             };
@@ -94,11 +96,13 @@ fn word_cues_on_the_dev_and_held_out_splits() {
     let (dev_right, dev_total) = score("dev.tsv");
     let (test_right, test_total) = score("test.tsv");
     assert!(
-        dev_total >= 50 && test_total >= 70,
+        dev_total >= 78 && test_total >= 103,
         "a split lost its cases"
     );
-    // Floors: what the lists scored when last changed (2026-12-05: dev 53/53, test 69/74; before
-    // that change 44/53 and 60/74): all of dev, the held-out split less two cases.
+    // Floors: what the lists scored when last changed (2026-12-05, the hanging-clause cue and its
+    // rows: dev 78/78, test 96/103; before it 63/78 and 78/103; the first lists' change took
+    // the first rows from 44/53 and 60/74 to 53/53 and 69/74): all of dev, the held-out split
+    // less two cases.
     assert!(dev_right >= DEV_FLOOR, "dev split: {dev_right}/{dev_total}");
     assert!(
         test_right >= TEST_FLOOR,
@@ -107,6 +111,6 @@ fn word_cues_on_the_dev_and_held_out_splits() {
 }
 
 /// Right answers on `dev.tsv` when the lists were last tuned.
-const DEV_FLOOR: usize = 53;
+const DEV_FLOOR: usize = 78;
 /// Right answers on `test.tsv` at that time, less two.
-const TEST_FLOOR: usize = 67;
+const TEST_FLOOR: usize = 94;

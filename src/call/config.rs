@@ -95,6 +95,10 @@ pub struct TurnTakingConfig {
     pub question_words: Vec<String>,
     /// Endings that mean the caller is still thinking.
     pub hesitation_endings: Vec<String>,
+    /// Words a clause cannot end on (conjunctions, 把, articles and possessives): a pause after
+    /// one is a breath inside the turn and gets the hesitation wait. A copula after a noun
+    /// ("号码是", "number is") and "to" after "like/want/need…" count too (`hanging_clause`).
+    pub hanging_endings: Vec<String>,
     /// Sentence-final particles looked through before the question test (啊, 呀 ...).
     pub soft_particles: Vec<String>,
     /// The acoustic end-of-turn model's part in the decision.
@@ -248,6 +252,12 @@ impl Default for TurnTakingConfig {
                 "will",
                 "would",
                 "should",
+            ]),
+            hanging_endings: strings(&[
+                "但是", "可是", "不过", "不過", "因为", "因為", "所以", "如果", "要是", "而且",
+                "或者", "还是", "還是", "定係", "还有", "還有", "同埋", "以及", "的话", "的話",
+                "关于", "關於", "对于", "對於", "把", "跟", "but", "or", "because", "if", "than",
+                "the", "a", "an", "my", "your", "our", "their", "its",
             ]),
             hesitation_endings: strings(&[
                 "嗯", "呃", "啊", "额", "額", "那个", "那個", "嗰個", "嗰个", "就是", "然后",

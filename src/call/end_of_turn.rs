@@ -13,6 +13,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::config::TurnTakingConfig;
+use super::hanging_clause::leaves_a_clause_hanging;
 
 /// What the latest transcript suggests about the caller's turn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,6 +25,9 @@ pub enum EndOfTurnCue {
     Question,
     /// Ends with a hesitation filler: the long hangover.
     Hesitation,
+    /// Leaves a clause hanging ("我的手机号码是", "但是", "my order number is", "the"): the
+    /// hesitation filler's long hangover.
+    Unfinished,
     /// Ends with digits: the longest hangover.
     Digits,
     /// The utterance reached the maximum length.
@@ -74,6 +78,9 @@ pub fn end_of_turn_cue(text: &str, config: &TurnTakingConfig) -> EndOfTurnCue {
     if core.chars().next_back().is_some_and(is_digit) {
         return EndOfTurnCue::Digits;
     }
+    if leaves_a_clause_hanging(core, config) {
+        return EndOfTurnCue::Unfinished;
+    }
     let mut unparticled = core;
     while let Some(rest) = config
         .soft_particles
@@ -107,7 +114,7 @@ pub fn hangover_ms(cue: EndOfTurnCue, config: &TurnTakingConfig) -> u64 {
     match cue {
         EndOfTurnCue::Plain => config.base_hangover_ms,
         EndOfTurnCue::Question => config.question_hangover_ms,
-        EndOfTurnCue::Hesitation => config.hesitation_hangover_ms,
+        EndOfTurnCue::Hesitation | EndOfTurnCue::Unfinished => config.hesitation_hangover_ms,
         EndOfTurnCue::Digits => config.digits_hangover_ms,
         EndOfTurnCue::MaxLength | EndOfTurnCue::Typed => 0,
         EndOfTurnCue::SoundsComplete => config

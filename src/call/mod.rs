@@ -39,6 +39,7 @@ mod driver_notices;
 mod echo_guard;
 mod end_of_turn;
 mod fault;
+mod hanging_clause;
 mod holding;
 mod ids;
 mod input;
