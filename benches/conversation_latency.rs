@@ -98,6 +98,15 @@ fn main() {
         .enable_all()
         .build()
         .expect("tokio runtime");
+    // The scripted callers run on a runtime of their own, so their CPU (μ-law, WebSocket
+    // framing, the echo they play back) can be told from the server's (`CALLER_THREAD`).
+    let callers_runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name(CALLER_THREAD)
+        .enable_all()
+        .build()
+        .expect("callers' tokio runtime");
+    let callers_handle = callers_runtime.handle().clone();
     runtime.block_on(async move {
         let mut config = match Config::load(None) {
             Ok(config) => config,
@@ -158,14 +167,29 @@ fn main() {
         for &callers in &levels {
             let started = Instant::now();
             let cpu_before = process_cpu_seconds();
+            let callers_cpu_before = threads_cpu_seconds(CALLER_THREAD);
             let parts_before = CpuParts::read(port).await;
             // One turn in SCRIPT.len() is an interruption.
             let turns = turns.max((min_interruptions * SCRIPT.len()).div_ceil(callers.max(1)));
             let first_level = rows.is_empty();
-            let level = run_calls(port, callers, turns, &clips).await;
+            let level_clips = Arc::clone(&clips);
+            let level = callers_handle
+                .spawn(async move { run_calls(port, callers, turns, &level_clips).await })
+                .await
+                .expect("the callers' task");
             let cpu_seconds = process_cpu_seconds() - cpu_before;
+            let callers_cpu = threads_cpu_seconds(CALLER_THREAD) - callers_cpu_before;
             let parts = CpuParts::read(port).await.since(&parts_before);
-            let row = Row::of(callers, &level, started.elapsed(), cpu_seconds, parts);
+            let row = Row::of(
+                callers,
+                &level,
+                started.elapsed(),
+                Cpu {
+                    process: cpu_seconds,
+                    callers: callers_cpu,
+                    parts,
+                },
+            );
             println!("{}", row.line());
             if first_level && callers == 1 && level.voice_to_voice_ms.len() > 1 {
                 let first = level.voice_to_voice_ms[0];
@@ -877,8 +901,47 @@ struct Row {
     reaction_p95: Option<u64>,
     tally: Tally,
     elapsed: Duration,
-    cpu_seconds: f64,
+    cpu: Cpu,
+}
+
+/// CPU seconds a level used: the whole process, the bench's callers' part of it, and the
+/// server's own counters of its main parts.
+struct Cpu {
+    process: f64,
+    callers: f64,
     parts: CpuParts,
+}
+
+/// Name of the callers' runtime threads.
+const CALLER_THREAD: &str = "bench-caller";
+
+/// CPU time (user + system) used so far by this process's threads named `name`, in seconds
+/// (`/proc/self/task/*/stat`; 0 where it cannot be read).
+fn threads_cpu_seconds(name: &str) -> f64 {
+    // SAFETY: sysconf has no preconditions.
+    let ticks_per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return 0.0;
+    };
+    let mut ticks = 0u64;
+    for task in tasks.flatten() {
+        let path = task.path();
+        let named =
+            std::fs::read_to_string(path.join("comm")).is_ok_and(|comm| comm.trim() == name);
+        let Ok(stat) = std::fs::read_to_string(path.join("stat")) else {
+            continue;
+        };
+        // Fields after the parenthesised name: state is the 3rd, utime the 14th, stime the 15th.
+        let Some((_, after_name)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        let fields: Vec<&str> = after_name.split_whitespace().collect();
+        if named && fields.len() > 12 {
+            ticks +=
+                fields[11].parse::<u64>().unwrap_or(0) + fields[12].parse::<u64>().unwrap_or(0);
+        }
+    }
+    ticks as f64 / ticks_per_second
 }
 
 /// CPU time (user + system) this process and its finished children (espeak-ng voices) have
@@ -948,13 +1011,7 @@ fn show(value: Option<u64>) -> String {
 }
 
 impl Row {
-    fn of(
-        callers: usize,
-        tally: &Tally,
-        elapsed: Duration,
-        cpu_seconds: f64,
-        parts: CpuParts,
-    ) -> Self {
+    fn of(callers: usize, tally: &Tally, elapsed: Duration, cpu: Cpu) -> Self {
         let tally = Tally {
             voice_to_voice_ms: tally.voice_to_voice_ms.clone(),
             barge_in_reaction_ms: tally.barge_in_reaction_ms.clone(),
@@ -969,24 +1026,27 @@ impl Row {
             reaction_p95: percentile(&tally.barge_in_reaction_ms, 95.0),
             tally,
             elapsed,
-            cpu_seconds,
-            parts,
+            cpu,
         }
     }
 
-    /// CPU seconds per answered turn (None without answers).
-    fn cpu_per_answer(&self) -> Option<f64> {
-        (self.turns > 0).then(|| self.cpu_seconds / self.turns as f64)
+    /// `cpu` seconds per answered turn, printed (`-` without answers).
+    fn per_answer(&self, cpu: f64) -> String {
+        if self.turns == 0 {
+            "-".to_string()
+        } else {
+            format!("{:.2}", cpu / self.turns as f64)
+        }
     }
 
     fn header() -> String {
-        "| callers | answers | v2v p50 ms | v2v p95 ms | barge-in p50 ms | barge-in p95 ms | missed / interruptions | false on backchannel / backchannels | false on echo | no answer | failed calls | wall s | CPU s | CPU s per answer | of which Whisper / TTS (busy) / end-of-turn model |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|".to_string()
+        "| callers | answers | v2v p50 ms | v2v p95 ms | barge-in p50 ms | barge-in p95 ms | missed / interruptions | false on backchannel / backchannels | false on echo | no answer | failed calls | wall s | CPU s | CPU s per answer | server's (without the bench's callers) | of which Whisper / TTS (busy) / end-of-turn model |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|".to_string()
     }
 
     fn line(&self) -> String {
         let t = &self.tally;
         format!(
-            "| {} | {} | {} | {} | {} | {} | {} / {} | {} / {} | {} | {} | {} | {:.0} | {:.1} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} / {} | {} / {} | {} | {} | {} | {:.0} | {:.1} | {} | {} | {} / {} / {} |",
             self.callers,
             self.turns,
             show(self.v2v_p50),
@@ -1001,20 +1061,12 @@ impl Row {
             t.no_answer,
             t.failed_calls,
             self.elapsed.as_secs_f64(),
-            self.cpu_seconds,
-            self.cpu_per_answer()
-                .map_or("-".to_string(), |cpu| format!("{cpu:.2}")),
-            if self.turns == 0 {
-                "-".to_string()
-            } else {
-                let per = |cpu: f64| cpu / self.turns as f64;
-                format!(
-                    "{:.2} / {:.2} / {:.2}",
-                    per(self.parts.whisper),
-                    per(self.parts.tts),
-                    per(self.parts.end_of_turn)
-                )
-            },
+            self.cpu.process,
+            self.per_answer(self.cpu.process),
+            self.per_answer(self.cpu.process - self.cpu.callers),
+            self.per_answer(self.cpu.parts.whisper),
+            self.per_answer(self.cpu.parts.tts),
+            self.per_answer(self.cpu.parts.end_of_turn),
         )
     }
 }
