@@ -96,11 +96,12 @@ fn word_cues_on_the_dev_and_held_out_splits() {
     let (dev_right, dev_total) = score("dev.tsv");
     let (test_right, test_total) = score("test.tsv");
     assert!(
-        dev_total >= 78 && test_total >= 103,
+        dev_total >= 88 && test_total >= 113,
         "a split lost its cases"
     );
-    // Floors: what the lists scored when last changed (2026-12-05, the hanging-clause cue and its
-    // rows: dev 78/78, test 96/103; before it 63/78 and 78/103; the first lists' change took
+    // Floors: what the lists scored when last changed (2026-12-05, question words that end the
+    // question and their rows: dev 88/88, test 109/113, before it 83/88 and 102/113; the
+    // hanging-clause cue took 63/78 and 78/103 to 78/78 and 96/103; the first lists' change took
     // the first rows from 44/53 and 60/74 to 53/53 and 69/74): all of dev, the held-out split
     // less two cases.
     assert!(dev_right >= DEV_FLOOR, "dev split: {dev_right}/{dev_total}");
@@ -111,6 +112,6 @@ fn word_cues_on_the_dev_and_held_out_splits() {
 }
 
 /// Right answers on `dev.tsv` when the lists were last tuned.
-const DEV_FLOOR: usize = 78;
+const DEV_FLOOR: usize = 88;
 /// Right answers on `test.tsv` at that time, less two.
-const TEST_FLOOR: usize = 94;
+const TEST_FLOOR: usize = 107;

@@ -93,6 +93,9 @@ pub struct TurnTakingConfig {
     pub question_endings: Vec<String>,
     /// Question words; a transcript with one followed by more words reads as a question.
     pub question_words: Vec<String>,
+    /// Question words that also end a question where they stand last ("运费多少", "在哪里",
+    /// "去咗邊度"); the others need words after them (a trailing "怎么" is a caller not done).
+    pub question_words_at_end: Vec<String>,
     /// Endings that mean the caller is still thinking.
     pub hesitation_endings: Vec<String>,
     /// Words a clause cannot end on (conjunctions, 把, articles and possessives): a pause after
@@ -252,6 +255,25 @@ impl Default for TurnTakingConfig {
                 "will",
                 "would",
                 "should",
+            ]),
+            question_words_at_end: strings(&[
+                "多少",
+                "多久",
+                "多长时间",
+                "多長時間",
+                "哪里",
+                "哪裡",
+                "哪儿",
+                "哪兒",
+                "边度",
+                "邊度",
+                "几时",
+                "幾時",
+                "几耐",
+                "幾耐",
+                "几多",
+                "幾多",
+                "邊",
             ]),
             hanging_endings: strings(&[
                 "但是", "可是", "不过", "不過", "因为", "因為", "所以", "如果", "要是", "而且",

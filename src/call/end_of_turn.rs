@@ -102,7 +102,10 @@ pub fn end_of_turn_cue(text: &str, config: &TurnTakingConfig) -> EndOfTurnCue {
                 && followed_by_more_words(&unparticled[at + w.len()..], w)
         })
     });
-    if has_question_word || asks_a_or_not_a(unparticled) {
+    if has_question_word
+        || asks_a_or_not_a(unparticled)
+        || ends_on_a_question_word(unparticled, config)
+    {
         EndOfTurnCue::Question
     } else {
         EndOfTurnCue::Plain
@@ -188,6 +191,31 @@ fn asks_a_or_not_a(text: &str) -> bool {
     })
 }
 
+/// Words before a question word that make it part of a statement ("我不知道有多少").
+const NOT_KNOWING: &[&str] = &["不知道", "唔知", "不清楚", "唔清楚", "不确定", "不確定"];
+
+/// Verbs of place before a trailing 邊 ("去咗邊", "喺邊"): elsewhere 邊 is a side ("左邊",
+/// "海邊").
+const BEFORE_WHERE: &str = "去咗喺係到響响住放";
+
+/// The question ends on its question word ("运费多少", "保修期多久", "你哋舖頭喺邊"), and it
+/// is not "没多久" ("not long") nor a question the caller says they cannot answer.
+fn ends_on_a_question_word(text: &str, config: &TurnTakingConfig) -> bool {
+    config.question_words_at_end.iter().any(|word| {
+        let Some(before) = text.strip_suffix(word.as_str()) else {
+            return false;
+        };
+        if NOT_KNOWING.iter().any(|n| before.contains(n)) {
+            return false;
+        }
+        let previous = before.chars().next_back();
+        match word.as_str() {
+            "邊" => previous.is_some_and(|c| BEFORE_WHERE.contains(c)),
+            _ => !previous.is_some_and(|c| "没沒冇不".contains(c)),
+        }
+    })
+}
+
 /// A question word counts when the question goes on after it ("几点开门", not a trailing "几").
 fn followed_by_more_words(rest: &str, word: &str) -> bool {
     if word.is_ascii() {
@@ -247,6 +275,26 @@ mod tests {
             "my number is 555 01",
         ] {
             assert_eq!(cue(text), EndOfTurnCue::Digits, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_question_word_may_end_the_question_but_not_every_one() {
+        for text in [
+            "运费多少",
+            "保修期多久。",
+            "你哋舖頭喺邊",
+            "我個包裹去咗邊度",
+        ] {
+            assert_eq!(cue(text), EndOfTurnCue::Question, "{text}");
+        }
+        for text in [
+            "我等了没多久",
+            "佢住喺海邊",
+            "我也不知道有多少",
+            "我想问一下这个怎么",
+        ] {
+            assert_eq!(cue(text), EndOfTurnCue::Plain, "{text}");
         }
     }
 
