@@ -71,9 +71,7 @@ impl Voice for EspeakVoice {
         let wav = with_actual_lengths(output.stdout);
         let audio = hotline_audio::wav::decode_wav_16k_mono(&wav, "espeak-ng output")
             .map_err(|e| self.failed(e.to_string()))?;
-        Ok(Speech {
-            samples: audio.samples,
-        })
+        Ok(Speech::from_voice(audio.samples))
     }
 }
 

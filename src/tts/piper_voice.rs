@@ -82,13 +82,9 @@ impl Voice for PiperVoice {
             .iter()
             .map(|&s| (s.clamp(-1.0, 1.0) * 32767.0) as i16)
             .collect();
-        Ok(Speech {
-            samples: hotline_audio::resample::resample_buffer(
-                &pcm,
-                rate,
-                hotline_audio::SAMPLE_RATE,
-            )
-            .map_err(|e| TtsError::Piper(format!("resampling {rate} Hz output: {e}")))?,
-        })
+        let samples =
+            hotline_audio::resample::resample_buffer(&pcm, rate, hotline_audio::SAMPLE_RATE)
+                .map_err(|e| TtsError::Piper(format!("resampling {rate} Hz output: {e}")))?;
+        Ok(Speech::from_voice(samples))
     }
 }
