@@ -27,6 +27,13 @@ const BEFORE_AN_INFINITIVE: &[&str] = &[
     "able", "trying", "tried", "wish", "hoping", "hope", "plan", "planning", "love",
 ];
 
+/// Nouns a letter names ("plan a", "flat a", "tower a"): there "a" is a name, not an article.
+const NAMED_BY_A_LETTER: &[&str] = &[
+    "plan", "option", "type", "class", "grade", "vitamin", "block", "tower", "flat", "unit",
+    "room", "zone", "floor", "building", "section", "part", "level", "category", "size", "form",
+    "gate", "door", "seat", "row", "hall", "phase", "wing", "house",
+];
+
 /// Conjunctions that are a complete reply on their own ("还有": "there is some left").
 const NEEDS_WORDS_BEFORE: &[&str] = &["还有", "還有", "还是", "還是"];
 
@@ -52,8 +59,14 @@ pub(super) fn leaves_a_clause_hanging(core: &str, config: &TurnTakingConfig) -> 
             return false;
         };
         if ending.is_ascii() {
-            // Whole English words ("the", not "breathe").
-            return before.is_empty() || !before.ends_with(|c: char| c.is_alphanumeric());
+            // Whole English words ("the", not "breathe"), and "a" not naming ("plan a").
+            let whole_word = before.is_empty() || !before.ends_with(|c: char| c.is_alphanumeric());
+            let named = ending == "a"
+                && words
+                    .len()
+                    .checked_sub(2)
+                    .is_some_and(|i| NAMED_BY_A_LETTER.contains(&words[i]));
+            return whole_word && !named;
         }
         if NEEDS_WORDS_BEFORE.contains(&ending.as_str()) {
             return before.chars().any(char::is_alphanumeric);
@@ -107,6 +120,7 @@ mod tests {
             "can you check the?",
             "i'd like to",
             "i called because",
+            "can i get a",
         ] {
             assert!(hanging(text), "{text}");
         }
@@ -126,6 +140,8 @@ mod tests {
             "i was told to",
             "i think so",
             "breathe",
+            "i'd like plan a",
+            "we live in tower a",
             "",
         ] {
             assert!(!hanging(text), "{text}");
