@@ -39,7 +39,7 @@ fn read_split(name: &str) -> Vec<Case> {
                 "question" => EndOfTurnCue::Question,
                 "statement" => EndOfTurnCue::Plain,
                 "hesitation" => EndOfTurnCue::Hesitation,
-                "unfinished" => EndOfTurnCue::Unfinished,
+                "unfinished" => EndOfTurnCue::HangingClause,
                 "digits" => EndOfTurnCue::Digits,
                 other => panic!("{path}: unknown label {other}"),
             };

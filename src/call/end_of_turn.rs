@@ -1,8 +1,9 @@
 //! End of turn: how much silence ends the caller's turn, read from the words heard so far.
 //!
 //! A complete question can be answered quickly; a trailing "嗯"/"那个"/"um" means the caller is
-//! still thinking; a trailing digit run means a phone or order number is being dictated and
-//! must not be cut between digit groups.
+//! still thinking; a clause left hanging ("号码是", "but", `hanging_clause`) means more is
+//! coming; a trailing digit run means a phone or order number is being dictated and must not be
+//! cut between digit groups.
 //!
 //! When an acoustic end-of-turn model runs at the pause (Smart Turn, `[call.turn.acoustic]`),
 //! its verdict joins the words: the sound of a sentence left hanging lengthens the wait after a
@@ -25,9 +26,9 @@ pub enum EndOfTurnCue {
     Question,
     /// Ends with a hesitation filler: the long hangover.
     Hesitation,
-    /// Leaves a clause hanging ("我的手机号码是", "但是", "my order number is", "the"): the
-    /// hesitation filler's long hangover.
-    Unfinished,
+    /// The words leave a clause hanging ("我的手机号码是", "但是", "my order number is", "the"):
+    /// the hesitation filler's long hangover. (`SoundsUnfinished` is the sound's verdict.)
+    HangingClause,
     /// Ends with digits: the longest hangover.
     Digits,
     /// The utterance reached the maximum length.
@@ -79,7 +80,7 @@ pub fn end_of_turn_cue(text: &str, config: &TurnTakingConfig) -> EndOfTurnCue {
         return EndOfTurnCue::Digits;
     }
     if leaves_a_clause_hanging(core, config) {
-        return EndOfTurnCue::Unfinished;
+        return EndOfTurnCue::HangingClause;
     }
     let mut unparticled = core;
     while let Some(rest) = config
@@ -117,7 +118,7 @@ pub fn hangover_ms(cue: EndOfTurnCue, config: &TurnTakingConfig) -> u64 {
     match cue {
         EndOfTurnCue::Plain => config.base_hangover_ms,
         EndOfTurnCue::Question => config.question_hangover_ms,
-        EndOfTurnCue::Hesitation | EndOfTurnCue::Unfinished => config.hesitation_hangover_ms,
+        EndOfTurnCue::Hesitation | EndOfTurnCue::HangingClause => config.hesitation_hangover_ms,
         EndOfTurnCue::Digits => config.digits_hangover_ms,
         EndOfTurnCue::MaxLength | EndOfTurnCue::Typed => 0,
         EndOfTurnCue::SoundsComplete => config
