@@ -11,7 +11,7 @@ use hotline_audio::{FRAME_MS, Frame};
 use super::bot_reply::ReplyPurpose;
 use super::call_event::{CallEvent, DropReason, FalseBargeInReason};
 use super::clock::Millis;
-use super::config::PartialPolicy;
+use super::config::{PartialPolicy, TurnTakingConfig};
 use super::end_of_turn::{EndOfTurnCue, combined_cue, end_of_turn_cue, hangover_ms};
 use super::ids::RequestId;
 use super::output::SessionOutput;
@@ -158,17 +158,25 @@ impl Session {
             return; // a forced end of turn stands; this speech waits for the next turn
         }
         let was_in_speech = utterance.in_speech;
-        utterance.push(frame, speech, now);
-        if speech && !was_in_speech {
+        let was_fallen = utterance.voice_fallen_ms() > 0;
+        utterance.push(frame, speech, now, self.config.turn.voice_fall_db);
+        let voice_back = speech && was_fallen && utterance.voice_fallen_ms() == 0;
+        let resumed = speech && !was_in_speech;
+        if resumed {
             // The caller resumed: whatever was decided at the pause no longer holds.
             utterance.end_of_turn = None;
             utterance.acoustic_request = None;
             utterance.complete_probability = None;
+        }
+        if resumed || voice_back {
+            // Words decoded at the pause (or where the voice fell) are no longer the turn's.
             let stale = utterance
                 .final_decode
                 .take()
                 .filter(|decode| decode.result.is_none());
-            self.event(CallEvent::CallerSpeechStarted { at: now });
+            if resumed {
+                self.event(CallEvent::CallerSpeechStarted { at: now });
+            }
             if let Some(decode) = stale {
                 self.emit(SessionOutput::CancelTranscribe {
                     request_id: decode.request_id,
@@ -180,8 +188,27 @@ impl Session {
                 self.count_candidate_speech(now);
             }
             self.maybe_request_partial(now);
+            self.maybe_decode_at_voice_fall(now);
         } else if was_in_speech {
             self.on_first_silence(now);
+        }
+    }
+
+    /// The voice fell and stayed down while the VAD still calls it speech (Silero lets go
+    /// 70-200 ms later): decode the words now, so they are in sooner after the pause.
+    fn maybe_decode_at_voice_fall(&mut self, now: Millis) {
+        let after = self.config.turn.decode_after_voice_fall_ms;
+        let min_utterance = self.config.turn.min_utterance_ms;
+        let due = self.utterance.as_ref().is_some_and(|utterance| {
+            after > 0
+                && utterance.voice_fallen_ms() >= after
+                && utterance.candidate.is_none()
+                && utterance.final_decode.is_none()
+                && utterance.end_of_turn.is_none()
+                && utterance.speech_ms >= min_utterance
+        });
+        if due {
+            self.request_final(true, now);
         }
     }
 
@@ -235,9 +262,13 @@ impl Session {
                 .as_ref()
                 .is_none_or(|c| c.counted_ms >= min_speech(c.activity));
         let decided = utterance.end_of_turn.is_some();
+        // Asked for already where the voice fell before the VAD let go.
+        let decoding = utterance.final_decode.is_some();
         self.event(CallEvent::CallerSpeechEnded { at: speech_end });
         if worth_decoding && !decided {
-            self.request_final(true, now);
+            if !decoding {
+                self.request_final(true, now);
+            }
             // A verdict that may shorten the wait is wanted whatever the words say.
             let acoustic = &self.config.turn.acoustic;
             if acoustic.enabled() && acoustic.shorten_when_complete {
@@ -407,7 +438,7 @@ impl Session {
             return;
         }
         let cue = combined_cue(utterance.cue, utterance.complete_probability, turn);
-        if silence >= hangover_ms(cue, turn) {
+        if silence_for(cue, utterance, turn, now) >= hangover_ms(cue, turn) {
             self.decide_end_of_turn(cue, now);
         } else if self.acoustic_verdict_wanted(silence) {
             self.request_end_of_turn_judgement();
@@ -513,16 +544,11 @@ impl Session {
             // The turn was ended on the silence alone, before the words were in. Words that
             // ask for a longer wait (digits being dictated, a trailing filler) withdraw that
             // decision while their wait has not passed: the caller is not cut mid-number.
-            let silence = now.since(utterance.speech_end);
-            let cue = combined_cue(
-                utterance.cue,
-                utterance.complete_probability,
-                &self.config.turn,
-            );
+            let turn = &self.config.turn;
+            let cue = combined_cue(utterance.cue, utterance.complete_probability, turn);
             let reopen = decided_cue != EndOfTurnCue::MaxLength
-                && hangover_ms(cue, &self.config.turn)
-                    > hangover_ms(decided_cue, &self.config.turn)
-                && silence < hangover_ms(cue, &self.config.turn);
+                && hangover_ms(cue, turn) > hangover_ms(decided_cue, turn)
+                && silence_for(cue, utterance, turn, now) < hangover_ms(cue, turn);
             if reopen {
                 utterance.end_of_turn = None;
                 self.event(CallEvent::EndOfTurnWithdrawn { at: now, cue });
@@ -641,7 +667,8 @@ impl Session {
             self.utterance = Some(utterance);
             return;
         };
-        let (speech_start, speech_end) = (utterance.speech_start, utterance.speech_end);
+        let speech_start = utterance.speech_start;
+        let speech_end = utterance.voice_end(self.config.turn.voice_fall_max_lead_ms);
         self.release_utterance(utterance);
         let separator = if result.lang.is_chinese() { "" } else { " " };
         let text = match self.carry_over.take() {
@@ -763,6 +790,21 @@ impl Session {
         self.reply = Some(reply);
         self.reprompts_in_row = 0;
         self.last_activity = now;
+    }
+}
+
+/// The silence that counts towards `cue`'s wait: since the caller's voice fell away when the
+/// cue says they are done, since the VAD's release when they may go on.
+fn silence_for(
+    cue: EndOfTurnCue,
+    utterance: &Utterance,
+    turn: &TurnTakingConfig,
+    now: Millis,
+) -> u64 {
+    if cue.says_complete() {
+        now.since(utterance.voice_end(turn.voice_fall_max_lead_ms))
+    } else {
+        now.since(utterance.speech_end)
     }
 }
 

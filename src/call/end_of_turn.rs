@@ -41,6 +41,14 @@ pub enum EndOfTurnCue {
     SoundsUnfinished,
 }
 
+impl EndOfTurnCue {
+    /// The words or the sound say the caller is done: the wait is timed from where their voice
+    /// fell away, not from the VAD's release (`[call.turn] voice_fall_db`).
+    pub fn says_complete(self) -> bool {
+        matches!(self, EndOfTurnCue::Question | EndOfTurnCue::SoundsComplete)
+    }
+}
+
 /// The cue once the acoustic verdict at the pause (`complete_probability`, when the model ran)
 /// is combined with the words' cue.
 pub fn combined_cue(

@@ -61,8 +61,16 @@ pub(crate) struct Utterance {
     audio: Vec<i16>,
     /// First speech frame.
     pub(crate) speech_start: Millis,
-    /// Latest speech frame.
+    /// Latest speech frame (the VAD's release, which lags the voice).
     pub(crate) speech_end: Millis,
+    /// Latest speech frame within the fall (`[call.turn] voice_fall_db`) of the loudest one so
+    /// far: where the caller's voice fell away. Silero goes on calling the fading tail speech
+    /// for 70-200 ms after that (README, "Turn-taking and cost per call").
+    voice_end: Millis,
+    /// The loudest speech frame so far, in dBFS.
+    loudest_dbfs: f32,
+    /// Speech frames in a row since the voice fell (the VAD still calling them speech).
+    fallen_frames: u64,
     /// Total speech frames.
     pub(crate) speech_ms: u64,
     /// The latest frame was speech.
@@ -105,6 +113,9 @@ impl Utterance {
             audio,
             speech_start: now,
             speech_end: now,
+            voice_end: now,
+            loudest_dbfs: first.dbfs(),
+            fallen_frames: 0,
             speech_ms: u64::from(FRAME_MS),
             in_speech: true,
             candidate,
@@ -120,16 +131,45 @@ impl Utterance {
         }
     }
 
-    /// Append a frame; `speech` says whether it counts as caller speech.
-    pub(crate) fn push(&mut self, frame: &Frame, speech: bool, now: Millis) {
+    /// Append a frame; `speech` says whether it counts as caller speech. A speech frame within
+    /// `voice_fall_db` of the loudest so far moves the voice's end (0 or less: every one does).
+    pub(crate) fn push(&mut self, frame: &Frame, speech: bool, now: Millis, voice_fall_db: f32) {
         self.audio.extend_from_slice(frame.as_slice());
         if speech {
             self.speech_end = now;
             self.speech_ms += u64::from(FRAME_MS);
-        } else if self.in_speech {
-            self.pause_at_sample = self.audio.len();
+            let level = frame.dbfs();
+            self.loudest_dbfs = self.loudest_dbfs.max(level);
+            if voice_fall_db <= 0.0 || level >= self.loudest_dbfs - voice_fall_db {
+                self.voice_end = now;
+                self.fallen_frames = 0;
+            } else {
+                self.fallen_frames += 1;
+            }
+        } else {
+            self.fallen_frames = 0;
+            if self.in_speech {
+                self.pause_at_sample = self.audio.len();
+            }
         }
         self.in_speech = speech;
+    }
+
+    /// Where the caller's voice fell away, but never more than `max_lead_ms` before the VAD's
+    /// last speech frame (a voice too soft for the level test is still trusted that far).
+    pub(crate) fn voice_end(&self, max_lead_ms: u64) -> Millis {
+        self.voice_end
+            .max(Millis(self.speech_end.0.saturating_sub(max_lead_ms)))
+    }
+
+    /// How long the voice has been fallen while the VAD still calls it speech (0 while the
+    /// voice is up, and once the VAD has let go).
+    pub(crate) fn voice_fallen_ms(&self) -> u64 {
+        if self.in_speech {
+            self.fallen_frames * u64::from(FRAME_MS)
+        } else {
+            0
+        }
     }
 
     /// Milliseconds of audio collected (pre-roll included).

@@ -79,6 +79,99 @@ fn a_question_is_answered_sentence_by_sentence_with_voice_to_voice_measured() {
     assert_eq!(asked[0].history[0].speaker, Speaker::Bot);
 }
 
+/// A caller who says `text` for `speech_ms`, then the VAD's release lag of `lag_ms`.
+fn said_with_vad_lag(text: &str, speech_ms: u64, lag_ms: u64) -> (PhoneLine, u64) {
+    let mut line = PhoneLine::new(SessionConfig::default());
+    line.asr_final_ms = 100;
+    let start = line.finish_greeting().0 + 1000;
+    line.say(start, speech_ms, text);
+    line.vad_lag(start + speech_ms, lag_ms);
+    line.run_until(start + speech_ms + 5000);
+    (line, start + speech_ms)
+}
+
+#[test]
+fn a_complete_question_is_timed_from_the_fall_of_the_voice_not_the_vads_release() {
+    // The VAD calls 140 ms of silence after the voice speech; the question's 300 ms wait
+    // counts from where the voice fell away.
+    let (line, voice_end) = said_with_vad_lag("你们周末营业吗", 1500, 140);
+    let record = &line.records()[0];
+    assert_eq!(record.end_of_turn_cue, EndOfTurnCue::Question);
+    assert_eq!(record.speech_end.0, voice_end);
+    assert_eq!(record.end_of_turn.0, voice_end + 300);
+}
+
+#[test]
+fn a_turn_that_may_go_on_is_still_timed_from_the_vads_release() {
+    // A plain statement may be a breath inside the turn: its 500 ms count from the VAD's
+    // release, the more patient clock; the record still says where the voice ended.
+    let (line, voice_end) = said_with_vad_lag("我想退货", 1000, 140);
+    let record = &line.records()[0];
+    assert_eq!(record.end_of_turn_cue, EndOfTurnCue::Plain);
+    assert_eq!(record.speech_end.0, voice_end);
+    assert_eq!(record.end_of_turn.0, voice_end + 140 + 500);
+    assert_eq!(record.end_of_turn_delay_ms(), 640);
+}
+
+#[test]
+fn the_voice_is_not_taken_to_end_long_before_the_vads_release() {
+    // 400 ms the VAD calls speech at digital silence: a soft voice the level misses, perhaps.
+    // The question is timed from at most 200 ms before the release.
+    let (line, voice_end) = said_with_vad_lag("你们周末营业吗", 1500, 400);
+    let record = &line.records()[0];
+    assert_eq!(record.end_of_turn_cue, EndOfTurnCue::Question);
+    assert_eq!(record.speech_end.0, voice_end + 200);
+    assert_eq!(record.end_of_turn.0, voice_end + 200 + 300);
+}
+
+#[test]
+fn the_words_are_decoded_when_the_voice_falls_not_when_the_vad_lets_go() {
+    // A 200 ms decode asked for 100 ms after the voice fell is in 300 ms after it: the question
+    // is answered at its 300 ms, not 200 ms after the VAD's release 140 ms after the fall.
+    let mut line = PhoneLine::new(SessionConfig::default());
+    line.asr_final_ms = 200;
+    let start = line.finish_greeting().0 + 1000;
+    line.say(start, 1500, "你们周末营业吗");
+    line.vad_lag(start + 1500, 140);
+    line.run_until(start + 6000);
+    let voice_end = start + 1500;
+    let record = &line.records()[0];
+    assert_eq!(record.end_of_turn_cue, EndOfTurnCue::Question);
+    assert!(record.used_speculative);
+    assert_eq!(record.asr_final.0, voice_end + 100 + 200);
+    assert_eq!(record.end_of_turn.0, voice_end + 300);
+    assert_eq!(
+        finals(&line).len(),
+        1,
+        "the VAD's release asks for no second decode"
+    );
+}
+
+#[test]
+fn a_dip_inside_the_speech_is_decoded_but_the_voice_coming_back_cancels_it() {
+    // The voice falls for 120 ms between two phrases; the VAD bridges the gap. The decode asked
+    // for at the dip is cancelled and its words ignored; the turn is the whole sentence.
+    let mut line = PhoneLine::new(SessionConfig::default());
+    line.deliver_cancelled = true;
+    let start = line.finish_greeting().0 + 1000;
+    line.say(start, 800, "我想查一下");
+    line.vad_lag(start + 800, 120);
+    line.say(start + 920, 800, "我的订单");
+    line.vad_lag(start + 1720, 140);
+    line.run_until(start + 6000);
+    let finals = finals(&line);
+    assert_eq!(finals.len(), 2, "{:#?}", line.requests);
+    assert!(
+        line.requests
+            .iter()
+            .any(|r| matches!(r, Request::CancelTranscribe(id) if *id == finals[0])),
+        "the dip's decode is cancelled when the voice comes back"
+    );
+    let asked = line.dialogue_requests();
+    assert_eq!(asked.len(), 1);
+    assert_eq!(asked[0].transcript, "我想查一下我的订单");
+}
+
 #[test]
 fn the_speculative_decode_is_cancelled_and_ignored_when_the_caller_goes_on() {
     let mut line = PhoneLine::new(SessionConfig::default());

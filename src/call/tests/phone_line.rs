@@ -173,6 +173,19 @@ impl PhoneLine {
         }
     }
 
+    /// Script the VAD's release lag: `duration` ms of digital silence it still calls speech
+    /// (Silero keeps a fading voice "speech" for 70-200 ms after the voice has fallen away).
+    pub fn vad_lag(&mut self, start: u64, duration: u64) {
+        self.caller.push(CallerSound {
+            start,
+            duration,
+            text: String::new(),
+            rms: 0.0,
+            speech_prob: 0.9,
+            confidence: 0.8,
+        });
+    }
+
     /// Script a burst of noise the VAD takes for speech (a cough) with no words in it.
     pub fn cough(&mut self, start: u64, duration: u64) {
         self.caller.push(CallerSound {
