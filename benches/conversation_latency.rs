@@ -24,6 +24,16 @@
 //! (`HOTLINE_BENCH_OVERLOAD=1`, twice the capacity offered): see `support/overload.rs`; the
 //! sweep is skipped for either.
 //!
+//! External target (a peer such as Pipecat, or `hotline serve` run as its own process; see
+//! `benches/peers/pipecat/`): `HOTLINE_BENCH_TARGET=ws://HOST:PORT/media` calls that server
+//! instead of starting the engine in-process (only the voices are loaded here, to speak the
+//! backchannels). With `HOTLINE_BENCH_TARGET_PID=PID` the CPU per answered turn is that
+//! process's: utime + stime from `/proc/PID/stat` (the kernel sums them over all its threads,
+//! live and exited) plus cutime + cstime (its children that it has waited for), taken before
+//! and after each level; without it the CPU columns print `-`. The server's `/metrics` columns
+//! print `-` for an external target (a peer has none); soak and overload need the in-process
+//! engine and are refused. The bench's callers are then not part of the figure at all.
+//!
 //! Run: `cargo bench --bench conversation_latency`. Environment:
 //! - `HOTLINE_BENCH_VERBOSE=1`: print every measurement's timestamps since the call started;
 //! - `HOTLINE_BENCH_QUICK=1`: one caller, 3 turns, no sweep;
@@ -35,10 +45,16 @@
 //!   level is printed beside the later ones (warm start: within 1.2× of them);
 //! - `HOTLINE_BENCH_LEVELS` (default `1,2,4,8,12,16`) concurrent callers tried in order; the
 //!   sweep stops at the first level whose voice-to-voice p95 exceeds
-//!   `HOTLINE_BENCH_P95_LIMIT_MS` (default 1500).
+//!   `HOTLINE_BENCH_P95_LIMIT_MS` (default 1500);
+//! - `HOTLINE_BENCH_CALLER_LANGS` (default `zh,en`): the callers' languages, caller i speaking
+//!   the (i mod n)-th, e.g. `en` for English callers only (a peer set up for English); `zh` and
+//!   `en` have question clips;
+//! - `HOTLINE_BENCH_TARGET`, `HOTLINE_BENCH_TARGET_PID`: an external server, see above;
+//! - `HOTLINE_BENCH_ECHO=0`: no echo of the bot's audio in what the callers send (default on:
+//!   -20 dB, 40 ms), e.g. to tell a peer's lack of echo handling from its pipeline's speed.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
@@ -47,6 +63,7 @@ use futures_util::{SinkExt, StreamExt};
 use hotline::config::Config;
 use hotline::engine::Engine;
 use hotline::lang::Lang;
+use hotline::tts::VoiceSet;
 use tokio_tungstenite::tungstenite::Message;
 
 #[path = "support/overload.rs"]
@@ -86,6 +103,10 @@ fn main() {
             .filter_map(|n| n.trim().parse().ok())
             .collect()
     };
+    let target = match Target::from_env() {
+        Ok(target) => target,
+        Err(error) => return eprintln!("conversation_latency: {error}"),
+    };
     let command = command_line(quick);
     // RUST_LOG=hotline::event=debug prints every call event (off by default).
     if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_default_env() {
@@ -107,68 +128,96 @@ fn main() {
         .build()
         .expect("callers' tokio runtime");
     let callers_handle = callers_runtime.handle().clone();
+    let external = target.url.is_some();
+    let target_pid = target.pid;
+    // `set` fails only if already set, which nothing else does.
+    let _ = TARGET.set(target);
     runtime.block_on(async move {
         let mut config = match Config::load(None) {
             Ok(config) => config,
             Err(error) => return eprintln!("conversation_latency: {error}"),
         };
-        // The sweep measures how many calls the machine can take, so no admission limit
-        // (`[server] max_calls`) may refuse its callers first.
-        let most_callers = levels.iter().copied().max().unwrap_or(1);
         let overload_capacity = std::env::var_os("HOTLINE_BENCH_OVERLOAD")
             .map(|_| env_number("HOTLINE_BENCH_OVERLOAD_CALLS", config.server.max_calls));
-        config.server.max_calls = match overload_capacity {
-            Some(capacity) => capacity,
-            None => config.server.max_calls.max(most_callers),
-        };
-        let engine = match Engine::load(config) {
-            Ok(engine) => Arc::new(engine),
-            Err(error) => {
+        let soak_minutes = std::env::var("HOTLINE_BENCH_SOAK_MINUTES")
+            .ok()
+            .and_then(|m| m.trim().parse::<u64>().ok());
+        let (port, clips) = if external {
+            if soak_minutes.is_some() || overload_capacity.is_some() {
                 return eprintln!(
-                    "conversation_latency: cannot load the engine ({error}); run `make models models-test-data`"
+                    "conversation_latency: soak and overload need the in-process engine; unset HOTLINE_BENCH_TARGET"
                 );
             }
-        };
-        let clips = match Clips::load(&engine) {
-            Ok(clips) => Arc::new(clips),
-            Err(error) => return eprintln!("conversation_latency: {error}"),
-        };
-        if std::env::var("HOTLINE_BENCH_WARM").map_or(true, |v| v != "0") {
-            let warming = Arc::clone(&engine);
-            let report = tokio::task::spawn_blocking(move || {
-                hotline::engine_warm_up::warm_up(&warming)
-            })
-            .await
-            .expect("warm-up task");
-            println!("conversation_latency: warmed up in {} ms ({report:?})", report.total_ms);
+            // Only the voices (for the backchannels): the server under test is elsewhere.
+            let voices = match hotline::engine::model_store(&config)
+                .and_then(|store| hotline::engine::load_voices(&config, &store))
+            {
+                Ok(voices) => voices,
+                Err(error) => {
+                    return eprintln!(
+                        "conversation_latency: cannot load the voices ({error}); run `make models models-test-data`"
+                    );
+                }
+            };
+            match Clips::load(&voices) {
+                Ok(clips) => (0, Arc::new(clips)),
+                Err(error) => return eprintln!("conversation_latency: {error}"),
+            }
         } else {
-            println!("conversation_latency: not warmed up (HOTLINE_BENCH_WARM=0)");
-        }
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind a free port");
-        let port = listener.local_addr().expect("local address").port();
-        let router = hotline::web::engine_router(Arc::clone(&engine));
-        tokio::spawn(async move { axum::serve(listener, router).await });
+            // The sweep measures how many calls the machine can take, so no admission limit
+            // (`[server] max_calls`) may refuse its callers first.
+            let most_callers = levels.iter().copied().max().unwrap_or(1);
+            config.server.max_calls = match overload_capacity {
+                Some(capacity) => capacity,
+                None => config.server.max_calls.max(most_callers),
+            };
+            let engine = match Engine::load(config) {
+                Ok(engine) => Arc::new(engine),
+                Err(error) => {
+                    return eprintln!(
+                        "conversation_latency: cannot load the engine ({error}); run `make models models-test-data`"
+                    );
+                }
+            };
+            let clips = match Clips::load(&engine.voices) {
+                Ok(clips) => Arc::new(clips),
+                Err(error) => return eprintln!("conversation_latency: {error}"),
+            };
+            if std::env::var("HOTLINE_BENCH_WARM").map_or(true, |v| v != "0") {
+                let warming = Arc::clone(&engine);
+                let report = tokio::task::spawn_blocking(move || {
+                    hotline::engine_warm_up::warm_up(&warming)
+                })
+                .await
+                .expect("warm-up task");
+                println!("conversation_latency: warmed up in {} ms ({report:?})", report.total_ms);
+            } else {
+                println!("conversation_latency: not warmed up (HOTLINE_BENCH_WARM=0)");
+            }
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind a free port");
+            let port = listener.local_addr().expect("local address").port();
+            let router = hotline::web::engine_router(Arc::clone(&engine));
+            tokio::spawn(async move { axum::serve(listener, router).await });
+            (port, clips)
+        };
 
-        if let Some(minutes) = std::env::var("HOTLINE_BENCH_SOAK_MINUTES")
-            .ok()
-            .and_then(|m| m.trim().parse::<u64>().ok())
-        {
+        if let Some(minutes) = soak_minutes {
             let callers = env_number("HOTLINE_BENCH_SOAK_CALLERS", 8);
             return soak::soak(port, clips, minutes, callers, turns).await;
         }
         if let Some(capacity) = overload_capacity {
             return overload::overload(port, clips, capacity, turns).await;
         }
-        println!("conversation_latency: server on 127.0.0.1:{port}, at least {turns} turns per call and {min_interruptions} interruptions per level, levels {levels:?}");
+        println!("conversation_latency: server {}, callers speaking {}, at least {turns} turns per call and {min_interruptions} interruptions per level, levels {levels:?}", target_text(port), caller_langs_text());
         let mut rows = Vec::new();
         let mut best = None;
         for &callers in &levels {
             let started = Instant::now();
-            let cpu_before = process_cpu_seconds();
+            let cpu_before = server_cpu_seconds(external, target_pid);
             let callers_cpu_before = threads_cpu_seconds(CALLER_THREAD);
-            let parts_before = CpuParts::read(port).await;
+            let parts_before = CpuParts::read(port, external).await;
             // One turn in SCRIPT.len() is an interruption.
             let turns = turns.max((min_interruptions * SCRIPT.len()).div_ceil(callers.max(1)));
             let first_level = rows.is_empty();
@@ -177,9 +226,19 @@ fn main() {
                 .spawn(async move { run_calls(port, callers, turns, &level_clips).await })
                 .await
                 .expect("the callers' task");
-            let cpu_seconds = process_cpu_seconds() - cpu_before;
-            let callers_cpu = threads_cpu_seconds(CALLER_THREAD) - callers_cpu_before;
-            let parts = CpuParts::read(port).await.since(&parts_before);
+            let cpu_seconds = server_cpu_seconds(external, target_pid)
+                .zip(cpu_before)
+                .map(|(after, before)| after - before);
+            // With an external target the callers are not in the measured process.
+            let callers_cpu = if external {
+                0.0
+            } else {
+                threads_cpu_seconds(CALLER_THREAD) - callers_cpu_before
+            };
+            let parts = CpuParts::read(port, external)
+                .await
+                .zip(parts_before)
+                .map(|(after, before)| after.since(&before));
             let row = Row::of(
                 callers,
                 &level,
@@ -225,7 +284,11 @@ fn main() {
             ),
             None => println!("no level kept voice-to-voice p95 <= {limit_ms} ms"),
         }
-        if let Some(metrics) = fetch_metrics(port).await {
+        if let Some(metrics) = if external {
+            None
+        } else {
+            fetch_metrics(port).await
+        } {
             println!();
             println!("server-side /metrics (all levels together):");
             for line in metrics.lines().filter(|l| {
@@ -260,6 +323,9 @@ fn command_line(quick: bool) -> String {
         "HOTLINE_BENCH_MIN_INTERRUPTIONS",
         "HOTLINE_BENCH_LEVELS",
         "HOTLINE_BENCH_P95_LIMIT_MS",
+        "HOTLINE_BENCH_CALLER_LANGS",
+        "HOTLINE_BENCH_TARGET",
+        "HOTLINE_BENCH_ECHO",
     ] {
         if let Ok(value) = std::env::var(name) {
             env.push(format!("{name}={value}"));
@@ -267,6 +333,144 @@ fn command_line(quick: bool) -> String {
     }
     env.push("cargo bench --bench conversation_latency".to_string());
     env.join(" ")
+}
+
+// ---------------------------------------------------------------------------------------------
+// The server under test and the callers' languages
+
+/// Who is called, and in which languages (`HOTLINE_BENCH_TARGET`, `HOTLINE_BENCH_TARGET_PID`,
+/// `HOTLINE_BENCH_CALLER_LANGS`).
+struct Target {
+    /// `ws://HOST:PORT/media` of an external server; None: the in-process engine.
+    url: Option<String>,
+    /// The external server's process, whose CPU is measured.
+    pid: Option<u32>,
+    /// Caller i speaks `langs[i % langs.len()]`.
+    langs: Vec<Lang>,
+}
+
+static TARGET: OnceLock<Target> = OnceLock::new();
+
+impl Target {
+    fn from_env() -> Result<Self, String> {
+        let url = std::env::var("HOTLINE_BENCH_TARGET")
+            .ok()
+            .map(|url| url.trim().to_string())
+            .filter(|url| !url.is_empty());
+        if let Some(url) = &url
+            && !(url.starts_with("ws://") || url.starts_with("wss://"))
+        {
+            return Err(format!(
+                "HOTLINE_BENCH_TARGET={url:?} is not a WebSocket URL like ws://127.0.0.1:8766/media"
+            ));
+        }
+        let pid = match std::env::var("HOTLINE_BENCH_TARGET_PID") {
+            Ok(pid) if !pid.trim().is_empty() => {
+                let pid: u32 = pid
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("HOTLINE_BENCH_TARGET_PID={pid:?} is not a process id"))?;
+                if url.is_none() {
+                    return Err(
+                        "HOTLINE_BENCH_TARGET_PID needs HOTLINE_BENCH_TARGET (the in-process engine is measured through this process)"
+                            .to_string(),
+                    );
+                }
+                if pid_cpu_seconds(pid).is_none() {
+                    return Err(format!(
+                        "HOTLINE_BENCH_TARGET_PID={pid}: cannot read /proc/{pid}/stat (no such process?)"
+                    ));
+                }
+                Some(pid)
+            }
+            _ => None,
+        };
+        let langs = match std::env::var("HOTLINE_BENCH_CALLER_LANGS") {
+            Ok(list) if !list.trim().is_empty() => list
+                .split(',')
+                .map(|code| match code.trim().parse::<Lang>() {
+                    Ok(lang @ (Lang::Zh | Lang::En)) => Ok(lang),
+                    Ok(other) => Err(format!(
+                        "HOTLINE_BENCH_CALLER_LANGS: no question clips for {other}; use zh and/or en"
+                    )),
+                    Err(error) => Err(format!("HOTLINE_BENCH_CALLER_LANGS: {error}")),
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+            _ => vec![Lang::Zh, Lang::En],
+        };
+        Ok(Self { url, pid, langs })
+    }
+}
+
+/// The language caller `caller` speaks.
+fn caller_lang(caller: usize) -> Lang {
+    let langs = TARGET
+        .get()
+        .map_or(&[Lang::Zh, Lang::En][..], |t| &t.langs[..]);
+    langs
+        .get(caller % langs.len().max(1))
+        .copied()
+        .unwrap_or(Lang::En)
+}
+
+fn caller_langs_text() -> String {
+    TARGET.get().map_or("zh,en".to_string(), |t| {
+        t.langs
+            .iter()
+            .map(|l| l.code())
+            .collect::<Vec<_>>()
+            .join(",")
+    })
+}
+
+/// The `/media` URL the callers dial: the external target, or the in-process server's port.
+fn media_url(port: u16) -> String {
+    match TARGET.get().and_then(|t| t.url.clone()) {
+        Some(url) => url,
+        None => format!("ws://127.0.0.1:{port}/media"),
+    }
+}
+
+fn target_text(port: u16) -> String {
+    match TARGET.get() {
+        Some(Target {
+            url: Some(url),
+            pid,
+            ..
+        }) => match pid {
+            Some(pid) => format!("{url} (external, CPU of pid {pid})"),
+            None => format!("{url} (external, CPU not measured: no HOTLINE_BENCH_TARGET_PID)"),
+        },
+        _ => format!("in-process on 127.0.0.1:{port}"),
+    }
+}
+
+/// CPU seconds used so far by the server under test: this process (in-process engine), the
+/// external target's process (`pid`), or None (external target without a pid, or it exited).
+fn server_cpu_seconds(external: bool, pid: Option<u32>) -> Option<f64> {
+    match (external, pid) {
+        (false, _) => Some(process_cpu_seconds()),
+        (true, Some(pid)) => pid_cpu_seconds(pid),
+        (true, None) => None,
+    }
+}
+
+/// utime + stime + cutime + cstime of process `pid` (`/proc/PID/stat`; the kernel sums its
+/// threads, exited ones included, and its waited-for children), in seconds.
+fn pid_cpu_seconds(pid: u32) -> Option<f64> {
+    // SAFETY: sysconf has no preconditions.
+    let ticks_per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the parenthesised name: state is the 3rd field; utime, stime, cutime,
+    // cstime the 14th-17th.
+    let (_, after_name) = stat.rsplit_once(')')?;
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let ticks = fields
+        .get(11..15)?
+        .iter()
+        .map(|field| field.parse::<u64>().ok())
+        .sum::<Option<u64>>()?;
+    Some(ticks as f64 / ticks_per_second)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -310,7 +514,7 @@ struct Clips {
 }
 
 impl Clips {
-    fn load(engine: &Engine) -> Result<Self, String> {
+    fn load(voices: &VoiceSet) -> Result<Self, String> {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/speech");
         let read = |prefix: &str, count: usize| -> Result<Vec<Clip>, String> {
             (1..=count)
@@ -323,8 +527,7 @@ impl Clips {
                 .collect()
         };
         let speak = |lang: Lang, text: &str| -> Result<Clip, String> {
-            let speech = engine
-                .voices
+            let speech = voices
                 .voice(lang)
                 .synthesize(text)
                 .map_err(|e| format!("backchannel {text:?}: {e}"))?;
@@ -391,6 +594,18 @@ fn media_message(codes: &[u8]) -> String {
     )
 }
 
+/// [`ECHO_GAIN`], or 0 with `HOTLINE_BENCH_ECHO=0`.
+fn echo_gain() -> f32 {
+    static GAIN: OnceLock<f32> = OnceLock::new();
+    *GAIN.get_or_init(|| {
+        if std::env::var("HOTLINE_BENCH_ECHO").is_ok_and(|v| v.trim() == "0") {
+            0.0
+        } else {
+            ECHO_GAIN
+        }
+    })
+}
+
 /// One frame of what the caller sends now: the clip being played plus the echo.
 fn next_frame(line: &Line, now: Instant) -> [u8; CHUNK] {
     let mut samples = [0i16; CHUNK];
@@ -423,7 +638,7 @@ fn next_frame(line: &Line, now: Instant) -> [u8; CHUNK] {
     }
     for sample in samples.iter_mut() {
         let echo = state.echo.pop_front().unwrap_or(0);
-        *sample = sample.saturating_add((f32::from(echo) * ECHO_GAIN) as i16);
+        *sample = sample.saturating_add((f32::from(echo) * echo_gain()) as i16);
     }
     drop(state);
     let mut codes = [0u8; CHUNK];
@@ -534,12 +749,8 @@ async fn run_call(
     turns: usize,
     clips: Arc<Clips>,
 ) -> Result<Tally, String> {
-    let lang = if caller.is_multiple_of(2) {
-        Lang::Zh
-    } else {
-        Lang::En
-    };
-    let (socket, _) = tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{port}/media"))
+    let lang = caller_lang(caller);
+    let (socket, _) = tokio_tungstenite::connect_async(media_url(port))
         .await
         .map_err(|e| format!("connect: {e}"))?;
     let (mut sink, mut stream) = socket.split();
@@ -904,12 +1115,14 @@ struct Row {
     cpu: Cpu,
 }
 
-/// CPU seconds a level used: the whole process, the bench's callers' part of it, and the
-/// server's own counters of its main parts.
+/// CPU seconds a level used: the measured process (this one with the in-process engine, the
+/// target's with `HOTLINE_BENCH_TARGET_PID`; None: not measured), the bench's callers' part of
+/// it (0 for an external target), and the server's own counters of its main parts (None for
+/// an external target).
 struct Cpu {
-    process: f64,
+    process: Option<f64>,
     callers: f64,
-    parts: CpuParts,
+    parts: Option<CpuParts>,
 }
 
 /// Name of the callers' runtime threads.
@@ -970,7 +1183,11 @@ struct CpuParts {
 }
 
 impl CpuParts {
-    async fn read(port: u16) -> Self {
+    /// The counters now; None for an external target (its `/metrics`, if any, is not ours).
+    async fn read(port: u16, external: bool) -> Option<Self> {
+        if external {
+            return None;
+        }
         let text = fetch_metrics(port).await.unwrap_or_default();
         let sum = |prefix: &str| -> f64 {
             text.lines()
@@ -978,13 +1195,13 @@ impl CpuParts {
                 .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
                 .sum()
         };
-        Self {
+        Some(Self {
             whisper: sum("hotline_asr_decode_cpu_seconds_total"),
             // A Piper sentence's work is spread over its threads, espeak-ng's is another
             // process: the time synthesis took stands for its cost.
             tts: sum("hotline_model_busy_seconds_total{model=\"tts\"}"),
             end_of_turn: sum("hotline_model_cpu_seconds_total{model=\"end_of_turn\"}"),
-        }
+        })
     }
 
     fn since(&self, before: &CpuParts) -> Self {
@@ -1030,12 +1247,11 @@ impl Row {
         }
     }
 
-    /// `cpu` seconds per answered turn, printed (`-` without answers).
-    fn per_answer(&self, cpu: f64) -> String {
-        if self.turns == 0 {
-            "-".to_string()
-        } else {
-            format!("{:.2}", cpu / self.turns as f64)
+    /// `cpu` seconds per answered turn, printed (`-` without answers or without a figure).
+    fn per_answer(&self, cpu: Option<f64>) -> String {
+        match cpu {
+            Some(cpu) if self.turns > 0 => format!("{:.2}", cpu / self.turns as f64),
+            _ => "-".to_string(),
         }
     }
 
@@ -1046,7 +1262,7 @@ impl Row {
     fn line(&self) -> String {
         let t = &self.tally;
         format!(
-            "| {} | {} | {} | {} | {} | {} | {} / {} | {} / {} | {} | {} | {} | {:.0} | {:.1} | {} | {} | {} / {} / {} |",
+            "| {} | {} | {} | {} | {} | {} | {} / {} | {} / {} | {} | {} | {} | {:.0} | {} | {} | {} | {} / {} / {} |",
             self.callers,
             self.turns,
             show(self.v2v_p50),
@@ -1061,12 +1277,14 @@ impl Row {
             t.no_answer,
             t.failed_calls,
             self.elapsed.as_secs_f64(),
-            self.cpu.process,
+            self.cpu
+                .process
+                .map_or("-".to_string(), |cpu| format!("{cpu:.1}")),
             self.per_answer(self.cpu.process),
-            self.per_answer(self.cpu.process - self.cpu.callers),
-            self.per_answer(self.cpu.parts.whisper),
-            self.per_answer(self.cpu.parts.tts),
-            self.per_answer(self.cpu.parts.end_of_turn),
+            self.per_answer(self.cpu.process.map(|cpu| cpu - self.cpu.callers)),
+            self.per_answer(self.cpu.parts.map(|p| p.whisper)),
+            self.per_answer(self.cpu.parts.map(|p| p.tts)),
+            self.per_answer(self.cpu.parts.map(|p| p.end_of_turn)),
         )
     }
 }
