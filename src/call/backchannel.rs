@@ -4,7 +4,7 @@
 //! characters, never in whitespace words.
 
 use super::config::BargeInConfig;
-use super::speech_rate::syllables;
+use super::turn::speech_rate::syllables;
 
 /// The backchannel tokens of every language, normalised, longest first.
 #[derive(Debug, Clone)]

@@ -3,10 +3,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::clock::Millis;
-use super::end_of_turn::EndOfTurnCue;
 use super::fault::FaultKind;
 use super::holding::WaitingFor;
 use super::ids::{SentenceId, TurnId};
+use super::turn::end_of_turn::EndOfTurnCue;
 use super::turn_record::TurnRecord;
 use crate::dialogue::TransferReason;
 use crate::lang::Lang;

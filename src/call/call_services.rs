@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use tokio::sync::Semaphore;
 
-use super::driver_notices::CallNotices;
+use super::driver::notices::CallNotices;
 use super::recording_tap::CallRecorder;
 use super::speech_recognizer::SpeechRecognizer;
 use crate::engine::Engine;

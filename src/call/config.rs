@@ -124,7 +124,7 @@ pub struct TurnTakingConfig {
 
 /// The acoustic end-of-turn model (Smart Turn v3): run once at each pause on the last 8 s of
 /// the utterance; its probability that the turn is complete joins the words' cue
-/// ([`combined_cue`](super::end_of_turn::combined_cue)).
+/// ([`combined_cue`](super::turn::end_of_turn::combined_cue)).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct AcousticTurnConfig {

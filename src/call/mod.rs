@@ -34,25 +34,18 @@ mod caller_turns;
 mod clock;
 mod config;
 mod driver;
-mod driver_jobs;
-mod driver_notices;
 mod echo_guard;
-mod end_of_turn;
 mod fault;
-mod hanging_clause;
 mod holding;
 mod ids;
 mod input;
 mod output;
-mod pre_roll;
 mod recording_tap;
 mod session;
-mod speech_hysteresis;
-mod speech_rate;
 mod speech_recognizer;
 mod survey;
+mod turn;
 mod turn_record;
-mod utterance;
 
 #[cfg(test)]
 mod tests;
@@ -65,9 +58,8 @@ pub use config::{
     AcousticTurnConfig, BargeInConfig, CallFlowConfig, DtmfAction, DtmfBinding, EchoConfig,
     FaultConfig, PartialPolicy, PerLang, SessionConfig, TurnTakingConfig, VadConfig,
 };
+pub use driver::notices::{CallEnd, CallNotice, CallNoticeKind, CallNotices};
 pub use driver::{CallOptions, CallSummary, drive_call, spawn_call};
-pub use driver_notices::{CallEnd, CallNotice, CallNoticeKind, CallNotices};
-pub use end_of_turn::{EndOfTurnCue, end_of_turn_cue, hangover_ms};
 pub use fault::FaultKind;
 pub use holding::WaitingFor;
 pub use ids::{RequestId, SentenceId, TurnId};
@@ -76,4 +68,5 @@ pub use output::SessionOutput;
 pub use recording_tap::{CallRecorder, RecordingTap};
 pub use session::Session;
 pub use speech_recognizer::{RecognizerFuture, SpeechRecognizer};
+pub use turn::end_of_turn::{EndOfTurnCue, end_of_turn_cue, hangover_ms};
 pub use turn_record::{TurnOutcome, TurnRecord};

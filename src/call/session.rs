@@ -21,11 +21,11 @@ use super::holding::HoldingPhrase;
 use super::ids::{IdSource, TurnId};
 use super::input::SessionInput;
 use super::output::SessionOutput;
-use super::pre_roll::PreRoll;
-use super::speech_hysteresis::SpeechHysteresis;
 use super::survey::SurveyStage;
+use super::turn::pre_roll::PreRoll;
+use super::turn::speech_hysteresis::SpeechHysteresis;
+use super::turn::utterance::Utterance;
 use super::turn_record::{TurnOutcome, TurnRecord};
-use super::utterance::Utterance;
 use crate::dialogue::{TransferReason, Turn};
 use crate::lang::Lang;
 

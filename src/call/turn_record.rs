@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::clock::Millis;
-use super::end_of_turn::EndOfTurnCue;
 use super::ids::TurnId;
+use super::turn::end_of_turn::EndOfTurnCue;
 use crate::lang::Lang;
 
 /// One caller turn, stamped at every stage (all times in ms since the call started).

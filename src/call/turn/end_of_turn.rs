@@ -13,8 +13,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::config::TurnTakingConfig;
 use super::hanging_clause::leaves_a_clause_hanging;
+use crate::call::config::TurnTakingConfig;
 
 /// What the latest transcript suggests about the caller's turn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

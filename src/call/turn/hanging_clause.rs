@@ -6,7 +6,7 @@
 //! is" (a copula after a pronoun or adverb, or alone), "还有" alone ("there is some left"),
 //! "I don't know where it is" (a question word earlier in the clause).
 
-use super::config::TurnTakingConfig;
+use crate::call::config::TurnTakingConfig;
 
 /// Words before a copula that make it a complete short answer ("也是", "唔係", "我是").
 const BEFORE_A_COMPLETE_COPULA: &str = "就也都不唔还還真正梗只倒总總我你他她它们們佢哋";

@@ -1,7 +1,7 @@
 //! Speech or silence per frame from the VAD's probability, with two thresholds so a probability
 //! hovering around one value does not flip the decision every frame.
 
-use super::config::VadConfig;
+use crate::call::config::VadConfig;
 
 /// The VAD state of the caller's line.
 #[derive(Debug, Clone)]

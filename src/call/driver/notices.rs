@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use tokio::sync::broadcast;
 
-use super::call_channel::CallChannel;
-use super::call_event::CallEvent;
-use super::clock::Millis;
+use crate::call::call_channel::CallChannel;
+use crate::call::call_event::CallEvent;
+use crate::call::clock::Millis;
 
 /// Notices kept for a slow listener before it starts missing some.
 const NOTICE_BUFFER: usize = 4096;

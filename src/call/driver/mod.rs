@@ -6,6 +6,9 @@
 //! ([`CallJobs`]), and publishes what happens ([`CallNotices`]). It ends when the caller hangs
 //! up, the bot hangs up, or the caller is handed to a human.
 
+mod jobs;
+pub(super) mod notices;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,8 +23,6 @@ use super::call_channel::CallChannel;
 use super::call_event::CallEvent;
 use super::call_services::CallServices;
 use super::clock::Millis;
-use super::driver_jobs::CallJobs;
-use super::driver_notices::{CallEnd, CallNoticeKind, CallNotices};
 use super::input::SessionInput;
 use super::output::SessionOutput;
 use super::recording_tap::RecordingTap;
@@ -30,6 +31,8 @@ use crate::asr::AsrLanguage;
 use crate::channel::{LegControl, LegEvent, MediaLeg, TransferTarget};
 use crate::dialogue::redact_for_storage;
 use crate::lang::Lang;
+use jobs::CallJobs;
+use notices::{CallEnd, CallNoticeKind, CallNotices};
 
 /// What the channel knows about a call before it starts.
 #[derive(Debug, Clone, Default)]

@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use hotline_audio::{FRAME_MS, Frame, SAMPLE_RATE};
 
-use super::clock::Millis;
 use super::end_of_turn::EndOfTurnCue;
-use super::ids::RequestId;
+use crate::call::clock::Millis;
+use crate::call::ids::RequestId;
 use crate::lang::Lang;
 
 /// What the bot was doing when the caller started speaking.

@@ -14,11 +14,11 @@ use hotline_audio::end_of_turn::SmartTurnModel;
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::AbortHandle;
 
-use super::call_services::CallServices;
-use super::ids::{RequestId, SentenceId, TurnId};
-use super::input::SessionInput;
-use super::speech_recognizer::SpeechRecognizer;
 use crate::asr::{AsrError, AsrLanguage, DecodeCancel, DecodeKind};
+use crate::call::call_services::CallServices;
+use crate::call::ids::{RequestId, SentenceId, TurnId};
+use crate::call::input::SessionInput;
+use crate::call::speech_recognizer::SpeechRecognizer;
 use crate::channel::{LegControl, TransferOutcome, TransferTarget};
 use crate::dialogue::{DialogueEngine, DialogueRequest};
 use crate::engine::Engine;
