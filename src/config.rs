@@ -57,8 +57,10 @@ pub struct ServerConfig {
     pub compute_nice: i32,
     /// Calls talked at once, over SIP, `/media` and browsers together; beyond it a new call is
     /// refused (SIP 503, HTTP 503, both with `Retry-After`) and `/readyz` says 503 `full`.
-    /// Default 8: measured on the 2-core dev machine, about 12 talking calls already slow
-    /// each other's answers (the cost figures in README.md); raise it with the cores.
+    /// Default: 4 per core (8 on 2 cores). On the 2-core dev machine 16 talking callers kept
+    /// voice-to-voice p95 under 1.5 s (`cargo bench --bench conversation_latency`, README.md
+    /// "Turn-taking and cost per call"); half of that leaves room for SIP, browser media and
+    /// the review UI.
     pub max_calls: usize,
     /// Seconds a stopping node (SIGTERM, Ctrl-C) waits for its calls to end before it exits;
     /// meanwhile new calls are refused and `/readyz` says 503 `draining`.
@@ -70,15 +72,20 @@ pub struct ServerConfig {
     pub tls_key: PathBuf,
 }
 
-/// `[server] max_calls` when not set (see [`ServerConfig::max_calls`]).
-pub const DEFAULT_MAX_CALLS: usize = 8;
+/// Talking calls per core that `[server] max_calls` allows when not set.
+pub const DEFAULT_CALLS_PER_CORE: usize = 4;
+
+/// `[server] max_calls` when not set: [`DEFAULT_CALLS_PER_CORE`] per core the process may use.
+pub fn default_max_calls() -> usize {
+    DEFAULT_CALLS_PER_CORE * std::thread::available_parallelism().map_or(2, |n| n.get())
+}
 
 impl Default for ServerConfig {
     fn default() -> Self {
         Self {
             listen: "0.0.0.0:8080".to_string(),
             compute_nice: 5,
-            max_calls: DEFAULT_MAX_CALLS,
+            max_calls: default_max_calls(),
             drain_timeout_s: 30,
             tls_cert: PathBuf::new(),
             tls_key: PathBuf::new(),
@@ -378,7 +385,8 @@ impl Config {
         }
         if self.server.max_calls == 0 {
             return Err(format!(
-                "server.max_calls = 0 would refuse every call: set at least 1 (default {DEFAULT_MAX_CALLS})"
+                "server.max_calls = 0 would refuse every call: set at least 1 (default {} here: {DEFAULT_CALLS_PER_CORE} per core)",
+                default_max_calls()
             ));
         }
         if self.server.drain_timeout_s > 3600 {
@@ -550,7 +558,7 @@ mod tests {
     #[test]
     fn capacity_drain_and_media_token_settings_are_checked() {
         let config = Config::load_with_env(None, no_env()).unwrap();
-        assert_eq!(config.server.max_calls, DEFAULT_MAX_CALLS);
+        assert_eq!(config.server.max_calls, default_max_calls());
         assert_eq!(config.server.drain_timeout_s, 30);
         assert!(config.media.token.is_empty(), "no token: /media is open");
         for (key, value, named) in [
