@@ -59,14 +59,21 @@ fn features_match_the_reference_extractor() {
 #[test]
 fn probabilities_match_onnx_runtimes_python_run() {
     let model = model();
-    // Reference: onnxruntime 1.32 (Python) on the reference features of the same clips.
-    for (clip, want) in [
-        ("en_1.wav", 0.7924),
-        ("en_6.wav", 0.979),
-        ("zh_1.wav", 0.014),
+    // Reference: onnxruntime 1.32 (Python) on the reference features of the same clips. The
+    // model is int8, and ONNX Runtime's int8 kernels round differently on different CPUs: the
+    // same Python run gave 0.7924 for en_1 on the machine the references were first taken on
+    // and 0.9333 on an AMD EPYC with AVX-512 VNNI (2026-12-06); hotline matches whichever
+    // the CPU it runs on gives. The other two clips agree within 0.002 on both.
+    for (clip, wanted) in [
+        ("en_1.wav", &[0.7924, 0.9333][..]),
+        ("en_6.wav", &[0.979][..]),
+        ("zh_1.wav", &[0.014][..]),
     ] {
         let got = model.completion_probability(&fixture(clip)).unwrap();
-        assert!((got - want).abs() < 0.02, "{clip}: {got} vs {want}");
+        assert!(
+            wanted.iter().any(|want| (got - want).abs() < 0.02),
+            "{clip}: {got} vs {wanted:?}"
+        );
     }
     // Empty and very short audio are judged (as silence padded to 8 s), not refused.
     for samples in [Vec::new(), vec![0i16; 160]] {
